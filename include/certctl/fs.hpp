@@ -1,0 +1,33 @@
+#pragma once
+/// File-system helpers. Every write certctl makes goes through write_file_atomic: a 0600 temp
+/// file in the same directory (exclusive create), write, fsync, rename over the target, fsync
+/// the directory. A reader therefore sees either the old or the new file, never a torn one.
+#include <certctl/result.hpp>
+#include <certctl/secret.hpp>
+
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace certctl::fs {
+
+Result<std::string> read_file(const std::string& path);
+Result<SecretBytes> read_secret_file(const std::string& path);
+bool exists(const std::string& path);
+bool is_dir(const std::string& path);
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+/// Create a directory (and parents) with the given mode; an existing directory is fine.
+Status make_dirs(const std::string& path, mode_t mode = 0700);
+/// fsync a directory so a rename or create in it is durable.
+Status sync_dir(const std::string& path);
+/// Append one line (a '\n' is added) with a single write(2) to an O_APPEND file, then fsync.
+Status append_line(const std::string& path, std::string_view line, mode_t mode = 0600);
+/// Remove a directory tree (atomically first renamed aside, so a crash leaves no half tree).
+Status remove_tree(const std::string& path);
+/// Rename, then fsync the parent directory of `to`.
+Status rename_durable(const std::string& from, const std::string& to);
+std::string dirname(const std::string& path);
+std::string join(std::string_view a, std::string_view b);
+
+}  // namespace certctl::fs

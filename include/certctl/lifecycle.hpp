@@ -1,0 +1,121 @@
+#pragma once
+/// Use cases: the only layer that combines vault, CA and crypto. Each function takes the
+/// vault's write lock when it changes anything, re-reads the record under the lock, enforces
+/// the lifecycle state machine, and writes files first and record.toml last. Nothing here
+/// prints; the CLI renders what is returned.
+#include <certctl/ca.hpp>
+#include <certctl/clock.hpp>
+#include <certctl/record.hpp>
+#include <certctl/result.hpp>
+#include <certctl/secret.hpp>
+#include <certctl/vault.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace certctl::lifecycle {
+
+struct Context {
+  vault::Vault& vault;
+  const Clock& clock;
+};
+
+/// Where the unlock secret comes from (resolved in this order: passphrase file, the
+/// CERTCTL_PASSPHRASE environment variable, CERTCTL_PASSPHRASE_FILE, key file (flag or
+/// CERTCTL_KEY_FILE), a no-echo prompt on the TTY).
+struct UnlockOptions {
+  std::string passphrase_file;
+  std::string key_file;
+};
+
+/// Environment variable names consulted for a secret ("" = none).
+struct SecretEnv {
+  const char* passphrase = "CERTCTL_PASSPHRASE";
+  const char* passphrase_file = "CERTCTL_PASSPHRASE_FILE";
+  const char* key_file = "CERTCTL_KEY_FILE";
+};
+/// A new unlock secret (init, rekey): a key file when one is named, else a passphrase from
+/// the file, the environment, or the TTY (asked twice).
+Result<vault::UnlockSecret> read_new_secret(const UnlockOptions& opts, const SecretEnv& env);
+/// Write 32 random bytes to a new file (mode 0600, never overwrites).
+Status generate_key_file(const std::string& path);
+/// Unlock an opened vault with the secret its config asks for.
+Status unlock(vault::Vault& vault, const UnlockOptions& opts);
+
+// ---- records ---------------------------------------------------------------------------------
+struct RecordFields {
+  std::optional<std::string> domain;
+  std::optional<std::vector<std::string>> sans;
+  std::optional<std::string> key_type;
+  std::optional<std::string> ca;
+  std::optional<int> renew_days;
+  std::optional<std::string> o, ou, c, st, l, email;
+};
+
+/// A new draft record (no key yet).
+Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f);
+struct EditResult {
+  vault::Record record;
+  bool csr_discarded = false;
+};
+Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f);
+/// Generate key + CSR (vault must be unlocked).
+Result<vault::Record> make_csr(Context ctx, const std::string& name);
+/// Adopt a CSR made elsewhere; no key is stored.
+Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std::string& csr_file);
+
+struct IssueRequest {
+  std::optional<std::string> ca;  ///< override the record's CA for this issuance
+  int days = 90;
+};
+/// Issue (or re-issue) from the record's CA. The vault must be unlocked for `local`.
+Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req);
+
+struct ImportRequest {
+  std::string cert_file;
+  std::string key_file;
+  std::string chain_file;  ///< optional
+  std::optional<int> renew_days;
+  bool replace = false;
+};
+Result<vault::Record> import_certificate(Context ctx, const std::string& name, const ImportRequest& req);
+
+Status remove(Context ctx, const std::string& name);
+
+// ---- reading and exporting -------------------------------------------------------------------
+enum class PemKind { Cert, Chain, Fullchain, Csr, Key };
+Result<PemKind> parse_pem_kind(std::string_view s);
+
+/// The record and the version to read (0 = current).
+Result<int> resolve_version(const vault::Record& r, int requested);
+/// PEM text of one artefact; Key needs an unlocked vault and is written to the audit log.
+Result<SecretBytes> read_pem(Context ctx, const vault::Record& r, int version, PemKind kind);
+
+struct ExportResult {
+  std::vector<std::string> files;
+};
+Result<ExportResult> export_files(Context ctx, const std::string& name, int version, const std::string& dir);
+
+struct PfxRequest {
+  std::string out;
+  std::string password_file;  ///< empty: generate one
+  bool legacy = false;
+  std::string friendly_name;  ///< empty: the record name
+  int version = 0;
+};
+struct PfxResult {
+  std::string path;
+  SecretBytes generated_password;  ///< empty when the password came from a file
+};
+Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequest& req);
+
+/// Local CA set-up (vault unlocked).
+struct LocalCaRequest {
+  std::string cn = "certctl local CA";
+  std::string key_type = "ec384";
+  int days = 3650;
+};
+Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req);
+
+}  // namespace certctl::lifecycle

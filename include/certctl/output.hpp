@@ -1,0 +1,30 @@
+#pragma once
+/// Rendering records for people (tables, detail views) and for programs (JSON). Lifecycle
+/// returns data; only the CLI calls these. nlohmann/json stays inside src/output/json.cpp.
+#include <certctl/ca.hpp>
+#include <certctl/error.hpp>
+#include <certctl/record.hpp>
+#include <certctl/vault.hpp>
+
+#include <string>
+#include <vector>
+
+namespace certctl::output {
+
+/// The `list` table: NAME DOMAIN CA STATUS DAYS AUTO-RENEW.
+std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color);
+/// The `show` view: every field, one per line, then the history.
+std::string record_details(const vault::Record& r, UnixTime now, bool color);
+
+/// JSON array for `list --json`; one object per record (fields in man/certctl.1).
+std::string records_json(const std::vector<vault::Record>& records, UnixTime now);
+/// JSON object for `show --json`.
+std::string record_json(const vault::Record& r, UnixTime now);
+/// {"error": {"category", "subject", "message", "exit_code"}}
+std::string error_json(const Error& e);
+/// `vault info --json`
+std::string vault_info_json(const std::string& path, const vault::VaultInfo& info,
+                            const std::vector<std::pair<std::string, int>>& counts);
+std::string local_ca_json(const ca::LocalCaInfo& info);
+
+}  // namespace certctl::output

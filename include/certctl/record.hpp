@@ -1,0 +1,94 @@
+#pragma once
+/// A certificate record: what the vault keeps about one certificate (one TOML file per record).
+#include <certctl/clock.hpp>
+#include <certctl/result.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certctl::vault {
+
+enum class CertStatus { Draft, Pending, Active, Expired, Error, Revoked };
+enum class Source { Managed, Imported, ExternalCsr };
+
+std::string_view status_name(CertStatus s);
+Result<CertStatus> parse_status(std::string_view s);
+std::string_view source_name(Source s);
+Result<Source> parse_source(std::string_view s);
+
+/// Metadata of an issued certificate (filled from the certificate itself, never typed in).
+struct CertMeta {
+  std::string subject_dn;
+  std::string issuer;      ///< issuer DN
+  std::string issuer_cn;
+  std::string serial_dec;
+  std::string serial_hex;
+  std::string fingerprint_md5;
+  std::string fingerprint_sha1;
+  std::string fingerprint_sha256;
+  std::string key_description;  ///< "EC P-256"
+  int key_size = 0;
+  std::string signature_algorithm;
+  UnixTime not_before = 0;
+  UnixTime not_after = 0;
+};
+
+/// A retired version kept under v<N>/ (the seed's "SSL history": old key and cert stay
+/// downloadable with --version N).
+struct HistoryEntry {
+  int version = 0;
+  UnixTime retired = 0;
+  std::string reason;  ///< "renewed", "reimported", "reissued"
+  std::string ca;
+  std::string serial_hex;
+  std::string fingerprint_sha256;
+  UnixTime not_before = 0;
+  UnixTime not_after = 0;
+};
+
+struct Subject {
+  std::string o, ou, c, st, l, email;
+};
+
+struct Record {
+  std::string name;
+  std::string domain;              ///< CN and first SAN (A-label)
+  std::vector<std::string> sans;   ///< further names (A-labels or IP addresses), no duplicates
+  Subject subject;
+  std::string key_type = "ec256";
+  std::string ca = "local";
+  int renew_days = 0;              ///< 0 = automatic (see auto_renew_days)
+  CertStatus status = CertStatus::Draft;
+  Source source = Source::Managed;
+  int version = 0;                 ///< current v<N> directory; 0 before any key/CSR exists
+  bool has_key = false;
+  bool has_csr = false;
+  bool has_cert = false;
+  bool has_chain = false;
+  std::string issued_by;           ///< CA that issued the current certificate
+  std::string last_error;
+  UnixTime created = 0, updated = 0, csr_created = 0, issued = 0, renewed = 0, revoked = 0;
+  std::string revoke_reason;
+  std::optional<CertMeta> cert;
+  std::vector<HistoryEntry> history;
+
+  /// domain followed by sans.
+  std::vector<std::string> all_names() const;
+  bool wildcard() const;
+};
+
+/// Active records whose not_after is past are reported expired.
+CertStatus effective_status(const Record& r, UnixTime now);
+/// The renew threshold in days: renew_days when set, else the last third of the lifetime
+/// (the last half for lifetimes of 10 days or less); 30 before a certificate exists.
+int auto_renew_days(const Record& r);
+/// Days until not_after, or nullopt without a certificate.
+std::optional<long> days_remaining(const Record& r, UnixTime now);
+
+/// Record names: letters, digits, '.', '_' and '-', 1-64 characters, starting with a letter
+/// or digit. They become directory names, so nothing else is allowed.
+Status validate_name(std::string_view name);
+
+}  // namespace certctl::vault

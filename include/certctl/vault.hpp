@@ -1,0 +1,137 @@
+#pragma once
+/// The vault: one directory holding every record, key, PEM file, the local CA and the logs.
+/// Layout in man/certctl-vault.5. All writes are atomic; every change runs under VaultLock.
+#include <certctl/record.hpp>
+#include <certctl/result.hpp>
+#include <certctl/secret.hpp>
+
+#include <memory>
+#include <sys/types.h>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace certctl::vault {
+
+/// Every path inside a vault is built here and nowhere else.
+class Layout {
+ public:
+  explicit Layout(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+  std::string config() const { return root_ + "/config.toml"; }
+  std::string lock() const { return root_ + "/.lock"; }
+  std::string certs() const { return root_ + "/certs"; }
+  std::string record_dir(std::string_view name) const;
+  std::string record_file(std::string_view name) const;
+  std::string version_dir(std::string_view name, int version) const;
+  std::string version_file(std::string_view name, int version, std::string_view file) const;
+  std::string ca_dir(std::string_view ca) const { return root_ + "/ca/" + std::string(ca); }
+  std::string audit_log() const { return root_ + "/audit.log"; }
+  std::string orders_log() const { return root_ + "/orders.log"; }
+
+ private:
+  std::string root_;
+};
+
+/// --vault, else $CERTCTL_VAULT, else ${XDG_DATA_HOME:-~/.local/share}/certctl.
+Result<std::string> resolve_dir(const std::string& flag);
+
+/// What unlocks the vault key.
+struct UnlockSecret {
+  enum class Kind { Passphrase, KeyFile } kind = Kind::Passphrase;
+  SecretBytes bytes;
+};
+
+struct VaultInfo {
+  int format = 1;
+  std::string method;  ///< "passphrase" or "key-file"
+  std::string kdf;     ///< "scrypt" or "hkdf-sha256"
+  std::uint64_t scrypt_n = 0;
+  std::uint32_t scrypt_r = 0, scrypt_p = 0;
+  std::string created;
+};
+
+/// An exclusive flock on <vault>/.lock, released on destruction (or when the process dies).
+class VaultLock {
+ public:
+  VaultLock() = default;
+  explicit VaultLock(int fd) : fd_(fd) {}
+  ~VaultLock();
+  VaultLock(VaultLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  VaultLock& operator=(VaultLock&&) = delete;
+  VaultLock(const VaultLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+class Vault {
+ public:
+  /// Open an existing vault: it must exist, be a directory owned by us and not writable by
+  /// group or others, and have a readable config.toml.
+  static Result<Vault> open(const std::string& dir);
+  /// Create a new vault with a fresh random vault key wrapped under `secret`.
+  static Result<Vault> create(const std::string& dir, const UnlockSecret& secret,
+                              std::uint64_t scrypt_n, UnixTime now);
+
+  /// Parsed config.toml; opaque here, defined in src/vault/vault_config.hpp.
+  struct Config;
+
+  Vault(Vault&&) noexcept;
+  Vault& operator=(Vault&&) noexcept;
+  ~Vault();
+
+  const Layout& layout() const { return layout_; }
+  VaultInfo info() const;
+
+  /// The unlock method the vault was created with.
+  UnlockSecret::Kind unlock_kind() const;
+  /// Derive the KEK from the secret and unwrap the vault key. Wrong secret: Vault error.
+  Status unlock(const UnlockSecret& secret);
+  bool unlocked() const { return !vault_key_.empty(); }
+  /// Rewrap the vault key under a new secret (config.toml replaced atomically).
+  Status rekey(const UnlockSecret& new_secret, std::uint64_t scrypt_n);
+
+  /// Encrypt key material for storage; `owner` ("web" or "ca/local") is bound as AAD.
+  Result<std::string> seal(std::string_view owner, const SecretBytes& plaintext) const;
+  Result<SecretBytes> open_sealed(std::string_view owner, std::string_view sealed,
+                                  std::string_view path) const;
+
+  /// Take the vault's write lock (waits up to 60 s for another certctl).
+  Result<VaultLock> lock() const;
+
+  bool exists(std::string_view name) const;
+  Result<Record> load(std::string_view name) const;
+  /// Every record, sorted by name. A record that cannot be read is an error naming it.
+  Result<std::vector<Record>> load_all() const;
+  std::vector<std::string> names() const;
+  /// Write record.toml atomically (last step of any multi-file change).
+  Status save(const Record& r) const;
+  Status write_file(std::string_view name, int version, std::string_view file,
+                    std::string_view data, mode_t mode = 0600) const;
+  Result<std::string> read_file(std::string_view name, int version, std::string_view file) const;
+  /// Remove a record and all its versions.
+  Status remove(std::string_view name) const;
+
+  /// Append to audit.log: {"time","user","action","certificate","details":{...}}.
+  Status audit(std::string_view action, std::string_view certificate,
+               const std::vector<std::pair<std::string, std::string>>& details, UnixTime now) const;
+  /// Append to orders.log (issuance attempts).
+  struct OrderEntry {
+    std::string name, ca, type, status, error;
+    double duration_s = 0;
+  };
+  Status log_order(const OrderEntry& e, UnixTime now) const;
+
+ private:
+  Vault(Layout layout);
+  Layout layout_;
+  std::unique_ptr<Config> config_;
+  SecretBytes vault_key_;
+};
+
+/// The user name for logs ($USER, else the passwd entry, else the uid).
+std::string current_user();
+
+}  // namespace certctl::vault

@@ -1,0 +1,76 @@
+// The command tree. Each command lives in its own cmd_*.cpp with a setup_* function.
+#include "cli/common.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#ifndef CERTCTL_VERSION
+#define CERTCTL_VERSION "0.0.0"
+#endif
+
+namespace certctl::cli {
+
+namespace {
+
+void setup_help(CLI::App& app, Globals& g) {
+  auto path = std::make_shared<std::vector<std::string>>();
+  CLI::App* sub = app.add_subcommand("help", "Show help for certctl or for one command (e.g. `certctl help ca local init`)");
+  sub->add_option("command", *path, "Command path");
+  sub->callback([&g, path, &app] {
+    g.action = [path, &app]() -> Status {
+      CLI::App* target = &app;
+      for (const auto& word : *path) {
+        CLI::App* next = nullptr;
+        try {
+          next = target->get_subcommand(word);
+        } catch (const CLI::OptionNotFound&) {
+        }
+        if (!next)
+          return Status(Error(Category::Usage, fmt::format("help '{}'", fmt::join(*path, " ")),
+                              "no such command; see `certctl --help`"));
+        target = next;
+      }
+      print_out(target->help());
+      return ok();
+    };
+  });
+}
+
+}  // namespace
+
+void build_app(CLI::App& app, Globals& g) {
+  g.root = &app;
+  app.name("certctl");
+  app.description(
+      "certctl: TLS certificates from key to renewal, kept in an encrypted local vault.\n"
+      "Quick start: certctl init && certctl ca local init && certctl create web --domain example.test "
+      "&& certctl csr web && certctl issue web && certctl list");
+  app.set_version_flag("--version", "certctl " CERTCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted after the subcommand too
+  app.add_option("--vault", g.vault_dir, "Vault directory (env CERTCTL_VAULT; default ~/.local/share/certctl)");
+  app.add_option("--passphrase-file", g.passphrase_file,
+                 "Read the vault passphrase from this file (env CERTCTL_PASSPHRASE_FILE, CERTCTL_PASSPHRASE)");
+  app.add_option("--key-file", g.key_file, "Unlock a key-file vault with this file (env CERTCTL_KEY_FILE)");
+  app.add_flag("--no-color", g.no_color, "No colour (also NO_COLOR)");
+  app.add_flag("--quiet,-q", g.quiet, "Print results only, no notes on stderr");
+  app.footer("Exit status: 0 ok, 1 aborted, 2 usage, 3 config, 4 bad input, 5 vault, 6 network, 7 CA refused,\n"
+             "8 DNS, 9 wrong state or exists, 10 not found, 70 internal. See certctl(1).");
+
+  setup_init(app, g);
+  setup_vault(app, g);
+  setup_ca(app, g);
+  setup_create(app, g);
+  setup_edit(app, g);
+  setup_csr(app, g);
+  setup_issue(app, g);
+  setup_import(app, g);
+  setup_list(app, g);
+  setup_show(app, g);
+  setup_export(app, g);
+  setup_export_pfx(app, g);
+  setup_delete(app, g);
+  setup_help(app, g);
+}
+
+}  // namespace certctl::cli

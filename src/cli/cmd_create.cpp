@@ -1,0 +1,85 @@
+// certctl create | edit
+#include "cli/common.hpp"
+#include "cli/record_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace certctl::cli {
+
+void add_record_options(CLI::App* sub, RecordOptionBinding& b) {
+  sub->add_option("--domain,-d", b.domain, "Primary domain (CN and first SAN); IDNs become A-labels");
+  sub->add_option("--san", b.sans, "Additional name or IP address (repeat for more)")->allow_extra_args(false);
+  sub->add_option("--key-type", b.key_type, "rsa2048, rsa3072, rsa4096, ec256 (default) or ec384");
+  sub->add_option("--ca", b.ca, "CA profile to issue from (default: local)");
+  sub->add_option("--renew-days", b.renew_days, "Renew this many days before expiry (0 = last third of the lifetime)");
+  sub->add_option("--org", b.o, "Subject organisation (O)");
+  sub->add_option("--ou", b.ou, "Subject organisational unit (OU)");
+  sub->add_option("--country", b.c, "Subject country (C), two letters");
+  sub->add_option("--state", b.st, "Subject state or province (ST)");
+  sub->add_option("--locality", b.l, "Subject locality (L)");
+  sub->add_option("--email", b.email, "Subject e-mail address");
+}
+
+void finish_record_options(CLI::App* sub, RecordOptionBinding& b) {
+  auto given = [sub](const char* name) { return sub->count(name) > 0; };
+  lifecycle::RecordFields& f = b.fields;
+  if (given("--domain")) f.domain = b.domain;
+  if (given("--san")) f.sans = b.sans;
+  if (given("--key-type")) f.key_type = b.key_type;
+  if (given("--ca")) f.ca = b.ca;
+  if (given("--renew-days")) f.renew_days = b.renew_days;
+  if (given("--org")) f.o = b.o;
+  if (given("--ou")) f.ou = b.ou;
+  if (given("--country")) f.c = b.c;
+  if (given("--state")) f.st = b.st;
+  if (given("--locality")) f.l = b.l;
+  if (given("--email")) f.email = b.email;
+}
+
+namespace {
+struct CreateOptions {
+  std::string name;
+  RecordOptionBinding rec;
+};
+}  // namespace
+
+void setup_create(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<CreateOptions>();
+  CLI::App* sub = app.add_subcommand("create", "Save a new certificate record as a draft (no key yet)");
+  sub->add_option("name", o->name, "Record name (letters, digits, '.', '_', '-')")->required();
+  add_record_options(sub, o->rec);
+  sub->footer("Next: `certctl csr NAME` makes the key and CSR, `certctl issue NAME` issues.");
+  sub->callback([&g, o, sub] {
+    finish_record_options(sub, o->rec);
+    g.action = [&g, o]() -> Status {
+      if (!o->rec.fields.domain) return Status(Error(Category::Usage, "--domain", "is required"));
+      TRY_ASSIGN(Session s, open_session(g));
+      TRY_ASSIGN(vault::Record r, lifecycle::create(s.ctx(), o->name, o->rec.fields));
+      note(g, fmt::format("created draft '{}' for {}; next: certctl csr {}", r.name, fmt::join(r.all_names(), ", "), r.name));
+      return ok();
+    };
+  });
+}
+
+void setup_edit(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<CreateOptions>();
+  CLI::App* sub = app.add_subcommand("edit", "Change a record (names, subject and key type only before issuance)");
+  sub->add_option("name", o->name, "Record name")->required();
+  add_record_options(sub, o->rec);
+  sub->footer("--san replaces the whole SAN list. Changing names of a record with a CSR discards the CSR.");
+  sub->callback([&g, o, sub] {
+    finish_record_options(sub, o->rec);
+    g.action = [&g, o]() -> Status {
+      TRY_ASSIGN(Session s, open_session(g));
+      TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o->name, o->rec.fields));
+      if (r.csr_discarded)
+        note(g, fmt::format("updated '{}'; its CSR no longer matched and was discarded: run certctl csr {}", o->name, o->name));
+      else
+        note(g, fmt::format("updated '{}'", o->name));
+      return ok();
+    };
+  });
+}
+
+}  // namespace certctl::cli

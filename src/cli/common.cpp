@@ -1,0 +1,42 @@
+#include "cli/common.hpp"
+
+#include <certctl/terminal.hpp>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace certctl::cli {
+
+lifecycle::UnlockOptions unlock_options(const Globals& g) {
+  return lifecycle::UnlockOptions{g.passphrase_file, g.key_file};
+}
+
+Result<SystemClock> make_clock() { return SystemClock::from_environment(); }
+
+Result<Session> open_session(const Globals& g) {
+  TRY_ASSIGN(SystemClock clock, make_clock());
+  TRY_ASSIGN(std::string dir, vault::resolve_dir(g.vault_dir));
+  TRY_ASSIGN(vault::Vault v, vault::Vault::open(dir));
+  return Session{std::move(v), clock};
+}
+
+Result<Session> open_unlocked(const Globals& g) {
+  TRY_ASSIGN(Session s, open_session(g));
+  TRY(lifecycle::unlock(s.vault, unlock_options(g)));
+  return s;
+}
+
+void print_out(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
+}
+
+void note(const Globals& g, std::string_view text) {
+  if (g.quiet) return;
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fputc('\n', stderr);
+}
+
+bool color_stdout(const Globals& g) { return !g.no_color && term::use_color(STDOUT_FILENO); }
+
+}  // namespace certctl::cli

@@ -1,0 +1,67 @@
+#pragma once
+// Shared CLI plumbing: global options, the action chosen by parsing, and helpers to open and
+// unlock the vault. CLI11 is included only by src/cli and src/main.cpp.
+#include <certctl/clock.hpp>
+#include <certctl/lifecycle.hpp>
+#include <certctl/result.hpp>
+#include <certctl/vault.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace certctl::cli {
+
+struct Globals {
+  std::string vault_dir;
+  std::string passphrase_file;
+  std::string key_file;
+  bool no_color = false;
+  bool quiet = false;
+  bool json_errors = false;        ///< set by commands run with --json
+  std::function<Status()> action;  ///< what the parsed command line asks for
+  CLI::App* root = nullptr;
+};
+
+/// Everything a command needs at run time: the opened vault and the clock.
+struct Session {
+  vault::Vault vault;
+  SystemClock clock;
+  lifecycle::Context ctx() { return lifecycle::Context{vault, clock}; }
+};
+
+lifecycle::UnlockOptions unlock_options(const Globals& g);
+Result<SystemClock> make_clock();
+/// Open the vault named by --vault / CERTCTL_VAULT / the default location.
+Result<Session> open_session(const Globals& g);
+/// Open and unlock.
+Result<Session> open_unlocked(const Globals& g);
+
+/// Results go to stdout; notes to stderr (suppressed by --quiet).
+void print_out(std::string_view text);
+void note(const Globals& g, std::string_view text);
+bool color_stdout(const Globals& g);
+
+/// Setup functions, one per command file.
+void setup_init(CLI::App& app, Globals& g);
+void setup_vault(CLI::App& app, Globals& g);
+void setup_ca(CLI::App& app, Globals& g);
+void setup_create(CLI::App& app, Globals& g);
+void setup_edit(CLI::App& app, Globals& g);
+void setup_csr(CLI::App& app, Globals& g);
+void setup_issue(CLI::App& app, Globals& g);
+void setup_import(CLI::App& app, Globals& g);
+void setup_list(CLI::App& app, Globals& g);
+void setup_show(CLI::App& app, Globals& g);
+void setup_export(CLI::App& app, Globals& g);
+void setup_export_pfx(CLI::App& app, Globals& g);
+void setup_delete(CLI::App& app, Globals& g);
+
+/// Build the whole command tree (used by main and by the CLI unit tests).
+void build_app(CLI::App& app, Globals& g);
+
+}  // namespace certctl::cli

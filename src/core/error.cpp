@@ -1,0 +1,51 @@
+#include <certctl/error.hpp>
+
+namespace certctl {
+
+int exit_code(Category c) noexcept {
+  switch (c) {
+    case Category::Aborted: return 1;
+    case Category::Usage: return 2;
+    case Category::Config: return 3;
+    case Category::Input: return 4;
+    case Category::Vault: return 5;
+    case Category::Network: return 6;
+    case Category::Ca: return 7;
+    case Category::Dns: return 8;
+    case Category::State: return 9;
+    case Category::NotFound: return 10;
+    case Category::Internal: return 70;
+  }
+  return 70;
+}
+
+std::string_view category_name(Category c) noexcept {
+  switch (c) {
+    case Category::Aborted: return "aborted";
+    case Category::Usage: return "usage";
+    case Category::Config: return "config";
+    case Category::Input: return "input";
+    case Category::Vault: return "vault";
+    case Category::Network: return "network";
+    case Category::Ca: return "ca";
+    case Category::Dns: return "dns";
+    case Category::State: return "state";
+    case Category::NotFound: return "not_found";
+    case Category::Internal: return "internal";
+  }
+  return "internal";
+}
+
+std::string Error::text() const {
+  std::string out;
+  if (!subject_.empty()) out += subject_ + ": ";
+  out += message_;
+  if (!cause_.empty()) out += ": " + cause_;
+  return out;
+}
+
+Error Error::with_subject(std::string subject) const {
+  return Error(category_, std::move(subject), message_, cause_);
+}
+
+}  // namespace certctl

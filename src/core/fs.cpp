@@ -1,0 +1,161 @@
+#include <certctl/fs.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/unique_fd.hpp"
+
+namespace certctl::fs {
+namespace {
+
+Error sys_error(Category cat, const std::string& path, std::string_view what, int err) {
+  return Error(cat, path, std::string(what), std::strerror(err));
+}
+
+Status write_all(int fd, const char* p, std::size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(Category::Vault, path, "cannot write", errno);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return ok();
+}
+
+template <class Out>
+Result<Out> read_into(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int e = errno;
+    return Error(e == ENOENT ? Category::NotFound : Category::Input, path,
+                 e == ENOENT ? "no such file" : "cannot open", e == ENOENT ? "" : std::strerror(e));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Error(Category::Input, path, "is a directory, expected a file");
+  Out out;
+  char buf[65536];
+  for (;;) {
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      std::memset(buf, 0, sizeof buf);
+      return sys_error(Category::Input, path, "cannot read", errno);
+    }
+    if (r == 0) break;
+    out.append(std::string_view(buf, static_cast<std::size_t>(r)));
+  }
+  std::memset(buf, 0, sizeof buf);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::string& path) { return read_into<std::string>(path); }
+Result<SecretBytes> read_secret_file(const std::string& path) { return read_into<SecretBytes>(path); }
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string dirname(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+Status sync_dir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error(Category::Vault, path, "cannot open directory", errno);
+  if (::fsync(fd.get()) != 0 && errno != EINVAL)
+    return sys_error(Category::Vault, path, "cannot sync directory", errno);
+  return ok();
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string dir = dirname(path);
+  std::string tmp;
+  UniqueFd fd;
+  for (int attempt = 0; attempt < 100 && !fd; ++attempt) {
+    tmp = fmt::format("{}/.tmp.{}.{}.{}", dir, ::getpid(), attempt,
+                      path.substr(path.find_last_of('/') + 1));
+    fd = UniqueFd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd && errno != EEXIST) return sys_error(Category::Vault, path, "cannot create", errno);
+  }
+  if (!fd) return Error(Category::Vault, path, "cannot create a temporary file");
+  auto fail = [&](Error e) {
+    ::unlink(tmp.c_str());
+    return e;
+  };
+  if (auto st = write_all(fd.get(), data.data(), data.size(), path); !st)
+    return fail(std::move(st).error());
+  if (::fchmod(fd.get(), mode) != 0) return fail(sys_error(Category::Vault, path, "cannot chmod", errno));
+  if (::fsync(fd.get()) != 0) return fail(sys_error(Category::Vault, path, "cannot sync", errno));
+  if (auto st = fd.close(); !st) return fail(sys_error(Category::Vault, path, "cannot close", errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(sys_error(Category::Vault, path, "cannot rename into place", errno));
+  return sync_dir(dir);
+}
+
+Status make_dirs(const std::string& path, mode_t mode) {
+  if (is_dir(path)) return ok();
+  const std::string parent = dirname(path);
+  if (parent != path && !is_dir(parent)) TRY(make_dirs(parent, mode));
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return sys_error(Category::Vault, path, "cannot create directory", errno);
+  return ok();
+}
+
+Status append_line(const std::string& path, std::string_view line, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode));
+  if (!fd) return sys_error(Category::Vault, path, "cannot open for append", errno);
+  std::string buf(line);
+  buf += '\n';
+  // One write(2) of the whole line: O_APPEND makes it land after every earlier line intact.
+  TRY(write_all(fd.get(), buf.data(), buf.size(), path));
+  if (::fsync(fd.get()) != 0) return sys_error(Category::Vault, path, "cannot sync", errno);
+  return ok();
+}
+
+Status rename_durable(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return sys_error(Category::Vault, to, "cannot rename", errno);
+  return sync_dir(dirname(to));
+}
+
+Status remove_tree(const std::string& path) {
+  if (!exists(path)) return ok();
+  const std::string aside =
+      fmt::format("{}/.deleted.{}.{}", dirname(path), ::getpid(), path.substr(path.find_last_of('/') + 1));
+  TRY(rename_durable(path, aside));
+  std::error_code ec;
+  std::filesystem::remove_all(aside, ec);
+  if (ec) return Error(Category::Vault, aside, "cannot remove", ec.message());
+  return ok();
+}
+
+}  // namespace certctl::fs

@@ -1,0 +1,304 @@
+// Record use cases: create, edit, csr, adopt a CSR, delete, and the local CA set-up.
+#include <certctl/ca.hpp>
+#include <certctl/crypto.hpp>
+#include <certctl/domain.hpp>
+#include <certctl/fs.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include "lifecycle/internal.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace certctl::lifecycle {
+namespace detail {
+
+vault::CertMeta meta_from(const crypto::CertInfo& i) {
+  vault::CertMeta m;
+  m.subject_dn = i.subject_dn;
+  m.issuer = i.issuer_dn;
+  m.issuer_cn = i.issuer_cn;
+  m.serial_dec = i.serial_dec;
+  m.serial_hex = i.serial_hex;
+  m.fingerprint_md5 = i.fingerprint_md5;
+  m.fingerprint_sha1 = i.fingerprint_sha1;
+  m.fingerprint_sha256 = i.fingerprint_sha256;
+  m.key_description = i.key_description;
+  m.key_size = i.key_bits;
+  m.signature_algorithm = i.signature_algorithm;
+  m.not_before = i.not_before;
+  m.not_after = i.not_after;
+  return m;
+}
+
+void retire_current(vault::Record& r, std::string_view reason, UnixTime now) {
+  if (r.version == 0 || !r.has_cert) return;
+  vault::HistoryEntry h;
+  h.version = r.version;
+  h.retired = now;
+  h.reason = std::string(reason);
+  h.ca = r.issued_by;
+  if (r.cert) {
+    h.serial_hex = r.cert->serial_hex;
+    h.fingerprint_sha256 = r.cert->fingerprint_sha256;
+    h.not_before = r.cert->not_before;
+    h.not_after = r.cert->not_after;
+  }
+  r.history.push_back(std::move(h));
+}
+
+Result<vault::Record> load_existing(Context ctx, const std::string& name) { return ctx.vault.load(name); }
+
+void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vector<std::string>& ips) {
+  for (const auto& n : r.all_names()) (domain::is_ip(n) ? ips : dns).push_back(n);
+}
+
+Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version) {
+  if (!r.has_key && version == r.version)
+    return Error(Category::State, r.name,
+                 r.source == vault::Source::ExternalCsr
+                     ? "no private key in the vault: its CSR was made elsewhere"
+                     : "no private key yet: run `certctl csr " + r.name + "`");
+  const std::string path = ctx.vault.layout().version_file(r.name, version, kKeyFile);
+  TRY_ASSIGN(std::string sealed, ctx.vault.read_file(r.name, version, kKeyFile));
+  TRY_ASSIGN(SecretBytes pem, ctx.vault.open_sealed(r.name, sealed, path));
+  return crypto::PrivateKey::parse(pem, path);
+}
+
+Status audit(Context ctx, std::string_view action, const std::string& name,
+             std::vector<std::pair<std::string, std::string>> details) {
+  return ctx.vault.audit(action, name, details, ctx.clock.now());
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
+Status apply_names(vault::Record& r, const RecordFields& f) {
+  if (f.domain) {
+    TRY_ASSIGN(domain::Identifier id, domain::parse(*f.domain));
+    r.domain = id.value;
+  }
+  if (f.sans) {
+    std::vector<std::string> out;
+    std::set<std::string> seen{r.domain};
+    for (const auto& s : *f.sans) {
+      TRY_ASSIGN(domain::Identifier id, domain::parse(s));
+      if (seen.insert(id.value).second) out.push_back(id.value);
+    }
+    r.sans = std::move(out);
+  } else {
+    r.sans.erase(std::remove(r.sans.begin(), r.sans.end(), r.domain), r.sans.end());
+  }
+  return ok();
+}
+
+Status apply_subject(vault::Record& r, const RecordFields& f) {
+  if (f.c) {
+    if (!f.c->empty() && (f.c->size() != 2 || !std::isalpha(static_cast<unsigned char>((*f.c)[0])) ||
+                          !std::isalpha(static_cast<unsigned char>((*f.c)[1]))))
+      return Error(Category::Input, fmt::format("country '{}'", *f.c), "must be a two-letter ISO 3166 code, e.g. DE");
+    std::string c = *f.c;
+    std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    r.subject.c = c;
+  }
+  if (f.email) {
+    if (!f.email->empty() && (f.email->find('@') == std::string::npos || f.email->front() == '@' ||
+                              f.email->back() == '@'))
+      return Error(Category::Input, fmt::format("email '{}'", *f.email), "is not an e-mail address");
+    r.subject.email = *f.email;
+  }
+  auto field_ok = [](const std::optional<std::string>& v, const char* what) -> Status {
+    if (v && v->size() > 64) return Error(Category::Input, what, "longer than 64 characters");
+    return ok();
+  };
+  TRY(field_ok(f.o, "--org"));
+  TRY(field_ok(f.ou, "--ou"));
+  TRY(field_ok(f.st, "--state"));
+  TRY(field_ok(f.l, "--locality"));
+  if (f.o) r.subject.o = *f.o;
+  if (f.ou) r.subject.ou = *f.ou;
+  if (f.st) r.subject.st = *f.st;
+  if (f.l) r.subject.l = *f.l;
+  return ok();
+}
+
+Status apply_settings(vault::Record& r, const RecordFields& f) {
+  if (f.key_type) {
+    TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(*f.key_type));
+    r.key_type = std::string(crypto::key_type_name(kt));
+  }
+  if (f.ca) {
+    TRY(ca::validate_ca_name(*f.ca));
+    r.ca = *f.ca;
+  }
+  if (f.renew_days) {
+    if (*f.renew_days < 0 || *f.renew_days > 3650)
+      return Error(Category::Usage, "--renew-days", "must be between 0 (automatic) and 3650");
+    r.renew_days = *f.renew_days;
+  }
+  return ok();
+}
+
+bool changes_identity(const RecordFields& f) {
+  return f.domain || f.sans || f.key_type || f.o || f.ou || f.c || f.st || f.l || f.email;
+}
+
+}  // namespace
+
+Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f) {
+  TRY(vault::validate_name(name));
+  if (!f.domain || f.domain->empty()) return Error(Category::Usage, "--domain", "is required");
+  vault::Record r;
+  r.name = name;
+  TRY(apply_names(r, f));
+  TRY(apply_subject(r, f));
+  TRY(apply_settings(r, f));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  if (ctx.vault.exists(name))
+    return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
+  r.created = r.updated = ctx.clock.now();
+  r.status = vault::CertStatus::Draft;
+  TRY(ctx.vault.save(r));
+  TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
+  return r;
+}
+
+Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  EditResult out;
+  const int old_version = r.version;
+  if (changes_identity(f)) {
+    if (r.has_cert || r.status == vault::CertStatus::Revoked)
+      return Error(Category::State, name,
+                   fmt::format("is {}: its names, subject and key type are fixed once issued; create a new "
+                               "record (`certctl create`) or delete this one",
+                               vault::status_name(r.status)));
+    TRY(apply_names(r, f));
+    TRY(apply_subject(r, f));
+    if (r.has_csr) {
+      out.csr_discarded = true;
+      r.has_csr = r.has_key = false;
+      r.csr_created = 0;
+      r.status = vault::CertStatus::Draft;
+      r.source = vault::Source::Managed;
+    }
+  }
+  TRY(apply_settings(r, f));
+  r.updated = ctx.clock.now();
+  TRY(ctx.vault.save(r));
+  if (out.csr_discarded) (void)fs::remove_tree(ctx.vault.layout().version_dir(name, old_version));
+  TRY(audit(ctx, "edit", name, {{"csr_discarded", out.csr_discarded ? "true" : "false"}}));
+  out.record = std::move(r);
+  return out;
+}
+
+namespace {
+
+/// A record ready for a new key/CSR: exists, not yet issued.
+Result<vault::Record> load_for_csr(Context ctx, const std::string& name) {
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  if (r.has_cert)
+    return Error(Category::State, name,
+                 fmt::format("is {} with a certificate; `certctl issue {}` issues a new one with the same key",
+                             vault::status_name(r.status), name));
+  if (r.status == vault::CertStatus::Revoked) return Error(Category::State, name, "is revoked; create a new record");
+  return r;
+}
+
+/// Switch the record to a freshly written version; the abandoned unissued version is removed.
+Status commit_csr_version(Context ctx, vault::Record& r, int version) {
+  const int old = r.version;
+  r.version = version;
+  r.has_csr = true;
+  r.has_cert = r.has_chain = false;
+  r.status = vault::CertStatus::Pending;
+  r.csr_created = r.updated = ctx.clock.now();
+  r.last_error.clear();
+  TRY(ctx.vault.save(r));
+  if (old != 0 && old != version) (void)fs::remove_tree(ctx.vault.layout().version_dir(r.name, old));
+  return ok();
+}
+
+}  // namespace
+
+Result<vault::Record> make_csr(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(vault::Record r, load_for_csr(ctx, name));
+  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
+  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
+  crypto::CsrRequest req;
+  // CN is limited to 64 characters; longer names go in the SAN only (CAs accept that).
+  if (r.domain.size() <= 64) req.subject.cn = r.domain;
+  req.subject.o = r.subject.o;
+  req.subject.ou = r.subject.ou;
+  req.subject.c = r.subject.c;
+  req.subject.st = r.subject.st;
+  req.subject.l = r.subject.l;
+  req.subject.email = r.subject.email;
+  split_names(r, req.dns_names, req.ip_addresses);
+  TRY_ASSIGN(std::string csr, crypto::make_csr(key, req));
+  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
+  const int version = r.version + 1;
+  TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
+  TRY(ctx.vault.write_file(name, version, kCsrFile, csr));
+  r.has_key = true;
+  r.source = vault::Source::Managed;
+  TRY(commit_csr_version(ctx, r, version));
+  TRY(audit(ctx, "csr", name, {{"key_type", r.key_type}, {"version", std::to_string(version)}}));
+  return r;
+}
+
+Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std::string& csr_file) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(std::string data, fs::read_file(csr_file));
+  TRY_ASSIGN(crypto::CsrInfo csr, crypto::parse_csr(data, csr_file));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(vault::Record r, load_for_csr(ctx, name));
+  std::set<std::string> want;
+  for (const auto& n : r.all_names()) want.insert(n);
+  std::set<std::string> have(csr.dns_names.begin(), csr.dns_names.end());
+  have.insert(csr.ip_addresses.begin(), csr.ip_addresses.end());
+  if (have.empty() && !csr.subject.cn.empty()) have.insert(csr.subject.cn);
+  for (const auto& n : want)
+    if (!have.count(n))
+      return Error(Category::Input, csr_file, fmt::format("the CSR does not ask for '{}', which record '{}' has", n, name));
+  for (const auto& n : have)
+    if (!want.count(n))
+      return Error(Category::Input, csr_file,
+                   fmt::format("the CSR asks for '{}', which record '{}' lacks (add it with `certctl edit --san`)", n, name));
+  const int version = r.version + 1;
+  TRY(ctx.vault.write_file(name, version, kCsrFile, csr.pem));
+  r.has_key = false;
+  r.source = vault::Source::ExternalCsr;
+  if (csr.key_type) r.key_type = std::string(crypto::key_type_name(*csr.key_type));
+  TRY(commit_csr_version(ctx, r, version));
+  TRY(audit(ctx, "csr-adopt", name, {{"file", csr_file}}));
+  return r;
+}
+
+Status remove(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  TRY(ctx.vault.remove(name));
+  return audit(ctx, "delete", name, {{"status", std::string(vault::status_name(r.status))}});
+}
+
+Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req) {
+  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(req.key_type));
+  if (req.cn.empty() || req.cn.size() > 64) return Error(Category::Usage, "--cn", "must be 1 to 64 characters");
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(ca::LocalCaInfo info, ca::local_ca_init(ctx.vault, req.cn, kt, req.days, ctx.clock.now()));
+  TRY(audit(ctx, "ca-local-init", "", {{"subject", info.subject_dn}, {"serial_hex", info.serial_hex}}));
+  return info;
+}
+
+}  // namespace certctl::lifecycle

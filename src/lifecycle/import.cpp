@@ -1,0 +1,122 @@
+// Import a certificate and key made elsewhere (PEM or DER). Everything is checked before the
+// first write, so a rejected import leaves the vault byte-for-byte unchanged.
+#include <certctl/crypto.hpp>
+#include <certctl/domain.hpp>
+#include <certctl/fs.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include "lifecycle/internal.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace certctl::lifecycle {
+
+using namespace detail;
+
+namespace {
+
+std::string normalized_or_raw(const std::string& n) {
+  auto id = domain::parse(n);
+  if (id) return id->value;
+  std::string low = n;
+  std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return low;
+}
+
+std::string key_type_string(const crypto::PrivateKey& key) {
+  if (auto kt = key.key_type()) return std::string(crypto::key_type_name(*kt));
+  std::string alg = key.algorithm();
+  std::transform(alg.begin(), alg.end(), alg.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return fmt::format("{}{}", alg, key.bits());
+}
+
+}  // namespace
+
+Result<vault::Record> import_certificate(Context ctx, const std::string& name, const ImportRequest& req) {
+  TRY(vault::validate_name(name));
+  if (req.cert_file.empty()) return Error(Category::Usage, "--cert", "is required");
+  if (req.key_file.empty()) return Error(Category::Usage, "--key", "is required");
+  if (req.renew_days && (*req.renew_days < 0 || *req.renew_days > 3650))
+    return Error(Category::Usage, "--renew-days", "must be between 0 (automatic) and 3650");
+
+  // ---- read and check everything first ----
+  TRY_ASSIGN(std::string cert_data, fs::read_file(req.cert_file));
+  TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(cert_data, req.cert_file));
+  crypto::Certificate leaf = std::move(certs.front());
+  std::vector<crypto::Certificate> chain;
+  for (std::size_t i = 1; i < certs.size(); ++i) chain.push_back(std::move(certs[i]));
+  if (!req.chain_file.empty()) {
+    TRY_ASSIGN(std::string chain_data, fs::read_file(req.chain_file));
+    TRY_ASSIGN(auto more, crypto::parse_certificates(chain_data, req.chain_file));
+    for (auto& c : more) chain.push_back(std::move(c));
+  }
+  TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file));
+  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::parse(key_data, req.key_file));
+  if (!crypto::key_matches(leaf, key))
+    return Error(Category::Input, req.key_file,
+                 fmt::format("this private key does not match the certificate in {}", req.cert_file));
+  TRY(crypto::verify_chain_links(leaf, chain, req.chain_file.empty() ? req.cert_file : req.chain_file));
+
+  const crypto::CertInfo info = leaf.info();
+  std::vector<std::string> names;
+  if (!info.subject.cn.empty()) names.push_back(normalized_or_raw(info.subject.cn));
+  for (const auto& n : info.dns_names) names.push_back(normalized_or_raw(n));
+  for (const auto& n : info.ip_addresses) names.push_back(n);
+  if (names.empty()) return Error(Category::Input, req.cert_file, "the certificate names no domain (no CN, no SAN)");
+
+  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
+
+  // ---- then write, record last ----
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  vault::Record r;
+  const UnixTime now = ctx.clock.now();
+  if (ctx.vault.exists(name)) {
+    if (!req.replace)
+      return Error(Category::State, name, "exists already; pass --replace to import a new version into it");
+    TRY_ASSIGN(r, load_existing(ctx, name));
+    if (r.source != vault::Source::Imported)
+      return Error(Category::State, name,
+                   fmt::format("is {}, not imported; certctl issues its certificates (`certctl issue {}`)",
+                               vault::source_name(r.source), name));
+    retire_current(r, "reimported", now);
+    r.renewed = now;
+  } else if (req.replace) {
+    return Error(Category::NotFound, name, "no such certificate to --replace; drop --replace to import it new");
+  } else {
+    r.name = name;
+    r.created = now;
+  }
+  const int version = r.version + 1;
+  TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
+  TRY(ctx.vault.write_file(name, version, kCertFile, leaf.to_pem()));
+  if (!chain.empty()) TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(chain)));
+
+  r.domain = names.front();
+  r.sans.clear();
+  for (std::size_t i = 1; i < names.size(); ++i)
+    if (names[i] != r.domain && std::find(r.sans.begin(), r.sans.end(), names[i]) == r.sans.end())
+      r.sans.push_back(names[i]);
+  r.subject = vault::Subject{info.subject.o, info.subject.ou, info.subject.c, info.subject.st, info.subject.l,
+                             info.subject.email};
+  r.key_type = key_type_string(key);
+  r.ca = "";
+  r.issued_by = info.issuer_cn.empty() ? info.issuer_dn : info.issuer_cn;
+  if (req.renew_days) r.renew_days = *req.renew_days;
+  r.status = vault::CertStatus::Active;
+  r.source = vault::Source::Imported;
+  r.version = version;
+  r.has_key = r.has_cert = true;
+  r.has_csr = false;
+  r.has_chain = !chain.empty();
+  r.cert = meta_from(info);
+  r.issued = info.not_before;
+  r.updated = now;
+  r.last_error.clear();
+  TRY(ctx.vault.save(r));
+  TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
+  return r;
+}
+
+}  // namespace certctl::lifecycle

@@ -1,0 +1,36 @@
+#pragma once
+// Helpers shared by the lifecycle use cases (private to src/lifecycle).
+#include <certctl/crypto.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include <string>
+#include <vector>
+
+namespace certctl::lifecycle::detail {
+
+/// CertMeta from a parsed certificate.
+vault::CertMeta meta_from(const crypto::CertInfo& info);
+
+/// Move the current version into history (it stays on disk under v<N>/).
+void retire_current(vault::Record& r, std::string_view reason, UnixTime now);
+
+/// Load a record that must exist (NotFound otherwise), under a lock the caller holds.
+Result<vault::Record> load_existing(Context ctx, const std::string& name);
+
+/// The key file name inside a version directory and its AAD owner.
+inline constexpr std::string_view kKeyFile = "key.enc";
+inline constexpr std::string_view kCsrFile = "csr.pem";
+inline constexpr std::string_view kCertFile = "cert.pem";
+inline constexpr std::string_view kChainFile = "chain.pem";
+
+/// The DNS and IP names of a record, split for a CSR.
+void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vector<std::string>& ips);
+
+/// Load and decrypt the private key of a version.
+Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version);
+
+/// Append to the audit log; a failure to log is reported (the change itself already landed).
+Status audit(Context ctx, std::string_view action, const std::string& name,
+             std::vector<std::pair<std::string, std::string>> details = {});
+
+}  // namespace certctl::lifecycle::detail

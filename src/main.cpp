@@ -1,0 +1,60 @@
+// certctl entry point: parse, run the one chosen action, map its Error to an exit code.
+// No exception and no stack trace reaches the user.
+#include "cli/common.hpp"
+
+#include <certctl/output.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace {
+
+int report(const certctl::Error& e, const certctl::cli::Globals& g) {
+  if (g.json_errors) certctl::cli::print_out(certctl::output::error_json(e));
+  std::fflush(stdout);
+  fmt::print(stderr, "certctl: {}\n", e.text());
+  return e.exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  certctl::cli::Globals g;
+  try {
+    CLI::App app;
+    certctl::cli::build_app(app, g);
+    if (argc <= 1) {
+      fmt::print(stderr, "{}", app.help());
+      return certctl::exit_code(certctl::Category::Usage);
+    }
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      fmt::print(stderr, "certctl: {}\nRun `certctl --help` or `certctl help COMMAND` for usage.\n", e.what());
+      return certctl::exit_code(certctl::Category::Usage);
+    }
+    if (!g.action) {
+      fmt::print(stderr, "{}", app.help());
+      return certctl::exit_code(certctl::Category::Usage);
+    }
+    certctl::Status st = g.action();
+    if (std::fflush(stdout) != 0 && st)
+      st = certctl::Error(certctl::Category::Internal, "stdout", "cannot write output");
+    if (!st) return report(st.error(), g);
+    return 0;
+  } catch (const std::exception& e) {
+    return report(certctl::Error(certctl::Category::Internal, "internal error", e.what(),
+                                 "please report this as a bug"), g);
+  } catch (...) {
+    return report(certctl::Error(certctl::Category::Internal, "internal error", "unknown exception"), g);
+  }
+}

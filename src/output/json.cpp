@@ -1,0 +1,158 @@
+#include <certctl/output.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace certctl::output {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json time_or_null(UnixTime t) { return t ? Json(format_rfc3339(t)) : Json(nullptr); }
+Json str_or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+std::string dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// The fields `list --json` promises (a contract for scripts: add, never rename).
+Json summary(const vault::Record& r, UnixTime now) {
+  Json j;
+  j["name"] = r.name;
+  j["domain"] = r.domain;
+  j["sans"] = r.sans;
+  j["status"] = vault::status_name(vault::effective_status(r, now));
+  j["ca"] = str_or_null(r.ca);
+  const vault::CertMeta* c = r.cert ? &*r.cert : nullptr;
+  j["not_before"] = time_or_null(c ? c->not_before : 0);
+  j["not_after"] = time_or_null(c ? c->not_after : 0);
+  auto days = vault::days_remaining(r, now);
+  j["days_remaining"] = days ? Json(*days) : Json(nullptr);
+  j["auto_renew_days"] = vault::auto_renew_days(r);
+  j["auto_renew"] = r.source != vault::Source::Imported;
+  j["serial_hex"] = c ? str_or_null(c->serial_hex) : Json(nullptr);
+  j["fingerprint_sha256"] = c ? str_or_null(c->fingerprint_sha256) : Json(nullptr);
+  j["issuer"] = c ? str_or_null(c->issuer) : Json(nullptr);
+  j["issued_by"] = str_or_null(r.issued_by);
+  j["key_type"] = r.key_type;
+  j["source"] = vault::source_name(r.source);
+  j["wildcard"] = r.wildcard();
+  return j;
+}
+
+Json details(const vault::Record& r, UnixTime now) {
+  Json j = summary(r, now);
+  j["stored_status"] = vault::status_name(r.status);
+  j["version"] = r.version;
+  Json s;
+  s["organization"] = str_or_null(r.subject.o);
+  s["organizational_unit"] = str_or_null(r.subject.ou);
+  s["country"] = str_or_null(r.subject.c);
+  s["state"] = str_or_null(r.subject.st);
+  s["locality"] = str_or_null(r.subject.l);
+  s["email"] = str_or_null(r.subject.email);
+  j["subject"] = std::move(s);
+  j["renew_days"] = r.renew_days;
+  j["created"] = time_or_null(r.created);
+  j["updated"] = time_or_null(r.updated);
+  j["csr_created"] = time_or_null(r.csr_created);
+  j["issued"] = time_or_null(r.issued);
+  j["expires"] = time_or_null(r.cert ? r.cert->not_after : 0);
+  j["renewed"] = time_or_null(r.renewed);
+  j["revoked"] = time_or_null(r.revoked);
+  j["revoke_reason"] = str_or_null(r.revoke_reason);
+  j["last_error"] = str_or_null(r.last_error);
+  j["has_key"] = r.has_key;
+  j["has_csr"] = r.has_csr;
+  if (r.cert) {
+    const vault::CertMeta& c = *r.cert;
+    Json cj;
+    cj["subject"] = c.subject_dn;
+    cj["issuer"] = c.issuer;
+    cj["issuer_cn"] = str_or_null(c.issuer_cn);
+    cj["serial_dec"] = c.serial_dec;
+    cj["serial_hex"] = c.serial_hex;
+    cj["fingerprint_md5"] = c.fingerprint_md5;
+    cj["fingerprint_sha1"] = c.fingerprint_sha1;
+    cj["fingerprint_sha256"] = c.fingerprint_sha256;
+    cj["key"] = c.key_description;
+    cj["key_size"] = c.key_size;
+    cj["signature_algorithm"] = c.signature_algorithm;
+    cj["not_before"] = time_or_null(c.not_before);
+    cj["not_after"] = time_or_null(c.not_after);
+    j["certificate"] = std::move(cj);
+    j["serial_dec"] = c.serial_dec;
+    j["fingerprint_sha1"] = c.fingerprint_sha1;
+    j["fingerprint_md5"] = c.fingerprint_md5;
+    j["key_size"] = c.key_size;
+    j["signature_algorithm"] = c.signature_algorithm;
+  } else {
+    j["certificate"] = nullptr;
+  }
+  Json h = Json::array();
+  for (const auto& e : r.history) {
+    Json he;
+    he["version"] = e.version;
+    he["retired"] = time_or_null(e.retired);
+    he["reason"] = e.reason;
+    he["ca"] = str_or_null(e.ca);
+    he["serial_hex"] = str_or_null(e.serial_hex);
+    he["fingerprint_sha256"] = str_or_null(e.fingerprint_sha256);
+    he["not_before"] = time_or_null(e.not_before);
+    he["not_after"] = time_or_null(e.not_after);
+    h.push_back(std::move(he));
+  }
+  j["history"] = std::move(h);
+  return j;
+}
+
+}  // namespace
+
+std::string records_json(const std::vector<vault::Record>& records, UnixTime now) {
+  Json arr = Json::array();
+  for (const auto& r : records) arr.push_back(summary(r, now));
+  return dump(arr, 2);
+}
+
+std::string record_json(const vault::Record& r, UnixTime now) { return dump(details(r, now), 2); }
+
+std::string error_json(const Error& e) {
+  Json j;
+  j["error"]["category"] = category_name(e.category());
+  j["error"]["subject"] = e.subject();
+  j["error"]["message"] = e.cause().empty() ? e.message() : e.message() + ": " + e.cause();
+  j["error"]["exit_code"] = e.exit_code();
+  return dump(j, 2);
+}
+
+std::string vault_info_json(const std::string& path, const vault::VaultInfo& info,
+                            const std::vector<std::pair<std::string, int>>& counts) {
+  Json j;
+  j["path"] = path;
+  j["format"] = info.format;
+  j["created"] = str_or_null(info.created);
+  j["unlock_method"] = info.method;
+  j["kdf"] = info.kdf;
+  if (info.kdf == "scrypt") j["scrypt"] = {{"n", info.scrypt_n}, {"r", info.scrypt_r}, {"p", info.scrypt_p}};
+  Json c = Json::object();
+  int total = 0;
+  for (const auto& [k, v] : counts) {
+    c[k] = v;
+    total += v;
+  }
+  j["records"] = total;
+  j["by_status"] = std::move(c);
+  return dump(j, 2);
+}
+
+std::string local_ca_json(const ca::LocalCaInfo& info) {
+  Json j;
+  j["subject"] = info.subject_dn;
+  j["key"] = info.key_description;
+  j["serial_hex"] = info.serial_hex;
+  j["fingerprint_sha256"] = info.fingerprint_sha256;
+  j["not_before"] = time_or_null(info.not_before);
+  j["not_after"] = time_or_null(info.not_after);
+  return dump(j, 2);
+}
+
+}  // namespace certctl::output

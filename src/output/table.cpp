@@ -1,0 +1,160 @@
+#include <certctl/domain.hpp>
+#include <certctl/output.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace certctl::output {
+namespace {
+
+constexpr std::string_view kReset = "\033[0m";
+constexpr std::string_view kGreen = "\033[32m";
+constexpr std::string_view kYellow = "\033[33m";
+constexpr std::string_view kRed = "\033[31m";
+constexpr std::string_view kDim = "\033[2m";
+constexpr std::string_view kBold = "\033[1m";
+constexpr std::string_view kMagenta = "\033[35m";
+
+std::string_view status_color(vault::CertStatus s) {
+  switch (s) {
+    case vault::CertStatus::Active: return kGreen;
+    case vault::CertStatus::Pending: return kYellow;
+    case vault::CertStatus::Draft: return kDim;
+    case vault::CertStatus::Revoked: return kMagenta;
+    case vault::CertStatus::Expired:
+    case vault::CertStatus::Error: return kRed;
+  }
+  return {};
+}
+
+/// Display width of UTF-8 text (code points; good enough for names and statuses).
+std::size_t width(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+struct Cell {
+  std::string text;
+  std::string_view color;
+};
+
+std::string ca_column(const vault::Record& r) {
+  if (!r.ca.empty()) return r.ca;
+  return r.issued_by.empty() ? "-" : r.issued_by;
+}
+
+}  // namespace
+
+std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color) {
+  static const std::vector<std::string> headers = {"NAME", "DOMAIN", "CA", "STATUS", "DAYS", "AUTO-RENEW"};
+  std::vector<std::vector<Cell>> rows;
+  rows.reserve(records.size());
+  for (const auto& r : records) {
+    const vault::CertStatus st = vault::effective_status(r, now);
+    std::string domain = r.domain;
+    if (!r.sans.empty()) domain += fmt::format(" (+{})", r.sans.size());
+    std::string days = "-";
+    std::string_view days_color;
+    const int threshold = vault::auto_renew_days(r);
+    if (auto d = vault::days_remaining(r, now)) {
+      days = std::to_string(*d);
+      days_color = *d < 0 ? kRed : (*d <= threshold ? kYellow : std::string_view{});
+    }
+    std::string renew = r.source == vault::Source::Imported ? "no" : fmt::format("{}d", threshold);
+    rows.push_back({{r.name, {}}, {std::move(domain), {}}, {ca_column(r), {}},
+                    {std::string(vault::status_name(st)), status_color(st)}, {std::move(days), days_color},
+                    {std::move(renew), {}}});
+  }
+  std::vector<std::size_t> w(headers.size());
+  for (std::size_t i = 0; i < headers.size(); ++i) w[i] = headers[i].size();
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) w[i] = std::max(w[i], width(row[i].text));
+
+  std::string out;
+  out.reserve((rows.size() + 1) * 96);
+  auto emit = [&](const std::string& text, std::string_view col, std::size_t i, bool right) {
+    const std::size_t pad = w[i] - width(text);
+    if (right) out.append(pad, ' ');
+    if (color && !col.empty()) fmt::format_to(std::back_inserter(out), "{}{}{}", col, text, kReset);
+    else out += text;
+    if (i + 1 < w.size()) {
+      if (!right) out.append(pad, ' ');
+      out += "  ";
+    }
+  };
+  for (std::size_t i = 0; i < headers.size(); ++i) emit(headers[i], color ? kBold : std::string_view{}, i, i == 4);
+  out += '\n';
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) emit(row[i].text, row[i].color, i, i == 4);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string record_details(const vault::Record& r, UnixTime now, bool color) {
+  std::string out;
+  auto line = [&](std::string_view key, const std::string& value, std::string_view col = {}) {
+    if (value.empty()) return;
+    if (color && !col.empty()) fmt::format_to(std::back_inserter(out), "{:<20} {}{}{}\n", key, col, value, kReset);
+    else fmt::format_to(std::back_inserter(out), "{:<20} {}\n", key, value);
+  };
+  auto time = [&](std::string_view key, UnixTime t) { line(key, format_rfc3339(t)); };
+  const vault::CertStatus st = vault::effective_status(r, now);
+  line("name:", r.name);
+  std::string dom = r.domain;
+  if (std::string u = domain::to_unicode(r.domain); u != r.domain) dom += " (" + u + ")";
+  line("domain:", dom);
+  if (!r.sans.empty()) line("sans:", fmt::format("{}", fmt::join(r.sans, ", ")));
+  line("wildcard:", r.wildcard() ? "yes" : "no");
+  line("status:", std::string(vault::status_name(st)), status_color(st));
+  line("source:", std::string(vault::source_name(r.source)));
+  line("ca:", r.ca.empty() ? "-" : r.ca);
+  line("key type:", r.key_type);
+  line("auto-renew:", r.source == vault::Source::Imported
+                          ? fmt::format("no (imported; reminder at {} days)", vault::auto_renew_days(r))
+                          : fmt::format("{} days before expiry{}", vault::auto_renew_days(r),
+                                        r.renew_days == 0 ? " (automatic)" : ""));
+  if (auto d = vault::days_remaining(r, now)) line("days remaining:", std::to_string(*d));
+  const vault::Subject& s = r.subject;
+  line("organization:", s.o);
+  line("org unit:", s.ou);
+  line("country:", s.c);
+  line("state:", s.st);
+  line("locality:", s.l);
+  line("email:", s.email);
+  line("version:", r.version ? std::to_string(r.version) : "");
+  time("created:", r.created);
+  time("updated:", r.updated);
+  time("csr created:", r.csr_created);
+  time("issued:", r.issued);
+  time("renewed:", r.renewed);
+  time("revoked:", r.revoked);
+  line("revoke reason:", r.revoke_reason);
+  line("last error:", r.last_error, kRed);
+  if (r.cert) {
+    const vault::CertMeta& c = *r.cert;
+    line("issued by:", r.issued_by);
+    line("subject:", c.subject_dn);
+    line("issuer:", c.issuer);
+    line("serial (hex):", c.serial_hex);
+    line("serial (dec):", c.serial_dec);
+    time("not before:", c.not_before);
+    time("not after:", c.not_after);
+    line("key:", c.key_description);
+    line("key size:", c.key_size ? std::to_string(c.key_size) : "");
+    line("signature:", c.signature_algorithm);
+    line("sha256:", c.fingerprint_sha256);
+    line("sha1:", c.fingerprint_sha1);
+    line("md5:", c.fingerprint_md5);
+  }
+  if (!r.history.empty()) {
+    out += "history:\n";
+    for (auto it = r.history.rbegin(); it != r.history.rend(); ++it)
+      fmt::format_to(std::back_inserter(out), "  v{:<4} {}  serial {}  until {}  ({})\n", it->version,
+                     format_rfc3339(it->retired), it->serial_hex.empty() ? "-" : it->serial_hex,
+                     it->not_after ? format_rfc3339(it->not_after) : "-", it->reason);
+  }
+  return out;
+}
+
+}  // namespace certctl::output

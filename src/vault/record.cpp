@@ -1,0 +1,77 @@
+#include <certctl/record.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace certctl::vault {
+
+namespace {
+constexpr std::string_view kStatusNames[] = {"draft", "pending", "active", "expired", "error", "revoked"};
+constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr"};
+}  // namespace
+
+std::string_view status_name(CertStatus s) { return kStatusNames[static_cast<int>(s)]; }
+
+Result<CertStatus> parse_status(std::string_view s) {
+  for (std::size_t i = 0; i < std::size(kStatusNames); ++i)
+    if (kStatusNames[i] == s) return static_cast<CertStatus>(i);
+  return Error(Category::Input, fmt::format("status '{}'", s),
+               "unknown status; use draft, pending, active, expired, error or revoked");
+}
+
+std::string_view source_name(Source s) { return kSourceNames[static_cast<int>(s)]; }
+
+Result<Source> parse_source(std::string_view s) {
+  for (std::size_t i = 0; i < std::size(kSourceNames); ++i)
+    if (kSourceNames[i] == s) return static_cast<Source>(i);
+  return Error(Category::Input, fmt::format("source '{}'", s),
+               "unknown source; use managed, imported or external-csr");
+}
+
+std::vector<std::string> Record::all_names() const {
+  std::vector<std::string> out;
+  out.reserve(sans.size() + 1);
+  out.push_back(domain);
+  for (const auto& s : sans)
+    if (s != domain) out.push_back(s);
+  return out;
+}
+
+bool Record::wildcard() const {
+  auto is_wild = [](const std::string& n) { return n.rfind("*.", 0) == 0; };
+  return is_wild(domain) || std::any_of(sans.begin(), sans.end(), is_wild);
+}
+
+CertStatus effective_status(const Record& r, UnixTime now) {
+  if (r.status == CertStatus::Active && r.cert && r.cert->not_after != 0 && now > r.cert->not_after)
+    return CertStatus::Expired;
+  return r.status;
+}
+
+int auto_renew_days(const Record& r) {
+  if (r.renew_days > 0) return r.renew_days;
+  if (!r.cert || r.cert->not_after <= r.cert->not_before) return 30;
+  const double lifetime_days = static_cast<double>(r.cert->not_after - r.cert->not_before) / 86400.0;
+  const double share = lifetime_days <= 10.0 ? 0.5 : 1.0 / 3.0;
+  return std::max(1, static_cast<int>(lifetime_days * share + 0.5));
+}
+
+std::optional<long> days_remaining(const Record& r, UnixTime now) {
+  if (!r.cert || r.cert->not_after == 0) return std::nullopt;
+  return days_until(now, r.cert->not_after);
+}
+
+Status validate_name(std::string_view name) {
+  auto bad = [&](std::string why) { return Error(Category::Usage, fmt::format("name '{}'", name), std::move(why)); };
+  if (name.empty()) return bad("a record name cannot be empty");
+  if (name.size() > 64) return bad("longer than 64 characters");
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) return bad("must start with a letter or digit");
+  for (char c : name)
+    if (!alnum(c) && c != '.' && c != '_' && c != '-')
+      return bad(fmt::format("character '{}' not allowed (use letters, digits, '.', '_' and '-')", c));
+  return ok();
+}
+
+}  // namespace certctl::vault

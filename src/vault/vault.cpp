@@ -1,0 +1,162 @@
+#include <certctl/crypto.hpp>
+#include <certctl/fs.hpp>
+#include <certctl/vault.hpp>
+
+#include "vault/record_toml.hpp"
+#include "vault/vault_config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace certctl::vault {
+
+Status wrap_vault_key(Vault::Config& c, const UnlockSecret& secret, const SecretBytes& vault_key,
+                      std::uint64_t scrypt_n);
+
+Vault::Vault(Layout layout) : layout_(std::move(layout)), config_(std::make_unique<Config>()) {}
+Vault::Vault(Vault&&) noexcept = default;
+Vault& Vault::operator=(Vault&&) noexcept = default;
+Vault::~Vault() = default;
+
+namespace {
+
+/// The vault directory must be ours and closed to group/others for writing.
+Status check_dir_safety(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Error(Category::Vault, dir, "no vault here; create one with `certctl init`");
+    return Error(Category::Vault, dir, "cannot access", std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return Error(Category::Vault, dir, "is not a directory");
+  if (st.st_uid != ::geteuid())
+    return Error(Category::Vault, dir, "is owned by another user; refusing to use it");
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return Error(Category::Vault, dir,
+                 fmt::format("is writable by group or others (mode {:04o}); refusing to use it: run chmod 700 {}",
+                             st.st_mode & 07777, dir));
+  return ok();
+}
+
+}  // namespace
+
+Result<Vault> Vault::open(const std::string& dir) {
+  TRY(check_dir_safety(dir));
+  Vault v{Layout(dir)};
+  auto text = fs::read_file(v.layout_.config());
+  if (!text) {
+    if (text.error().category() == Category::NotFound)
+      return Error(Category::Vault, dir, "no vault here (config.toml missing); create one with `certctl init`");
+    return std::move(text).error();
+  }
+  TRY_ASSIGN(*v.config_, parse_config(*text, v.layout_.config()));
+  return v;
+}
+
+Result<Vault> Vault::create(const std::string& dir, const UnlockSecret& secret,
+                            std::uint64_t scrypt_n, UnixTime now) {
+  if (scrypt_n < 2 || (scrypt_n & (scrypt_n - 1)) != 0)
+    return Error(Category::Usage, "--scrypt-n", fmt::format("{} is not a power of two", scrypt_n));
+  if (fs::exists(fs::join(dir, "config.toml")))
+    return Error(Category::State, dir, "a vault already exists here");
+  if (fs::exists(dir)) {
+    TRY(check_dir_safety(dir));
+    ::chmod(dir.c_str(), 0700);
+  } else {
+    TRY(fs::make_dirs(dir, 0700));
+  }
+  Vault v{Layout(dir)};
+  Config& c = *v.config_;
+  c.format = 1;
+  c.created = format_rfc3339(now);
+  SecretBytes vault_key = crypto::random_secret(32);
+  TRY(wrap_vault_key(c, secret, vault_key, scrypt_n));
+  TRY(fs::make_dirs(v.layout_.certs(), 0700));
+  TRY(fs::write_file_atomic(v.layout_.lock(), ""));
+  TRY(fs::write_file_atomic(v.layout_.config(), render_config(c)));
+  v.vault_key_ = std::move(vault_key);
+  return v;
+}
+
+VaultInfo Vault::info() const {
+  VaultInfo i;
+  i.format = config_->format;
+  i.method = config_->method;
+  i.kdf = config_->kdf;
+  i.scrypt_n = config_->n;
+  i.scrypt_r = config_->r;
+  i.scrypt_p = config_->p;
+  i.created = config_->created;
+  return i;
+}
+
+bool Vault::exists(std::string_view name) const { return fs::exists(layout_.record_file(name)); }
+
+Result<Record> Vault::load(std::string_view name) const {
+  TRY(validate_name(name));
+  const std::string path = layout_.record_file(name);
+  auto text = fs::read_file(path);
+  if (!text) {
+    if (text.error().category() == Category::NotFound)
+      return Error(Category::NotFound, std::string(name), "no such certificate in the vault (see `certctl list`)");
+    return std::move(text).error();
+  }
+  return parse_record(*text, path);
+}
+
+std::vector<std::string> Vault::names() const {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(layout_.certs().c_str());
+  if (!d) return out;
+  while (const dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n.empty() || n[0] == '.') continue;  // ".", "..", temp and deleted entries
+    if (validate_name(n) && fs::exists(layout_.record_file(n))) out.emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<Record>> Vault::load_all() const {
+  std::vector<Record> out;
+  const auto all = names();
+  out.reserve(all.size());
+  for (const auto& n : all) {
+    TRY_ASSIGN(Record r, load(n));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status Vault::save(const Record& r) const {
+  TRY(validate_name(r.name));
+  TRY(fs::make_dirs(layout_.record_dir(r.name), 0700));
+  return fs::write_file_atomic(layout_.record_file(r.name), render_record(r));
+}
+
+Status Vault::write_file(std::string_view name, int version, std::string_view file,
+                         std::string_view data, mode_t mode) const {
+  TRY(fs::make_dirs(layout_.version_dir(name, version), 0700));
+  return fs::write_file_atomic(layout_.version_file(name, version, file), data, mode);
+}
+
+Result<std::string> Vault::read_file(std::string_view name, int version, std::string_view file) const {
+  auto r = fs::read_file(layout_.version_file(name, version, file));
+  if (!r && r.error().category() == Category::NotFound)
+    return Error(Category::Vault, layout_.version_file(name, version, file),
+                 "missing from the vault (record and files disagree)");
+  return r;
+}
+
+Status Vault::remove(std::string_view name) const {
+  TRY(validate_name(name));
+  return fs::remove_tree(layout_.record_dir(name));
+}
+
+}  // namespace certctl::vault
