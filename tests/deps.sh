@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what certctl needs to build and test, from Debian 12 packages only.
+# Idempotent: apt-get runs only when a package is missing.
+set -euo pipefail
+
+BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
+  libssl-dev libcurl4-openssl-dev libldns-dev libidn2-dev
+  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2)
+# Peers the tests talk to: the openssl command and Java's keytool for interop.
+TEST_PKGS=(python3 default-jdk-headless)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: install dependencies, build everything, run every test (unit + CLI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/deps.sh --test
+bash tests/build.sh
+cd build
+ctest --output-on-failure -j 2 "$@"
