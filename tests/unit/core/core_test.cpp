@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+
+#include <certctl/clock.hpp>
+#include <certctl/domain.hpp>
+#include <certctl/error.hpp>
+#include <certctl/fs.hpp>
+
+#include "temp_dir.hpp"
+
+#include <filesystem>
+#include <sys/stat.h>
+
+using namespace certctl;
+
+TEST_CASE("exit codes follow the documented table", "[core]") {
+  CHECK(exit_code(Category::Aborted) == 1);
+  CHECK(exit_code(Category::Usage) == 2);
+  CHECK(exit_code(Category::Input) == 4);
+  CHECK(exit_code(Category::Vault) == 5);
+  CHECK(exit_code(Category::State) == 9);
+  CHECK(exit_code(Category::NotFound) == 10);
+  CHECK(exit_code(Category::Internal) == 70);
+  Error e(Category::Input, "cert.pem", "not a certificate", "bad base64");
+  CHECK(e.text() == "cert.pem: not a certificate: bad base64");
+  CHECK(e.with_category(Category::Vault).exit_code() == 5);
+}
+
+TEST_CASE("RFC 3339 times round-trip and reject garbage", "[core]") {
+  auto t = parse_rfc3339("2030-01-31T12:00:00Z", "t");
+  REQUIRE(t);
+  CHECK(*t == 1896091200);
+  CHECK(format_rfc3339(*t) == "2030-01-31T12:00:00Z");
+  auto off = parse_rfc3339("2030-01-31T14:00:00+02:00", "t");
+  REQUIRE(off);
+  CHECK(*off == *t);
+  auto frac = parse_rfc3339("2030-01-31T12:00:00.123456Z", "t");
+  REQUIRE(frac);
+  CHECK(*frac == *t);
+  auto epoch = parse_rfc3339("1896091200", "t");
+  REQUIRE(epoch);
+  CHECK(*epoch == *t);
+  for (const char* bad : {"", "2030-13-01T00:00:00Z", "2030-01-01 00:00", "yesterday", "2030-01-01T00:00:00"}) {
+    auto r = parse_rfc3339(bad, "CERTCTL_NOW");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().subject() == "CERTCTL_NOW");
+  }
+}
+
+TEST_CASE("days_until floors toward the past", "[core]") {
+  CHECK(days_until(0, 86400 * 3) == 3);
+  CHECK(days_until(0, 86400 * 3 - 1) == 2);
+  CHECK(days_until(3600, 0) == -1);
+  CHECK(days_until(0, 0) == 0);
+}
+
+TEST_CASE("domain names are normalised to A-labels", "[core]") {
+  auto a = domain::parse("Bücher.Example");
+  REQUIRE(a);
+  CHECK(a->value == "xn--bcher-kva.example");
+  CHECK(a->kind == domain::Kind::Dns);
+  CHECK(domain::to_unicode("xn--bcher-kva.example") == "bücher.example");
+  auto w = domain::parse("*.Example.COM.");
+  REQUIRE(w);
+  CHECK(w->value == "*.example.com");
+  CHECK(w->wildcard());
+  auto ip = domain::parse("2001:DB8::1");
+  REQUIRE(ip);
+  CHECK(ip->kind == domain::Kind::Ip);
+  CHECK(ip->value == "2001:db8::1");
+  CHECK(domain::parse("127.0.0.1")->value == "127.0.0.1");
+}
+
+TEST_CASE("bad domain names are rejected with the reason", "[core]") {
+  struct Case {
+    const char* input;
+    const char* reason;
+  };
+  for (auto c : {Case{"foo.*.example.com", "left-most"}, Case{"*.*.example.com", "left-most"},
+                 Case{"exa mple.com", "character"}, Case{"-a.example.com", "starts or ends"},
+                 Case{"a..example.com", "empty label"}, Case{"", "empty"},
+                 Case{"example.123", "all digits"}, Case{"*", "left-most"}}) {
+    auto r = domain::parse(c.input);
+    INFO(c.input);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().category() == Category::Input);
+    CHECK(r.error().subject() == std::string("domain '") + c.input + "'");
+    CHECK_THAT(r.error().message(), Catch::Contains(c.reason));
+  }
+  auto longlabel = domain::parse(std::string(64, 'a') + ".example");
+  REQUIRE_FALSE(longlabel);
+  CHECK_THAT(longlabel.error().message(), Catch::Contains("63"));
+}
+
+TEST_CASE("write_file_atomic replaces content with the given mode and leaves no temp files", "[core]") {
+  test::TempDir d;
+  const std::string p = d.file("a.txt");
+  REQUIRE(fs::write_file_atomic(p, "one", 0600));
+  REQUIRE(fs::write_file_atomic(p, "two", 0644));
+  CHECK(*fs::read_file(p) == "two");
+  struct stat st {};
+  ::stat(p.c_str(), &st);
+  CHECK((st.st_mode & 0777) == 0644);
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(d.path())) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);
+}
+
+TEST_CASE("a failed atomic write leaves the old file and no temp file", "[core]") {
+  test::TempDir d;
+  const std::string target = d.file("target");
+  std::filesystem::create_directory(target);  // rename of a file over a directory fails
+  std::filesystem::create_directory(target + "/keep");
+  auto st = fs::write_file_atomic(target, "data");
+  REQUIRE_FALSE(st);
+  CHECK(st.error().subject() == target);
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(d.path())) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);
+  CHECK(fs::is_dir(target + "/keep"));
+}
+
+TEST_CASE("read_file reports missing files as NotFound with the path", "[core]") {
+  test::TempDir d;
+  auto r = fs::read_file(d.file("nope"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == Category::NotFound);
+  CHECK(r.error().subject() == d.file("nope"));
+}
+
+TEST_CASE("append_line appends whole lines", "[core]") {
+  test::TempDir d;
+  REQUIRE(fs::append_line(d.file("log"), "{\"a\":1}"));
+  REQUIRE(fs::append_line(d.file("log"), "{\"b\":2}"));
+  CHECK(*fs::read_file(d.file("log")) == "{\"a\":1}\n{\"b\":2}\n");
+}

@@ -1,0 +1,230 @@
+#include <catch2/catch.hpp>
+
+#include <certctl/crypto.hpp>
+#include <certctl/fs.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include "temp_dir.hpp"
+
+using namespace certctl;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  vault::Vault vault = test::make_vault(dir);
+  FixedClock clock{1'800'000'000};
+  lifecycle::Context ctx() { return {vault, clock}; }
+
+  Fixture() {
+    auto ca = lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650});
+    if (!ca) FAIL(ca.error().text());
+  }
+
+  vault::Record issued(const std::string& name, const std::string& domain) {
+    lifecycle::RecordFields f;
+    f.domain = domain;
+    auto c = lifecycle::create(ctx(), name, f);
+    REQUIRE(c);
+    REQUIRE(lifecycle::make_csr(ctx(), name));
+    auto r = lifecycle::issue(ctx(), name, {});
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+lifecycle::RecordFields fields(const std::string& domain, std::vector<std::string> sans = {}) {
+  lifecycle::RecordFields f;
+  f.domain = domain;
+  if (!sans.empty()) f.sans = std::move(sans);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("draft -> pending -> active with metadata filled from the certificate", "[lifecycle]") {
+  Fixture fx;
+  auto draft = lifecycle::create(fx.ctx(), "web", fields("Example.TEST", {"www.example.test", "example.test"}));
+  REQUIRE(draft);
+  CHECK(draft->status == vault::CertStatus::Draft);
+  CHECK(draft->domain == "example.test");
+  CHECK(draft->sans == std::vector<std::string>{"www.example.test"});  // duplicate of domain dropped
+  CHECK_FALSE(draft->has_key);
+
+  auto premature = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE_FALSE(premature);
+  CHECK(premature.error().category() == Category::State);
+  CHECK_THAT(premature.error().message(), Catch::Contains("certctl csr web"));
+
+  auto pending = lifecycle::make_csr(fx.ctx(), "web");
+  REQUIRE(pending);
+  CHECK(pending->status == vault::CertStatus::Pending);
+  CHECK(pending->version == 1);
+
+  auto active = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE(active);
+  CHECK(active->status == vault::CertStatus::Active);
+  REQUIRE(active->cert);
+  CHECK(active->cert->not_after == fx.clock.now() + 90 * 86400);
+  CHECK(active->cert->issuer == "CN=test CA");
+  CHECK(active->issued_by == "local");
+  CHECK_FALSE(active->cert->serial_hex.empty());
+
+  // What is on disk verifies against the local root.
+  auto cert = lifecycle::read_pem(fx.ctx(), *active, 1, lifecycle::PemKind::Cert);
+  auto root = ca::local_ca_root_pem(fx.vault);
+  REQUIRE(cert);
+  REQUIRE(root);
+  auto leaf = crypto::parse_certificates(cert->view(), "cert");
+  auto roots = crypto::parse_certificates(*root, "root");
+  REQUIRE(crypto::verify_against_roots(leaf->front(), {}, *roots, fx.clock.now(), "chain"));
+}
+
+TEST_CASE("names are fixed once issued; settings may change", "[lifecycle]") {
+  Fixture fx;
+  fx.issued("web", "example.test");
+  auto e = lifecycle::edit(fx.ctx(), "web", fields("other.test"));
+  REQUIRE_FALSE(e);
+  CHECK(e.error().category() == Category::State);
+  lifecycle::RecordFields f;
+  f.renew_days = 10;
+  auto ok = lifecycle::edit(fx.ctx(), "web", f);
+  REQUIRE(ok);
+  CHECK(ok->record.renew_days == 10);
+}
+
+TEST_CASE("editing names of a pending record discards its CSR", "[lifecycle]") {
+  Fixture fx;
+  REQUIRE(lifecycle::create(fx.ctx(), "web", fields("example.test")));
+  REQUIRE(lifecycle::make_csr(fx.ctx(), "web"));
+  auto e = lifecycle::edit(fx.ctx(), "web", fields("example.test", {"api.example.test"}));
+  REQUIRE(e);
+  CHECK(e->csr_discarded);
+  CHECK(e->record.status == vault::CertStatus::Draft);
+  CHECK_FALSE(e->record.has_csr);
+  CHECK_FALSE(fs::exists(fx.vault.layout().version_dir("web", 1)));
+}
+
+TEST_CASE("issuing again keeps the key and moves the old version to history", "[lifecycle]") {
+  Fixture fx;
+  auto first = fx.issued("web", "example.test");
+  fx.clock.set(fx.clock.now() + 86400);
+  auto second = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE(second);
+  CHECK(second->version == 2);
+  REQUIRE(second->history.size() == 1);
+  CHECK(second->history[0].version == 1);
+  CHECK(second->history[0].serial_hex == first.cert->serial_hex);
+  CHECK(second->cert->serial_hex != first.cert->serial_hex);
+  auto k1 = lifecycle::read_pem(fx.ctx(), *second, 1, lifecycle::PemKind::Key);
+  auto k2 = lifecycle::read_pem(fx.ctx(), *second, 2, lifecycle::PemKind::Key);
+  REQUIRE(k1);
+  REQUIRE(k2);
+  CHECK(k1->view() == k2->view());
+  auto old = lifecycle::read_pem(fx.ctx(), *second, 1, lifecycle::PemKind::Cert);
+  REQUIRE(old);
+  CHECK(crypto::parse_certificates(old->view(), "old")->front().info().serial_hex == first.cert->serial_hex);
+  auto none = lifecycle::resolve_version(*second, 7);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().category() == Category::NotFound);
+}
+
+TEST_CASE("a mismatched import fails and leaves the vault byte-for-byte unchanged", "[lifecycle]") {
+  Fixture fx;
+  fx.issued("a", "a.example.test");
+  fx.issued("b", "b.example.test");
+  // a's certificate with b's key, written out as files.
+  auto a = *fx.vault.load("a");
+  auto b = *fx.vault.load("b");
+  REQUIRE(fs::write_file_atomic(fx.dir.file("a.pem"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Cert)->view()));
+  REQUIRE(fs::write_file_atomic(fx.dir.file("b.key"), lifecycle::read_pem(fx.ctx(), b, 1, lifecycle::PemKind::Key)->view()));
+  const std::string before = test::tree_digest(fx.vault.layout().root());
+  lifecycle::ImportRequest req;
+  req.cert_file = fx.dir.file("a.pem");
+  req.key_file = fx.dir.file("b.key");
+  auto r = lifecycle::import_certificate(fx.ctx(), "imported", req);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == Category::Input);
+  CHECK(r.error().subject() == req.key_file);
+  CHECK(test::tree_digest(fx.vault.layout().root()) == before);
+
+  REQUIRE(fs::write_file_atomic(fx.dir.file("a.key"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Key)->view()));
+  req.key_file = fx.dir.file("a.key");
+  auto good = lifecycle::import_certificate(fx.ctx(), "imported", req);
+  REQUIRE(good);
+  CHECK(good->source == vault::Source::Imported);
+  CHECK(good->cert->serial_hex == a.cert->serial_hex);
+  CHECK(good->domain == "a.example.test");
+  auto dup = lifecycle::import_certificate(fx.ctx(), "imported", req);
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().category() == Category::State);
+}
+
+TEST_CASE("external CSR: issue works, PKCS#12 is refused with the reason", "[lifecycle]") {
+  Fixture fx;
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::Ec256);
+  crypto::CsrRequest creq;
+  creq.subject.cn = "ext.example.test";
+  creq.dns_names = {"ext.example.test"};
+  auto csr = crypto::make_csr(*key, creq);
+  REQUIRE(fs::write_file_atomic(fx.dir.file("ext.csr"), *csr));
+  REQUIRE(lifecycle::create(fx.ctx(), "ext", fields("ext.example.test", {"www.ext.example.test"})));
+  auto mismatch = lifecycle::adopt_csr(fx.ctx(), "ext", fx.dir.file("ext.csr"));
+  REQUIRE_FALSE(mismatch);
+  CHECK_THAT(mismatch.error().message(), Catch::Contains("www.ext.example.test"));
+  lifecycle::RecordFields only;
+  only.sans = std::vector<std::string>{};
+  REQUIRE(lifecycle::edit(fx.ctx(), "ext", only));
+  auto adopted = lifecycle::adopt_csr(fx.ctx(), "ext", fx.dir.file("ext.csr"));
+  REQUIRE(adopted);
+  CHECK(adopted->source == vault::Source::ExternalCsr);
+  REQUIRE(lifecycle::issue(fx.ctx(), "ext", {}));
+  lifecycle::PfxRequest p;
+  p.out = fx.dir.file("ext.pfx");
+  auto pfx = lifecycle::export_pfx(fx.ctx(), "ext", p);
+  REQUIRE_FALSE(pfx);
+  CHECK(pfx.error().category() == Category::State);
+  CHECK_FALSE(fs::exists(p.out));
+}
+
+TEST_CASE("export-pfx generates a password once and writes a 0600 file", "[lifecycle]") {
+  Fixture fx;
+  fx.issued("web", "example.test");
+  lifecycle::PfxRequest p;
+  p.out = fx.dir.file("web.pfx");
+  auto r = lifecycle::export_pfx(fx.ctx(), "web", p);
+  REQUIRE(r);
+  CHECK(r->generated_password.size() == 24);
+  struct stat st {};
+  ::stat(p.out.c_str(), &st);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("delete removes the record and its versions", "[lifecycle]") {
+  Fixture fx;
+  fx.issued("web", "example.test");
+  REQUIRE(lifecycle::remove(fx.ctx(), "web"));
+  CHECK_FALSE(fs::exists(fx.vault.layout().record_dir("web")));
+  auto again = lifecycle::remove(fx.ctx(), "web");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().category() == Category::NotFound);
+}
+
+TEST_CASE("create validates before writing anything", "[lifecycle]") {
+  Fixture fx;
+  const std::string before = test::tree_digest(fx.vault.layout().root());
+  auto bad_domain = lifecycle::create(fx.ctx(), "x", fields("foo.*.example"));
+  CHECK(bad_domain.error().category() == Category::Input);
+  lifecycle::RecordFields kt = fields("ok.example");
+  kt.key_type = "dsa1024";
+  auto bad_kt = lifecycle::create(fx.ctx(), "x", kt);
+  CHECK(bad_kt.error().category() == Category::Input);
+  lifecycle::RecordFields ca = fields("ok.example");
+  ca.ca = "nowhere";
+  CHECK(lifecycle::create(fx.ctx(), "x", ca).error().category() == Category::NotFound);
+  lifecycle::RecordFields c = fields("ok.example");
+  c.c = "Germany";
+  CHECK(lifecycle::create(fx.ctx(), "x", c).error().category() == Category::Input);
+  CHECK(lifecycle::create(fx.ctx(), "../x", fields("ok.example")).error().category() == Category::Usage);
+  CHECK(test::tree_digest(fx.vault.layout().root()) == before);
+}

@@ -1,0 +1,238 @@
+#include <catch2/catch.hpp>
+
+#include <certctl/fs.hpp>
+#include <certctl/vault.hpp>
+
+#include "temp_dir.hpp"
+#include "vault/record_toml.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace certctl;
+
+namespace {
+
+vault::Record full_record() {
+  vault::Record r;
+  r.name = "shop";
+  r.domain = "shop.example.com";
+  r.sans = {"www.shop.example.com", "192.0.2.7"};
+  r.subject = {"Acme \"Quoted\"", "Ops", "DE", "Berlin", "Berlin", "ops@example.com"};
+  r.key_type = "rsa3072";
+  r.ca = "local";
+  r.renew_days = 21;
+  r.status = vault::CertStatus::Active;
+  r.source = vault::Source::Managed;
+  r.version = 2;
+  r.has_key = r.has_csr = r.has_cert = r.has_chain = true;
+  r.issued_by = "local";
+  r.created = 1'800'000'000;
+  r.updated = 1'800'000'100;
+  r.csr_created = 1'800'000'010;
+  r.issued = 1'800'000'020;
+  r.renewed = 1'800'000'030;
+  vault::CertMeta m;
+  m.subject_dn = "CN=shop.example.com,O=Acme";
+  m.issuer = "CN=certctl local CA";
+  m.issuer_cn = "certctl local CA";
+  m.serial_dec = "255";
+  m.serial_hex = "FF";
+  m.fingerprint_md5 = "AA:BB";
+  m.fingerprint_sha1 = "CC:DD";
+  m.fingerprint_sha256 = "EE:FF";
+  m.key_description = "RSA 3072";
+  m.key_size = 3072;
+  m.signature_algorithm = "ecdsa-with-SHA384";
+  m.not_before = 1'800'000'000;
+  m.not_after = 1'800'000'000 + 90 * 86400;
+  r.cert = m;
+  r.history.push_back({1, 1'800'000'030, "reissued", "local", "0A", "11:22", 1'790'000'000, 1'797'776'000});
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("record.toml round-trips every field", "[vault]") {
+  const vault::Record r = full_record();
+  const std::string text = vault::render_record(r);
+  auto back = vault::parse_record(text, "record.toml");
+  REQUIRE(back);
+  CHECK(back->name == r.name);
+  CHECK(back->domain == r.domain);
+  CHECK(back->sans == r.sans);
+  CHECK(back->subject.o == r.subject.o);
+  CHECK(back->subject.email == r.subject.email);
+  CHECK(back->key_type == "rsa3072");
+  CHECK(back->renew_days == 21);
+  CHECK(back->status == vault::CertStatus::Active);
+  CHECK(back->version == 2);
+  CHECK(back->has_chain);
+  CHECK(back->renewed == r.renewed);
+  REQUIRE(back->cert);
+  CHECK(back->cert->serial_hex == "FF");
+  CHECK(back->cert->key_size == 3072);
+  CHECK(back->cert->not_after == r.cert->not_after);
+  REQUIRE(back->history.size() == 1);
+  CHECK(back->history[0].serial_hex == "0A");
+  CHECK(back->history[0].not_after == 1'797'776'000);
+  CHECK(vault::render_record(*back) == text);  // stable output: diff-able
+}
+
+TEST_CASE("a corrupt record is a Vault error naming the file", "[vault]") {
+  auto r = vault::parse_record("name = \"x\"\ndomain = [", "/v/certs/x/record.toml");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == Category::Vault);
+  CHECK(r.error().subject() == "/v/certs/x/record.toml");
+  auto truncated = vault::parse_record("format = 1\nname = \"x\"\n", "p");
+  REQUIRE_FALSE(truncated);
+}
+
+TEST_CASE("renew threshold: explicit, last third, last half for short lifetimes", "[vault]") {
+  vault::Record r = full_record();
+  CHECK(vault::auto_renew_days(r) == 21);
+  r.renew_days = 0;
+  CHECK(vault::auto_renew_days(r) == 30);  // 90-day certificate
+  r.cert->not_after = r.cert->not_before + 45 * 86400;
+  CHECK(vault::auto_renew_days(r) == 15);
+  r.cert->not_after = r.cert->not_before + 6 * 86400;
+  CHECK(vault::auto_renew_days(r) == 3);
+  r.cert.reset();
+  CHECK(vault::auto_renew_days(r) == 30);
+}
+
+TEST_CASE("expired is computed from not_after", "[vault]") {
+  vault::Record r = full_record();
+  CHECK(vault::effective_status(r, r.cert->not_after - 1) == vault::CertStatus::Active);
+  CHECK(vault::effective_status(r, r.cert->not_after + 1) == vault::CertStatus::Expired);
+  CHECK(*vault::days_remaining(r, r.cert->not_after - 86400 * 5) == 5);
+}
+
+TEST_CASE("record names are restricted to safe directory names", "[vault]") {
+  CHECK(vault::validate_name("web-1.example_com"));
+  for (const char* bad : {"", "../x", ".hidden", "a/b", "x y", "-x"}) {
+    INFO(bad);
+    CHECK_FALSE(vault::validate_name(bad));
+  }
+  CHECK_FALSE(vault::validate_name(std::string(65, 'a')));
+}
+
+TEST_CASE("a vault opens only with the right passphrase", "[vault]") {
+  test::TempDir d;
+  { auto v = test::make_vault(d); }
+  auto v = vault::Vault::open(d.file("vault"));
+  REQUIRE(v);
+  CHECK_FALSE(v->unlocked());
+  auto wrong = v->unlock(test::passphrase("not it"));
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().category() == Category::Vault);
+  CHECK_THAT(wrong.error().message(), Catch::Contains("wrong passphrase"));
+  REQUIRE(v->unlock(test::passphrase()));
+  CHECK(v->unlocked());
+}
+
+TEST_CASE("sealed keys are bound to their owner and contain no plaintext", "[vault]") {
+  test::TempDir d;
+  auto v = test::make_vault(d);
+  const SecretBytes secret = SecretBytes::from("-----BEGIN PRIVATE KEY-----\nsecret material\n");
+  auto sealed = v.seal("web", secret);
+  REQUIRE(sealed);
+  CHECK(sealed->find("secret material") == std::string::npos);
+  CHECK(sealed->find("PRIVATE KEY") == std::string::npos);
+  auto back = v.open_sealed("web", *sealed, "web/key.enc");
+  REQUIRE(back);
+  CHECK(back->view() == secret.view());
+  auto swapped = v.open_sealed("mail", *sealed, "mail/key.enc");
+  REQUIRE_FALSE(swapped);
+  CHECK(swapped.error().category() == Category::Vault);
+  CHECK(swapped.error().subject() == "mail/key.enc");
+}
+
+TEST_CASE("rekey: the old passphrase stops working, sealed keys still open", "[vault]") {
+  test::TempDir d;
+  std::string sealed;
+  {
+    auto v = test::make_vault(d);
+    sealed = *v.seal("web", SecretBytes::from("key"));
+    REQUIRE(v.rekey(test::passphrase("new passphrase"), 1024));
+  }
+  auto v = vault::Vault::open(d.file("vault"));
+  REQUIRE(v);
+  CHECK_FALSE(v->unlock(test::passphrase()));
+  REQUIRE(v->unlock(test::passphrase("new passphrase")));
+  CHECK(v->open_sealed("web", sealed, "k")->view() == "key");
+}
+
+TEST_CASE("key-file vaults need the key file", "[vault]") {
+  test::TempDir d;
+  vault::UnlockSecret kf{vault::UnlockSecret::Kind::KeyFile, SecretBytes::from(std::string(32, 'k'))};
+  REQUIRE(vault::Vault::create(d.file("vault"), kf, 1024, 1));
+  auto v = vault::Vault::open(d.file("vault"));
+  REQUIRE(v);
+  CHECK(v->unlock_kind() == vault::UnlockSecret::Kind::KeyFile);
+  CHECK_FALSE(v->unlock(test::passphrase()));
+  vault::UnlockSecret other{vault::UnlockSecret::Kind::KeyFile, SecretBytes::from(std::string(32, 'x'))};
+  CHECK_FALSE(v->unlock(other));
+  CHECK(v->unlock(kf));
+}
+
+TEST_CASE("vault directories writable by others are refused", "[vault]") {
+  test::TempDir d;
+  { auto v = test::make_vault(d); }
+  ::chmod(d.file("vault").c_str(), 0777);
+  auto v = vault::Vault::open(d.file("vault"));
+  REQUIRE_FALSE(v);
+  CHECK(v.error().category() == Category::Vault);
+  CHECK_THAT(v.error().message(), Catch::Contains("writable by group or others"));
+  auto missing = vault::Vault::open(d.file("nothing"));
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message(), Catch::Contains("certctl init"));
+}
+
+TEST_CASE("init refuses an existing vault", "[vault]") {
+  test::TempDir d;
+  { auto v = test::make_vault(d); }
+  auto again = vault::Vault::create(d.file("vault"), test::passphrase(), 1024, 1);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().category() == Category::State);
+}
+
+TEST_CASE("records save, list sorted, skip stray entries, and delete", "[vault]") {
+  test::TempDir d;
+  auto v = test::make_vault(d);
+  vault::Record a = full_record();
+  a.name = "b-site";
+  vault::Record b = full_record();
+  b.name = "a-site";
+  REQUIRE(v.save(a));
+  REQUIRE(v.save(b));
+  fs::make_dirs(v.layout().certs() + "/.tmp-junk");
+  fs::make_dirs(v.layout().certs() + "/no-record-here");
+  auto all = v.load_all();
+  REQUIRE(all);
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].name == "a-site");
+  CHECK((*all)[1].name == "b-site");
+  REQUIRE(v.remove("a-site"));
+  CHECK(v.names() == std::vector<std::string>{"b-site"});
+  auto gone = v.load("a-site");
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().category() == Category::NotFound);
+}
+
+TEST_CASE("the vault lock is exclusive between descriptors", "[vault]") {
+  test::TempDir d;
+  auto v = test::make_vault(d);
+  auto l1 = v.lock();
+  REQUIRE(l1);
+  // flock is per open file description: a second open() in this process must wait, so probe
+  // with LOCK_NB on a fresh descriptor.
+  int fd = ::open(v.layout().lock().c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  CHECK(::flock(fd, LOCK_EX | LOCK_NB) != 0);
+  { vault::VaultLock release = std::move(l1).value(); }
+  CHECK(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  ::close(fd);
+}
