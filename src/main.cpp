@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
-      fmt::print(stderr, "certctl: {}\nRun `certctl --help` or `certctl help COMMAND` for usage.\n", e.what());
+      // One line, like every other error (certctl(1), EXIT STATUS).
+      fmt::print(stderr, "certctl: {} (see `certctl --help` or `certctl help COMMAND`)\n", e.what());
       return certctl::exit_code(certctl::Category::Usage);
     }
     if (!g.action) {

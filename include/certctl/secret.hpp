@@ -34,6 +34,8 @@ class SecretBytes {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
   }
   void append(std::string_view s);
+  /// Resize; bytes dropped or left behind by a reallocation are wiped first.
+  void resize(std::size_t n);
   /// Drop trailing CR/LF (passphrase files usually end in a newline).
   void trim_newline();
   void wipe();

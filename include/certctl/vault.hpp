@@ -29,6 +29,8 @@ class Layout {
   std::string ca_dir(std::string_view ca) const { return root_ + "/ca/" + std::string(ca); }
   std::string audit_log() const { return root_ + "/audit.log"; }
   std::string orders_log() const { return root_ + "/orders.log"; }
+  /// Derived, disposable: see src/vault/record_cache.hpp.
+  std::string record_cache() const { return root_ + "/cache/records.bin"; }
 
  private:
   std::string root_;
@@ -104,6 +106,7 @@ class Vault {
   bool exists(std::string_view name) const;
   Result<Record> load(std::string_view name) const;
   /// Every record, sorted by name. A record that cannot be read is an error naming it.
+  /// Served from the record cache where record.toml is unchanged; refreshes the cache.
   Result<std::vector<Record>> load_all() const;
   std::vector<std::string> names() const;
   /// Write record.toml atomically (last step of any multi-file change).

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,14 @@ Status write_all(int fd, const char* p, std::size_t n, const std::string& path) 
 }
 
 template <class Out>
+Out make_buffer(std::size_t n) {
+  if constexpr (std::is_same_v<Out, std::string>) return std::string(n, '\0');
+  else return Out(n);
+}
+
+/// Read a whole file. Sized by fstat, so a small file costs one allocation and one read(2);
+/// secrets are read into SecretBytes directly and never pass through a std::string.
+template <class Out>
 Result<Out> read_into(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
@@ -41,21 +50,27 @@ Result<Out> read_into(const std::string& path) {
                  e == ENOENT ? "no such file" : "cannot open", e == ENOENT ? "" : std::strerror(e));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
-    return Error(Category::Input, path, "is a directory, expected a file");
-  Out out;
-  char buf[65536];
+  if (::fstat(fd.get(), &st) != 0) return sys_error(Category::Input, path, "cannot stat", errno);
+  if (S_ISDIR(st.st_mode)) return Error(Category::Input, path, "is a directory, expected a file");
+  // Regular files: read exactly their size (plus one byte to notice growth); others: chunks.
+  std::size_t chunk = S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 65536;
+  Out out = make_buffer<Out>(chunk);
+  std::size_t used = 0;
   for (;;) {
-    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (used == out.size()) {
+      Out bigger = make_buffer<Out>(out.size() * 2);
+      std::memcpy(bigger.data(), out.data(), used);
+      out = std::move(bigger);
+    }
+    ssize_t r = ::read(fd.get(), out.data() + used, out.size() - used);
     if (r < 0) {
       if (errno == EINTR) continue;
-      std::memset(buf, 0, sizeof buf);
       return sys_error(Category::Input, path, "cannot read", errno);
     }
     if (r == 0) break;
-    out.append(std::string_view(buf, static_cast<std::size_t>(r)));
+    used += static_cast<std::size_t>(r);
   }
-  std::memset(buf, 0, sizeof buf);
+  out.resize(used);
   return out;
 }
 

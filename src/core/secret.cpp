@@ -30,6 +30,18 @@ void SecretBytes::append(std::string_view s) {
   bytes_ = std::move(grown);
 }
 
+void SecretBytes::resize(std::size_t n) {
+  if (n <= bytes_.size()) {
+    if (n < bytes_.size()) OPENSSL_cleanse(bytes_.data() + n, bytes_.size() - n);
+    bytes_.resize(n);
+    return;
+  }
+  std::vector<std::uint8_t> grown(n);
+  if (!bytes_.empty()) std::memcpy(grown.data(), bytes_.data(), bytes_.size());
+  wipe();
+  bytes_ = std::move(grown);
+}
+
 void SecretBytes::trim_newline() {
   while (!bytes_.empty() && (bytes_.back() == '\n' || bytes_.back() == '\r')) {
     bytes_.back() = 0;

@@ -2,6 +2,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/vault.hpp>
 
+#include "vault/record_cache.hpp"
 #include "vault/record_toml.hpp"
 #include "vault/vault_config.hpp"
 
@@ -109,28 +110,59 @@ Result<Record> Vault::load(std::string_view name) const {
   return parse_record(*text, path);
 }
 
-std::vector<std::string> Vault::names() const {
+namespace {
+
+/// Directory entries of certs/ that can be record names (skips ".", temp and deleted entries).
+std::vector<std::string> candidate_names(const std::string& certs) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(layout_.certs().c_str());
+  DIR* d = ::opendir(certs.c_str());
   if (!d) return out;
   while (const dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
-    if (n.empty() || n[0] == '.') continue;  // ".", "..", temp and deleted entries
-    if (validate_name(n) && fs::exists(layout_.record_file(n))) out.emplace_back(n);
+    if (!n.empty() && n[0] != '.' && validate_name(n)) out.emplace_back(n);
   }
   ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
 
+}  // namespace
+
+std::vector<std::string> Vault::names() const {
+  std::vector<std::string> out;
+  for (auto& n : candidate_names(layout_.certs()))
+    if (fs::exists(layout_.record_file(n))) out.push_back(std::move(n));
+  return out;
+}
+
 Result<std::vector<Record>> Vault::load_all() const {
-  std::vector<Record> out;
-  const auto all = names();
-  out.reserve(all.size());
-  for (const auto& n : all) {
-    TRY_ASSIGN(Record r, load(n));
-    out.push_back(std::move(r));
+  auto cache = read_record_cache(layout_.record_cache());
+  std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
+  std::vector<const CacheEntry*> order;
+  const auto candidates = candidate_names(layout_.certs());
+  fresh.reserve(candidates.size());
+  order.reserve(candidates.size());
+  std::size_t reused = 0;
+  for (const auto& n : candidates) {
+    const std::string path = layout_.record_file(n);
+    auto stamp = stamp_of(path);
+    if (!stamp) continue;  // a directory without a record (e.g. half-deleted)
+    if (auto it = cache.find(n); it != cache.end() && it->second.stamp == *stamp) {
+      order.push_back(&it->second);
+      ++reused;
+      continue;
+    }
+    TRY_ASSIGN(std::string text, fs::read_file(path));
+    TRY_ASSIGN(Record r, parse_record(text, path));
+    fresh.push_back(CacheEntry{*stamp, std::move(r)});
   }
+  // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
+  for (const auto& e : fresh) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const CacheEntry* a, const CacheEntry* b) { return a->record.name < b->record.name; });
+  if (!fresh.empty() || reused != cache.size()) write_record_cache(layout_.record_cache(), order);
+  std::vector<Record> out;
+  out.reserve(order.size());
+  for (const CacheEntry* e : order) out.push_back(e->record);
   return out;
 }
 

@@ -236,3 +236,40 @@ TEST_CASE("the vault lock is exclusive between descriptors", "[vault]") {
   CHECK(::flock(fd, LOCK_EX | LOCK_NB) == 0);
   ::close(fd);
 }
+
+TEST_CASE("the record cache serves list and never returns stale or deleted records", "[vault]") {
+  test::TempDir d;
+  auto v = test::make_vault(d);
+  vault::Record a = full_record();
+  a.name = "a";
+  vault::Record b = full_record();
+  b.name = "b";
+  REQUIRE(v.save(a));
+  REQUIRE(v.save(b));
+  REQUIRE(v.load_all()->size() == 2);
+  REQUIRE(fs::exists(v.layout().record_cache()));
+
+  // A change behind the cache's back is seen (new inode/size/mtime of record.toml).
+  b.domain = "changed.example.com";
+  b.history.clear();
+  REQUIRE(v.save(b));
+  auto second = v.load_all();
+  REQUIRE(second);
+  CHECK((*second)[1].domain == "changed.example.com");
+  CHECK((*second)[1].history.empty());
+  CHECK((*second)[0].history.size() == 1);  // a came from the cache intact
+  CHECK((*second)[0].cert->not_after == a.cert->not_after);
+
+  REQUIRE(v.remove("a"));
+  auto third = v.load_all();
+  REQUIRE(third->size() == 1);
+  CHECK((*third)[0].name == "b");
+
+  // A damaged cache is ignored and rebuilt.
+  REQUIRE(fs::write_file_atomic(v.layout().record_cache(), "CCRC garbage"));
+  auto fourth = v.load_all();
+  REQUIRE(fourth);
+  REQUIRE(fourth->size() == 1);
+  CHECK((*fourth)[0].domain == "changed.example.com");
+  CHECK(fs::read_file(v.layout().record_cache())->size() > 100);
+}

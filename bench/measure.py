@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Run a command several times; print median wall time and peak RSS (of the child).
+
+usage: measure.py LABEL RUNS -- COMMAND...   (stdout of the command is discarded)
+"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run_once(cmd):
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        try:
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"measure: {' '.join(cmd)} exited {code}")
+    return wall, usage.ru_maxrss / 1024.0  # KiB -> MiB
+
+
+def main():
+    if len(sys.argv) < 5 or sys.argv[3] != "--":
+        sys.exit(__doc__)
+    label, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
+    results = [run_once(cmd) for _ in range(runs)]
+    walls = [w for w, _ in results]
+    rss = max(r for _, r in results)
+    print(f"{label:<44} median {statistics.median(walls):8.3f} s   min {min(walls):8.3f} s   peak RSS {rss:7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
