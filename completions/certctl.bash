@@ -101,19 +101,19 @@ _certctl() {
       case ${pos[1]}/${pos[2]} in
         /) words='local' ;;
         local/) words='init export-root' ;;
-        local/init) opts='--cn --key-type --days' ;;
+        local/init) opts='--cn --key-type --days --json' ;;
         local/export-root) opts='--out' ;;
       esac ;;
     create) opts=$_certctl_record_opts ;;
     edit) opts=$_certctl_record_opts ;;
     csr) opts='--csr-file' ;;
-    issue) opts='--ca --days' ;;
+    issue) opts='--ca --days --json' ;;
     import) opts='--cert --key --chain --renew-days --replace' ;;
     list) opts='--status --expiring-within --json' ;;
     show) opts='--json --pem --version' ;;
     export) opts='--dir --version' ;;
     export-pfx) opts='--out --password-file --legacy --friendly-name' ;;
-    delete) opts='--yes' ;;
+    delete) opts='--yes -y' ;;
     help) ((${#pos[@]} == 1)) && words=$_certctl_commands ;;
   esac
   [[ -n ${pos[0]} && ${pos[0]} != help ]] && opts="$opts $_certctl_global_opts"

@@ -120,6 +120,7 @@ complete -c certctl -n '__certctl_path ca local' -a export-root -d 'Print the ro
 complete -c certctl -n '__certctl_path ca local init' -l cn -x -d 'Common name of the root certificate'
 complete -c certctl -n '__certctl_path ca local init' -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Key type'
 complete -c certctl -n '__certctl_path ca local init' -l days -x -d 'Validity in days'
+complete -c certctl -n '__certctl_path ca local init' -l json -d 'Print the new root as JSON'
 complete -c certctl -n '__certctl_path ca local export-root' -l out -r -F -d 'Write to a file'
 
 # create, edit
@@ -142,6 +143,7 @@ complete -c certctl -n '__certctl_cmd csr' -l csr-file -r -F -d 'Adopt an extern
 # issue
 complete -c certctl -n '__certctl_cmd issue' -l ca -x -a local -d 'Issue from this CA'
 complete -c certctl -n '__certctl_cmd issue' -l days -x -d 'Validity in days'
+complete -c certctl -n '__certctl_cmd issue' -l json -d 'Print the issued record as JSON'
 
 # import
 complete -c certctl -n '__certctl_cmd import' -l cert -r -F -d 'Certificate file (PEM or DER)'
