@@ -22,7 +22,7 @@ run "$certctl" csr demo
 run "$certctl" issue demo
 run "$certctl" list
 run "$certctl" show demo
-printf '\n$ openssl verify -CAfile root.pem fullchain\n'
+printf '\n$ openssl verify -CAfile root.pem cert.pem\n'
 "$certctl" ca local export-root --out "$work/root.pem" -q
 "$certctl" show demo --pem cert > "$work/cert.pem"
 openssl verify -CAfile "$work/root.pem" "$work/cert.pem"
