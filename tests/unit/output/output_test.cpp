@@ -59,3 +59,12 @@ TEST_CASE("error JSON names category, subject and exit code", "[output]") {
   CHECK(j["error"]["subject"] == "cert.pem");
   CHECK(j["error"]["exit_code"] == 4);
 }
+
+TEST_CASE("list --json streams the same text as one array dump", "[output]") {
+  const UnixTime now = 1'800'000'000;
+  std::vector<vault::Record> rs = {sample("a", now + 86400), sample("b", now + 2 * 86400), sample("c", now)};
+  const std::string streamed = output::records_json(rs, now);
+  auto parsed = nlohmann::ordered_json::parse(streamed);
+  CHECK(parsed.dump(2) == streamed);
+  CHECK(output::records_json({}, now) == "[]");
+}
