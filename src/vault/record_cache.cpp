@@ -204,7 +204,7 @@ std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string&
   return out;
 }
 
-void write_record_cache(const std::string& path, const std::vector<const CacheEntry*>& entries) {
+void write_record_cache(const std::string& path, const std::vector<CacheEntry*>& entries) {
   Writer w;
   w.buf() = std::string(kMagic);
   w.u64(kVersion);

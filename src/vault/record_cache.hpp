@@ -30,6 +30,6 @@ struct CacheEntry {
 /// Every entry of a cache file by record name; empty when missing, foreign or damaged.
 std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string& path);
 /// Write the cache atomically; failures are ignored (it is only a cache).
-void write_record_cache(const std::string& path, const std::vector<const CacheEntry*>& entries);
+void write_record_cache(const std::string& path, const std::vector<CacheEntry*>& entries);
 
 }  // namespace certctl::vault

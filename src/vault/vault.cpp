@@ -138,7 +138,7 @@ std::vector<std::string> Vault::names() const {
 Result<std::vector<Record>> Vault::load_all() const {
   auto cache = read_record_cache(layout_.record_cache());
   std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
-  std::vector<const CacheEntry*> order;
+  std::vector<CacheEntry*> order;
   const auto candidates = candidate_names(layout_.certs());
   fresh.reserve(candidates.size());
   order.reserve(candidates.size());
@@ -157,12 +157,12 @@ Result<std::vector<Record>> Vault::load_all() const {
     fresh.push_back(CacheEntry{*stamp, std::move(r)});
   }
   // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
-  for (const auto& e : fresh) order.push_back(&e);
+  for (auto& e : fresh) order.push_back(&e);
   std::sort(order.begin(), order.end(), [](const CacheEntry* a, const CacheEntry* b) { return a->record.name < b->record.name; });
   if (!fresh.empty() || reused != cache.size()) write_record_cache(layout_.record_cache(), order);
   std::vector<Record> out;
   out.reserve(order.size());
-  for (const CacheEntry* e : order) out.push_back(e->record);
+  for (CacheEntry* e : order) out.push_back(std::move(e->record));  // moved, not copied: one copy in memory
   return out;
 }
 
