@@ -51,6 +51,10 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now) {
 
 Result<vault::Record> load_existing(Context ctx, const std::string& name) { return ctx.vault.load(name); }
 
+Status start_version(Context ctx, const std::string& name, int version) {
+  return fs::remove_tree(ctx.vault.layout().version_dir(name, version));
+}
+
 void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vector<std::string>& ips) {
   for (const auto& n : r.all_names()) (domain::is_ip(n) ? ips : dns).push_back(n);
 }
@@ -247,6 +251,7 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   TRY_ASSIGN(std::string csr, crypto::make_csr(key, req));
   TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
   const int version = r.version + 1;
+  TRY(start_version(ctx, name, version));
   TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
   TRY(ctx.vault.write_file(name, version, kCsrFile, csr));
   r.has_key = true;
@@ -275,6 +280,7 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
       return Error(Category::Input, csr_file,
                    fmt::format("the CSR asks for '{}', which record '{}' lacks (add it with `certctl edit --san`)", n, name));
   const int version = r.version + 1;
+  TRY(start_version(ctx, name, version));
   TRY(ctx.vault.write_file(name, version, kCsrFile, csr.pem));
   r.has_key = false;
   r.source = vault::Source::ExternalCsr;

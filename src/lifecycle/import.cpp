@@ -89,6 +89,7 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
     r.created = now;
   }
   const int version = r.version + 1;
+  TRY(start_version(ctx, name, version));
   TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
   TRY(ctx.vault.write_file(name, version, kCertFile, leaf.to_pem()));
   if (!chain.empty()) TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(chain)));

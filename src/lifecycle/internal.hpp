@@ -17,6 +17,11 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now);
 /// Load a record that must exist (NotFound otherwise), under a lock the caller holds.
 Result<vault::Record> load_existing(Context ctx, const std::string& name);
 
+/// Prepare `version` (newer than the record's current one) to be written from scratch: a
+/// directory left there by a command killed before it saved the record belongs to no version,
+/// and is removed so none of its files (a chain, a key) end up in the new version.
+Status start_version(Context ctx, const std::string& name, int version);
+
 /// The key file name inside a version directory and its AAD owner.
 inline constexpr std::string_view kKeyFile = "key.enc";
 inline constexpr std::string_view kCsrFile = "csr.pem";

@@ -76,6 +76,7 @@ Result<vault::Record> issue(Context ctx, const std::string& name, const IssueReq
   int version = r.version;
   if (r.has_cert) {
     version = r.version + 1;
+    TRY(start_version(ctx, name, version));
     if (r.has_key) {
       TRY_ASSIGN(std::string sealed, ctx.vault.read_file(name, r.version, kKeyFile));
       TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
