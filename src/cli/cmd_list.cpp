@@ -28,7 +28,9 @@ void setup_list(CLI::App& app, Globals& g) {
       g.json_errors = o->json;
       std::optional<vault::CertStatus> want;
       if (!o->status.empty()) {
-        TRY_ASSIGN(want, vault::parse_status(o->status));
+        auto parsed = vault::parse_status(o->status);
+        if (!parsed) return parsed.error().with_category(Category::Usage);  // a bad option value
+        want = *parsed;
       }
       TRY_ASSIGN(Session s, open_session(g));
       if (o->names) {

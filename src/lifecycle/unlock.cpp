@@ -80,6 +80,9 @@ Status unlock(vault::Vault& vault, const UnlockOptions& opts) {
     TRY_ASSIGN(vault::UnlockSecret secret, key_file_secret(path));
     return vault.unlock(secret);
   }
+  if (!opts.key_file.empty())
+    return Error(Category::Vault, vault.layout().root(),
+                 "this vault is unlocked with a passphrase, not a key file: drop --key-file");
   TRY_ASSIGN(auto from_sources, passphrase_from_sources(opts, SecretEnv{}));
   if (!from_sources) {
     TRY_ASSIGN(SecretBytes typed, term::prompt_secret("Vault passphrase: ", "passphrase"));

@@ -48,6 +48,8 @@ Status check_dir_safety(const std::string& dir) {
 
 Result<Vault> Vault::open(const std::string& dir) {
   TRY(check_dir_safety(dir));
+  for (const char* sub : {"certs", "ca", "ca/local", "cache"})
+    if (const std::string p = fs::join(dir, sub); fs::exists(p)) TRY(check_dir_safety(p));
   Vault v{Layout(dir)};
   auto text = fs::read_file(v.layout_.config());
   if (!text) {

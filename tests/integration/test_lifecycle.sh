@@ -172,7 +172,7 @@ expect_ok certctl list --status active
 assert_eq "$(tail -n +2 <<<"$OUT" | awk '{print $1}' | sort | tr '\n' ' ')" "long web " "list --status active"
 expect_exit 0 certctl list --status expired
 assert_not_contains "$OUT" web "list --status expired (now)"
-expect_exit 4 certctl list --status bogus
+expect_exit 2 certctl list --status bogus
 assert_contains "$ERR" "draft, pending, active, expired, error or revoked" "the error for an unknown status"
 
 expect_ok certctl list --json

@@ -76,6 +76,14 @@ assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refusals for permissio
 chmod 750 "$CERTCTL_VAULT"   # readable by the group is not writable
 expect_ok certctl list
 chmod 700 "$CERTCTL_VAULT"
+for sub in certs ca/local; do
+  chmod 777 "$CERTCTL_VAULT/$sub"
+  expect_exit 5 certctl list
+  assert_contains "$ERR" "$CERTCTL_VAULT/$sub" "the error names the unsafe directory $sub"
+  assert_contains "$ERR" "writable by group or others"
+  chmod 700 "$CERTCTL_VAULT/$sub"
+done
+expect_ok certctl list
 mkdir -m 777 "$W/open"
 chmod 777 "$W/open"   # mkdir -m is subject to nothing, but be explicit
 expect_exit 5 env CERTCTL_VAULT="$W/open" "$CERTCTL_BIN" init --scrypt-n 1024
@@ -111,6 +119,10 @@ cp "$W/web.enc" "$CERTCTL_VAULT/certs/web/v1/key.enc"
 cp "$W/api.enc" "$CERTCTL_VAULT/certs/api/v1/key.enc"
 expect_ok certctl show web --pem key
 expect_ok certctl show api --pem key
+
+step "a key file given to a passphrase vault is refused as such"
+expect_exit 5 certctl --key-file "$CERTCTL_PASSPHRASE_FILE" show web --pem key
+assert_contains "$ERR" "unlocked with a passphrase, not a key file"
 
 step "vault rekey: the old passphrase stops working, records untouched"
 certs_digest() { vault_digest "$CERTCTL_VAULT/certs"; }
@@ -177,10 +189,9 @@ expect_exit 4 env CERTCTL_VAULT="$W/short-vault" "$CERTCTL_BIN" init --key-file 
 pass
 # Rekey from a key file to a passphrase.
 expect_ok certctl --key-file "$W/vault.key" vault rekey --new-passphrase-file "$W/new.pass" --scrypt-n 1024
-# The key file is not used any more: with no passphrase source and no terminal to ask on,
-# that is a usage error.
-expect_exit 2 certctl --key-file "$W/vault.key" show kf --pem key
-assert_contains "$ERR" "passphrase"
+# The key file is not used any more: certctl says the vault now wants a passphrase.
+expect_exit 5 certctl --key-file "$W/vault.key" show kf --pem key
+assert_contains "$ERR" "unlocked with a passphrase, not a key file"
 assert_eq "$OUT" "" "stdout of show --pem key with the old key file"
 expect_ok certctl --passphrase-file "$W/new.pass" show kf --pem key
 use_vault "$TEST_TMP/vault" "$OLD_PASS"
