@@ -7,6 +7,7 @@
 #include <certctl/vault.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,28 @@ struct Issued {
   std::vector<crypto::Certificate> chain;  ///< issuer first, root last
 };
 
+/// How the ACME challenges of an order are answered (ignored by the local CA).
+struct ChallengeSettings {
+  std::string type = "http-01";   ///< http-01, dns-01, tls-alpn-01
+  std::string http_address = "0.0.0.0";
+  int http_port = 80;             ///< standalone http-01 responder
+  std::string webroot;            ///< http-01 via files instead of the responder
+  int tls_port = 443;             ///< standalone tls-alpn-01 responder
+  std::string dns;                ///< dns-01: "manual" or "exec:COMMAND"
+  int dns_timeout_s = 60;
+};
+
 struct IssueOptions {
-  int days = 90;
+  int days = 90;                  ///< local CA only
+  ChallengeSettings challenge;
+  std::string profile;            ///< ACME profile (newOrder "profile"); "" = CA default
+  std::string preferred_chain;    ///< issuer CN of the preferred (alternate) chain
+};
+
+/// What a CA said when it refused (the ACME problem type and its Retry-After).
+struct ProblemInfo {
+  std::string type;        ///< e.g. "rateLimited"; "" when the failure was not a problem document
+  long retry_after_s = 0;  ///< 0 = not given
 };
 
 class Issuer {
@@ -26,14 +47,63 @@ class Issuer {
   virtual ~Issuer() = default;
   virtual const std::string& name() const = 0;
   virtual Result<Issued> issue(const crypto::CsrInfo& csr, const IssueOptions& opts) = 0;
+  /// The problem behind the last failed issue(), if the CA sent one.
+  virtual ProblemInfo last_problem() const { return {}; }
+  /// Revoke a certificate this CA issued (RFC 5280 reason code). `cert_key` signs instead of
+  /// the account when given (ACME) — the local CA ignores it.
+  virtual Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey* cert_key) = 0;
 };
 
-/// The issuer for a CA profile name ("local"); unknown names are a NotFound error that lists
-/// the known ones. The vault must be unlocked for `local`.
+/// A CA profile: the local CA, a built-in ACME CA, or one added with `certctl ca add`.
+struct CaProfile {
+  std::string name;
+  std::string directory;       ///< ACME directory URL; "" for the local CA
+  std::string ca_bundle;       ///< PEM file trusted for the directory's TLS; "" = system roots
+  std::string eab_kid;         ///< External Account Binding key id (HMAC key sealed in the vault)
+  bool eab_required = false;   ///< built-ins that need EAB (zerossl, google)
+  std::string tech_zone;       ///< zone _acme-challenge CNAMEs point into (DNS issue)
+  bool allow_wildcard = true;
+  std::string profile;         ///< default ACME profile for orders
+  std::string staging;         ///< name of the matching staging profile, if any
+  bool builtin = false;
+  bool is_local() const { return directory.empty(); }
+};
+
+/// Built-in profiles: local, letsencrypt, letsencrypt-staging, zerossl, google,
+/// google-staging, buypass, buypass-staging.
+const std::vector<CaProfile>& builtin_profiles();
+/// A profile by name: one added to the vault wins over a built-in of the same name.
+Result<CaProfile> find_profile(const vault::Vault& vault, std::string_view name);
+/// Built-ins and added profiles, sorted by name.
+Result<std::vector<CaProfile>> list_profiles(const vault::Vault& vault);
+/// Save a profile (and its EAB HMAC key, sealed) under <vault>/ca/<name>/. Caller holds the lock.
+Status save_profile(const vault::Vault& vault, const CaProfile& p, const SecretBytes* eab_hmac);
+/// Remove an added profile and its account. Caller holds the lock.
+Status remove_profile(const vault::Vault& vault, std::string_view name);
+Result<SecretBytes> load_eab_hmac(const vault::Vault& vault, std::string_view name);
+
+/// The ACME account of a CA profile, kept in <vault>/ca/<name>/account.toml + account.key.enc.
+struct Account {
+  std::string ca;
+  std::string url;  ///< kid
+  std::vector<std::string> contact;
+  std::string status;
+  std::string key_type;
+  UnixTime created = 0;
+};
+Result<std::optional<Account>> load_account(const vault::Vault& vault, std::string_view ca);
+Result<crypto::PrivateKey> load_account_key(const vault::Vault& vault, std::string_view ca);
+/// Store (key first, account.toml last). Caller holds the lock.
+Status save_account(const vault::Vault& vault, const Account& a, const crypto::PrivateKey* key);
+
+/// The issuer for a CA profile name; unknown names are a NotFound error that lists the
+/// known ones. The vault must be unlocked.
 Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock);
+/// An ACME issuer without an account, only able to revoke with a certificate's own key.
+Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock);
 /// Known CA profile names, for help text and validation.
-std::vector<std::string> known_cas();
-Status validate_ca_name(std::string_view ca);
+std::vector<std::string> known_cas(const vault::Vault* vault = nullptr);
+Status validate_ca_name(std::string_view ca, const vault::Vault* vault = nullptr);
 
 // ---- the local CA ----------------------------------------------------------------------------
 struct LocalCaInfo {
@@ -50,5 +120,7 @@ Result<LocalCaInfo> local_ca_init(const vault::Vault& vault, const std::string& 
                                   crypto::KeyType key_type, int days, UnixTime now);
 Result<std::string> local_ca_root_pem(const vault::Vault& vault);
 Result<LocalCaInfo> local_ca_info(const vault::Vault& vault);
+/// The local CA's CRL (PEM) listing every certificate revoked with `certctl revoke`.
+Result<std::string> local_ca_crl(const vault::Vault& vault, UnixTime now, int valid_days = 7);
 
 }  // namespace certctl::ca

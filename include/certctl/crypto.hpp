@@ -180,6 +180,17 @@ Result<Certificate> make_self_signed_ca(const PrivateKey& key, const Subject& su
 Result<Certificate> sign_csr(const CsrInfo& csr, const Certificate& issuer,
                              const PrivateKey& issuer_key, const IssueParams& params);
 
+// ---- CRLs (local CA) --------------------------------------------------------------------------
+struct RevokedEntry {
+  std::string serial_hex;
+  UnixTime revoked_at = 0;
+  int reason = 0;  ///< RFC 5280 CRLReason
+};
+/// A v2 CRL signed by the issuer, PEM.
+Result<std::string> make_crl(const Certificate& issuer, const PrivateKey& issuer_key,
+                             const std::vector<RevokedEntry>& entries, UnixTime this_update,
+                             UnixTime next_update, long crl_number);
+
 // ---- PKCS#12 ---------------------------------------------------------------------------------
 /// DER PKCS#12 with key, leaf and chain, the friendly name on the key and leaf bags.
 /// Modern: AES-256-CBC with PBKDF2/SHA-256 for key and certs, SHA-256 MAC, 2048+ iterations.
@@ -188,6 +199,22 @@ Result<std::string> make_pkcs12(const PrivateKey& key, const Certificate& leaf,
                                 const std::vector<Certificate>& chain,
                                 std::string_view friendly_name, const SecretBytes& password,
                                 bool legacy);
+
+// ---- JOSE (ACME request signing) -------------------------------------------------------------
+/// The public half of a key as JWK members (RFC 7517/7518), values raw big-endian bytes:
+/// EC: crv ("P-256"/"P-384"), x, y padded to the field size; RSA: n, e without leading zeros.
+struct JwkParams {
+  std::string kty;  ///< "EC" or "RSA"
+  std::string crv, x, y;
+  std::string n, e;
+};
+Result<JwkParams> jwk_params(const PrivateKey& key);
+/// "ES256", "ES384" or "RS256" for a key of that kind; Input error for other keys.
+Result<std::string> jws_algorithm(const PrivateKey& key);
+/// A JWS signature over `input`: raw r||s for ECDSA (RFC 7518 3.4), PKCS#1 v1.5 for RSA.
+Result<std::string> jws_sign(const PrivateKey& key, std::string_view input);
+/// HMAC-SHA256 (EAB, RFC 8555 7.3.4).
+Result<std::string> hmac_sha256(std::string_view key, std::string_view data);
 
 // ---- AEAD and KDFs ---------------------------------------------------------------------------
 /// AES-256-GCM. Output: 12-byte random nonce || ciphertext || 16-byte tag.

@@ -67,10 +67,43 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
 
 struct IssueRequest {
   std::optional<std::string> ca;  ///< override the record's CA for this issuance
-  int days = 90;
+  int days = 90;                  ///< local CA validity
+  /// When set, replaces the record's issue settings (challenge, ports, fallback...) and is
+  /// stored with it for renewals.
+  std::optional<vault::IssueSettings> settings;
 };
-/// Issue (or re-issue) from the record's CA. The vault must be unlocked for `local`.
+/// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
+/// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
 Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req);
+/// One-shot issuance for CI: create the record when it does not exist (with `fields`), make
+/// the key and CSR when it has none, then issue.
+Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
+                                const IssueRequest& req);
+
+// ---- revocation ------------------------------------------------------------------------------
+/// RFC 5280 reason names: unspecified, keyCompromise, cACompromise, affiliationChanged,
+/// superseded, cessationOfOperation.
+Result<int> parse_revoke_reason(std::string_view name);
+/// Revoke the current certificate at its issuing CA; the record becomes revoked (permanent).
+Result<vault::Record> revoke(Context ctx, const std::string& name, int reason);
+
+// ---- CA profiles and ACME accounts -----------------------------------------------------------
+Status add_ca(Context ctx, const ca::CaProfile& profile, const std::string& eab_hmac_file);
+Status remove_ca(Context ctx, const std::string& name);
+
+struct RegisterRequest {
+  std::string ca;
+  std::string email;
+  bool agree_tos = false;
+  std::string eab_kid;
+  std::string eab_hmac_file;
+  std::string key_type = "ec256";
+};
+/// Register (or find by key, onlyReturnExisting) the account of a CA profile.
+Result<ca::Account> register_account(Context ctx, const RegisterRequest& req);
+Result<ca::Account> update_account(Context ctx, const std::string& ca, const std::string& email);
+Result<ca::Account> rollover_account_key(Context ctx, const std::string& ca);
+Result<ca::Account> deactivate_account(Context ctx, const std::string& ca);
 
 struct ImportRequest {
   std::string cert_file;

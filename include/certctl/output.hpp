@@ -26,5 +26,8 @@ std::string error_json(const Error& e);
 std::string vault_info_json(const std::string& path, const vault::VaultInfo& info,
                             const std::vector<std::pair<std::string, int>>& counts);
 std::string local_ca_json(const ca::LocalCaInfo& info);
+std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles);
+std::string account_json(const ca::Account& a);
+std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 
 }  // namespace certctl::output

@@ -52,6 +52,19 @@ struct Subject {
   std::string o, ou, c, st, l, email;
 };
 
+/// How a record is issued by an ACME CA (kept so renewals repeat it). Empty = defaults.
+struct IssueSettings {
+  std::string challenge;        ///< http-01 (default), dns-01, tls-alpn-01
+  std::string dns;              ///< dns-01 provider: manual, exec:COMMAND
+  std::string webroot;          ///< http-01 via files
+  std::string http_address;     ///< standalone responder address
+  int http_port = 0;            ///< standalone http-01 port (0 = 80)
+  int tls_port = 0;             ///< standalone tls-alpn-01 port (0 = 443)
+  std::string profile;          ///< ACME profile
+  std::string preferred_chain;  ///< issuer CN of the preferred chain
+  std::vector<std::string> fallback;  ///< CAs to try, in order, when the record's CA fails
+};
+
 struct Record {
   std::string name;
   std::string domain;              ///< CN and first SAN (A-label)
@@ -71,6 +84,9 @@ struct Record {
   std::string last_error;
   UnixTime created = 0, updated = 0, csr_created = 0, issued = 0, renewed = 0, revoked = 0;
   std::string revoke_reason;
+  IssueSettings settings;
+  std::string last_problem;   ///< ACME problem type of the last failure ("rateLimited", ...)
+  UnixTime retry_after = 0;   ///< when a rate-limited CA said to retry
   std::optional<CertMeta> cert;
   std::vector<HistoryEntry> history;
 

@@ -126,6 +126,12 @@ class Vault {
     double duration_s = 0;
   };
   Status log_order(const OrderEntry& e, UnixTime now) const;
+  struct LoggedOrder {
+    std::string time, user;
+    OrderEntry entry;
+  };
+  /// Every line of orders.log, oldest first (unreadable lines are skipped).
+  Result<std::vector<LoggedOrder>> read_orders() const;
 
  private:
   Vault(Layout layout);

@@ -1,6 +1,10 @@
 #include <certctl/ca.hpp>
 #include <certctl/fs.hpp>
 
+#include "ca/issuers.hpp"
+
+#include <cstdio>
+
 #include <fmt/format.h>
 
 namespace certctl::ca {
@@ -11,6 +15,37 @@ constexpr std::string_view kOwner = "ca/local";
 
 std::string root_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/root.pem"; }
 std::string key_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/key.enc"; }
+std::string revoked_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/revoked.txt"; }
+
+/// revoked.txt: one "SERIAL_HEX UNIX_TIME REASON" line per revoked certificate.
+Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
+  std::vector<crypto::RevokedEntry> out;
+  if (!fs::exists(revoked_path(v))) return out;
+  TRY_ASSIGN(std::string text, fs::read_file(revoked_path(v)));
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty()) continue;
+    crypto::RevokedEntry e;
+    char serial[80] = {0};
+    long long when = 0;
+    if (std::sscanf(line.c_str(), "%79s %lld %d", serial, &when, &e.reason) != 3)
+      return Error(Category::Vault, revoked_path(v), "corrupt line: " + line);
+    e.serial_hex = serial;
+    e.revoked_at = when;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<crypto::PrivateKey> load_ca_key(const vault::Vault& v) {
+  TRY_ASSIGN(std::string sealed, fs::read_file(key_path(v)));
+  TRY_ASSIGN(SecretBytes key_pem, v.open_sealed(kOwner, sealed, key_path(v)));
+  return crypto::PrivateKey::parse(key_pem, key_path(v));
+}
 
 LocalCaInfo info_of(const crypto::Certificate& root) {
   const crypto::CertInfo i = root.info();
@@ -40,9 +75,7 @@ class LocalIssuer final : public Issuer {
 
   Result<Issued> issue(const crypto::CsrInfo& csr, const IssueOptions& opts) override {
     TRY_ASSIGN(crypto::Certificate root, load_root(vault_));
-    TRY_ASSIGN(std::string sealed, fs::read_file(key_path(vault_)));
-    TRY_ASSIGN(SecretBytes key_pem, vault_.open_sealed(kOwner, sealed, key_path(vault_)));
-    TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::parse(key_pem, key_path(vault_)));
+    TRY_ASSIGN(crypto::PrivateKey key, load_ca_key(vault_));
     const UnixTime now = clock_.now();
     crypto::IssueParams p;
     p.serial_hex = random_serial_hex();
@@ -57,6 +90,20 @@ class LocalIssuer final : public Issuer {
     return out;
   }
 
+  Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey*) override {
+    TRY_ASSIGN(crypto::Certificate root, load_root(vault_));
+    std::vector<crypto::Certificate> chain;
+    chain.push_back(std::move(root));
+    TRY(crypto::verify_chain_links(cert, chain, "local CA"));
+    TRY_ASSIGN(auto entries, load_revoked(vault_));
+    const std::string serial = cert.info().serial_hex;
+    for (const auto& e : entries)
+      if (e.serial_hex == serial) return ok();  // already revoked: nothing to do
+    std::string text = fs::exists(revoked_path(vault_)) ? *fs::read_file(revoked_path(vault_)) : std::string();
+    text += fmt::format("{} {} {}\n", serial, clock_.now(), reason);
+    return fs::write_file_atomic(revoked_path(vault_), text);
+  }
+
  private:
   const vault::Vault& vault_;
   const Clock& clock_;
@@ -65,18 +112,8 @@ class LocalIssuer final : public Issuer {
 
 }  // namespace
 
-std::vector<std::string> known_cas() { return {std::string(kLocal)}; }
-
-Status validate_ca_name(std::string_view ca) {
-  for (const auto& k : known_cas())
-    if (k == ca) return ok();
-  return Error(Category::NotFound, fmt::format("CA '{}'", ca),
-               fmt::format("unknown CA profile; known: {}", fmt::join(known_cas(), ", ")));
-}
-
-Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock) {
-  TRY(validate_ca_name(ca));
-  return std::unique_ptr<Issuer>(std::make_unique<LocalIssuer>(vault, clock));
+std::unique_ptr<Issuer> make_local_issuer(const vault::Vault& vault, const Clock& clock) {
+  return std::make_unique<LocalIssuer>(vault, clock);
 }
 
 bool local_ca_exists(const vault::Vault& v) { return fs::exists(root_path(v)) && fs::exists(key_path(v)); }
@@ -106,6 +143,14 @@ Result<LocalCaInfo> local_ca_init(const vault::Vault& v, const std::string& cn, 
 Result<std::string> local_ca_root_pem(const vault::Vault& v) {
   TRY_ASSIGN(crypto::Certificate root, load_root(v));
   return root.to_pem();
+}
+
+Result<std::string> local_ca_crl(const vault::Vault& v, UnixTime now, int valid_days) {
+  TRY_ASSIGN(crypto::Certificate root, load_root(v));
+  TRY_ASSIGN(crypto::PrivateKey key, load_ca_key(v));
+  TRY_ASSIGN(auto entries, load_revoked(v));
+  // The CRL number only has to grow: the issue time does.
+  return crypto::make_crl(root, key, entries, now, now + static_cast<UnixTime>(valid_days) * 86400, static_cast<long>(now));
 }
 
 Result<LocalCaInfo> local_ca_info(const vault::Vault& v) {

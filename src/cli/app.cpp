@@ -60,6 +60,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_init(app, g);
   setup_vault(app, g);
   setup_ca(app, g);
+  setup_account(app, g);
   setup_create(app, g);
   setup_edit(app, g);
   setup_csr(app, g);
@@ -69,7 +70,9 @@ void build_app(CLI::App& app, Globals& g) {
   setup_show(app, g);
   setup_export(app, g);
   setup_export_pfx(app, g);
+  setup_revoke(app, g);
   setup_delete(app, g);
+  setup_orders(app, g);
   setup_help(app, g);
 }
 

@@ -22,7 +22,11 @@ void add_record_options(CLI::App* sub, RecordOptionBinding& b) {
 }
 
 void finish_record_options(CLI::App* sub, RecordOptionBinding& b) {
-  auto given = [sub](const char* name) { return sub->count(name) > 0; };
+  // Commands bind a subset of these options (issue binds only the names and key type).
+  auto given = [sub](const char* name) {
+    const CLI::Option* opt = sub->get_option_no_throw(name);
+    return opt && opt->count() > 0;
+  };
   lifecycle::RecordFields& f = b.fields;
   if (given("--domain")) f.domain = b.domain;
   if (given("--san")) f.sans = b.sans;

@@ -1,6 +1,8 @@
-// certctl issue NAME [--ca CA] [--days N]
+// certctl issue NAME [--ca CA] [--days N] [challenge options] [--domain D --san S ... (one-shot)]
 #include "cli/common.hpp"
+#include "cli/record_options.hpp"
 
+#include <certctl/ca.hpp>
 #include <certctl/output.hpp>
 
 #include <CLI/CLI.hpp>
@@ -8,33 +10,111 @@
 
 namespace certctl::cli {
 
+namespace {
+
+struct IssueOptions {
+  std::string name, ca, email;
+  int days = 90;
+  bool json = false, agree_tos = false;
+  RecordOptionBinding rec;  // --domain, --san, --key-type for the one-shot form
+  vault::IssueSettings settings;
+  std::vector<std::string> fallback;
+};
+
+const char* const kSettingOptions[] = {"--challenge", "--dns", "--webroot", "--http-address", "--http-port",
+                                       "--tls-port", "--profile", "--preferred-chain", "--fallback"};
+
+/// The record's stored settings with the options given on this command line laid over them.
+std::optional<vault::IssueSettings> merged_settings(CLI::App* sub, const IssueOptions& o, const vault::Record* r) {
+  bool any = false;
+  for (const char* opt : kSettingOptions) any = any || sub->count(opt) > 0;
+  if (!any) return std::nullopt;
+  vault::IssueSettings s = r ? r->settings : vault::IssueSettings{};
+  auto given = [sub](const char* n) { return sub->count(n) > 0; };
+  if (given("--challenge")) s.challenge = o.settings.challenge;
+  if (given("--dns")) {
+    s.dns = o.settings.dns;
+    if (!given("--challenge")) s.challenge = "dns-01";
+  }
+  if (given("--webroot")) s.webroot = o.settings.webroot;
+  if (given("--http-address")) s.http_address = o.settings.http_address;
+  if (given("--http-port")) s.http_port = o.settings.http_port;
+  if (given("--tls-port")) s.tls_port = o.settings.tls_port;
+  if (given("--profile")) s.profile = o.settings.profile;
+  if (given("--preferred-chain")) s.preferred_chain = o.settings.preferred_chain;
+  if (given("--fallback")) s.fallback = o.fallback;
+  return s;
+}
+
+Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
+  g.json_errors = o.json;
+  TRY_ASSIGN(Session s, open_unlocked(g));
+  std::optional<vault::Record> existing;
+  if (s.vault.exists(o.name)) {
+    TRY_ASSIGN(existing, s.vault.load(o.name));
+  }
+  if (!existing && !o.rec.fields.domain)
+    return Error(Category::NotFound, o.name,
+                 "no such certificate in the vault (see `certctl list`); add --domain to create and issue it in one step");
+  lifecycle::IssueRequest req;
+  if (!o.ca.empty()) req.ca = o.ca;
+  req.days = o.days;
+  req.settings = merged_settings(sub, o, existing ? &*existing : nullptr);
+
+  // --email/--agree-tos: register with the CA first when it has no account yet (CI one-liner).
+  const std::string ca_name = !o.ca.empty() ? o.ca : existing ? existing->ca : o.rec.fields.ca.value_or("local");
+  if (!o.email.empty() || o.agree_tos) {
+    TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(s.vault, ca_name));
+    TRY_ASSIGN(std::optional<ca::Account> account, ca::load_account(s.vault, ca_name));
+    if (!profile.is_local() && !account) {
+      lifecycle::RegisterRequest rr;
+      rr.ca = ca_name;
+      rr.email = o.email;
+      rr.agree_tos = o.agree_tos;
+      TRY_ASSIGN(ca::Account a, lifecycle::register_account(s.ctx(), rr));
+      note(g, fmt::format("registered account {} with CA '{}'", a.url, ca_name));
+    }
+  }
+
+  Result<vault::Record> r = (existing && !o.rec.fields.domain) ? lifecycle::issue(s.ctx(), o.name, req)
+                                                               : lifecycle::issue_new(s.ctx(), o.name, o.rec.fields, req);
+  if (!r) return std::move(r).error();
+  if (o.json) print_out(output::record_json(*r, s.clock.now()));
+  else
+    note(g, fmt::format("issued '{}' by {}: serial {}, valid until {}", r->name, r->issued_by, r->cert->serial_hex,
+                        format_rfc3339(r->cert->not_after)));
+  return ok();
+}
+
+}  // namespace
+
 void setup_issue(CLI::App& app, Globals& g) {
-  struct Opts {
-    std::string name, ca;
-    int days = 90;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  CLI::App* sub = app.add_subcommand("issue", "Issue a certificate for a record with a CSR (local CA by default)");
+  auto o = std::make_shared<IssueOptions>();
+  CLI::App* sub = app.add_subcommand("issue", "Issue a certificate (local CA or ACME); with --domain, all in one step");
   sub->add_option("name", o->name, "Record name")->required();
-  sub->add_option("--ca", o->ca, "Issue from this CA instead of the record's");
+  sub->add_option("--ca", o->ca, "Issue from this CA profile instead of the record's");
   sub->add_option("--days", o->days, "Validity in days (local CA)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print the issued record as JSON");
-  sub->footer("An active record is issued again with the same key; the previous version moves to history.");
-  sub->callback([&g, o] {
-    g.action = [&g, o]() -> Status {
-      g.json_errors = o->json;
-      TRY_ASSIGN(Session s, open_unlocked(g));
-      lifecycle::IssueRequest req;
-      if (!o->ca.empty()) req.ca = o->ca;
-      req.days = o->days;
-      TRY_ASSIGN(vault::Record r, lifecycle::issue(s.ctx(), o->name, req));
-      if (o->json) print_out(output::record_json(r, s.clock.now()));
-      else
-        note(g, fmt::format("issued '{}' by {}: serial {}, valid until {}", r.name, r.issued_by, r.cert->serial_hex,
-                            format_rfc3339(r.cert->not_after)));
-      return ok();
-    };
+  sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");
+  sub->add_option("--san", o->rec.sans, "One-shot: additional name (repeat)")->allow_extra_args(false);
+  sub->add_option("--key-type", o->rec.key_type, "One-shot: key type (default ec256)");
+  sub->add_option("--challenge", o->settings.challenge, "http-01 (default), dns-01 or tls-alpn-01");
+  sub->add_option("--dns", o->settings.dns, "dns-01 provider: manual or exec:/path/to/hook");
+  sub->add_option("--webroot", o->settings.webroot, "http-01 by writing files under this web root");
+  sub->add_option("--http-address", o->settings.http_address, "Address of the built-in responders (default 0.0.0.0)");
+  sub->add_option("--http-port", o->settings.http_port, "Port of the built-in http-01 responder (default 80)");
+  sub->add_option("--tls-port", o->settings.tls_port, "Port of the built-in tls-alpn-01 responder (default 443)");
+  sub->add_option("--profile", o->settings.profile, "ACME profile for the order (as the CA's directory lists)");
+  sub->add_option("--preferred-chain", o->settings.preferred_chain, "Issuer CN of the chain to prefer among alternates");
+  sub->add_option("--fallback", o->fallback, "CAs to try in order when the record's CA fails (comma-separated)")
+      ->delimiter(',');
+  sub->add_option("--email", o->email, "Register an account with this contact when the CA has none");
+  sub->add_flag("--agree-tos", o->agree_tos, "Agree to the CA's terms of service when registering");
+  sub->footer("Challenge options are stored with the record and reused by later issues and renewals.");
+  sub->callback([&g, o, sub] {
+    finish_record_options(sub, o->rec);
+    if (!o->ca.empty() && o->rec.fields.domain) o->rec.fields.ca = o->ca;
+    g.action = [&g, o, sub]() -> Status { return run_issue(g, sub, *o); };
   });
 }
 

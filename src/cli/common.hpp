@@ -60,6 +60,9 @@ void setup_show(CLI::App& app, Globals& g);
 void setup_export(CLI::App& app, Globals& g);
 void setup_export_pfx(CLI::App& app, Globals& g);
 void setup_delete(CLI::App& app, Globals& g);
+void setup_account(CLI::App& app, Globals& g);
+void setup_revoke(CLI::App& app, Globals& g);
+void setup_orders(CLI::App& app, Globals& g);
 
 /// Build the whole command tree (used by main and by the CLI unit tests).
 void build_app(CLI::App& app, Globals& g);

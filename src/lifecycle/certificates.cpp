@@ -131,13 +131,13 @@ Status apply_subject(vault::Record& r, const RecordFields& f) {
   return ok();
 }
 
-Status apply_settings(vault::Record& r, const RecordFields& f) {
+Status apply_settings(vault::Record& r, const RecordFields& f, const vault::Vault& v) {
   if (f.key_type) {
     TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(*f.key_type));
     r.key_type = std::string(crypto::key_type_name(kt));
   }
   if (f.ca) {
-    TRY(ca::validate_ca_name(*f.ca));
+    TRY(ca::validate_ca_name(*f.ca, &v));
     r.ca = *f.ca;
   }
   if (f.renew_days) {
@@ -161,7 +161,7 @@ Result<vault::Record> create(Context ctx, const std::string& name, const RecordF
   r.name = name;
   TRY(apply_names(r, f));
   TRY(apply_subject(r, f));
-  TRY(apply_settings(r, f));
+  TRY(apply_settings(r, f, ctx.vault));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   if (ctx.vault.exists(name))
     return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
@@ -194,7 +194,7 @@ Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields
       r.source = vault::Source::Managed;
     }
   }
-  TRY(apply_settings(r, f));
+  TRY(apply_settings(r, f, ctx.vault));
   r.updated = ctx.clock.now();
   TRY(ctx.vault.save(r));
   if (out.csr_discarded) (void)fs::remove_tree(ctx.vault.layout().version_dir(name, old_version));

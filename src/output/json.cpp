@@ -168,4 +168,56 @@ std::string local_ca_json(const ca::LocalCaInfo& info) {
   return dump(j, 2);
 }
 
+namespace {
+Json profile_json(const ca::CaProfile& p) {
+  Json j;
+  j["name"] = p.name;
+  j["type"] = p.is_local() ? "local" : "acme";
+  j["directory"] = str_or_null(p.directory);
+  j["ca_bundle"] = str_or_null(p.ca_bundle);
+  j["eab_kid"] = str_or_null(p.eab_kid);
+  j["eab_required"] = p.eab_required;
+  j["tech_zone"] = str_or_null(p.tech_zone);
+  j["allow_wildcard"] = p.allow_wildcard;
+  j["profile"] = str_or_null(p.profile);
+  j["staging"] = str_or_null(p.staging);
+  j["builtin"] = p.builtin;
+  return j;
+}
+}  // namespace
+
+std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles) {
+  Json arr = Json::array();
+  for (const auto& p : profiles) arr.push_back(profile_json(p));
+  return dump(arr, 2);
+}
+
+std::string account_json(const ca::Account& a) {
+  Json j;
+  j["ca"] = a.ca;
+  j["url"] = a.url;
+  j["status"] = a.status;
+  j["contact"] = a.contact;
+  j["key_type"] = a.key_type;
+  j["created"] = time_or_null(a.created);
+  return dump(j, 2);
+}
+
+std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
+  Json arr = Json::array();
+  for (const auto& o : orders) {
+    Json j;
+    j["time"] = o.time;
+    j["name"] = o.entry.name;
+    j["ca"] = o.entry.ca;
+    j["type"] = o.entry.type;
+    j["status"] = o.entry.status;
+    j["user"] = o.user;
+    j["duration_s"] = o.entry.duration_s;
+    j["error"] = str_or_null(o.entry.error);
+    arr.push_back(std::move(j));
+  }
+  return dump(arr, 2);
+}
+
 }  // namespace certctl::output

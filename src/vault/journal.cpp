@@ -32,4 +32,30 @@ Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
   return fs::append_line(layout_.orders_log(), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+Result<std::vector<Vault::LoggedOrder>> Vault::read_orders() const {
+  std::vector<LoggedOrder> out;
+  if (!fs::exists(layout_.orders_log())) return out;
+  TRY_ASSIGN(std::string text, fs::read_file(layout_.orders_log()));
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    auto j = nlohmann::json::parse(std::string_view(text).substr(pos, end - pos), nullptr, false);
+    pos = end + 1;
+    if (j.is_discarded() || !j.is_object()) continue;
+    auto s = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+    LoggedOrder o;
+    o.time = s("time");
+    o.user = s("user");
+    o.entry.name = s("name");
+    o.entry.ca = s("ca");
+    o.entry.type = s("type");
+    o.entry.status = s("status");
+    o.entry.error = s("error");
+    if (j.contains("duration_s") && j["duration_s"].is_number()) o.entry.duration_s = j["duration_s"].get<double>();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 }  // namespace certctl::vault

@@ -9,7 +9,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 1;  // bump whenever Record or the encoding changes
+constexpr std::uint32_t kVersion = 2;  // bump whenever Record or the encoding changes
 
 class Writer {
  public:
@@ -92,6 +92,12 @@ void encode(Writer& w, const Record& r) {
   w.str(r.last_error);
   for (UnixTime t : {r.created, r.updated, r.csr_created, r.issued, r.renewed, r.revoked}) w.i64(t);
   w.str(r.revoke_reason);
+  const IssueSettings& is = r.settings;
+  w.strs({is.challenge, is.dns, is.webroot, is.http_address, is.profile, is.preferred_chain, r.last_problem});
+  w.i64(is.http_port);
+  w.i64(is.tls_port);
+  w.strs(is.fallback);
+  w.i64(r.retry_after);
   w.u64(r.cert ? 1 : 0);
   if (r.cert) {
     const CertMeta& c = *r.cert;
@@ -137,6 +143,19 @@ bool decode(Reader& rd, Record& r) {
   r.last_error = rd.str();
   for (UnixTime* t : {&r.created, &r.updated, &r.csr_created, &r.issued, &r.renewed, &r.revoked}) *t = rd.i64();
   r.revoke_reason = rd.str();
+  auto is = rd.strs();
+  if (is.size() != 7) return false;
+  r.settings.challenge = is[0];
+  r.settings.dns = is[1];
+  r.settings.webroot = is[2];
+  r.settings.http_address = is[3];
+  r.settings.profile = is[4];
+  r.settings.preferred_chain = is[5];
+  r.last_problem = is[6];
+  r.settings.http_port = rd.i32();
+  r.settings.tls_port = rd.i32();
+  r.settings.fallback = rd.strs();
+  r.retry_after = rd.i64();
   if (rd.u64() == 1) {
     CertMeta c;
     auto s = rd.strs();

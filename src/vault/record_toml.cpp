@@ -73,6 +73,27 @@ std::string render_record(const Record& r) {
   put_str(t, "last_error", r.last_error);
   put_str(t, "revoke_reason", r.revoke_reason);
 
+  put_str(t, "last_problem", r.last_problem);
+  put_time(t, "retry_after", r.retry_after);
+  {
+    const IssueSettings& is = r.settings;
+    toml::table it;
+    put_str(it, "challenge", is.challenge);
+    put_str(it, "dns", is.dns);
+    put_str(it, "webroot", is.webroot);
+    put_str(it, "http_address", is.http_address);
+    if (is.http_port) it.insert_or_assign("http_port", is.http_port);
+    if (is.tls_port) it.insert_or_assign("tls_port", is.tls_port);
+    put_str(it, "profile", is.profile);
+    put_str(it, "preferred_chain", is.preferred_chain);
+    if (!is.fallback.empty()) {
+      toml::array fb;
+      for (const auto& f : is.fallback) fb.push_back(f);
+      it.insert_or_assign("fallback", std::move(fb));
+    }
+    if (!it.empty()) t.insert_or_assign("issue", std::move(it));
+  }
+
   toml::table subject;
   put_str(subject, "o", r.subject.o);
   put_str(subject, "ou", r.subject.ou);
@@ -169,6 +190,22 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
   r.issued_by = rd.str("issued_by");
   r.last_error = rd.str("last_error");
   r.revoke_reason = rd.str("revoke_reason");
+  r.last_problem = rd.str("last_problem");
+  r.retry_after = rd.time("retry_after");
+  if (const toml::table* it = t["issue"].as_table()) {
+    IssueSettings& is = r.settings;
+    is.challenge = rd.str("challenge", it);
+    is.dns = rd.str("dns", it);
+    is.webroot = rd.str("webroot", it);
+    is.http_address = rd.str("http_address", it);
+    is.http_port = static_cast<int>(rd.integer("http_port", it));
+    is.tls_port = static_cast<int>(rd.integer("tls_port", it));
+    is.profile = rd.str("profile", it);
+    is.preferred_chain = rd.str("preferred_chain", it);
+    if (const toml::array* fb = (*it)["fallback"].as_array())
+      for (const auto& f : *fb)
+        if (auto v = f.value<std::string>()) is.fallback.push_back(*v);
+  }
 
   if (const toml::table* s = t["subject"].as_table()) {
     r.subject.o = rd.str("o", s);

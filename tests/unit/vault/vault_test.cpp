@@ -50,6 +50,13 @@ vault::Record full_record() {
   m.not_after = 1'800'000'000 + 90 * 86400;
   r.cert = m;
   r.history.push_back({1, 1'800'000'030, "reissued", "local", "0A", "11:22", 1'790'000'000, 1'797'776'000});
+  r.settings.challenge = "dns-01";
+  r.settings.dns = "exec:/usr/local/bin/hook";
+  r.settings.http_port = 8080;
+  r.settings.profile = "shortlived";
+  r.settings.fallback = {"zerossl", "local"};
+  r.last_problem = "rateLimited";
+  r.retry_after = 1'800'003'600;
   return r;
 }
 
@@ -78,6 +85,10 @@ TEST_CASE("record.toml round-trips every field", "[vault]") {
   REQUIRE(back->history.size() == 1);
   CHECK(back->history[0].serial_hex == "0A");
   CHECK(back->history[0].not_after == 1'797'776'000);
+  CHECK(back->settings.dns == "exec:/usr/local/bin/hook");
+  CHECK(back->settings.http_port == 8080);
+  CHECK(back->settings.fallback == std::vector<std::string>{"zerossl", "local"});
+  CHECK(back->retry_after == 1'800'003'600);
   CHECK(vault::render_record(*back) == text);  // stable output: diff-able
 }
 
@@ -259,6 +270,8 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
   CHECK((*second)[1].history.empty());
   CHECK((*second)[0].history.size() == 1);  // a came from the cache intact
   CHECK((*second)[0].cert->not_after == a.cert->not_after);
+  CHECK((*second)[0].settings.fallback == a.settings.fallback);
+  CHECK((*second)[0].retry_after == a.retry_after);
 
   REQUIRE(v.remove("a"));
   auto third = v.load_all();

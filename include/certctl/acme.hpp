@@ -1,0 +1,160 @@
+#pragma once
+/// RFC 8555 client: directory, nonces, JWS-signed requests, accounts, orders, authorizations,
+/// challenges, finalize, download (with alternate chains) and revocation. Talks HTTP through
+/// http::Client only; nlohmann/json stays inside src/acme.
+#include <certctl/clock.hpp>
+#include <certctl/crypto.hpp>
+#include <certctl/http.hpp>
+#include <certctl/result.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace certctl::acme {
+
+/// An RFC 8555 problem document (RFC 7807), with subproblems per identifier.
+struct Subproblem {
+  std::string type, detail, identifier;
+};
+struct Problem {
+  std::string type;  ///< full URN, e.g. urn:ietf:params:acme:error:rateLimited
+  std::string detail;
+  long status = 0;
+  std::vector<Subproblem> subproblems;
+  std::optional<long> retry_after_s;  ///< from the Retry-After header, when sent
+  /// The part after "urn:ietf:params:acme:error:" ("badNonce", "rateLimited", ...).
+  std::string short_type() const;
+  /// One line: "<short type>: <detail>[; <identifier>: <detail>...]".
+  std::string summary() const;
+  /// A suggestion for the common failures (the troubleshooting table), or "".
+  std::string hint() const;
+};
+/// Parse a problem document body (tolerates missing fields); nullopt when not JSON.
+std::optional<Problem> parse_problem(std::string_view body);
+
+struct Directory {
+  std::string new_nonce, new_account, new_order, revoke_cert, key_change, renewal_info;
+  std::string terms_of_service, website;
+  bool external_account_required = false;
+  std::vector<std::pair<std::string, std::string>> profiles;  ///< name, description
+};
+
+struct Identifier {
+  std::string type;  ///< "dns" or "ip"
+  std::string value;
+};
+
+struct ChallengeInfo {
+  std::string type, url, token, status;
+  std::optional<Problem> error;
+};
+
+struct Authorization {
+  std::string url, status;
+  Identifier identifier;
+  bool wildcard = false;
+  std::vector<ChallengeInfo> challenges;
+};
+
+struct Order {
+  std::string url, status;
+  std::vector<Identifier> identifiers;
+  std::vector<std::string> authorizations;
+  std::string finalize, certificate;
+  std::optional<Problem> error;
+};
+
+struct AccountInfo {
+  std::string url;  ///< the kid
+  std::string status;
+  std::vector<std::string> contact;
+};
+
+struct ExternalBinding {
+  std::string kid;
+  std::string hmac_key;  ///< raw bytes (decoded from the CA's base64url)
+};
+
+/// The key authorization of a token (RFC 8555 8.1) and the dns-01 TXT value.
+std::string key_authorization(std::string_view token, std::string_view thumbprint);
+std::string dns01_value(std::string_view key_authorization);
+/// RFC 7638 JWK thumbprint (base64url of SHA-256 of the canonical JWK).
+Result<std::string> thumbprint(const crypto::PrivateKey& key);
+
+/// Poll timing: Retry-After is honoured between these bounds, within an overall deadline.
+struct Timing {
+  double poll_min_s = 0.2;
+  double poll_max_s = 10;
+  double deadline_s = 120;
+  int bad_nonce_retries = 5;
+};
+
+class Client {
+ public:
+  Client(http::Client& http, std::string directory_url, const Clock& clock, Timing timing = {});
+
+  /// GET the directory (once; later calls are no-ops).
+  Status load_directory();
+  const Directory& directory() const { return dir_; }
+  const std::string& directory_url() const { return directory_url_; }
+
+  /// The account key signs every request; kid is empty until the account is known.
+  void set_account(const crypto::PrivateKey* key, std::string kid);
+  const std::string& kid() const { return kid_; }
+
+  // ---- accounts ----
+  /// newAccount. only_existing=true looks the account up by key (onlyReturnExisting).
+  Result<AccountInfo> new_account(const std::vector<std::string>& contact, bool agree_tos, bool only_existing,
+                                  const std::optional<ExternalBinding>& eab);
+  Result<AccountInfo> update_account(const std::vector<std::string>& contact);
+  Result<AccountInfo> deactivate_account();
+  Status key_change(const crypto::PrivateKey& new_key);
+
+  // ---- orders ----
+  Result<Order> new_order(const std::vector<Identifier>& ids, const std::string& profile,
+                          const std::string& replaces);
+  Result<Order> get_order(const std::string& url);
+  Result<Authorization> get_authorization(const std::string& url);
+  Status respond(const ChallengeInfo& ch);
+  Status deactivate_authorization(const std::string& url);
+  /// Poll until the authorization leaves "pending" (or the deadline passes).
+  Result<Authorization> wait_authorization(const std::string& url);
+  /// Poll until the order is "ready"/"valid"/"invalid" (or the deadline passes).
+  Result<Order> wait_order(const std::string& url, std::string_view until);
+  Result<Order> finalize(const Order& order, std::string_view csr_der);
+  /// Download the certificate chain (PEM) and every alternate chain the CA links to.
+  Result<std::vector<std::string>> download(const std::string& cert_url, bool alternates);
+
+  // ---- revocation ----
+  /// Signed with `signer` when given (the certificate's own key, with a jwk), else the account.
+  Status revoke(std::string_view cert_der, int reason, const crypto::PrivateKey* signer);
+
+  /// Low level: a JWS POST (payload nullopt = POST-as-GET). badNonce is retried inside; any
+  /// other problem becomes a Category::Ca error whose message is the problem summary.
+  Result<http::Response> post(const std::string& url, const std::optional<std::string>& payload_json,
+                              const crypto::PrivateKey* signer = nullptr, bool use_jwk = false);
+  /// The problem of the last failed request, if it was one.
+  const std::optional<Problem>& last_problem() const { return last_problem_; }
+
+ private:
+  Result<std::string> nonce();
+  Result<std::string> sign(const std::string& url, const std::string& payload, const crypto::PrivateKey& key,
+                           bool use_jwk, const std::string& nonce) const;
+  Error ca_error(const Problem& p, const std::string& url) const;
+  void sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
+
+  http::Client& http_;
+  std::string directory_url_;
+  const Clock& clock_;
+  Timing timing_;
+  Directory dir_;
+  bool have_dir_ = false;
+  std::vector<std::string> nonces_;
+  const crypto::PrivateKey* key_ = nullptr;
+  std::string kid_;
+  std::optional<Problem> last_problem_;
+};
+
+}  // namespace certctl::acme

@@ -1,0 +1,82 @@
+// Accounts (RFC 8555 7.3): register with optional EAB, look up by key, update, deactivate,
+// key rollover.
+#include "acme/json.hpp"
+
+#include <fmt/format.h>
+
+namespace certctl::acme {
+namespace {
+
+AccountInfo account_from(const Json& j, std::string url) {
+  AccountInfo a;
+  a.url = std::move(url);
+  a.status = str(j, "status");
+  if (auto c = j.find("contact"); c != j.end() && c->is_array())
+    for (const auto& v : *c)
+      if (v.is_string()) a.contact.push_back(v.get<std::string>());
+  return a;
+}
+
+}  // namespace
+
+Result<AccountInfo> Client::new_account(const std::vector<std::string>& contact, bool agree_tos, bool only_existing,
+                                        const std::optional<ExternalBinding>& eab) {
+  TRY(load_directory());
+  if (!key_) return Error(Category::Internal, "account", "no account key");
+  Json payload = Json::object();
+  if (only_existing) {
+    payload["onlyReturnExisting"] = true;
+  } else {
+    if (!contact.empty()) payload["contact"] = contact;
+    if (agree_tos) payload["termsOfServiceAgreed"] = true;
+    if (eab) {
+      // The EAB JWS: the account's public JWK, MACed with the CA-issued key (RFC 8555 7.3.4).
+      TRY_ASSIGN(Json jwk, jwk_json(*key_));
+      Json prot = {{"alg", "HS256"}, {"kid", eab->kid}, {"url", dir_.new_account}};
+      const std::string p64 = crypto::base64url_encode(prot.dump());
+      const std::string b64 = crypto::base64url_encode(jwk.dump());
+      TRY_ASSIGN(std::string mac, crypto::hmac_sha256(eab->hmac_key, p64 + "." + b64));
+      payload["externalAccountBinding"] = {{"protected", p64}, {"payload", b64}, {"signature", crypto::base64url_encode(mac)}};
+    }
+  }
+  TRY_ASSIGN(http::Response resp, post(dir_.new_account, payload.dump(), nullptr, /*use_jwk=*/true));
+  auto loc = resp.header("Location");
+  if (!loc) return Error(Category::Ca, dir_.new_account, "newAccount answered without a Location (account URL)");
+  TRY_ASSIGN(Json j, parse_json(resp.body, dir_.new_account));
+  kid_ = *loc;
+  return account_from(j, *loc);
+}
+
+Result<AccountInfo> Client::update_account(const std::vector<std::string>& contact) {
+  Json payload = {{"contact", contact}};
+  TRY_ASSIGN(http::Response resp, post(kid_, payload.dump()));
+  TRY_ASSIGN(Json j, parse_json(resp.body, kid_));
+  return account_from(j, kid_);
+}
+
+Result<AccountInfo> Client::deactivate_account() {
+  Json payload = {{"status", "deactivated"}};
+  TRY_ASSIGN(http::Response resp, post(kid_, payload.dump()));
+  TRY_ASSIGN(Json j, parse_json(resp.body, kid_));
+  return account_from(j, kid_);
+}
+
+Status Client::key_change(const crypto::PrivateKey& new_key) {
+  TRY(load_directory());
+  if (dir_.key_change.empty()) return Error(Category::Ca, directory_url_, "the CA does not support key rollover");
+  if (!key_) return Error(Category::Internal, "account", "no account key");
+  // Inner JWS: signed by the new key, with its jwk, no nonce (RFC 8555 7.3.5).
+  TRY_ASSIGN(Json old_jwk, jwk_json(*key_));
+  TRY_ASSIGN(Json new_jwk, jwk_json(new_key));
+  TRY_ASSIGN(std::string alg, crypto::jws_algorithm(new_key));
+  Json prot = {{"alg", alg}, {"jwk", new_jwk}, {"url", dir_.key_change}};
+  Json inner_payload = {{"account", kid_}, {"oldKey", old_jwk}};
+  const std::string p64 = crypto::base64url_encode(prot.dump());
+  const std::string b64 = crypto::base64url_encode(inner_payload.dump());
+  TRY_ASSIGN(std::string sig, crypto::jws_sign(new_key, p64 + "." + b64));
+  Json inner = {{"protected", p64}, {"payload", b64}, {"signature", crypto::base64url_encode(sig)}};
+  TRY(post(dir_.key_change, inner.dump()));
+  return ok();
+}
+
+}  // namespace certctl::acme

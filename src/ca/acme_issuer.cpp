@@ -1,0 +1,237 @@
+// Issuing through ACME (RFC 8555): order, answer every authorization together, finalize with
+// the vault's CSR, download (alternate chains for --preferred-chain).
+#include <certctl/acme.hpp>
+#include <certctl/challenge.hpp>
+#include <certctl/http.hpp>
+
+#include "ca/issuers.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace certctl::ca {
+namespace {
+
+bool is_base64url(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_';
+  });
+}
+
+Result<std::string> pem_to_der(std::string_view pem, std::string_view subject) {
+  const auto begin = pem.find("-----\n");
+  const auto end = pem.find("-----END");
+  if (begin == std::string_view::npos || end == std::string_view::npos || end < begin)
+    return Error(Category::Input, std::string(subject), "not a PEM block");
+  std::string b64;
+  for (char c : pem.substr(begin + 6, end - begin - 6))
+    if (c != '\n' && c != '\r') b64 += c;
+  return crypto::base64_decode(b64, subject);
+}
+
+Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s) {
+  if (s.type == "http-01") {
+    if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
+    return challenge::make_http_standalone(s.http_address, s.http_port);
+  }
+  if (s.type == "tls-alpn-01") return challenge::make_tls_alpn(s.http_address, s.tls_port);
+  if (s.type == "dns-01") {
+    if (s.dns == "manual") return challenge::make_dns_manual();
+    if (s.dns.rfind("exec:", 0) == 0 && s.dns.size() > 5) return challenge::make_dns_exec(s.dns.substr(5), s.dns_timeout_s);
+    return Error(Category::Usage, "--dns",
+                 s.dns.empty() ? "dns-01 needs a provider: --dns manual or --dns exec:/path/to/hook"
+                               : fmt::format("'{}' is not a DNS provider (use manual or exec:/path/to/hook)", s.dns));
+  }
+  return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
+}
+
+/// The chain whose certificates name `issuer_cn` as an issuer; the default chain otherwise.
+std::size_t pick_chain(const std::vector<std::string>& chains, const std::string& issuer_cn) {
+  if (issuer_cn.empty()) return 0;
+  for (std::size_t i = 0; i < chains.size(); ++i) {
+    auto certs = crypto::parse_certificates(chains[i], "chain");
+    if (!certs) continue;
+    for (const auto& c : *certs)
+      if (c.info().issuer_cn == issuer_cn) return i;
+  }
+  return 0;
+}
+
+class AcmeIssuer final : public Issuer {
+ public:
+  AcmeIssuer(CaProfile profile, std::unique_ptr<http::Client> http, crypto::PrivateKey key, std::string kid,
+             const Clock& clock)
+      : profile_(std::move(profile)), http_(std::move(http)), key_(std::move(key)),
+        client_(*http_, profile_.directory, clock) {
+    client_.set_account(&key_, std::move(kid));
+  }
+  const std::string& name() const override { return profile_.name; }
+
+  Result<Issued> issue(const crypto::CsrInfo& csr, const IssueOptions& opts) override {
+    problem_ = {};
+    auto r = run_order(csr, opts);
+    if (!r && problem_.type.empty())
+      if (const auto& p = client_.last_problem()) problem_ = {p->short_type(), p->retry_after_s.value_or(0)};
+    return r;
+  }
+
+  ProblemInfo last_problem() const override { return problem_; }
+
+  Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey* cert_key) override {
+    return client_.revoke(cert.to_der(), reason, cert_key);
+  }
+
+ private:
+  Result<Issued> run_order(const crypto::CsrInfo& csr, const IssueOptions& opts) {
+    std::vector<acme::Identifier> ids;
+    for (const auto& n : csr.dns_names) {
+      if (n.rfind("*.", 0) == 0 && !profile_.allow_wildcard)
+        return Error(Category::Config, fmt::format("CA '{}'", profile_.name), "does not allow wildcard names here");
+      ids.push_back({"dns", n});
+    }
+    for (const auto& ip : csr.ip_addresses) ids.push_back({"ip", ip});
+    TRY_ASSIGN(std::string thumb, acme::thumbprint(key_));
+    TRY_ASSIGN(acme::Order order, client_.new_order(ids, opts.profile.empty() ? profile_.profile : opts.profile, ""));
+    if (order.status == "invalid")
+      return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), "the new order is already invalid");
+
+    // Collect the pending authorizations and their tasks; present them all at once.
+    std::vector<challenge::Task> tasks;
+    std::vector<std::pair<std::string, acme::ChallengeInfo>> pending;  // authz url, challenge
+    for (const auto& url : order.authorizations) {
+      TRY_ASSIGN(acme::Authorization a, client_.get_authorization(url));
+      if (a.status == "valid") continue;
+      if (a.status != "pending")
+        return Error(Category::Ca, a.identifier.value, fmt::format("authorization is {}", a.status));
+      const std::string type = opts.challenge.type;
+      auto ch = std::find_if(a.challenges.begin(), a.challenges.end(), [&](const auto& c) { return c.type == type; });
+      if (ch == a.challenges.end()) {
+        std::vector<std::string> offered;
+        for (const auto& c : a.challenges) offered.push_back(c.type);
+        (void)deactivate({url});
+        return Error(Category::Ca, std::string(a.wildcard ? "*." : "") + a.identifier.value,
+                     fmt::format("the CA offers no {} challenge{} (offered: {})", type,
+                                 a.wildcard ? " for a wildcard; wildcards need --challenge dns-01" : "",
+                                 fmt::join(offered, ", ")));
+      }
+      if (!is_base64url(ch->token)) return Error(Category::Ca, a.identifier.value, "the CA sent a malformed challenge token");
+      challenge::Task t;
+      t.type = type;
+      t.identifier = a.identifier.value;
+      t.wildcard = a.wildcard;
+      t.token = ch->token;
+      t.key_authorization = acme::key_authorization(ch->token, thumb);
+      t.dns_value = acme::dns01_value(t.key_authorization);
+      t.fqdn = "_acme-challenge." + a.identifier.value + ".";
+      tasks.push_back(std::move(t));
+      pending.emplace_back(url, *ch);
+    }
+    if (!tasks.empty()) TRY(solve(tasks, pending, opts.challenge));
+
+    TRY_ASSIGN(order, client_.wait_order(order.url, "ready"));
+    if (order.status == "invalid") return order_failed(order);
+    TRY_ASSIGN(std::string der, pem_to_der(csr.pem, "CSR"));
+    if (order.status == "ready") {
+      TRY_ASSIGN(order, client_.finalize(order, der));
+    }
+    if (order.status != "valid" || order.certificate.empty()) return order_failed(order);
+    TRY_ASSIGN(std::vector<std::string> chains, client_.download(order.certificate, !opts.preferred_chain.empty()));
+    const std::string& pem = chains[pick_chain(chains, opts.preferred_chain)];
+    TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(pem, order.certificate));
+    Issued out{std::move(certs.front()), {}};
+    for (std::size_t i = 1; i < certs.size(); ++i) out.chain.push_back(std::move(certs[i]));
+    return out;
+  }
+
+  Status solve(const std::vector<challenge::Task>& tasks,
+               const std::vector<std::pair<std::string, acme::ChallengeInfo>>& pending,
+               const ChallengeSettings& settings) {
+    std::vector<std::string> urls;
+    for (const auto& [u, _] : pending) urls.push_back(u);
+    auto solver = make_solver(settings);
+    if (!solver) {
+      (void)deactivate(urls);
+      return solver.error();
+    }
+    Status st = (*solver)->present(tasks);
+    if (st) {
+      for (const auto& [u, ch] : pending) {
+        st = client_.respond(ch);
+        if (!st) break;
+      }
+    }
+    std::optional<Error> failure;
+    if (!st) failure = st.error();
+    for (std::size_t i = 0; i < pending.size() && !failure; ++i) {
+      auto a = client_.wait_authorization(pending[i].first);
+      if (!a) {
+        failure = a.error();
+      } else if (a->status != "valid") {
+        std::string why = fmt::format("validation {} ", a->status);
+        for (const auto& c : a->challenges)
+          if (c.error) {
+            problem_ = {c.error->short_type(), 0};
+            why = c.error->summary();
+            if (auto h = c.error->hint(); !h.empty()) why += " (" + h + ")";
+          }
+        failure = Error(Category::Ca, tasks[i].identifier, why);
+      }
+    }
+    auto cleaned = (*solver)->cleanup();
+    if (failure) {
+      (void)deactivate(urls);
+      return *failure;
+    }
+    return cleaned;
+  }
+
+  /// Deactivate authorizations that were created but not completed (best effort).
+  Status deactivate(const std::vector<std::string>& urls) {
+    for (const auto& u : urls) {
+      auto a = client_.get_authorization(u);
+      if (a && a->status == "pending") (void)client_.deactivate_authorization(u);
+    }
+    return ok();
+  }
+
+  Error order_failed(const acme::Order& o) const {
+    std::string msg = fmt::format("the order ended {}", o.status);
+    if (o.error) msg += ": " + o.error->summary();
+    return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), msg);
+  }
+
+  CaProfile profile_;
+  std::unique_ptr<http::Client> http_;
+  crypto::PrivateKey key_;
+  acme::Client client_;
+  ProblemInfo problem_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock) {
+  if (profile.is_local()) return Error(Category::Internal, "local CA", "revokes locally");
+  http::ClientOptions ho;
+  ho.ca_bundle = profile.ca_bundle;
+  return std::unique_ptr<Issuer>(
+      std::make_unique<AcmeIssuer>(profile, http::make_curl_client(ho), crypto::PrivateKey(), "", clock));
+}
+
+Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const vault::Vault& vault,
+                                                 const Clock& clock) {
+  TRY_ASSIGN(std::optional<Account> account, load_account(vault, profile.name));
+  if (!account || account->url.empty())
+    return Error(Category::State, fmt::format("CA '{}'", profile.name),
+                 fmt::format("no ACME account yet: run `certctl account register --ca {} --email ADDRESS --agree-tos`",
+                             profile.name));
+  if (account->status == "deactivated")
+    return Error(Category::State, fmt::format("CA '{}'", profile.name), "its account is deactivated; register a new one");
+  TRY_ASSIGN(crypto::PrivateKey key, load_account_key(vault, profile.name));
+  http::ClientOptions ho;
+  ho.ca_bundle = profile.ca_bundle;
+  auto http = http::make_curl_client(ho);
+  return std::unique_ptr<Issuer>(std::make_unique<AcmeIssuer>(profile, std::move(http), std::move(key), account->url, clock));
+}
+
+}  // namespace certctl::ca

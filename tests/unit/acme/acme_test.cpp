@@ -1,0 +1,214 @@
+#include <catch2/catch.hpp>
+
+#include <certctl/acme.hpp>
+
+#include "acme/json.hpp"
+#include "fake_http.hpp"
+
+using namespace certctl;
+using acme::Json;
+
+namespace {
+
+const std::string kDir = "https://ca.test/dir";
+
+std::string directory_json(const std::string& extra_meta = "") {
+  return R"({"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct","newOrder":"https://ca.test/order",)"
+         R"("revokeCert":"https://ca.test/revoke","keyChange":"https://ca.test/key-change",)"
+         R"("meta":{"termsOfService":"https://ca.test/tos")" + extra_meta + "}}";
+}
+
+struct Fixture {
+  test::FakeHttp http;
+  FixedClock clock{1'800'000'000};
+  crypto::PrivateKey key = std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value();
+  acme::Client client{http, kDir, clock, acme::Timing{0.0, 0.01, 2, 3}};
+
+  Fixture() {
+    http.on("GET", kDir, 200, directory_json());
+    http.on("HEAD", "https://ca.test/nonce", 200, "");
+    client.set_account(&key, "https://ca.test/acct/1");
+  }
+
+  /// The decoded protected header and payload of the n-th request.
+  std::pair<Json, std::string> jws(std::size_t n) const {
+    Json body = Json::parse(http.requests.at(n).body);
+    auto prot = crypto::base64url_decode(body["protected"].get<std::string>(), "p");
+    auto payload = crypto::base64url_decode(body["payload"].get<std::string>(), "p");
+    return {Json::parse(*prot), *payload};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("RFC 7638 thumbprint test vector", "[acme]") {
+  // RFC 7638 section 3.1.
+  Json jwk = {{"kty", "RSA"},
+              {"n", "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"},
+              {"e", "AQAB"},
+              {"alg", "RS256"},
+              {"kid", "2011-04-29"}};
+  CHECK(acme::jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+}
+
+TEST_CASE("key authorization and dns-01 value", "[acme]") {
+  // RFC 8555 8.1 shape; the dns-01 value is base64url(SHA-256(keyauth)) without padding.
+  const std::string ka = acme::key_authorization("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA", "thumb");
+  CHECK(ka == "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.thumb");
+  CHECK(acme::dns01_value("abc") == "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+}
+
+TEST_CASE("JWS requests carry alg, nonce, url and kid, and a raw ES256 signature", "[acme]") {
+  Fixture fx;
+  fx.http.on("POST", "https://ca.test/order/1", 200, R"({"status":"pending"})");
+  auto r = fx.client.post("https://ca.test/order/1", std::nullopt);
+  REQUIRE(r);
+  REQUIRE(fx.http.requests.size() == 3);  // directory, HEAD nonce, POST
+  const auto& req = fx.http.requests[2];
+  CHECK(req.headers.at(0).value == "application/jose+json");
+  auto [prot, payload] = fx.jws(2);
+  CHECK(prot["alg"] == "ES256");
+  CHECK(prot["url"] == "https://ca.test/order/1");
+  CHECK(prot["kid"] == "https://ca.test/acct/1");
+  CHECK_FALSE(prot.contains("jwk"));
+  CHECK(payload.empty());  // POST-as-GET
+  auto sig = crypto::base64url_decode(Json::parse(req.body)["signature"].get<std::string>(), "sig");
+  CHECK(sig->size() == 64);
+  // The next request reuses the Replay-Nonce from this response instead of a HEAD.
+  REQUIRE(fx.client.post("https://ca.test/order/1", std::nullopt));
+  CHECK(fx.http.count("HEAD", "https://ca.test/nonce") == 1);
+}
+
+TEST_CASE("badNonce is retried inside the sender and never surfaces", "[acme]") {
+  Fixture fx;
+  const std::string bad = R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"stale","status":400})";
+  fx.http.on("POST", "https://ca.test/x", 400, bad);
+  fx.http.on("POST", "https://ca.test/x", 400, bad);
+  fx.http.on("POST", "https://ca.test/x", 200, "{}");
+  auto r = fx.client.post("https://ca.test/x", std::string("{}"));
+  REQUIRE(r);
+  CHECK(fx.http.count("POST", "https://ca.test/x") == 3);
+
+  Fixture always;
+  always.http.on("POST", "https://ca.test/y", 400, bad);
+  auto fail = always.client.post("https://ca.test/y", std::string("{}"));
+  REQUIRE_FALSE(fail);
+  CHECK(always.http.count("POST", "https://ca.test/y") == 4);  // 1 + 3 retries, then give up
+}
+
+TEST_CASE("problem documents become CA errors with subproblems and Retry-After", "[acme]") {
+  Fixture fx;
+  fx.http.on("POST", "https://ca.test/order", 429,
+             R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates","status":429})",
+             {{"Retry-After", "3600"}});
+  auto r = fx.client.new_order({{"dns", "a.example"}}, "", "");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == Category::Ca);
+  CHECK_THAT(r.error().message(), Catch::Contains("rateLimited: too many certificates"));
+  CHECK_THAT(r.error().message(), Catch::Contains("retry after 3600 s"));
+  REQUIRE(fx.client.last_problem());
+  CHECK(*fx.client.last_problem()->retry_after_s == 3600);
+
+  auto p = acme::parse_problem(
+      R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"no","subproblems":[)"
+      R"({"type":"urn:ietf:params:acme:error:malformed","detail":"bad label","identifier":{"type":"dns","value":"x..example"}}]})");
+  REQUIRE(p);
+  CHECK(p->short_type() == "rejectedIdentifier");
+  REQUIRE(p->subproblems.size() == 1);
+  CHECK(p->subproblems[0].identifier == "x..example");
+  CHECK(p->summary() == "rejectedIdentifier: no; x..example: bad label");
+}
+
+TEST_CASE("an unknown profile lists the offered ones", "[acme]") {
+  test::FakeHttp http;
+  FixedClock clock{0};
+  http.on("GET", kDir, 200, directory_json(R"(,"profiles":{"classic":"90 days","shortlived":"6 days"})"));
+  acme::Client c{http, kDir, clock};
+  REQUIRE(c.load_directory());
+  CHECK(c.directory().profiles.size() == 2);
+  auto r = c.new_order({{"dns", "a.example"}}, "tlsclient", "");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == Category::Config);
+  CHECK_THAT(r.error().message(), Catch::Contains("classic, shortlived"));
+}
+
+TEST_CASE("a new account sends the jwk, ToS agreement and a valid EAB binding", "[acme]") {
+  Fixture fx;
+  fx.client.set_account(&fx.key, "");
+  fx.http.on("POST", "https://ca.test/acct", 201, R"({"status":"valid","contact":["mailto:a@example.com"]})",
+             {{"Location", "https://ca.test/acct/42"}});
+  acme::ExternalBinding eab{"kid-1", "secret-hmac-key"};
+  auto a = fx.client.new_account({"mailto:a@example.com"}, true, false, eab);
+  REQUIRE(a);
+  CHECK(a->url == "https://ca.test/acct/42");
+  CHECK(fx.client.kid() == "https://ca.test/acct/42");
+  auto [prot, payload] = fx.jws(2);
+  CHECK(prot.contains("jwk"));
+  CHECK_FALSE(prot.contains("kid"));
+  Json p = Json::parse(payload);
+  CHECK(p["termsOfServiceAgreed"] == true);
+  const Json& b = p["externalAccountBinding"];
+  Json eprot = Json::parse(*crypto::base64url_decode(b["protected"].get<std::string>(), "e"));
+  CHECK(eprot["alg"] == "HS256");
+  CHECK(eprot["kid"] == "kid-1");
+  CHECK(eprot["url"] == "https://ca.test/acct");
+  CHECK(Json::parse(*crypto::base64url_decode(b["payload"].get<std::string>(), "e")) == prot["jwk"]);
+  auto mac = crypto::hmac_sha256("secret-hmac-key", b["protected"].get<std::string>() + "." + b["payload"].get<std::string>());
+  CHECK(crypto::base64url_encode(*mac) == b["signature"].get<std::string>());
+}
+
+TEST_CASE("the order state machine against recorded responses", "[acme]") {
+  Fixture fx;
+  fx.http.on("POST", "https://ca.test/order", 201,
+             R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"}],)"
+             R"("authorizations":["https://ca.test/authz/1"],"finalize":"https://ca.test/finalize/1"})",
+             {{"Location", "https://ca.test/order/1"}});
+  const std::string authz_pending =
+      R"({"status":"pending","identifier":{"type":"dns","value":"a.example"},"challenges":[)"
+      R"({"type":"http-01","url":"https://ca.test/chall/1","token":"tok1","status":"pending"},)"
+      R"({"type":"dns-01","url":"https://ca.test/chall/2","token":"tok2","status":"pending"}]})";
+  fx.http.on("POST", "https://ca.test/authz/1", 200, authz_pending);
+  fx.http.on("POST", "https://ca.test/authz/1", 200, authz_pending);
+  fx.http.on("POST", "https://ca.test/authz/1", 200,
+             R"({"status":"valid","identifier":{"type":"dns","value":"a.example"},"challenges":[]})");
+  fx.http.on("POST", "https://ca.test/chall/1", 200, R"({"status":"processing"})");
+  fx.http.on("POST", "https://ca.test/finalize/1", 200, R"({"status":"processing","finalize":"https://ca.test/finalize/1"})");
+  fx.http.on("POST", "https://ca.test/order/1", 200, R"({"status":"processing"})", {{"Retry-After", "0"}});
+  fx.http.on("POST", "https://ca.test/order/1", 200, R"({"status":"valid","certificate":"https://ca.test/cert/1"})");
+  fx.http.on("POST", "https://ca.test/cert/1", 200, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n",
+             {{"Link", "<https://ca.test/cert/1/alt>;rel=\"alternate\""}});
+  fx.http.on("POST", "https://ca.test/cert/1/alt", 200, "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n");
+
+  auto order = fx.client.new_order({{"dns", "a.example"}}, "", "");
+  REQUIRE(order);
+  CHECK(order->url == "https://ca.test/order/1");
+  auto authz = fx.client.get_authorization(order->authorizations[0]);
+  REQUIRE(authz);
+  REQUIRE(authz->challenges.size() == 2);
+  CHECK(authz->challenges[1].token == "tok2");
+  REQUIRE(fx.client.respond(authz->challenges[0]));
+  CHECK(fx.jws(fx.http.requests.size() - 1).second == "{}");
+  auto done = fx.client.wait_authorization(authz->url);
+  REQUIRE(done);
+  CHECK(done->status == "valid");
+  auto fin = fx.client.finalize(*order, "fake-der");
+  REQUIRE(fin);
+  CHECK(fin->status == "valid");
+  CHECK(fin->certificate == "https://ca.test/cert/1");
+  auto chains = fx.client.download(fin->certificate, true);
+  REQUIRE(chains);
+  REQUIRE(chains->size() == 2);
+  CHECK(chains->at(1).find("\nB\n") != std::string::npos);
+}
+
+TEST_CASE("polling gives up at the deadline with a clear message", "[acme]") {
+  Fixture fx;
+  fx.http.on("POST", "https://ca.test/authz/9", 200,
+             R"({"status":"pending","identifier":{"type":"dns","value":"slow.example"},"challenges":[]})");
+  acme::Client quick{fx.http, kDir, fx.clock, acme::Timing{0.0, 0.01, 0.05, 3}};
+  quick.set_account(&fx.key, "https://ca.test/acct/1");
+  auto r = quick.wait_authorization("https://ca.test/authz/9");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().subject() == "slow.example");
+  CHECK_THAT(r.error().message(), Catch::Contains("did not validate"));
+}
