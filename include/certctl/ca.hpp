@@ -2,6 +2,7 @@
 /// Certificate authorities certctl can issue from. An Issuer turns a CSR into a certificate and
 /// its chain. Issue 2 ships the embedded default, `local`: a root CA kept inside the vault
 /// (<vault>/ca/local/root.pem + key.enc). ACME issuers plug in beside it (see ARCHITECTURE.md).
+#include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/result.hpp>
 #include <certctl/vault.hpp>
@@ -32,6 +33,9 @@ struct ChallengeSettings {
 struct IssueOptions {
   int days = 90;                  ///< local CA only
   ChallengeSettings challenge;
+  /// A solver shared by several orders (one responder for a batch): orders present their
+  /// tasks into it and leave cleanup to its owner. Null = each order makes and cleans its own.
+  challenge::Solver* shared_solver = nullptr;
   std::string profile;            ///< ACME profile (newOrder "profile"); "" = CA default
   std::string preferred_chain;    ///< issuer CN of the preferred (alternate) chain
 };
@@ -99,6 +103,9 @@ Status save_account(const vault::Vault& vault, const Account& a, const crypto::P
 /// The issuer for a CA profile name; unknown names are a NotFound error that lists the
 /// known ones. The vault must be unlocked.
 Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock);
+/// The solver the challenge settings ask for (http-01 standalone or webroot, dns-01 exec or
+/// manual, tls-alpn-01).
+Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s);
 /// An ACME issuer without an account, only able to revoke with a certificate's own key.
 Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock);
 /// Known CA profile names, for help text and validation.

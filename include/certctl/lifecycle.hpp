@@ -75,6 +75,12 @@ struct IssueRequest {
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
 Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req);
+/// Issue several records in one run: the vault lock is held only to read and to write, the
+/// orders run `parallel` at a time, each worker keeps its CA sessions (account, connection)
+/// for all its orders, and orders that answer the same challenge type share one responder.
+/// One result per name, in order; a failure of one does not stop the others.
+std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
+                                              const IssueRequest& req, int parallel);
 /// One-shot issuance for CI: create the record when it does not exist (with `fields`), make
 /// the key and CSR when it has none, then issue.
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,

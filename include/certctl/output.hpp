@@ -27,6 +27,8 @@ std::string vault_info_json(const std::string& path, const vault::VaultInfo& inf
                             const std::vector<std::pair<std::string, int>>& counts);
 std::string local_ca_json(const ca::LocalCaInfo& info);
 std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles);
+/// `ca show --json`: one profile, the same object as an element of ca_profiles_json.
+std::string ca_profile_json(const ca::CaProfile& p);
 std::string account_json(const ca::Account& a);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 

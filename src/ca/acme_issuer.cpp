@@ -30,22 +30,6 @@ Result<std::string> pem_to_der(std::string_view pem, std::string_view subject) {
   return crypto::base64_decode(b64, subject);
 }
 
-Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s) {
-  if (s.type == "http-01") {
-    if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
-    return challenge::make_http_standalone(s.http_address, s.http_port);
-  }
-  if (s.type == "tls-alpn-01") return challenge::make_tls_alpn(s.http_address, s.tls_port);
-  if (s.type == "dns-01") {
-    if (s.dns == "manual") return challenge::make_dns_manual();
-    if (s.dns.rfind("exec:", 0) == 0 && s.dns.size() > 5) return challenge::make_dns_exec(s.dns.substr(5), s.dns_timeout_s);
-    return Error(Category::Usage, "--dns",
-                 s.dns.empty() ? "dns-01 needs a provider: --dns manual or --dns exec:/path/to/hook"
-                               : fmt::format("'{}' is not a DNS provider (use manual or exec:/path/to/hook)", s.dns));
-  }
-  return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
-}
-
 /// The chain whose certificates name `issuer_cn` as an issuer; the default chain otherwise.
 std::size_t pick_chain(const std::vector<std::string>& chains, const std::string& issuer_cn) {
   if (issuer_cn.empty()) return 0;
@@ -127,6 +111,7 @@ class AcmeIssuer final : public Issuer {
       tasks.push_back(std::move(t));
       pending.emplace_back(url, *ch);
     }
+    shared_solver_ = opts.shared_solver;
     if (!tasks.empty()) TRY(solve(tasks, pending, opts.challenge));
 
     TRY_ASSIGN(order, client_.wait_order(order.url, "ready"));
@@ -149,12 +134,19 @@ class AcmeIssuer final : public Issuer {
                const ChallengeSettings& settings) {
     std::vector<std::string> urls;
     for (const auto& [u, _] : pending) urls.push_back(u);
-    auto solver = make_solver(settings);
+    // A batch shares one solver (one responder on the port); otherwise this order owns one.
+    std::unique_ptr<challenge::Solver> own;
+    challenge::Solver* solver = shared_solver_;
     if (!solver) {
-      (void)deactivate(urls);
-      return solver.error();
+      auto made = make_solver(settings);
+      if (!made) {
+        (void)deactivate(urls);
+        return made.error();
+      }
+      own = std::move(made).value();
+      solver = own.get();
     }
-    Status st = (*solver)->present(tasks);
+    Status st = solver->present(tasks);
     if (st) {
       for (const auto& [u, ch] : pending) {
         st = client_.respond(ch);
@@ -178,7 +170,7 @@ class AcmeIssuer final : public Issuer {
         failure = Error(Category::Ca, tasks[i].identifier, why);
       }
     }
-    auto cleaned = (*solver)->cleanup();
+    Status cleaned = own ? own->cleanup() : ok();
     if (failure) {
       (void)deactivate(urls);
       return *failure;
@@ -206,9 +198,26 @@ class AcmeIssuer final : public Issuer {
   crypto::PrivateKey key_;
   acme::Client client_;
   ProblemInfo problem_;
+  challenge::Solver* shared_solver_ = nullptr;
 };
 
 }  // namespace
+
+Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s) {
+  if (s.type == "http-01") {
+    if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
+    return challenge::make_http_standalone(s.http_address, s.http_port);
+  }
+  if (s.type == "tls-alpn-01") return challenge::make_tls_alpn(s.http_address, s.tls_port);
+  if (s.type == "dns-01") {
+    if (s.dns == "manual") return challenge::make_dns_manual();
+    if (s.dns.rfind("exec:", 0) == 0 && s.dns.size() > 5) return challenge::make_dns_exec(s.dns.substr(5), s.dns_timeout_s);
+    return Error(Category::Usage, "--dns",
+                 s.dns.empty() ? "dns-01 needs a provider: --dns manual or --dns exec:/path/to/hook"
+                               : fmt::format("'{}' is not a DNS provider (use manual or exec:/path/to/hook)", s.dns));
+  }
+  return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
+}
 
 Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock) {
   if (profile.is_local()) return Error(Category::Internal, "local CA", "revokes locally");

@@ -121,7 +121,7 @@ void setup_acme_profiles(CLI::App* ca, Globals& g) {
       g.json_errors = so->json;
       TRY_ASSIGN(Session s, open_session(g));
       TRY_ASSIGN(ca::CaProfile p, ca::find_profile(s.vault, so->name));
-      print_out(so->json ? output::ca_profiles_json({p}) : profile_text(p));
+      print_out(so->json ? output::ca_profile_json(p) : profile_text(p));
       return ok();
     };
   });

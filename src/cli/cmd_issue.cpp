@@ -13,8 +13,10 @@ namespace certctl::cli {
 namespace {
 
 struct IssueOptions {
+  std::vector<std::string> names;
   std::string name, ca, email;
   int days = 90;
+  int parallel = 4;
   bool json = false, agree_tos = false;
   RecordOptionBinding rec;  // --domain, --san, --key-type for the one-shot form
   vault::IssueSettings settings;
@@ -46,9 +48,39 @@ std::optional<vault::IssueSettings> merged_settings(CLI::App* sub, const IssueOp
   return s;
 }
 
+/// Several names: one batch (orders in parallel, shared sessions and responders).
+Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
+  if (o.rec.fields.domain || !o.email.empty() || o.agree_tos)
+    return Error(Category::Usage, "--domain", "the one-step form (--domain, --email, --agree-tos) takes one NAME");
+  lifecycle::IssueRequest req;
+  if (!o.ca.empty()) req.ca = o.ca;
+  req.days = o.days;
+  // Each record keeps its own stored challenge settings; changing them is a one-NAME act.
+  for (const char* opt : kSettingOptions)
+    if (sub->count(opt))
+      return Error(Category::Usage, opt, "applies to one NAME at a time; set it with `certctl issue NAME` first");
+  auto results = lifecycle::issue_many(s.ctx(), o.names, req, o.parallel);
+  std::optional<Error> first;
+  std::vector<vault::Record> issued;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) {
+      note(g, fmt::format("issued '{}' by {}: serial {}", results[i]->name, results[i]->issued_by, results[i]->cert->serial_hex));
+      issued.push_back(std::move(results[i]).value());
+    } else {
+      fmt::print(stderr, "certctl: {}\n", results[i].error().text());
+      if (!first) first = results[i].error();
+    }
+  }
+  if (o.json) print_out(output::records_json(issued, s.clock.now()));
+  if (first) return Error(first->category(), "issue", fmt::format("{} of {} failed", results.size() - issued.size(), results.size()));
+  return ok();
+}
+
 Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   g.json_errors = o.json;
   TRY_ASSIGN(Session s, open_unlocked(g));
+  if (o.names.size() > 1) return run_batch(g, sub, o, s);
+  o.name = o.names.front();
   std::optional<vault::Record> existing;
   if (s.vault.exists(o.name)) {
     TRY_ASSIGN(existing, s.vault.load(o.name));
@@ -91,8 +123,11 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
 void setup_issue(CLI::App& app, Globals& g) {
   auto o = std::make_shared<IssueOptions>();
   CLI::App* sub = app.add_subcommand("issue", "Issue a certificate (local CA or ACME); with --domain, all in one step");
-  sub->add_option("name", o->name, "Record name")->required();
+  sub->add_option("name", o->names, "Record name(s); several are issued in one run, in parallel")->required();
   sub->add_option("--ca", o->ca, "Issue from this CA profile instead of the record's");
+  sub->add_option("--parallel", o->parallel, "With several names: orders in flight at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   sub->add_option("--days", o->days, "Validity in days (local CA)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print the issued record as JSON");
   sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");

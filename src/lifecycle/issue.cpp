@@ -1,5 +1,8 @@
-// Issue a certificate for a record that has a CSR: from its CA, then its fallback CAs; and
-// the one-shot form (create + key + CSR + issue) for CI.
+// Issue certificates for records that have a CSR: from each record's CA, then its fallback
+// CAs. Three phases so the vault lock is never held across the network:
+//   prepare (locked): load and check the records, read their CSRs;
+//   obtain (unlocked, `parallel` workers): run the orders;
+//   commit (locked): re-read each record, check it did not change, write files, record last.
 #include <certctl/ca.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/domain.hpp>
@@ -8,7 +11,11 @@
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -54,50 +61,91 @@ ca::IssueOptions options_for(const vault::Record& r, int days) {
   return o;
 }
 
-}  // namespace
+std::string solver_key(const ca::ChallengeSettings& c) {
+  return fmt::format("{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot, c.dns);
+}
 
-Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req) {
-  TRY(vault::validate_name(name));
-  if (req.days < 1 || req.days > 3650) return Error(Category::Usage, "--days", "must be between 1 and 3650");
-  if (req.ca) TRY(ca::validate_ca_name(*req.ca, &ctx.vault));
-  if (req.settings)
-    for (const auto& f : req.settings->fallback) TRY(ca::validate_ca_name(f, &ctx.vault));
-  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
-  if (r.status == vault::CertStatus::Draft || !r.has_csr)
-    return Error(Category::State, name, fmt::format("has no CSR yet: run `certctl csr {}` first", name));
-  if (r.status == vault::CertStatus::Revoked)
-    return Error(Category::State, name, "is revoked; create a new record for a new certificate");
-  if (r.source == vault::Source::Imported)
-    return Error(Category::State, name, "was imported; import its next certificate with `certctl import --replace`");
-  if (req.settings) r.settings = *req.settings;
-
-  TRY_ASSIGN(std::string csr_pem, ctx.vault.read_file(name, r.version, kCsrFile));
-  TRY_ASSIGN(crypto::CsrInfo csr, crypto::parse_csr(csr_pem, ctx.vault.layout().version_file(name, r.version, kCsrFile)));
-
-  // The record's CA first (or --ca), then each fallback once; `local` may be among them.
-  std::vector<std::string> cas{req.ca.value_or(r.ca)};
-  for (const auto& f : r.settings.fallback)
-    if (std::find(cas.begin(), cas.end(), f) == cas.end()) cas.push_back(f);
-  const std::string order_type = r.has_cert ? "reissue" : "issue";
+struct Job {
+  std::string name;
+  vault::Record record;  ///< as read in prepare
+  std::string csr_pem;
+  std::optional<crypto::CsrInfo> csr;
+  std::vector<std::string> cas;
+  std::optional<Error> error;  ///< a failure that is not the CA's (stops this job)
   std::optional<ca::Issued> issued;
   std::string issued_by;
   std::vector<std::string> failures;
+  /// The category the failures share (exit 6 when every CA was unreachable), Ca when mixed.
+  Category failure_category = Category::Ca;
   ca::ProblemInfo problem;
-  for (const auto& ca_name : cas) {
+};
+
+Status prepare(Context ctx, Job& job, const IssueRequest& req) {
+  TRY(vault::validate_name(job.name));
+  TRY_ASSIGN(job.record, load_existing(ctx, job.name));
+  vault::Record& r = job.record;
+  if (r.status == vault::CertStatus::Draft || !r.has_csr)
+    return Error(Category::State, job.name, fmt::format("has no CSR yet: run `certctl csr {}` first", job.name));
+  if (r.status == vault::CertStatus::Revoked)
+    return Error(Category::State, job.name, "is revoked; create a new record for a new certificate");
+  if (r.source == vault::Source::Imported)
+    return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
+  if (req.settings) r.settings = *req.settings;
+  TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
+  TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.layout().version_file(job.name, r.version, kCsrFile)));
+  // The record's CA first (or --ca), then each fallback once; `local` may be among them.
+  job.cas = {req.ca.value_or(r.ca)};
+  for (const auto& f : r.settings.fallback)
+    if (std::find(job.cas.begin(), job.cas.end(), f) == job.cas.end()) job.cas.push_back(f);
+  return ok();
+}
+
+/// Solvers shared by the orders of a batch, one per distinct challenge set-up.
+class SharedSolvers {
+ public:
+  Result<challenge::Solver*> get(const ca::ChallengeSettings& c) {
+    std::lock_guard lock(mu_);
+    auto& slot = solvers_[solver_key(c)];
+    if (!slot) {
+      TRY_ASSIGN(slot, ca::make_solver(c));
+    }
+    return slot.get();
+  }
+  void cleanup() {
+    std::lock_guard lock(mu_);
+    for (auto& [_, s] : solvers_) (void)s->cleanup();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<challenge::Solver>> solvers_;
+};
+
+/// One worker: its own issuers (CA sessions), reused for every job it takes.
+void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string, std::unique_ptr<ca::Issuer>>& issuers,
+            SharedSolvers* shared) {
+  const std::string order_type = job.record.has_cert ? "reissue" : "issue";
+  for (const auto& ca_name : job.cas) {
     const auto started = std::chrono::steady_clock::now();
+    ca::IssueOptions opts = options_for(job.record, req.days);
     auto attempt = [&]() -> Result<ca::Issued> {
-      TRY_ASSIGN(auto issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock));
-      auto out = issuer->issue(csr, options_for(r, req.days));
+      auto& issuer = issuers[ca_name];
+      if (!issuer) {
+        TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock));
+      }
+      if (shared) {
+        TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge));
+      }
+      auto out = issuer->issue(*job.csr, opts);
       if (!out) {
-        problem = issuer->last_problem();
+        job.problem = issuer->last_problem();
         return out;
       }
-      TRY(check_issued(r, csr, *out, ca_name));
+      TRY(check_issued(job.record, *job.csr, *out, ca_name));
       return out;
     }();
     vault::Vault::OrderEntry e;
-    e.name = name;
+    e.name = job.name;
     e.ca = ca_name;
     e.type = order_type;
     e.status = attempt ? "valid" : "failed";
@@ -105,57 +153,126 @@ Result<vault::Record> issue(Context ctx, const std::string& name, const IssueReq
     e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     (void)ctx.vault.log_order(e, ctx.clock.now());
     if (attempt) {
-      issued = std::move(attempt).value();
-      issued_by = ca_name;
-      break;
+      job.issued = std::move(attempt).value();
+      job.issued_by = ca_name;
+      return;
     }
-    if (!is_ca_failure(attempt.error())) return std::move(attempt).error();
-    failures.push_back(attempt.error().text());
-    // A rate limit is not retried into: fall through to the next CA only.
+    if (!is_ca_failure(attempt.error())) {
+      job.error = std::move(attempt).error();
+      return;
+    }
+    const Category c = attempt.error().category();
+    job.failure_category = job.failures.empty() || job.failure_category == c ? c : Category::Ca;
+    job.failures.push_back(attempt.error().text());
+    // A rate limit is not retried into: only the next CA is tried.
   }
+}
 
-  if (!issued) {
+Result<vault::Record> commit(Context ctx, Job& job) {
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, job.name));
+  if (r.version != job.record.version || !r.has_csr || r.status == vault::CertStatus::Revoked)
+    return Error(Category::State, job.name, "changed while it was being issued; run the command again");
+  r.settings = job.record.settings;
+  if (!job.issued) {
     // Keep why in the record (status error); the certificate it had, if any, stays.
     r.status = vault::CertStatus::Error;
-    r.last_error = failures.back();
-    r.last_problem = problem.type;
-    r.retry_after = problem.retry_after_s ? ctx.clock.now() + problem.retry_after_s : 0;
+    r.last_error = job.failures.back();
+    r.last_problem = job.problem.type;
+    r.retry_after = job.problem.retry_after_s ? ctx.clock.now() + job.problem.retry_after_s : 0;
     r.updated = ctx.clock.now();
     TRY(ctx.vault.save(r));
-    TRY(audit(ctx, "issue-failed", name, {{"error", r.last_error}}));
-    std::string msg = failures.size() == 1 ? failures.front()
-                                           : fmt::format("every CA failed: {}", fmt::join(failures, " | "));
-    return Error(Category::Ca, name, msg);
+    TRY(audit(ctx, "issue-failed", job.name, {{"error", r.last_error}}));
+    return Error(job.failure_category, job.name,
+                 job.failures.size() == 1 ? job.failures.front()
+                                          : fmt::format("every CA failed: {}", fmt::join(job.failures, " | ")));
   }
-
   // Re-issue: a new version with the same key and CSR; the old one moves to history.
   int version = r.version;
   if (r.has_cert) {
     version = r.version + 1;
-    TRY(start_version(ctx, name, version));
+    TRY(start_version(ctx, job.name, version));
     if (r.has_key) {
-      TRY_ASSIGN(std::string sealed, ctx.vault.read_file(name, r.version, kKeyFile));
-      TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
+      TRY_ASSIGN(std::string sealed, ctx.vault.read_file(job.name, r.version, kKeyFile));
+      TRY(ctx.vault.write_file(job.name, version, kKeyFile, sealed));
     }
-    TRY(ctx.vault.write_file(name, version, kCsrFile, csr_pem));
+    TRY(ctx.vault.write_file(job.name, version, kCsrFile, job.csr_pem));
     retire_current(r, "reissued", ctx.clock.now());
     r.renewed = ctx.clock.now();
   }
-  TRY(ctx.vault.write_file(name, version, kCertFile, issued->leaf.to_pem()));
-  TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(issued->chain)));
-
+  TRY(ctx.vault.write_file(job.name, version, kCertFile, job.issued->leaf.to_pem()));
+  TRY(ctx.vault.write_file(job.name, version, kChainFile, crypto::to_pem_bundle(job.issued->chain)));
   r.version = version;
   r.has_cert = r.has_chain = true;
-  r.cert = meta_from(issued->leaf.info());
-  r.issued_by = issued_by;
+  r.cert = meta_from(job.issued->leaf.info());
+  r.issued_by = job.issued_by;
   r.status = vault::CertStatus::Active;
   r.issued = r.updated = ctx.clock.now();
   r.last_error.clear();
   r.last_problem.clear();
   r.retry_after = 0;
   TRY(ctx.vault.save(r));
-  TRY(audit(ctx, "issue", name, {{"ca", issued_by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
+  TRY(audit(ctx, "issue", job.name,
+            {{"ca", job.issued_by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
+}
+
+}  // namespace
+
+std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
+                                              const IssueRequest& req, int parallel) {
+  std::vector<Result<vault::Record>> results;
+  auto fail_all = [&](const Error& e) {
+    results.assign(names.size(), Result<vault::Record>(e));
+    return results;
+  };
+  if (req.days < 1 || req.days > 3650) return fail_all(Error(Category::Usage, "--days", "must be between 1 and 3650"));
+  if (req.ca)
+    if (auto st = ca::validate_ca_name(*req.ca, &ctx.vault); !st) return fail_all(st.error());
+  if (req.settings)
+    for (const auto& f : req.settings->fallback)
+      if (auto st = ca::validate_ca_name(f, &ctx.vault); !st) return fail_all(st.error());
+
+  std::vector<Job> jobs(names.size());
+  {
+    auto lock = ctx.vault.lock();
+    if (!lock) return fail_all(lock.error());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      jobs[i].name = names[i];
+      if (auto st = prepare(ctx, jobs[i], req); !st) jobs[i].error = st.error();
+    }
+  }
+
+  std::vector<Job*> todo;
+  for (auto& j : jobs)
+    if (!j.error) todo.push_back(&j);
+  std::optional<SharedSolvers> shared;
+  if (todo.size() > 1) shared.emplace();
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
+    for (std::size_t i = next++; i < todo.size(); i = next++) obtain(ctx, *todo[i], req, issuers, shared ? &*shared : nullptr);
+  };
+  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(todo.size(), 1)));
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  if (shared) shared->cleanup();
+
+  auto lock = ctx.vault.lock();
+  if (!lock) return fail_all(lock.error());
+  for (auto& j : jobs) {
+    if (j.error) results.emplace_back(*j.error);
+    else results.push_back(commit(ctx, j));
+  }
+  return results;
+}
+
+Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req) {
+  return std::move(issue_many(ctx, {name}, req, 1).front());
 }
 
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,

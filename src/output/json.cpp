@@ -192,6 +192,8 @@ std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles) {
   return dump(arr, 2);
 }
 
+std::string ca_profile_json(const ca::CaProfile& p) { return dump(profile_json(p), 2); }
+
 std::string account_json(const ca::Account& a) {
   Json j;
   j["ca"] = a.ca;
