@@ -7,6 +7,8 @@
 
 #include "lifecycle/internal.hpp"
 
+#include <memory>
+
 #include <fmt/format.h>
 
 namespace certctl::lifecycle {
@@ -48,7 +50,8 @@ Status check_email(const std::string& email) {
 struct Loaded {
   ca::CaProfile profile;
   ca::Account account;
-  crypto::PrivateKey key;
+  /// On the heap: the ACME client keeps a pointer to it, and Loaded is moved when returned.
+  std::unique_ptr<crypto::PrivateKey> key;
   Session acme;
 };
 
@@ -60,9 +63,10 @@ Result<Loaded> load_registered(Context ctx, const std::string& name) {
     return Error(Category::NotFound, fmt::format("CA '{}'", name),
                  fmt::format("no account: run `certctl account register --ca {} --email ADDRESS --agree-tos`", name));
   l.account = std::move(*a);
-  TRY_ASSIGN(l.key, ca::load_account_key(ctx.vault, name));
+  TRY_ASSIGN(crypto::PrivateKey key, ca::load_account_key(ctx.vault, name));
+  l.key = std::make_unique<crypto::PrivateKey>(std::move(key));
   TRY_ASSIGN(l.acme, open_acme(ctx, l.profile));
-  l.acme.client->set_account(&l.key, l.account.url);
+  l.acme.client->set_account(l.key.get(), l.account.url);
   return l;
 }
 

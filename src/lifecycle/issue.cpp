@@ -97,6 +97,15 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   job.cas = {req.ca.value_or(r.ca)};
   for (const auto& f : r.settings.fallback)
     if (std::find(job.cas.begin(), job.cas.end(), f) == job.cas.end()) job.cas.push_back(f);
+  // Never retry into a rate limit: skip the CA that named a retry time until it has passed.
+  if (r.last_problem == "rateLimited" && r.retry_after > ctx.clock.now()) {
+    const std::string limited = job.cas.front();
+    job.cas.erase(job.cas.begin());
+    if (job.cas.empty())
+      return Error(Category::Ca, job.name,
+                   fmt::format("CA '{}' rate-limited it; not retrying before {} (or add --fallback CA)", limited,
+                               format_rfc3339(r.retry_after)));
+  }
   return ok();
 }
 

@@ -228,3 +228,45 @@ TEST_CASE("create validates before writing anything", "[lifecycle]") {
   CHECK(lifecycle::create(fx.ctx(), "../x", fields("ok.example")).error().category() == Category::Usage);
   CHECK(test::tree_digest(fx.vault.layout().root()) == before);
 }
+
+TEST_CASE("a rate-limited record is not retried before the CA's time, but falls back", "[lifecycle]") {
+  Fixture fx;
+  fx.issued("web", "example.test");
+  auto r = *fx.vault.load("web");
+  r.status = vault::CertStatus::Error;
+  r.last_problem = "rateLimited";
+  r.retry_after = fx.clock.now() + 3600;
+  REQUIRE(fx.vault.save(r));
+  auto refused = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().category() == Category::Ca);
+  CHECK_THAT(refused.error().message(), Catch::Contains(format_rfc3339(r.retry_after)));
+  CHECK(fx.vault.load("web")->version == 1);  // nothing was issued
+
+  fx.clock.set(fx.clock.now() + 3601);
+  auto later = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE(later);
+  CHECK(later->status == vault::CertStatus::Active);
+  CHECK(later->last_problem.empty());
+  CHECK(later->retry_after == 0);
+}
+
+TEST_CASE("issue_many issues each record and reports each failure on its own", "[lifecycle]") {
+  Fixture fx;
+  for (const char* n : {"a", "b", "c"}) {
+    REQUIRE(lifecycle::create(fx.ctx(), n, fields(std::string(n) + ".example.test")));
+    REQUIRE(lifecycle::make_csr(fx.ctx(), n));
+  }
+  REQUIRE(lifecycle::create(fx.ctx(), "draft", fields("draft.example.test")));
+  auto results = lifecycle::issue_many(fx.ctx(), {"a", "draft", "b", "missing", "c"}, {}, 3);
+  REQUIRE(results.size() == 5);
+  CHECK(results[0]);
+  CHECK(results[2]);
+  CHECK(results[4]);
+  REQUIRE_FALSE(results[1]);
+  CHECK(results[1].error().category() == Category::State);
+  REQUIRE_FALSE(results[3]);
+  CHECK(results[3].error().category() == Category::NotFound);
+  for (const char* n : {"a", "b", "c"}) CHECK(fx.vault.load(n)->status == vault::CertStatus::Active);
+  CHECK(results[0]->cert->serial_hex != results[2]->cert->serial_hex);
+}
