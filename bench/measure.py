@@ -2,6 +2,9 @@
 """Run a command several times; print median wall time and peak RSS (of the child).
 
 usage: measure.py LABEL RUNS -- COMMAND...   (stdout of the command is discarded)
+
+"{run}" in an argument is replaced by the run number, so each run can use fresh names.
+With --machine, prints "LABEL MEDIAN_S PEAK_MIB" for scripts instead of the text line.
 """
 import os
 import resource
@@ -30,13 +33,20 @@ def run_once(cmd):
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[3] != "--":
+    args = sys.argv[1:]
+    machine = bool(args) and args[0] == "--machine"
+    if machine:
+        args = args[1:]
+    if len(args) < 4 or args[2] != "--":
         sys.exit(__doc__)
-    label, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
-    results = [run_once(cmd) for _ in range(runs)]
+    label, runs, cmd = args[0], int(args[1]), args[3:]
+    results = [run_once([a.replace("{run}", str(i)) for a in cmd]) for i in range(runs)]
     walls = [w for w, _ in results]
     rss = max(r for _, r in results)
-    print(f"{label:<44} median {statistics.median(walls):8.3f} s   min {min(walls):8.3f} s   peak RSS {rss:7.1f} MiB")
+    if machine:
+        print(f"{label} {statistics.median(walls):.3f} {rss:.1f}")
+    else:
+        print(f"{label:<44} median {statistics.median(walls):8.3f} s   min {min(walls):8.3f} s   peak RSS {rss:7.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,25 +2,55 @@
 # Install as /usr/share/bash-completion/completions/certctl, or source it from ~/.bashrc.
 # Needs nothing from the bash-completion package.
 
-_certctl_commands='init vault ca create edit csr issue import list show export export-pfx delete help'
+_certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
+  revoke delete rm orders help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet -h --help'
-_certctl_record_opts='--domain --san --key-type --ca --renew-days --org --ou --country --state --locality --email'
-# Options that take a value (--version does only after show and export).
+_certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
+  --locality --email'
+_certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
+  --profile --preferred-chain --fallback'
+# Options that take a value (--version does only after show, export and export-pfx).
 _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --scrypt-n
-  --new-passphrase-file --new-key-file --cn --key-type --days --out --domain --san --ca
+  --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca
   --renew-days --org --ou --country --state --locality --email --csr-file --cert --key --chain
-  --status --expiring-within --pem --dir --password-file --friendly-name'
+  --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
+  --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
+  --http-port --tls-port --preferred-chain --fallback --reason --parallel'
+# The built-in CA profiles, for when the vault cannot be asked.
+_certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
+  buypass-staging'
 
-# Record names from the vault the command line points at.
-_certctl_records() {
+# Run certctl on the vault the command line points at (never prompts: stdin is /dev/null).
+_certctl_run() {  # _certctl_run PROG VAULT ARGS...
   local prog=$1 vault=$2
+  shift 2
   # shellcheck disable=SC2088 # a literal "~/" typed on the command line
   [[ $vault == '~/'* ]] && vault=$HOME/${vault#'~/'}
   if [[ -n $vault ]]; then
-    "$prog" --vault "$vault" list --names 2>/dev/null
+    "$prog" --vault "$vault" "$@" </dev/null 2>/dev/null
   else
-    "$prog" list --names 2>/dev/null
+    "$prog" "$@" </dev/null 2>/dev/null
   fi
+}
+
+# Record names.
+_certctl_records() { _certctl_run "$1" "$2" list --names; }
+
+# CA profile names: the "name" keys of `certctl ca list --json` (one per line, as certctl
+# prints it), else the built-in list.
+_certctl_cas() {
+  local names
+  names=$(_certctl_run "$1" "$2" ca list --json |
+    sed -n 's/^ *"name": *"\([A-Za-z0-9._-]*\)",\{0,1\}$/\1/p')
+  printf '%s\n' "${names:-$_certctl_builtin_cas}"
+}
+
+# CA profiles added to the vault (the ones `ca remove` takes).
+_certctl_added_cas() {
+  local n
+  for n in $(_certctl_cas "$1" "$2"); do
+    [[ " ${_certctl_builtin_cas//$'\n'/ } " == *" $n "* ]] || printf '%s\n' "$n"
+  done
 }
 
 _certctl_compreply() {  # _certctl_compreply WORDS CUR (words without blanks)
@@ -42,12 +72,38 @@ _certctl() {
     opt=${COMP_WORDS[cword-2]}
   fi
 
+  # "--dns exec:PATH": ':' is normally a word of its own too, so the words are
+  # --dns [=] exec : PATH. Complete PATH as a file.
+  local before=${COMP_WORDS[cword-1]} dns_at=-1
+  if [[ $cur == ':' && $before == exec ]]; then
+    dns_at=$((cword - 2)) cur=''
+  elif ((cword >= 3)) && [[ $before == ':' && ${COMP_WORDS[cword-2]} == exec ]]; then
+    dns_at=$((cword - 3))
+  fi
+  if ((dns_at >= 1)); then
+    [[ ${COMP_WORDS[dns_at]} == '=' ]] && ((dns_at--))
+    if [[ ${COMP_WORDS[dns_at]} == --dns ]]; then
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      return 0
+    fi
+  fi
+
   # Walk the words before the cursor: positional words, --vault, --replace, and whether
-  # the previous word is an option waiting for its value.
+  # the previous word is an option waiting for its value. A ':' glues the next word to the
+  # one before it (exec:PATH).
   local -a pos=()
-  local vault='' replace='' want=''
+  local vault='' replace='' want='' glue=''
   for ((i = 1; i < cword; i++)); do
     w=${COMP_WORDS[i]}
+    if [[ -n $glue ]]; then
+      glue=''
+      continue
+    fi
+    if [[ $w == ':' ]]; then
+      glue=1
+      continue
+    fi
     if [[ -n $want ]]; then
       [[ $w == '=' ]] && continue
       [[ $want == --vault ]] && vault=$w
@@ -58,7 +114,7 @@ _certctl() {
       --vault=?*) vault=${w#--vault=} ;;
       --replace) replace=1 ;;
       --version)
-        [[ ${pos[0]} == show || ${pos[0]} == export ]] && want=$w ;;
+        [[ ${pos[0]-} == show || ${pos[0]-} == export || ${pos[0]-} == export-pfx ]] && want=$w ;;
       -*)
         [[ " ${_certctl_value_opts//$'\n'/ } " == *" $w "* ]] && want=$w ;;
       *) pos+=("$w") ;;
@@ -69,59 +125,109 @@ _certctl() {
 
   if [[ -n $opt ]]; then
     case $opt in
-      --vault | --dir)
+      --vault | --dir | --webroot)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
-        --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file)
+        --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
+        --ca-bundle | --eab-hmac-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
       --status) _certctl_compreply 'draft pending active expired error revoked' "$cur" ;;
       --pem) _certctl_compreply 'cert chain fullchain csr key' "$cur" ;;
-      --ca) _certctl_compreply 'local' "$cur" ;;
+      --challenge) _certctl_compreply 'http-01 dns-01 tls-alpn-01' "$cur" ;;
+      --reason)
+        _certctl_compreply 'unspecified keyCompromise cACompromise affiliationChanged superseded
+          cessationOfOperation' "$cur" ;;
+      --dns)
+        if [[ $cur == exec:* ]]; then  # ':' is not in COMP_WORDBREAKS
+          compopt -o filenames 2>/dev/null
+          mapfile -t COMPREPLY < <(compgen -f -- "${cur#exec:}")
+          COMPREPLY=("${COMPREPLY[@]/#/exec:}")
+        else
+          _certctl_compreply 'manual exec:' "$cur"
+          [[ ${COMPREPLY[*]} == exec: ]] && compopt -o nospace 2>/dev/null
+        fi ;;
+      --ca) _certctl_compreply "$(_certctl_cas "$prog" "$vault")" "$cur" ;;
+      --fallback)  # CA[,CA...]: complete the name after the last comma
+        local head=''
+        [[ $cur == *,* ]] && head=${cur%,*},
+        _certctl_compreply "$(_certctl_cas "$prog" "$vault")" "${cur##*,}"
+        COMPREPLY=("${COMPREPLY[@]/#/$head}") ;;
     esac
     [[ -n $prefix ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
     return 0
   fi
 
   local opts='' words=''
-  case ${pos[0]} in
+  case ${pos[0]-} in
     '')
       opts="$_certctl_global_opts --version"
       words=$_certctl_commands ;;
     init) opts='--generate-key-file --scrypt-n' ;;
     vault)
-      case ${pos[1]} in
+      case ${pos[1]-} in
         '') words='rekey info' ;;
-        rekey) opts='--new-passphrase-file --new-key-file' ;;
+        rekey) opts='--new-passphrase-file --new-key-file --scrypt-n' ;;
         info) opts='--json' ;;
       esac ;;
     ca)
-      case ${pos[1]}/${pos[2]} in
-        /) words='local' ;;
-        local/) words='init export-root' ;;
+      case ${pos[1]-}/${pos[2]-} in
+        /) words='add list show remove local' ;;
+        add/*) opts='--directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone
+          --allow-wildcard --profile' ;;
+        list/*) opts='--json' ;;
+        show/*)
+          opts='--json'
+          ((${#pos[@]} == 2)) && words=$(_certctl_cas "$prog" "$vault") ;;
+        remove/*)
+          opts='--yes -y'
+          ((${#pos[@]} == 2)) && words=$(_certctl_added_cas "$prog" "$vault") ;;
+        local/) words='init export-root crl' ;;
         local/init) opts='--cn --key-type --days --json' ;;
-        local/export-root) opts='--out' ;;
+        local/export-root | local/crl) opts='--out' ;;
       esac ;;
-    create) opts=$_certctl_record_opts ;;
-    edit) opts=$_certctl_record_opts ;;
+    account)
+      case ${pos[1]-} in
+        '') words='register show update key-rollover deactivate' ;;
+        register) opts='--ca --email --agree-tos --eab-kid --eab-hmac-file --key-type' ;;
+        show) opts='--ca --json' ;;
+        update) opts='--ca --email' ;;
+        key-rollover) opts='--ca' ;;
+        deactivate) opts='--ca --yes -y' ;;
+      esac ;;
+    create | edit) opts=$_certctl_record_opts ;;
     csr) opts='--csr-file' ;;
-    issue) opts='--ca --days --json' ;;
+    issue)
+      opts="--ca --parallel --days --json --domain -d --san --key-type $_certctl_challenge_opts
+        --email --agree-tos" ;;
     import) opts='--cert --key --chain --renew-days --replace' ;;
-    list) opts='--status --expiring-within --json' ;;
+    list | ls) opts='--status --expiring-within --json' ;;
     show) opts='--json --pem --version' ;;
     export) opts='--dir --version' ;;
-    export-pfx) opts='--out --password-file --legacy --friendly-name' ;;
-    delete) opts='--yes -y' ;;
-    help) ((${#pos[@]} == 1)) && words=$_certctl_commands ;;
+    export-pfx) opts='--out --password-file --legacy --friendly-name --version' ;;
+    revoke) opts='--reason --yes -y' ;;
+    delete | rm) opts='--yes -y' ;;
+    orders) opts='--json' ;;
+    help)
+      case ${pos[1]-}/${pos[2]-} in
+        /) words=$_certctl_commands ;;
+        vault/) ((${#pos[@]} == 2)) && words='rekey info' ;;
+        ca/) ((${#pos[@]} == 2)) && words='add list show remove local' ;;
+        ca/local) ((${#pos[@]} == 3)) && words='init export-root crl' ;;
+        account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;
+      esac ;;
   esac
-  [[ -n ${pos[0]} && ${pos[0]} != help ]] && opts="$opts $_certctl_global_opts"
+  [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"
 
-  # Commands that take an existing record as their first argument.
-  if ((${#pos[@]} == 1)) && [[ $cur != -* ]]; then
-    case ${pos[0]} in
-      edit | csr | issue | show | export | export-pfx | delete)
+  # Commands that take an existing record as their first argument (issue takes several, or
+  # a new one with --domain).
+  if [[ ${pos[0]-} == issue && $cur != -* ]]; then
+    words=$(_certctl_records "$prog" "$vault")
+  elif ((${#pos[@]} == 1)) && [[ $cur != -* ]]; then
+    case ${pos[0]-} in
+      edit | csr | issue | show | export | export-pfx | revoke | delete | rm | orders)
         words=$(_certctl_records "$prog" "$vault") ;;
       import) [[ -n $replace ]] && words=$(_certctl_records "$prog" "$vault") ;;
     esac

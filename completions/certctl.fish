@@ -7,9 +7,12 @@ function __certctl_args
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l value_opts --vault --passphrase-file --key-file --generate-key-file --scrypt-n \
-        --new-passphrase-file --new-key-file --cn --key-type --days --out --domain --san --ca \
+        --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca \
         --renew-days --org --ou --country --state --locality --email --csr-file --cert --key \
-        --chain --status --expiring-within --pem --dir --password-file --friendly-name
+        --chain --status --expiring-within --pem --dir --password-file --friendly-name \
+        --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
+        --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
+        --reason --parallel
     set -l args
     set -l skip 0
     for t in $tokens
@@ -19,7 +22,7 @@ function __certctl_args
         end
         if contains -- $t $value_opts
             set skip 1
-        else if test "$t" = --version; and contains -- "$args[1]" show export
+        else if test "$t" = --version; and contains -- "$args[1]" show export export-pfx
             set skip 1
         else if not string match -q -- '-*' $t
             set -a args $t
@@ -37,22 +40,33 @@ function __certctl_path
     end
 end
 
+# True when the positional words so far start with the arguments (a command path).
+function __certctl_under
+    set -l args (__certctl_args)
+    test (count $args) -ge (count $argv); or return 1
+    for i in (seq (count $argv))
+        test "$args[$i]" = "$argv[$i]"; or return 1
+    end
+end
+
 # True when the command (first positional word) is one of the arguments.
 function __certctl_cmd
     set -l args (__certctl_args)
     contains -- "$args[1]" $argv
 end
 
-# True when the next positional word is an existing record's name.
+# True when the next positional word is an existing record's name (issue takes several, or
+# a new one with --domain).
 function __certctl_wants_record
     set -l args (__certctl_args)
+    test "$args[1]" = issue; and return 0
     test (count $args) -eq 1; or return 1
-    contains -- $args[1] edit csr issue show export export-pfx delete; and return 0
+    contains -- $args[1] edit csr issue show export export-pfx revoke delete rm orders; and return 0
     test "$args[1]" = import; and contains -- --replace (commandline -opc)
 end
 
-# Record names from the vault the command line points at.
-function __certctl_records
+# certctl, on the vault the command line points at, with stdin from /dev/null (never prompts).
+function __certctl_run
     set -l tokens (commandline -opc)
     set -l vault
     for i in (seq 2 (count $tokens))
@@ -64,7 +78,51 @@ function __certctl_records
                 set vault --vault (string replace -- --vault= '' $tokens[$i])
         end
     end
-    $tokens[1] $vault list --names 2>/dev/null
+    $tokens[1] $vault $argv </dev/null 2>/dev/null
+end
+
+# Record names.
+function __certctl_records
+    __certctl_run list --names
+end
+
+set -g __certctl_builtin_cas local letsencrypt letsencrypt-staging zerossl google google-staging \
+    buypass buypass-staging
+
+# CA profile names: the "name" keys of `certctl ca list --json` (one per line, as certctl
+# prints it), else the built-in profiles.
+function __certctl_cas
+    set -l names (__certctl_run ca list --json | string replace -rf '^\s*"name":\s*"([A-Za-z0-9._-]*)",?$' '$1')
+    test (count $names) -gt 0; or set names $__certctl_builtin_cas
+    printf '%s\n' $names
+end
+
+# CA profiles added to the vault (the ones `ca remove` takes).
+function __certctl_added_cas
+    for n in (__certctl_cas)
+        contains -- $n $__certctl_builtin_cas; or echo $n
+    end
+end
+
+# --fallback CA[,CA...]: complete the name after the last comma.
+function __certctl_fallback
+    set -l tok (commandline -ct)
+    set -l head (string match -r '^.*,' -- $tok)
+    for n in (__certctl_cas)
+        echo "$head$n"
+    end
+end
+
+# --dns: manual, or exec: followed by the hook's path.
+function __certctl_dns
+    set -l tok (commandline -ct)
+    if string match -q -- 'exec:*' $tok
+        for f in (__fish_complete_path (string replace -- exec: '' $tok))
+            echo "exec:$f"
+        end
+    else
+        printf '%s\t%s\n' manual 'Print the records and wait for Enter' exec: 'Run a hook: exec:/path/to/hook'
+    end
 end
 
 complete -c certctl -f
@@ -82,22 +140,31 @@ complete -c certctl -n __certctl_path -l version -d 'Print the version'
 set -l nocmd '__certctl_path'
 complete -c certctl -n $nocmd -a init -d 'Create the vault'
 complete -c certctl -n $nocmd -a vault -d 'Change the unlock secret or show vault information'
-complete -c certctl -n $nocmd -a ca -d 'Manage the local CA'
+complete -c certctl -n $nocmd -a ca -d 'ACME CA profiles and the local CA'
+complete -c certctl -n $nocmd -a account -d 'ACME accounts'
 complete -c certctl -n $nocmd -a create -d 'Save a draft record'
 complete -c certctl -n $nocmd -a edit -d 'Change a record'
 complete -c certctl -n $nocmd -a csr -d 'Generate the key and CSR, or adopt an external CSR'
-complete -c certctl -n $nocmd -a issue -d "Issue a certificate from the record's CA"
+complete -c certctl -n $nocmd -a issue -d 'Issue a certificate (local CA or ACME)'
 complete -c certctl -n $nocmd -a import -d 'Import a certificate and key'
 complete -c certctl -n $nocmd -a list -d 'List records'
+complete -c certctl -n $nocmd -a ls -d 'List records'
 complete -c certctl -n $nocmd -a show -d 'Show a record'
 complete -c certctl -n $nocmd -a export -d 'Write PEM files'
 complete -c certctl -n $nocmd -a export-pfx -d 'Write a PKCS#12 file'
+complete -c certctl -n $nocmd -a revoke -d 'Revoke a certificate at its CA'
 complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
+complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
+complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
-# help COMMAND
+# help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca create edit csr issue import list show export export-pfx delete help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx revoke delete rm orders help'
+complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
+complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
+complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
+complete -c certctl -n '__certctl_path help account' -a 'register show update key-rollover deactivate'
 
 # Record names.
 complete -c certctl -n __certctl_wants_record -a '(__certctl_records)' -d Record
@@ -111,24 +178,63 @@ complete -c certctl -n '__certctl_path vault' -a rekey -d 'Change the unlock sec
 complete -c certctl -n '__certctl_path vault' -a info -d 'Show vault information'
 complete -c certctl -n '__certctl_path vault rekey' -l new-passphrase-file -r -F -d 'Read the new passphrase from a file'
 complete -c certctl -n '__certctl_path vault rekey' -l new-key-file -r -F -d 'Unlock with this key file from now on'
+complete -c certctl -n '__certctl_path vault rekey' -l scrypt-n -x -d 'scrypt cost parameter N for a new passphrase'
 complete -c certctl -n '__certctl_path vault info' -l json -d 'Print JSON'
 
-# ca local init | export-root
+# ca add | list | show | remove | local
+complete -c certctl -n '__certctl_path ca' -a add -d 'Add or replace an ACME CA profile'
+complete -c certctl -n '__certctl_path ca' -a list -d 'List CA profiles'
+complete -c certctl -n '__certctl_path ca' -a show -d 'Show a CA profile'
+complete -c certctl -n '__certctl_path ca' -a remove -d 'Remove an added CA profile and its account'
 complete -c certctl -n '__certctl_path ca' -a local -d "The vault's local CA"
+set -l caadd '__certctl_under ca add'
+complete -c certctl -n $caadd -l directory -x -d 'ACME directory URL (https://...)'
+complete -c certctl -n $caadd -l ca-bundle -r -F -d "PEM file of roots to trust for the directory's TLS"
+complete -c certctl -n $caadd -l eab-kid -x -d 'External Account Binding key id'
+complete -c certctl -n $caadd -l eab-hmac-file -r -F -d 'File holding the EAB HMAC key (base64url)'
+complete -c certctl -n $caadd -l tech-zone -x -d 'Zone that _acme-challenge CNAMEs point into'
+complete -c certctl -n $caadd -l allow-wildcard -d 'Allow wildcard names with this CA'
+complete -c certctl -n $caadd -l profile -x -d 'Default ACME profile for orders'
+complete -c certctl -n '__certctl_under ca list' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_path ca show' -a '(__certctl_cas)' -d 'CA profile'
+complete -c certctl -n '__certctl_under ca show' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_path ca remove' -a '(__certctl_added_cas)' -d 'Added CA profile'
+complete -c certctl -n '__certctl_under ca remove' -s y -l yes -d 'Do not ask for confirmation'
+
+# ca local init | export-root | crl
 complete -c certctl -n '__certctl_path ca local' -a init -d 'Create the local root CA'
 complete -c certctl -n '__certctl_path ca local' -a export-root -d 'Print the root certificate'
+complete -c certctl -n '__certctl_path ca local' -a crl -d "Print the local CA's CRL"
 complete -c certctl -n '__certctl_path ca local init' -l cn -x -d 'Common name of the root certificate'
 complete -c certctl -n '__certctl_path ca local init' -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Key type'
 complete -c certctl -n '__certctl_path ca local init' -l days -x -d 'Validity in days'
 complete -c certctl -n '__certctl_path ca local init' -l json -d 'Print the new root as JSON'
 complete -c certctl -n '__certctl_path ca local export-root' -l out -r -F -d 'Write to a file'
+complete -c certctl -n '__certctl_path ca local crl' -l out -r -F -d 'Write to a file'
+
+# account register | show | update | key-rollover | deactivate
+complete -c certctl -n '__certctl_path account' -a register -d 'Register an account with an ACME CA'
+complete -c certctl -n '__certctl_path account' -a show -d 'Show the account of a CA profile'
+complete -c certctl -n '__certctl_path account' -a update -d 'Change the contact e-mail'
+complete -c certctl -n '__certctl_path account' -a key-rollover -d 'Replace the account key'
+complete -c certctl -n '__certctl_path account' -a deactivate -d 'Deactivate the account (permanent)'
+set -l acct '__certctl_under account register; or __certctl_under account show; or __certctl_under account update; or __certctl_under account key-rollover; or __certctl_under account deactivate'
+complete -c certctl -n $acct -l ca -x -a '(__certctl_cas)' -d 'CA profile'
+complete -c certctl -n '__certctl_under account register' -l email -x -d 'Contact e-mail address'
+complete -c certctl -n '__certctl_under account register' -l agree-tos -d "Agree to the CA's terms of service"
+complete -c certctl -n '__certctl_under account register' -l eab-kid -x -d 'External Account Binding key id'
+complete -c certctl -n '__certctl_under account register' -l eab-hmac-file -r -F -d 'File holding the EAB HMAC key (base64url)'
+complete -c certctl -n '__certctl_under account register' -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Account key type'
+complete -c certctl -n '__certctl_under account show' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_under account update' -l email -x -d 'New contact e-mail address'
+complete -c certctl -n '__certctl_under account deactivate' -s y -l yes -d 'Do not ask for confirmation'
 
 # create, edit
 set -l rec '__certctl_cmd create edit'
-complete -c certctl -n $rec -l domain -x -d 'Primary domain'
+complete -c certctl -n $rec -s d -l domain -x -d 'Primary domain'
 complete -c certctl -n $rec -l san -x -d 'Additional subject alternative name'
 complete -c certctl -n $rec -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Key type'
-complete -c certctl -n $rec -l ca -x -a local -d 'CA that issues the certificate'
+complete -c certctl -n $rec -l ca -x -a '(__certctl_cas)' -d 'CA profile that issues the certificate'
 complete -c certctl -n $rec -l renew-days -x -d 'Renew when this many days are left (0 = automatic)'
 complete -c certctl -n $rec -l org -x -d 'Organization (O)'
 complete -c certctl -n $rec -l ou -x -d 'Organizational unit (OU)'
@@ -141,9 +247,25 @@ complete -c certctl -n $rec -l email -x -d 'E-mail address'
 complete -c certctl -n '__certctl_cmd csr' -l csr-file -r -F -d 'Adopt an external CSR'
 
 # issue
-complete -c certctl -n '__certctl_cmd issue' -l ca -x -a local -d 'Issue from this CA'
-complete -c certctl -n '__certctl_cmd issue' -l days -x -d 'Validity in days'
-complete -c certctl -n '__certctl_cmd issue' -l json -d 'Print the issued record as JSON'
+set -l iss '__certctl_cmd issue'
+complete -c certctl -n $iss -l ca -x -a '(__certctl_cas)' -d 'Issue from this CA profile'
+complete -c certctl -n $iss -l parallel -x -d 'With several names: orders in flight at once'
+complete -c certctl -n $iss -l days -x -d 'Validity in days (local CA)'
+complete -c certctl -n $iss -l json -d 'Print the issued record as JSON'
+complete -c certctl -n $iss -s d -l domain -x -d 'One-shot: create the record for this domain'
+complete -c certctl -n $iss -l san -x -d 'One-shot: additional name'
+complete -c certctl -n $iss -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'One-shot: key type'
+complete -c certctl -n $iss -l challenge -x -a 'http-01 dns-01 tls-alpn-01' -d 'ACME challenge'
+complete -c certctl -n $iss -l dns -x -a '(__certctl_dns)' -d 'dns-01 provider: manual or exec:/path/to/hook'
+complete -c certctl -n $iss -l webroot -x -a '(__fish_complete_directories)' -d 'Answer http-01 with files under this web root'
+complete -c certctl -n $iss -l http-address -x -d 'Address of the built-in responders'
+complete -c certctl -n $iss -l http-port -x -d 'Port of the built-in http-01 responder'
+complete -c certctl -n $iss -l tls-port -x -d 'Port of the built-in tls-alpn-01 responder'
+complete -c certctl -n $iss -l profile -x -d 'ACME profile for the order'
+complete -c certctl -n $iss -l preferred-chain -x -d 'Issuer CN of the chain to prefer'
+complete -c certctl -n $iss -l fallback -x -a '(__certctl_fallback)' -d "CAs to try when the record's CA fails"
+complete -c certctl -n $iss -l email -x -d 'Register an account with this contact if the CA has none'
+complete -c certctl -n $iss -l agree-tos -d "Agree to the CA's terms of service when registering"
 
 # import
 complete -c certctl -n '__certctl_cmd import' -l cert -r -F -d 'Certificate file (PEM or DER)'
@@ -152,10 +274,10 @@ complete -c certctl -n '__certctl_cmd import' -l chain -r -F -d 'Intermediate ce
 complete -c certctl -n '__certctl_cmd import' -l renew-days -x -d 'Renew when this many days are left (0 = automatic)'
 complete -c certctl -n '__certctl_cmd import' -l replace -d 'Import a new version into an existing imported record'
 
-# list
-complete -c certctl -n '__certctl_cmd list' -l status -x -a 'draft pending active expired error revoked' -d 'Only records in this status'
-complete -c certctl -n '__certctl_cmd list' -l expiring-within -x -d 'Only records expiring within DAYS days'
-complete -c certctl -n '__certctl_cmd list' -l json -d 'Print JSON'
+# list, ls
+complete -c certctl -n '__certctl_cmd list ls' -l status -x -a 'draft pending active expired error revoked' -d 'Only records in this status'
+complete -c certctl -n '__certctl_cmd list ls' -l expiring-within -x -d 'Only records expiring within DAYS days'
+complete -c certctl -n '__certctl_cmd list ls' -l json -d 'Print JSON'
 
 # show
 complete -c certctl -n '__certctl_cmd show' -l json -d 'Print JSON'
@@ -171,6 +293,15 @@ complete -c certctl -n '__certctl_cmd export-pfx' -l out -r -F -d 'Output file'
 complete -c certctl -n '__certctl_cmd export-pfx' -l password-file -r -F -d 'Read the PKCS#12 password from a file'
 complete -c certctl -n '__certctl_cmd export-pfx' -l legacy -d 'PBE-SHA1-3DES and SHA-1 MAC for old Windows and Java'
 complete -c certctl -n '__certctl_cmd export-pfx' -l friendly-name -x -d 'Friendly name'
+complete -c certctl -n '__certctl_cmd export-pfx' -l version -x -d 'Export a version from the history'
 
-# delete
-complete -c certctl -n '__certctl_cmd delete' -l yes -d 'Do not ask for confirmation'
+# revoke
+complete -c certctl -n '__certctl_cmd revoke' -l reason -x \
+    -a 'unspecified keyCompromise cACompromise affiliationChanged superseded cessationOfOperation' -d 'Revocation reason'
+complete -c certctl -n '__certctl_cmd revoke' -s y -l yes -d 'Do not ask for confirmation'
+
+# delete, rm
+complete -c certctl -n '__certctl_cmd delete rm' -s y -l yes -d 'Do not ask for confirmation'
+
+# orders
+complete -c certctl -n '__certctl_cmd orders' -l json -d 'Print a JSON array'

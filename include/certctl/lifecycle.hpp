@@ -65,12 +65,20 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name);
 /// Adopt a CSR made elsewhere; no key is stored.
 Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std::string& csr_file);
 
+/// Issue settings given on a command line: each one set replaces the record's stored value
+/// (and is stored with the record for renewals); unset ones keep it.
+struct SettingsOverride {
+  std::optional<std::string> challenge, dns, webroot, http_address, profile, preferred_chain;
+  std::optional<int> http_port, tls_port;
+  std::optional<std::vector<std::string>> fallback;
+  /// Lay these over `s`. A DNS provider without a challenge type means dns-01.
+  void apply_to(vault::IssueSettings& s) const;
+};
+
 struct IssueRequest {
   std::optional<std::string> ca;  ///< override the record's CA for this issuance
   int days = 90;                  ///< local CA validity
-  /// When set, replaces the record's issue settings (challenge, ports, fallback...) and is
-  /// stored with it for renewals.
-  std::optional<vault::IssueSettings> settings;
+  SettingsOverride settings;
 };
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.

@@ -84,7 +84,11 @@ Result<std::string> Client::sign(const std::string& url, const std::string& payl
 
 Error Client::ca_error(const Problem& p, const std::string& url) const {
   std::string msg = p.summary();
-  if (std::string h = p.hint(); !h.empty()) msg += " (" + h + ")";
+  // The hints for these types are about a challenge the CA validated; a request refused with
+  // them is about the request itself (a bad EAB MAC is "unauthorized"), so they would mislead.
+  const std::string t = p.short_type();
+  const bool validation_type = t == "unauthorized" || t == "incorrectResponse" || t == "connection" || t == "dns";
+  if (std::string h = validation_type ? std::string() : p.hint(); !h.empty()) msg += " (" + h + ")";
   return Error(Category::Ca, fmt::format("CA {}", url), msg);
 }
 

@@ -23,29 +23,20 @@ struct IssueOptions {
   std::vector<std::string> fallback;
 };
 
-const char* const kSettingOptions[] = {"--challenge", "--dns", "--webroot", "--http-address", "--http-port",
-                                       "--tls-port", "--profile", "--preferred-chain", "--fallback"};
-
-/// The record's stored settings with the options given on this command line laid over them.
-std::optional<vault::IssueSettings> merged_settings(CLI::App* sub, const IssueOptions& o, const vault::Record* r) {
-  bool any = false;
-  for (const char* opt : kSettingOptions) any = any || sub->count(opt) > 0;
-  if (!any) return std::nullopt;
-  vault::IssueSettings s = r ? r->settings : vault::IssueSettings{};
+/// The settings options given on this command line.
+lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o) {
+  lifecycle::SettingsOverride out;
   auto given = [sub](const char* n) { return sub->count(n) > 0; };
-  if (given("--challenge")) s.challenge = o.settings.challenge;
-  if (given("--dns")) {
-    s.dns = o.settings.dns;
-    if (!given("--challenge")) s.challenge = "dns-01";
-  }
-  if (given("--webroot")) s.webroot = o.settings.webroot;
-  if (given("--http-address")) s.http_address = o.settings.http_address;
-  if (given("--http-port")) s.http_port = o.settings.http_port;
-  if (given("--tls-port")) s.tls_port = o.settings.tls_port;
-  if (given("--profile")) s.profile = o.settings.profile;
-  if (given("--preferred-chain")) s.preferred_chain = o.settings.preferred_chain;
-  if (given("--fallback")) s.fallback = o.fallback;
-  return s;
+  if (given("--challenge")) out.challenge = o.settings.challenge;
+  if (given("--dns")) out.dns = o.settings.dns;
+  if (given("--webroot")) out.webroot = o.settings.webroot;
+  if (given("--http-address")) out.http_address = o.settings.http_address;
+  if (given("--http-port")) out.http_port = o.settings.http_port;
+  if (given("--tls-port")) out.tls_port = o.settings.tls_port;
+  if (given("--profile")) out.profile = o.settings.profile;
+  if (given("--preferred-chain")) out.preferred_chain = o.settings.preferred_chain;
+  if (given("--fallback")) out.fallback = o.fallback;
+  return out;
 }
 
 /// Several names: one batch (orders in parallel, shared sessions and responders).
@@ -55,10 +46,7 @@ Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
   lifecycle::IssueRequest req;
   if (!o.ca.empty()) req.ca = o.ca;
   req.days = o.days;
-  // Each record keeps its own stored challenge settings; changing them is a one-NAME act.
-  for (const char* opt : kSettingOptions)
-    if (sub->count(opt))
-      return Error(Category::Usage, opt, "applies to one NAME at a time; set it with `certctl issue NAME` first");
+  req.settings = given_settings(sub, o);
   auto results = lifecycle::issue_many(s.ctx(), o.names, req, o.parallel);
   std::optional<Error> first;
   std::vector<vault::Record> issued;
@@ -91,7 +79,7 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   lifecycle::IssueRequest req;
   if (!o.ca.empty()) req.ca = o.ca;
   req.days = o.days;
-  req.settings = merged_settings(sub, o, existing ? &*existing : nullptr);
+  req.settings = given_settings(sub, o);
 
   // --email/--agree-tos: register with the CA first when it has no account yet (CI one-liner).
   const std::string ca_name = !o.ca.empty() ? o.ca : existing ? existing->ca : o.rec.fields.ca.value_or("local");

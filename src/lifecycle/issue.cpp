@@ -90,7 +90,7 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
     return Error(Category::State, job.name, "is revoked; create a new record for a new certificate");
   if (r.source == vault::Source::Imported)
     return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
-  if (req.settings) r.settings = *req.settings;
+  req.settings.apply_to(r.settings);
   TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
   TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.layout().version_file(job.name, r.version, kCsrFile)));
   // The record's CA first (or --ca), then each fallback once; `local` may be among them.
@@ -227,6 +227,21 @@ Result<vault::Record> commit(Context ctx, Job& job) {
 
 }  // namespace
 
+void SettingsOverride::apply_to(vault::IssueSettings& s) const {
+  if (challenge) s.challenge = *challenge;
+  if (dns) {
+    s.dns = *dns;
+    if (!challenge) s.challenge = "dns-01";
+  }
+  if (webroot) s.webroot = *webroot;
+  if (http_address) s.http_address = *http_address;
+  if (http_port) s.http_port = *http_port;
+  if (tls_port) s.tls_port = *tls_port;
+  if (profile) s.profile = *profile;
+  if (preferred_chain) s.preferred_chain = *preferred_chain;
+  if (fallback) s.fallback = *fallback;
+}
+
 std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
                                               const IssueRequest& req, int parallel) {
   std::vector<Result<vault::Record>> results;
@@ -237,8 +252,8 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
   if (req.days < 1 || req.days > 3650) return fail_all(Error(Category::Usage, "--days", "must be between 1 and 3650"));
   if (req.ca)
     if (auto st = ca::validate_ca_name(*req.ca, &ctx.vault); !st) return fail_all(st.error());
-  if (req.settings)
-    for (const auto& f : req.settings->fallback)
+  if (req.settings.fallback)
+    for (const auto& f : *req.settings.fallback)
       if (auto st = ca::validate_ca_name(f, &ctx.vault); !st) return fail_all(st.error());
 
   std::vector<Job> jobs(names.size());

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# End to end against a real ACME CA (pebble, with pebble-challtestsrv as its DNS): CA profiles,
+# accounts (terms of service, onlyReturnExisting, EAB, update, key rollover, deactivation),
+# issuance with http-01 (standalone and webroot), dns-01 (exec hook, wildcard) and tls-alpn-01,
+# renewal, revocation as the CA sees it, the one-shot CI form, and failures: validation, an
+# unreachable CA, an untrusted TLS certificate, fallback to the local CA.
+# pebble rejects 5% of good nonces (its default), so badNonce retries run throughout.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pebble.sh"
+
+pebble_start
+pebble_root_pem "$TEST_TMP/pebble-root.pem" "$TEST_TMP/pebble-intermediate.pem"
+HTTP=(--http-port "$PEBBLE_HTTP_PORT" --http-address 127.0.0.1)
+
+# A loopback port where nothing listens.
+reserve_closed_port
+
+# orders_check NAME EXPR: `orders NAME --json` (bound to `o`, a list) satisfies EXPR.
+orders_check() {
+  expect_ok certctl orders "$1" --json
+  json_check "(lambda o: $2)(d)"
+}
+
+# pem_to FILE: $OUT (a PEM from `show --pem`) into FILE.
+pem_to() { printf '%s\n' "$OUT" >"$1"; }
+
+step "ca add / list / show"
+use_vault "$TEST_TMP/vault"
+expect_ok certctl init --scrypt-n 1024
+expect_ok certctl ca local init --cn "certctl Test Local Root"
+expect_ok certctl ca add pebble --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --allow-wildcard
+assert_contains "$OUT$ERR" "account register --ca pebble"
+expect_ok certctl ca list
+assert_contains "$OUT" "pebble"
+assert_contains "$OUT" "$PEBBLE_DIR_URL"
+expect_ok certctl ca list --json
+json_check '[p["directory"] for p in d if p["name"] == "pebble"] == ["'"$PEBBLE_DIR_URL"'"]'
+expect_ok certctl ca show pebble --json
+json_check 'isinstance(d, dict)'
+json_check 'd["name"] == "pebble" and d["type"] == "acme" and d["builtin"] is False and d["allow_wildcard"] is True'
+json_check 'd["directory"] == "'"$PEBBLE_DIR_URL"'" and d["ca_bundle"] == "'"$PEBBLE_CA_BUNDLE"'"'
+expect_ok certctl ca show pebble
+assert_contains "$OUT" "$PEBBLE_DIR_URL"
+expect_exit 10 certctl ca show nosuch-ca
+expect_exit 2 certctl ca add http-ca --directory "http://127.0.0.1:$CLOSED_PORT/dir"
+
+step "account register: terms of service, then an account; again finds the same one"
+expect_exit 10 certctl account show --ca pebble
+DIGEST=$(vault_digest)
+expect_exit 2 certctl account register --ca pebble --email a@example.com
+assert_contains "$ERR" "terms of service"
+assert_contains "$ERR" "--agree-tos"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a refused register"
+expect_exit 2 certctl account register --ca pebble --email not-an-address --agree-tos
+expect_ok certctl account register --ca pebble --email a@example.com --agree-tos
+expect_ok certctl account show --ca pebble --json
+json_check 'd["ca"] == "pebble" and d["status"] == "valid" and d["contact"] == ["mailto:a@example.com"]'
+json_check 'd["url"].startswith("'"${PEBBLE_DIR_URL%/dir}"'/") and d["key_type"] == "ec256"'
+ACCOUNT_URL=$(json_get 'd["url"]')
+NEWACCT_BEFORE=$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)
+ACCOUNTS_BEFORE=$(grep -c 'accounts in memory' "$PEBBLE_LOG" || true)
+expect_ok certctl account register --ca pebble --email a@example.com --agree-tos
+assert_contains "$OUT$ERR" "$ACCOUNT_URL" "register again"
+expect_ok certctl account show --ca pebble --json
+json_check 'd["url"] == "'"$ACCOUNT_URL"'" and d["status"] == "valid"'
+# It asked the CA (onlyReturnExisting), not just the vault.
+(($(grep -c 'POST /sign-me-up' "$PEBBLE_LOG") > NEWACCT_BEFORE)) ||
+  fail "registering again did not ask the CA: $(tail -5 "$PEBBLE_LOG")"
+pass
+assert_eq "$(grep -c 'accounts in memory' "$PEBBLE_LOG")" "$ACCOUNTS_BEFORE" "pebble's account creations after registering again"
+
+step "http-01 (standalone): domain + SAN, chain verifies to pebble's root"
+expect_ok certctl issue web --domain web.example.test --san www.web.example.test --ca pebble "${HTTP[@]}"
+assert_contains "$OUT$ERR" "web"
+expect_ok certctl show web --pem cert
+pem_to "$TEST_TMP/web1.pem"
+expect_ok certctl show web --pem chain
+pem_to "$TEST_TMP/web-chain.pem"
+expect_ok certctl show web --pem fullchain
+pem_to "$TEST_TMP/web-fullchain.pem"
+assert_eq "$(grep -c 'BEGIN CERTIFICATE' "$TEST_TMP/web-fullchain.pem")" 2 "certificates in fullchain"
+expect_ok openssl verify -CAfile "$TEST_TMP/pebble-root.pem" -untrusted "$TEST_TMP/web-fullchain.pem" "$TEST_TMP/web1.pem"
+assert_contains "$OUT" ": OK"
+expect_ok openssl verify -CAfile "$TEST_TMP/pebble-root.pem" -untrusted "$TEST_TMP/pebble-intermediate.pem" "$TEST_TMP/web1.pem"
+assert_eq "$(openssl x509 -in "$TEST_TMP/web-chain.pem" -noout -fingerprint -sha256)" \
+  "$(openssl x509 -in "$TEST_TMP/pebble-intermediate.pem" -noout -fingerprint -sha256)" "chain vs pebble's intermediate"
+expect_ok openssl x509 -in "$TEST_TMP/web1.pem" -noout -ext subjectAltName
+assert_contains "$OUT" "DNS:web.example.test"
+assert_contains "$OUT" "DNS:www.web.example.test"
+expect_ok certctl show web --pem csr
+assert_eq "$(openssl x509 -in "$TEST_TMP/web1.pem" -noout -pubkey)" "$(openssl req -noout -pubkey <<<"$OUT")" \
+  "certificate key vs the vault's CSR key"
+expect_ok certctl list --json
+json_check '[(r["status"], r["issued_by"], r["ca"]) for r in d if r["name"] == "web"] == [("active", "pebble", "pebble")]'
+json_check '"Pebble" in [r for r in d if r["name"] == "web"][0]["issuer"]'
+expect_ok certctl show web --json
+json_check 'd["status"] == "active" and d["version"] == 1 and d["last_error"] is None'
+SERIAL1=$(json_get 'd["serial_hex"]')
+assert_eq "$(cert_serial "$TEST_TMP/web1.pem")" "$SERIAL1" "record serial vs certificate serial"
+assert_eq "$(pebble_cert_status "$SERIAL1")" "Valid" "pebble's status of the new certificate"
+orders_check web 'len(o) == 1 and o[0]["status"] == "valid" and o[0]["ca"] == "pebble" and o[0]["type"] == "issue" and o[0]["error"] is None'
+
+step "http-01 (webroot): token served by another web server, then removed"
+WEBROOT=$TEST_TMP/webroot
+mkdir -p "$WEBROOT"
+echo hello >"$WEBROOT/index.html"
+"$PYTHON3" -S -m http.server --bind 127.0.0.1 --directory "$WEBROOT" "$PEBBLE_HTTP_PORT" \
+  </dev/null >"$TEST_TMP/webroot.log" 2>&1 &
+WEB_PID=$!
+BACKGROUND_PIDS+=("$WEB_PID")
+for ((i = 0; i < 100; i++)); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PEBBLE_HTTP_PORT/index.html" 2>/dev/null && break
+  kill -0 "$WEB_PID" 2>/dev/null || fail "the webroot server exited: $(cat "$TEST_TMP/webroot.log")"
+  sleep 0.05
+done
+expect_ok certctl issue wr --domain webroot.example.test --ca pebble --challenge http-01 --webroot "$WEBROOT"
+kill "$WEB_PID"
+wait "$WEB_PID" 2>/dev/null || true
+grep -q 'GET /.well-known/acme-challenge/[A-Za-z0-9_-]* HTTP/1.1" 200' "$TEST_TMP/webroot.log" ||
+  fail "the CA never fetched a token from the webroot: $(cat "$TEST_TMP/webroot.log")"
+pass
+LEFT=$(find "$WEBROOT" -type f ! -name index.html)
+assert_eq "$LEFT" "" "files left in the webroot"
+expect_ok certctl show wr --json
+json_check 'd["status"] == "active" and d["issued_by"] == "pebble"'
+
+step "dns-01 (exec hook): wildcard and apex in one order, every record cleaned up"
+write_dns_hook "$TEST_TMP/hook.sh" "$TEST_TMP/hook.log"
+expect_ok certctl issue wild --domain '*.wild.example.test' --san wild.example.test --ca pebble \
+  --dns "exec:$TEST_TMP/hook.sh"
+expect_ok certctl show wild --pem cert
+pem_to "$TEST_TMP/wild.pem"
+expect_ok openssl x509 -in "$TEST_TMP/wild.pem" -noout -ext subjectAltName
+assert_contains "$OUT" "DNS:*.wild.example.test"
+assert_contains "$OUT" "DNS:wild.example.test"
+FQDN=_acme-challenge.wild.example.test.
+mapfile -t PRESENTED < <(awk '$1 == "present" { print $2 " " $3 }' "$TEST_TMP/hook.log")
+mapfile -t CLEANED < <(awk '$1 == "cleanup" { print $2 " " $3 }' "$TEST_TMP/hook.log")
+assert_eq "${#PRESENTED[@]}" 2 "present calls (wildcard + apex: two TXT values for one name)"
+assert_eq "$(printf '%s\n' "${PRESENTED[@]}" | sort)" "$(printf '%s\n' "${CLEANED[@]}" | sort)" \
+  "cleanup calls vs present calls"
+for line in "${PRESENTED[@]}"; do
+  [[ $line =~ ^${FQDN//./\\.}\ [A-Za-z0-9_-]{43}$ ]] || fail "hook called with '$line', expected '$FQDN <43 base64url>'"
+  pass
+done
+assert_ne "${PRESENTED[0]}" "${PRESENTED[1]}" "the two TXT values"
+# Every present comes before the first cleanup (all authorizations answered together).
+assert_eq "$(awk '{print $1}' "$TEST_TMP/hook.log" | uniq | tr '\n' ' ')" "present cleanup " "order of hook calls"
+expect_ok certctl show wild --json
+json_check 'd["status"] == "active" and d["wildcard"] is True'
+
+step "tls-alpn-01"
+expect_ok certctl issue alpn --domain alpn.example.test --ca pebble --challenge tls-alpn-01 \
+  --tls-port "$PEBBLE_TLS_PORT" --http-address 127.0.0.1
+expect_ok certctl show alpn --json
+json_check 'd["status"] == "active" and d["issued_by"] == "pebble" and "Pebble" in d["issuer"]'
+expect_ok certctl show alpn --pem fullchain
+pem_to "$TEST_TMP/alpn-fullchain.pem"
+expect_ok openssl verify -CAfile "$TEST_TMP/pebble-root.pem" -untrusted "$TEST_TMP/alpn-fullchain.pem" \
+  "$TEST_TMP/alpn-fullchain.pem"
+
+step "renewal: issue again, version 2, version 1 in the history"
+expect_ok certctl issue web
+expect_ok certctl show web --json
+json_check 'd["version"] == 2 and d["status"] == "active" and d["renewed"] is not None'
+SERIAL2=$(json_get 'd["serial_hex"]')
+assert_ne "$SERIAL2" "$SERIAL1" "serials of version 1 and 2"
+json_check '[h["version"] for h in d["history"]] == [1] and d["history"][0]["serial_hex"] == "'"$SERIAL1"'"'
+expect_ok certctl show web --version 1 --pem cert
+pem_to "$TEST_TMP/web-v1.pem"
+cmp -s "$TEST_TMP/web-v1.pem" "$TEST_TMP/web1.pem" || fail "show --version 1 --pem cert is not the first certificate"
+pass
+expect_ok certctl show web --pem cert
+pem_to "$TEST_TMP/web2.pem"
+assert_eq "$(cert_serial "$TEST_TMP/web2.pem")" "$SERIAL2" "serial of the current certificate"
+assert_eq "$(openssl x509 -in "$TEST_TMP/web2.pem" -noout -pubkey)" "$(openssl x509 -in "$TEST_TMP/web1.pem" -noout -pubkey)" \
+  "public key of version 1 and 2"
+orders_check web '[e["type"] for e in o] == ["issue", "reissue"] and all(e["status"] == "valid" for e in o)'
+
+step "revoke with a reason: pebble reports it revoked"
+expect_ok certctl revoke web --reason keyCompromise --yes
+assert_eq "$(pebble_cert_status "$SERIAL2")" "Revoked" "pebble's status of the revoked certificate"
+assert_eq "$(pebble_cert_status "$SERIAL2" Reason)" "1" "pebble's revocation reason (keyCompromise)"
+assert_eq "$(pebble_cert_status "$SERIAL1")" "Valid" "pebble's status of version 1 (not revoked)"
+expect_ok certctl show web --json
+json_check 'd["status"] == "revoked" and d["revoked"] is not None and d["revoke_reason"] == "keyCompromise"'
+DIGEST=$(vault_digest)
+expect_exit 9 certctl revoke web --reason keyCompromise --yes
+assert_contains "$ERR" "revoked"
+expect_exit 9 certctl issue web
+assert_contains "$ERR" "revoked"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused revoke/issue"
+expect_exit 2 certctl revoke alpn --reason noSuchReason --yes
+expect_ok certctl revoke alpn --yes
+assert_eq "$(pebble_cert_status "$(record_serial alpn)" Reason)" "0" "pebble's revocation reason (unspecified)"
+
+step "failure: http-01 validation fails (nothing answers on the CA's port)"
+# certctl answers on another port; on the CA's http-01 port nothing listens.
+DEAD_HTTP=(--http-port "$(free_ports 1)" --http-address 127.0.0.1)
+expect_exit 7 certctl issue bad --domain bad.example.test --ca pebble "${DEAD_HTTP[@]}"
+assert_contains "$ERR" "bad.example.test"
+assert_contains "$ERR" "connection"
+expect_ok certctl show bad --json
+json_check 'd["status"] == "error" and d["last_error"] and "bad.example.test" in d["last_error"]'
+json_check 'd["has_key"] is True and d["has_csr"] is True and d["serial_hex"] is None and d["version"] == 1'
+assert_eq "$(find "$CERTCTL_VAULT/certs/bad" -name 'cert.pem' -o -name 'chain.pem' -o -name '.tmp.*')" "" \
+  "certificate or temporary files of the failed record"
+orders_check bad 'len(o) == 1 and o[0]["status"] == "failed" and o[0]["ca"] == "pebble" and o[0]["error"]'
+expect_ok certctl list --json --status error
+json_check '[r["name"] for r in d] == ["bad"]'
+# A later attempt with a working responder recovers the record.
+expect_ok certctl issue bad "${HTTP[@]}"
+expect_ok certctl show bad --json
+json_check 'd["status"] == "active" and d["last_error"] is None and d["version"] == 1'
+orders_check bad '[e["status"] for e in o] == ["failed", "valid"]'
+
+step "failure: dns-01 hook that publishes nothing"
+expect_exit 7 certctl issue nodns --domain nodns.example.test --ca pebble --dns exec:/bin/true
+assert_contains "$ERR" "nodns.example.test"
+assert_contains "$ERR" "TXT"
+expect_ok certctl show nodns --json
+json_check 'd["status"] == "error" and d["last_error"]'
+orders_check nodns 'len(o) == 1 and o[0]["status"] == "failed"'
+
+step "failure: dns-01 hook that fails (exit 8, its last words, cleanup still runs)"
+cat >"$TEST_TMP/failhook.sh" <<EOF
+#!/bin/sh
+echo "\$1 \$2 \$3" >>'$TEST_TMP/failhook.log'
+[ "\$1" = cleanup ] && exit 0
+echo "working..."
+echo "no API token configured" >&2
+exit 3
+EOF
+chmod 755 "$TEST_TMP/failhook.sh"
+expect_exit 8 certctl issue failhook --domain failhook.example.test --ca pebble --dns "exec:$TEST_TMP/failhook.sh"
+assert_contains "$ERR" "exited 3"
+assert_contains "$ERR" "no API token configured"
+assert_eq "$(awk '{print $1 " " $2}' "$TEST_TMP/failhook.log" | tr '\n' '|')" \
+  "present _acme-challenge.failhook.example.test.|cleanup _acme-challenge.failhook.example.test.|" "failing hook calls"
+expect_ok certctl show failhook --json
+json_check 'd["status"] == "error" and "no API token configured" in d["last_error"]'
+orders_check failhook 'len(o) == 1 and o[0]["status"] == "failed" and "exited 3" in o[0]["error"]'
+
+step "failure: unreachable CA (exit 6, names the URL)"
+DEAD_URL="https://127.0.0.1:$CLOSED_PORT/dir"
+expect_ok certctl ca add dead --directory "$DEAD_URL"
+expect_exit 6 certctl account register --ca dead --email a@example.com --agree-tos
+assert_contains "$ERR" "$DEAD_URL"
+expect_exit 10 certctl account show --ca dead
+
+step "failure: CA bundle that does not sign the CA's certificate (exit 6, certificate verification)"
+OTHER=$TEST_TMP/other-ca
+mkdir -p "$OTHER"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OTHER/key.pem" -out "$OTHER/ca.pem" \
+  -subj "/CN=Unrelated CA" -days 2 2>/dev/null || fail "openssl could not make an unrelated CA"
+expect_ok certctl ca add wrongtrust --directory "$PEBBLE_DIR_URL" --ca-bundle "$OTHER/ca.pem"
+expect_exit 6 certctl account register --ca wrongtrust --email a@example.com --agree-tos
+assert_contains "${ERR,,}" "certificate"
+assert_contains "${ERR,,}" "verif"
+assert_contains "$ERR" "$PEBBLE_DIR_URL"
+# Without --ca-bundle the system roots do not trust pebble either.
+expect_ok certctl ca add systrust --directory "$PEBBLE_DIR_URL"
+expect_exit 6 certctl account register --ca systrust --email a@example.com --agree-tos
+assert_contains "${ERR,,}" "certificate"
+
+step "--fallback local after a failing CA"
+expect_ok certctl issue fb --domain fb.example.test --ca pebble "${DEAD_HTTP[@]}" --fallback local
+expect_ok certctl list --json
+json_check '[(r["status"], r["issued_by"], r["ca"]) for r in d if r["name"] == "fb"] == [("active", "local", "pebble")]'
+expect_ok certctl show fb --json
+json_check 'd["issuer"] == "CN=certctl Test Local Root" and d["last_error"] is None'
+orders_check fb '[(e["ca"], e["status"]) for e in o] == [("pebble", "failed"), ("local", "valid")]'
+expect_ok certctl show fb --pem cert
+pem_to "$TEST_TMP/fb.pem"
+expect_ok openssl verify -CAfile <(certctl ca local export-root) "$TEST_TMP/fb.pem"
+
+step "one-shot CI form in a fresh vault: register and issue in one command"
+use_vault "$TEST_TMP/vault-ci"
+expect_ok certctl init --scrypt-n 1024
+expect_ok certctl ca add pebble --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
+expect_exit 10 certctl account show --ca pebble
+expect_ok certctl issue ci --domain ci.example.test --ca pebble --email ci@example.com --agree-tos "${HTTP[@]}"
+expect_ok certctl account show --ca pebble --json
+json_check 'd["status"] == "valid" and d["contact"] == ["mailto:ci@example.com"]'
+assert_ne "$(json_get 'd["url"]')" "$ACCOUNT_URL" "account URL of the CI vault"
+expect_ok certctl show ci --json
+json_check 'd["status"] == "active" and d["issued_by"] == "pebble" and d["domain"] == "ci.example.test" and d["version"] == 1'
+# Running the same line again (a CI re-run) renews with the existing account.
+expect_ok certctl issue ci --domain ci.example.test --ca pebble --email ci@example.com --agree-tos "${HTTP[@]}"
+expect_ok certctl show ci --json
+json_check 'd["status"] == "active" and d["version"] == 2'
+use_vault "$TEST_TMP/vault"
+
+step "External Account Binding (a second pebble that requires it)"
+MAIN=("$PEBBLE_DIR_URL" "$PEBBLE_CA_BUNDLE" "$PEBBLE_MGMT" "$CTS_MGMT" "$PEBBLE_HTTP_PORT" "$PEBBLE_TLS_PORT" "$PEBBLE_LOG")
+PEBBLE_EAB=1 pebble_start eab
+EAB_DIR_URL=$PEBBLE_DIR_URL
+expect_ok certctl ca add eab --directory "$EAB_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
+expect_exit 2 certctl account register --ca eab --email e@example.com --agree-tos
+assert_contains "$ERR" "External Account Binding"
+expect_exit 10 certctl account show --ca eab
+# A wrong HMAC key: the CA refuses.
+openssl rand 32 | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$TEST_TMP/wrong-hmac"
+expect_exit 7 certctl account register --ca eab --email e@example.com --agree-tos \
+  --eab-kid "$PEBBLE_EAB_KID" --eab-hmac-file "$TEST_TMP/wrong-hmac"
+assert_contains "${ERR,,}" "external account binding"
+assert_not_contains "$ERR" "_acme-challenge" "the error for a wrong EAB key (no challenge hint)"
+expect_exit 10 certctl account show --ca eab
+expect_ok certctl account register --ca eab --email e@example.com --agree-tos \
+  --eab-kid "$PEBBLE_EAB_KID" --eab-hmac-file "$PEBBLE_EAB_HMAC_FILE"
+expect_ok certctl account show --ca eab --json
+json_check 'd["status"] == "valid" and d["url"].startswith("'"${EAB_DIR_URL%/dir}"'/")'
+# The binding stored with the profile (ca add --eab-kid/--eab-hmac-file) is used by register.
+expect_ok certctl ca add eab2 --directory "$EAB_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+  --eab-kid "$PEBBLE_EAB_KID" --eab-hmac-file "$PEBBLE_EAB_HMAC_FILE"
+expect_ok certctl ca show eab2 --json
+json_check 'd["eab_kid"] == "'"$PEBBLE_EAB_KID"'"'
+assert_not_contains "$(cat "$CERTCTL_VAULT"/config.toml "$CERTCTL_VAULT"/ca/*.toml 2>/dev/null)" \
+  "$(cat "$PEBBLE_EAB_HMAC_FILE")" "the vault's plain-text files"
+expect_ok certctl account register --ca eab2 --email e2@example.com --agree-tos
+expect_ok certctl issue eabcert --domain eab.example.test --ca eab --http-port "$PEBBLE_HTTP_PORT" --http-address 127.0.0.1
+expect_ok certctl show eabcert --json
+json_check 'd["status"] == "active" and d["issued_by"] == "eab"'
+
+step "failure: the CA goes away (exit 6 on issue, names the URL, record in error)"
+pebble_stop eab
+expect_exit 6 certctl issue eabcert
+assert_contains "$ERR" "$EAB_DIR_URL"
+expect_ok certctl show eabcert --json
+json_check 'd["status"] == "error" and d["last_error"] and d["version"] == 1 and d["serial_hex"] is not None'
+orders_check eabcert '[e["status"] for e in o] == ["valid", "failed"]'
+PEBBLE_DIR_URL=${MAIN[0]} PEBBLE_CA_BUNDLE=${MAIN[1]} PEBBLE_MGMT=${MAIN[2]} CTS_MGMT=${MAIN[3]}
+PEBBLE_HTTP_PORT=${MAIN[4]} PEBBLE_TLS_PORT=${MAIN[5]} PEBBLE_LOG=${MAIN[6]}
+
+step "account update, key rollover, deactivate"
+expect_ok certctl account update --ca pebble --email b@example.com
+expect_ok certctl account show --ca pebble --json
+json_check 'd["contact"] == ["mailto:b@example.com"] and d["url"] == "'"$ACCOUNT_URL"'"'
+expect_exit 2 certctl account update --ca pebble --email nope
+KEYCHANGE_BEFORE=$(grep -c 'POST /rollover-account-key' "$PEBBLE_LOG" || true)
+expect_ok certctl account key-rollover --ca pebble
+(($(grep -c 'POST /rollover-account-key' "$PEBBLE_LOG") > KEYCHANGE_BEFORE)) || fail "key-rollover did not reach the CA"
+pass
+expect_ok certctl account show --ca pebble --json
+json_check 'd["url"] == "'"$ACCOUNT_URL"'" and d["status"] == "valid"'
+# The new key signs: an order for a new name (fresh authorizations) still works.
+expect_ok certctl issue rolled --domain rolled.example.test --ca pebble "${HTTP[@]}"
+expect_ok certctl show rolled --json
+json_check 'd["status"] == "active" and d["issued_by"] == "pebble"'
+# And the account is still found by its (new) key.
+expect_ok certctl account register --ca pebble --agree-tos
+expect_ok certctl account show --ca pebble --json
+json_check 'd["url"] == "'"$ACCOUNT_URL"'"'
+expect_exit 1 certctl account deactivate --ca pebble
+expect_ok certctl account deactivate --ca pebble --yes
+expect_ok certctl account show --ca pebble --json
+json_check 'd["status"] == "deactivated"'
+expect_exit 9 certctl issue rolled
+assert_contains "$ERR" "deactivated"
+expect_exit 9 certctl issue after --domain after.example.test --ca pebble "${HTTP[@]}"
+assert_contains "$ERR" "deactivated"
+
+step "no temporary files left in either vault"
+assert_eq "$(find "$TEST_TMP/vault" "$TEST_TMP/vault-ci" -name '.tmp.*')" "" "temporary files in the vaults"
