@@ -148,11 +148,13 @@ class DnsExec final : public Solver {
     std::vector<std::string> env;
     for (char** e = environ; e && *e; ++e) {
       std::string_view kv(*e);
-      // Drop inherited values of the variables we set, so the hook sees only ours.
+      // Drop inherited values of the variables we set, so the hook sees only ours, and the
+      // vault's secrets: a hook is someone else's program and never gets the passphrase.
       if (kv.rfind(kEnvPrefix, 0) == 0) {
         auto name = kv.substr(0, kv.find('='));
         if (name == "CERTCTL_ACTION" || name == "CERTCTL_FQDN" || name == "CERTCTL_VALUE" ||
-            name == "CERTCTL_DOMAIN" || name == "CERTCTL_TOKEN") {
+            name == "CERTCTL_DOMAIN" || name == "CERTCTL_TOKEN" || name == "CERTCTL_PASSPHRASE" ||
+            name == "CERTCTL_NEW_PASSPHRASE" || name == "CERTCTL_PASSPHRASE_FILE" || name == "CERTCTL_KEY_FILE") {
           continue;
         }
       }

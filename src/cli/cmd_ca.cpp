@@ -69,6 +69,7 @@ std::string profile_text(const ca::CaProfile& p) {
 
 void setup_acme_profiles(CLI::App* ca, Globals& g) {
   auto o = std::make_shared<AddOptions>();
+  o->profile.allow_wildcard = false;  // an added CA allows wildcards only when told so
   CLI::App* add = ca->add_subcommand("add", "Add (or replace) an ACME CA profile");
   add->add_option("name", o->profile.name, "Profile name")->required();
   add->add_option("--directory", o->profile.directory, "ACME directory URL (https://...)")->required();

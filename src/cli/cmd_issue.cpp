@@ -35,7 +35,13 @@ lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o)
   if (given("--tls-port")) out.tls_port = o.settings.tls_port;
   if (given("--profile")) out.profile = o.settings.profile;
   if (given("--preferred-chain")) out.preferred_chain = o.settings.preferred_chain;
-  if (given("--fallback")) out.fallback = o.fallback;
+  if (given("--fallback")) {
+    // `--fallback ''` clears the stored list.
+    std::vector<std::string> fb;
+    for (const auto& f : o.fallback)
+      if (!f.empty()) fb.push_back(f);
+    out.fallback = std::move(fb);
+  }
   return out;
 }
 
@@ -130,7 +136,8 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--profile", o->settings.profile, "ACME profile for the order (as the CA's directory lists)");
   sub->add_option("--preferred-chain", o->settings.preferred_chain, "Issuer CN of the chain to prefer among alternates");
   sub->add_option("--fallback", o->fallback, "CAs to try in order when the record's CA fails (comma-separated)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   sub->add_option("--email", o->email, "Register an account with this contact when the CA has none");
   sub->add_flag("--agree-tos", o->agree_tos, "Agree to the CA's terms of service when registering");
   sub->footer("Challenge options are stored with the record and reused by later issues and renewals.");

@@ -123,6 +123,8 @@ Result<ca::Account> register_account(Context ctx, const RegisterRequest& req) {
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   // Reuse the stored key if there is one, so registering again finds the same account.
   TRY_ASSIGN(std::optional<ca::Account> existing, ca::load_account(ctx.vault, req.ca));
+  // A deactivated account is gone for good: start over with a new key.
+  if (existing && existing->status == "deactivated") existing.reset();
   crypto::PrivateKey key;
   bool new_key = false;
   if (existing) {

@@ -61,6 +61,18 @@ Json details(const vault::Record& r, UnixTime now) {
   j["revoked"] = time_or_null(r.revoked);
   j["revoke_reason"] = str_or_null(r.revoke_reason);
   j["last_error"] = str_or_null(r.last_error);
+  j["last_problem"] = str_or_null(r.last_problem);
+  j["retry_after"] = time_or_null(r.retry_after);
+  const vault::IssueSettings& is = r.settings;
+  j["issue"] = {{"challenge", is.challenge.empty() ? Json("http-01") : Json(is.challenge)},
+                {"dns", str_or_null(is.dns)},
+                {"webroot", str_or_null(is.webroot)},
+                {"http_address", str_or_null(is.http_address)},
+                {"http_port", is.http_port ? Json(is.http_port) : Json(nullptr)},
+                {"tls_port", is.tls_port ? Json(is.tls_port) : Json(nullptr)},
+                {"profile", str_or_null(is.profile)},
+                {"preferred_chain", str_or_null(is.preferred_chain)},
+                {"fallback", is.fallback}};
   j["has_key"] = r.has_key;
   j["has_csr"] = r.has_csr;
   if (r.cert) {

@@ -131,6 +131,19 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color) {
   time("revoked:", r.revoked);
   line("revoke reason:", r.revoke_reason);
   line("last error:", r.last_error, kRed);
+  line("retry after:", format_rfc3339(r.retry_after));
+  if (r.source != vault::Source::Imported && r.ca != "local") {
+    const vault::IssueSettings& is = r.settings;
+    std::string how = is.challenge.empty() ? "http-01" : is.challenge;
+    if (!is.dns.empty()) how += " via " + is.dns;
+    if (!is.webroot.empty()) how += " webroot " + is.webroot;
+    if (is.http_port) how += fmt::format(" port {}", is.http_port);
+    if (is.tls_port) how += fmt::format(" tls port {}", is.tls_port);
+    line("challenge:", how);
+    line("acme profile:", is.profile);
+    line("preferred chain:", is.preferred_chain);
+    if (!is.fallback.empty()) line("fallback:", fmt::format("{}", fmt::join(is.fallback, ", ")));
+  }
   if (r.cert) {
     const vault::CertMeta& c = *r.cert;
     line("issued by:", r.issued_by);

@@ -270,6 +270,13 @@ json_check '[(r["status"], r["issued_by"], r["ca"]) for r in d if r["name"] == "
 expect_ok certctl show fb --json
 json_check 'd["issuer"] == "CN=certctl Test Local Root" and d["last_error"] is None'
 orders_check fb '[(e["ca"], e["status"]) for e in o] == [("pebble", "failed"), ("local", "valid")]'
+expect_ok certctl show fb --json
+json_check 'd["issue"]["fallback"] == ["local"] and d["issue"]["http_address"] == "127.0.0.1"'
+# --fallback '' clears the stored list: the failing CA then fails alone.
+expect_exit 7 certctl issue fb --fallback ''
+expect_ok certctl show fb --json
+json_check 'd["issue"]["fallback"] == [] and d["status"] == "error" and d["issued_by"] == "local"'
+orders_check fb '[(e["ca"], e["status"]) for e in o][-1] == ("pebble", "failed")'
 expect_ok certctl show fb --pem cert
 pem_to "$TEST_TMP/fb.pem"
 expect_ok openssl verify -CAfile <(certctl ca local export-root) "$TEST_TMP/fb.pem"
@@ -359,6 +366,19 @@ expect_exit 9 certctl issue rolled
 assert_contains "$ERR" "deactivated"
 expect_exit 9 certctl issue after --domain after.example.test --ca pebble "${HTTP[@]}"
 assert_contains "$ERR" "deactivated"
+# Registering again after a deactivation starts over with a new key and a new account.
+expect_ok certctl account register --ca pebble --email again@example.com --agree-tos
+expect_ok certctl account show --ca pebble --json
+json_check 'd["status"] == "valid" and d["url"] != "'"$ACCOUNT_URL"'"'
+expect_ok certctl issue after "${HTTP[@]}"
+
+step "an added CA allows wildcards only with --allow-wildcard"
+expect_ok certctl ca add nowild --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
+expect_ok certctl ca show nowild --json
+json_check 'd["allow_wildcard"] is False'
+expect_ok certctl account register --ca nowild --email w@example.com --agree-tos
+expect_exit 3 certctl issue nw --domain '*.nw.example.test' --ca nowild --dns "exec:$TEST_TMP/hook.sh"
+assert_contains "$ERR" "wildcard"
 
 step "no temporary files left in either vault"
 assert_eq "$(find "$TEST_TMP/vault" "$TEST_TMP/vault-ci" -name '.tmp.*')" "" "temporary files in the vaults"

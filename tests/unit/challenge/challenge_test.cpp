@@ -417,14 +417,16 @@ TEST_CASE("dns exec hook gets exact argv and CERTCTL_* environment", "[challenge
                "log=\"$(dirname \"$0\")/calls.log\"\n"
                "{ printf 'argc=%s\\n' \"$#\"\n"
                "  for a in \"$@\"; do printf 'arg=%s\\n' \"$a\"; done\n"
-               "  printf 'ACTION=%s\\nFQDN=%s\\nVALUE=%s\\nDOMAIN=%s\\nTOKEN=%s\\nINHERITED=%s\\n' "
+               "  printf 'ACTION=%s\\nFQDN=%s\\nVALUE=%s\\nDOMAIN=%s\\nTOKEN=%s\\nINHERITED=%s\\nSECRET=%s\\n' "
                "\"$CERTCTL_ACTION\" \"$CERTCTL_FQDN\" \"$CERTCTL_VALUE\" \"$CERTCTL_DOMAIN\" "
-               "\"$CERTCTL_TOKEN\" \"$CERTCTL_TEST_INHERITED\"\n"
+               "\"$CERTCTL_TOKEN\" \"$CERTCTL_TEST_INHERITED\" \"$CERTCTL_PASSPHRASE$CERTCTL_NEW_PASSPHRASE\"\n"
                "  printf 'end\\n'; } >> \"$log\"\n"
                "echo done\n");
-  EnvGuard g1("CERTCTL_TEST_INHERITED"), g2("CERTCTL_VALUE");
+  EnvGuard g1("CERTCTL_TEST_INHERITED"), g2("CERTCTL_VALUE"), g3("CERTCTL_PASSPHRASE"), g4("CERTCTL_NEW_PASSPHRASE");
   ::setenv("CERTCTL_TEST_INHERITED", "kept", 1);
   ::setenv("CERTCTL_VALUE", "stale-from-parent", 1);
+  ::setenv("CERTCTL_PASSPHRASE", "vault secret", 1);  // never handed to a hook
+  ::setenv("CERTCTL_NEW_PASSPHRASE", "new secret", 1);
 
   auto solver = challenge::make_dns_exec(hook, 10);
   REQUIRE(solver.ok());
@@ -434,7 +436,7 @@ TEST_CASE("dns exec hook gets exact argv and CERTCTL_* environment", "[challenge
   auto expected = [&](const std::string& action) {
     return "argc=3\narg=" + action + "\narg=_acme-challenge.www.example.com.\narg=" + t.dns_value +
            "\nACTION=" + action + "\nFQDN=_acme-challenge.www.example.com.\nVALUE=" + t.dns_value +
-           "\nDOMAIN=www.example.com\nTOKEN=tok-123_x\nINHERITED=kept\nend\n";
+           "\nDOMAIN=www.example.com\nTOKEN=tok-123_x\nINHERITED=kept\nSECRET=\nend\n";
   };
   CHECK(read_all(log) == expected("present"));
   REQUIRE((*solver)->cleanup().ok());
