@@ -159,6 +159,13 @@ pem_to "$TEST_TMP/alpn-fullchain.pem"
 expect_ok openssl verify -CAfile "$TEST_TMP/pebble-root.pem" -untrusted "$TEST_TMP/alpn-fullchain.pem" \
   "$TEST_TMP/alpn-fullchain.pem"
 
+step "IP address identifier (RFC 8738) over http-01"
+expect_ok certctl issue ipaddr --domain 127.0.0.1 --ca pebble "${HTTP[@]}"
+expect_ok certctl show ipaddr --pem cert
+printf '%s\n' "$OUT" >"$TEST_TMP/ipaddr.pem"
+expect_ok openssl x509 -in "$TEST_TMP/ipaddr.pem" -noout -ext subjectAltName
+assert_contains "$OUT" "IP Address:127.0.0.1" "the IP SAN"
+
 step "renewal: issue again, version 2, version 1 in the history"
 expect_ok certctl issue web
 expect_ok certctl show web --json
@@ -366,6 +373,12 @@ expect_exit 9 certctl issue rolled
 assert_contains "$ERR" "deactivated"
 expect_exit 9 certctl issue after --domain after.example.test --ca pebble "${HTTP[@]}"
 assert_contains "$ERR" "deactivated"
+# Without a usable account, revocation is signed with the certificate's own key (jwk).
+expect_ok certctl show rolled --json
+ROLLED_SERIAL=$(json_get 'd["serial_hex"]')
+expect_ok certctl revoke rolled --reason superseded --yes
+assert_eq "$(pebble_cert_status "$ROLLED_SERIAL")" "Revoked" "pebble's status of a certificate revoked with its own key"
+assert_eq "$(pebble_cert_status "$ROLLED_SERIAL" Reason)" "4" "revocation reason (superseded)"
 # Registering again after a deactivation starts over with a new key and a new account.
 expect_ok certctl account register --ca pebble --email again@example.com --agree-tos
 expect_ok certctl account show --ca pebble --json

@@ -324,3 +324,36 @@ grep -qE '^n = 32768$' "$CERTCTL_VAULT/config.toml" || fail "config.toml of a de
 pass
 expect_ok certctl ca local init
 issue_record dflt default.example
+
+step "local CA revocation: revoke asks, then the CRL lists the serial with its reason"
+issue_record gone gone.example
+issue_record kept kept.example
+expect_ok certctl show gone --json
+GONE_SERIAL=$(json_get 'd["serial_hex"]')
+expect_exit 1 certctl revoke gone --reason keyCompromise
+expect_exit 2 certctl revoke gone --reason because --yes
+expect_ok certctl revoke gone --reason keyCompromise --yes
+expect_ok certctl show gone --json
+json_check 'd["status"] == "revoked" and d["revoke_reason"] == "keyCompromise" and d["revoked"] is not None'
+expect_exit 9 certctl revoke gone --yes
+expect_exit 9 certctl issue gone
+expect_ok certctl ca local crl
+printf '%s\n' "$OUT" >"$TEST_TMP/local.crl"
+expect_ok certctl ca local export-root --out "$TEST_TMP/local-root.pem"
+expect_ok openssl crl -in "$TEST_TMP/local.crl" -noout -text -CAfile "$TEST_TMP/local-root.pem"
+assert_contains "$OUT$ERR" "verify OK" "the CRL's signature by the local root"
+crl_serials() { sed -n 's/^ *Serial Number: *//p' <<<"$OUT" | while read -r s; do norm_serial "$s"; done; }
+assert_eq "$(crl_serials)" "$GONE_SERIAL" "the serials in the CRL"
+assert_contains "$OUT" "Key Compromise" "the reason in the CRL"
+expect_ok certctl show kept --json
+KEPT_SERIAL=$(json_get 'd["serial_hex"]')
+[[ $GONE_SERIAL != "$KEPT_SERIAL" ]] || fail "two certificates share a serial"
+pass
+# openssl verify with CRL checking rejects the revoked certificate and accepts the other.
+for n in gone kept; do
+  expect_ok certctl show "$n" --pem cert
+  printf '%s\n' "$OUT" >"$TEST_TMP/$n.pem"
+done
+expect_exit 2 openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/gone.pem"
+assert_contains "$OUT$ERR" "revoked"
+expect_ok openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/kept.pem"
