@@ -179,7 +179,8 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
 
 Result<vault::Record> commit(Context ctx, Job& job) {
   TRY_ASSIGN(vault::Record r, load_existing(ctx, job.name));
-  if (r.version != job.record.version || !r.has_csr || r.status == vault::CertStatus::Revoked)
+  if (r.version != job.record.version || r.has_cert != job.record.has_cert || !r.has_csr ||
+      r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "changed while it was being issued; run the command again");
   r.settings = job.record.settings;
   if (!job.issued) {
