@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     if (std::fflush(stdout) != 0 && st)
       st = certctl::Error(certctl::Category::Internal, "stdout", "cannot write output");
     if (!st) return report(st.error(), g);
-    return 0;
+    return g.exit_override;
   } catch (const std::exception& e) {
     return report(certctl::Error(certctl::Category::Internal, "internal error", e.what(),
                                  "please report this as a bug"), g);

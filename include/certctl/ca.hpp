@@ -38,6 +38,9 @@ struct IssueOptions {
   challenge::Solver* shared_solver = nullptr;
   std::string profile;            ///< ACME profile (newOrder "profile"); "" = CA default
   std::string preferred_chain;    ///< issuer CN of the preferred (alternate) chain
+  /// Validate without finalizing: ACME orders stop once every authorization is valid; the
+  /// local CA only checks that it can sign. The returned Issued is then empty.
+  bool dry_run = false;
 };
 
 /// What a CA said when it refused (the ACME problem type and its Retry-After).

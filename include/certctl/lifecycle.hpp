@@ -71,6 +71,7 @@ struct SettingsOverride {
   std::optional<std::string> challenge, dns, webroot, http_address, profile, preferred_chain;
   std::optional<int> http_port, tls_port;
   std::optional<std::vector<std::string>> fallback;
+  std::optional<bool> reuse_key;
   /// Lay these over `s`. A DNS provider without a challenge type means dns-01.
   void apply_to(vault::IssueSettings& s) const;
 };
@@ -79,6 +80,10 @@ struct IssueRequest {
   std::optional<std::string> ca;  ///< override the record's CA for this issuance
   int days = 90;                  ///< local CA validity
   SettingsOverride settings;
+  /// A renewal: a new key and CSR unless the record reuses its key; history says "renewed".
+  bool renew = false;
+  /// Run the orders up to validation and write nothing (renew --dry-run).
+  bool dry_run = false;
 };
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
@@ -93,6 +98,32 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
 /// the key and CSR when it has none, then issue.
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
                                 const IssueRequest& req);
+
+// ---- renewal ---------------------------------------------------------------------------------
+struct RenewRequest {
+  std::vector<std::string> names;  ///< empty = every managed record
+  bool force = false;              ///< renew even when not due (and ignore backoff)
+  bool dry_run = false;            ///< validate without finalizing; write nothing
+  int parallel = 4;
+  std::optional<bool> reuse_key;   ///< stored with each renewed record when given
+};
+struct RenewItem {
+  std::string name;
+  std::string reason;     ///< why it was due ("expires in 20 days (threshold 30)", "expired", ...)
+  std::string outcome;    ///< "renewed", "failed", "validated" (dry run), "not due"
+  std::string error;      ///< when failed
+  int exit_code = 0;      ///< when failed
+  std::string issued_by, serial_hex;
+  UnixTime not_after = 0;
+};
+struct RenewReport {
+  std::vector<RenewItem> items;  ///< due ones, and named ones that were not due
+  std::size_t checked = 0;       ///< records looked at
+  bool dry_run = false;
+  bool any_failed() const;
+};
+/// Renew what is due, under the renew lock (overlapping runs never renew one record twice).
+Result<RenewReport> renew(Context ctx, const RenewRequest& req);
 
 // ---- revocation ------------------------------------------------------------------------------
 /// RFC 5280 reason names: unspecified, keyCompromise, cACompromise, affiliationChanged,

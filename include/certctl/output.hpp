@@ -3,6 +3,7 @@
 /// returns data; only the CLI calls these. nlohmann/json stays inside src/output/json.cpp.
 #include <certctl/ca.hpp>
 #include <certctl/error.hpp>
+#include <certctl/lifecycle.hpp>
 #include <certctl/record.hpp>
 #include <certctl/vault.hpp>
 
@@ -30,6 +31,8 @@ std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles);
 /// `ca show --json`: one profile, the same object as an element of ca_profiles_json.
 std::string ca_profile_json(const ca::CaProfile& p);
 std::string account_json(const ca::Account& a);
+/// `renew --json`: {"dry_run", "checked", "renewed", "failed", "items": [...]}
+std::string renew_report_json(const lifecycle::RenewReport& report);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 
 }  // namespace certctl::output

@@ -63,6 +63,7 @@ struct IssueSettings {
   std::string profile;          ///< ACME profile
   std::string preferred_chain;  ///< issuer CN of the preferred chain
   std::vector<std::string> fallback;  ///< CAs to try, in order, when the record's CA fails
+  bool reuse_key = false;       ///< renew with the same key instead of a new one
 };
 
 struct Record {
@@ -87,6 +88,8 @@ struct Record {
   IssueSettings settings;
   std::string last_problem;   ///< ACME problem type of the last failure ("rateLimited", ...)
   UnixTime retry_after = 0;   ///< when a rate-limited CA said to retry
+  int attempts = 0;           ///< failed issuance attempts in a row (reset on success)
+  UnixTime next_attempt = 0;  ///< renew backs off until then after a failure
   std::optional<CertMeta> cert;
   std::vector<HistoryEntry> history;
 
@@ -100,6 +103,11 @@ CertStatus effective_status(const Record& r, UnixTime now);
 /// The renew threshold in days: renew_days when set, else the last third of the lifetime
 /// (the last half for lifetimes of 10 days or less); 30 before a certificate exists.
 int auto_renew_days(const Record& r);
+/// Why `renew` would renew the record now, or "" when it is not due. `force` renews any
+/// managed, issued or failed record regardless of its threshold and backoff.
+std::string renew_reason(const Record& r, UnixTime now, bool force);
+/// The backoff after the n-th failure in a row: 30 minutes doubling, at most a day.
+UnixTime backoff_after(int attempts);
 /// Days until not_after, or nullopt without a certificate.
 std::optional<long> days_remaining(const Record& r, UnixTime now);
 

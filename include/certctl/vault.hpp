@@ -102,6 +102,9 @@ class Vault {
 
   /// Take the vault's write lock (waits up to 60 s for another certctl).
   Result<VaultLock> lock() const;
+  /// The renew lock (<vault>/.renew.lock): one `renew` run at a time; a second one waits for
+  /// the first to finish and then finds nothing left to do.
+  Result<VaultLock> renew_lock() const;
 
   bool exists(std::string_view name) const;
   Result<Record> load(std::string_view name) const;

@@ -114,6 +114,7 @@ class AcmeIssuer final : public Issuer {
     shared_solver_ = opts.shared_solver;
     if (!tasks.empty()) TRY(solve(tasks, pending, opts.challenge));
 
+    if (opts.dry_run) return Issued{};
     TRY_ASSIGN(order, client_.wait_order(order.url, "ready"));
     if (order.status == "invalid") return order_failed(order);
     TRY_ASSIGN(std::string der, pem_to_der(csr.pem, "CSR"));

@@ -76,6 +76,7 @@ class LocalIssuer final : public Issuer {
   Result<Issued> issue(const crypto::CsrInfo& csr, const IssueOptions& opts) override {
     TRY_ASSIGN(crypto::Certificate root, load_root(vault_));
     TRY_ASSIGN(crypto::PrivateKey key, load_ca_key(vault_));
+    if (opts.dry_run) return Issued{};
     const UnixTime now = clock_.now();
     crypto::IssueParams p;
     p.serial_hex = random_serial_hex();

@@ -70,6 +70,8 @@ void build_app(CLI::App& app, Globals& g) {
   setup_show(app, g);
   setup_export(app, g);
   setup_export_pfx(app, g);
+  setup_renew(app, g);
+  setup_check(app, g);
   setup_revoke(app, g);
   setup_delete(app, g);
   setup_orders(app, g);

@@ -24,6 +24,7 @@ struct Globals {
   bool quiet = false;
   bool json_errors = false;        ///< set by commands run with --json
   std::function<Status()> action;  ///< what the parsed command line asks for
+  int exit_override = 0;           ///< a successful action's own exit code (check: 1 warning, 2 critical)
   CLI::App* root = nullptr;
 };
 
@@ -63,6 +64,8 @@ void setup_delete(CLI::App& app, Globals& g);
 void setup_account(CLI::App& app, Globals& g);
 void setup_revoke(CLI::App& app, Globals& g);
 void setup_orders(CLI::App& app, Globals& g);
+void setup_renew(CLI::App& app, Globals& g);
+void setup_check(CLI::App& app, Globals& g);
 
 /// Build the whole command tree (used by main and by the CLI unit tests).
 void build_app(CLI::App& app, Globals& g);

@@ -59,6 +59,20 @@ void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vec
   for (const auto& n : r.all_names()) (domain::is_ip(n) ? ips : dns).push_back(n);
 }
 
+crypto::CsrRequest csr_request_for(const vault::Record& r) {
+  crypto::CsrRequest req;
+  // CN is limited to 64 characters; longer names go in the SAN only (CAs accept that).
+  if (r.domain.size() <= 64) req.subject.cn = r.domain;
+  req.subject.o = r.subject.o;
+  req.subject.ou = r.subject.ou;
+  req.subject.c = r.subject.c;
+  req.subject.st = r.subject.st;
+  req.subject.l = r.subject.l;
+  req.subject.email = r.subject.email;
+  split_names(r, req.dns_names, req.ip_addresses);
+  return req;
+}
+
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version) {
   if (!r.has_key && version == r.version)
     return Error(Category::State, r.name,
@@ -238,17 +252,7 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::Record r, load_for_csr(ctx, name));
   TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
   TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
-  crypto::CsrRequest req;
-  // CN is limited to 64 characters; longer names go in the SAN only (CAs accept that).
-  if (r.domain.size() <= 64) req.subject.cn = r.domain;
-  req.subject.o = r.subject.o;
-  req.subject.ou = r.subject.ou;
-  req.subject.c = r.subject.c;
-  req.subject.st = r.subject.st;
-  req.subject.l = r.subject.l;
-  req.subject.email = r.subject.email;
-  split_names(r, req.dns_names, req.ip_addresses);
-  TRY_ASSIGN(std::string csr, crypto::make_csr(key, req));
+  TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
   TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
   const int version = r.version + 1;
   TRY(start_version(ctx, name, version));

@@ -31,6 +31,9 @@ inline constexpr std::string_view kChainFile = "chain.pem";
 /// The DNS and IP names of a record, split for a CSR.
 void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vector<std::string>& ips);
 
+/// The CSR a record asks for (CN = domain when it fits in 64 characters, subject, SANs).
+crypto::CsrRequest csr_request_for(const vault::Record& r);
+
 /// Load and decrypt the private key of a version.
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version);
 

@@ -46,9 +46,10 @@ bool is_ca_failure(const Error& e) {
   return e.category() == Category::Ca || e.category() == Category::Network || e.category() == Category::Dns;
 }
 
-ca::IssueOptions options_for(const vault::Record& r, int days) {
+ca::IssueOptions options_for(const vault::Record& r, int days, bool dry_run) {
   ca::IssueOptions o;
   o.days = days;
+  o.dry_run = dry_run;
   const vault::IssueSettings& s = r.settings;
   if (!s.challenge.empty()) o.challenge.type = s.challenge;
   if (!s.http_address.empty()) o.challenge.http_address = s.http_address;
@@ -70,6 +71,7 @@ struct Job {
   vault::Record record;  ///< as read in prepare
   std::string csr_pem;
   std::optional<crypto::CsrInfo> csr;
+  std::string new_key_sealed;  ///< a renewal's fresh key (sealed); "" = keep the current key
   std::vector<std::string> cas;
   std::optional<Error> error;  ///< a failure that is not the CA's (stops this job)
   std::optional<ca::Issued> issued;
@@ -78,6 +80,7 @@ struct Job {
   /// The category the failures share (exit 6 when every CA was unreachable), Ca when mixed.
   Category failure_category = Category::Ca;
   ca::ProblemInfo problem;
+  bool renew = false;
 };
 
 Status prepare(Context ctx, Job& job, const IssueRequest& req) {
@@ -91,7 +94,15 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   if (r.source == vault::Source::Imported)
     return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
   req.settings.apply_to(r.settings);
-  TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
+  if (req.renew && r.has_cert && r.has_key && r.source == vault::Source::Managed && !r.settings.reuse_key) {
+    // A renewal gets a new key and CSR; they are written with the certificate, in one version.
+    TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
+    TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
+    TRY_ASSIGN(job.csr_pem, crypto::make_csr(key, csr_request_for(r)));
+    TRY_ASSIGN(job.new_key_sealed, ctx.vault.seal(job.name, key.to_pem()));
+  } else {
+    TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
+  }
   TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.layout().version_file(job.name, r.version, kCsrFile)));
   // The record's CA first (or --ca), then each fallback once; `local` may be among them.
   job.cas = {req.ca.value_or(r.ca)};
@@ -136,7 +147,7 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
   const std::string order_type = job.record.has_cert ? "reissue" : "issue";
   for (const auto& ca_name : job.cas) {
     const auto started = std::chrono::steady_clock::now();
-    ca::IssueOptions opts = options_for(job.record, req.days);
+    ca::IssueOptions opts = options_for(job.record, req.days, req.dry_run);
     auto attempt = [&]() -> Result<ca::Issued> {
       auto& issuer = issuers[ca_name];
       if (!issuer) {
@@ -150,17 +161,17 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
         job.problem = issuer->last_problem();
         return out;
       }
-      TRY(check_issued(job.record, *job.csr, *out, ca_name));
+      if (!req.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
       return out;
     }();
     vault::Vault::OrderEntry e;
     e.name = job.name;
     e.ca = ca_name;
-    e.type = order_type;
+    e.type = req.renew ? "renew" : order_type;
     e.status = attempt ? "valid" : "failed";
     e.error = attempt ? "" : attempt.error().text();
     e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    (void)ctx.vault.log_order(e, ctx.clock.now());
+    if (!req.dry_run) (void)ctx.vault.log_order(e, ctx.clock.now());  // a dry run writes nothing
     if (attempt) {
       job.issued = std::move(attempt).value();
       job.issued_by = ca_name;
@@ -189,6 +200,8 @@ Result<vault::Record> commit(Context ctx, Job& job) {
     r.last_error = job.failures.back();
     r.last_problem = job.problem.type;
     r.retry_after = job.problem.retry_after_s ? ctx.clock.now() + job.problem.retry_after_s : 0;
+    r.attempts += 1;
+    r.next_attempt = std::max(r.retry_after, ctx.clock.now() + vault::backoff_after(r.attempts));
     r.updated = ctx.clock.now();
     TRY(ctx.vault.save(r));
     TRY(audit(ctx, "issue-failed", job.name, {{"error", r.last_error}}));
@@ -201,12 +214,14 @@ Result<vault::Record> commit(Context ctx, Job& job) {
   if (r.has_cert) {
     version = r.version + 1;
     TRY(start_version(ctx, job.name, version));
-    if (r.has_key) {
+    if (!job.new_key_sealed.empty()) {
+      TRY(ctx.vault.write_file(job.name, version, kKeyFile, job.new_key_sealed));
+    } else if (r.has_key) {
       TRY_ASSIGN(std::string sealed, ctx.vault.read_file(job.name, r.version, kKeyFile));
       TRY(ctx.vault.write_file(job.name, version, kKeyFile, sealed));
     }
     TRY(ctx.vault.write_file(job.name, version, kCsrFile, job.csr_pem));
-    retire_current(r, "reissued", ctx.clock.now());
+    retire_current(r, job.renew ? "renewed" : "reissued", ctx.clock.now());
     r.renewed = ctx.clock.now();
   }
   TRY(ctx.vault.write_file(job.name, version, kCertFile, job.issued->leaf.to_pem()));
@@ -220,6 +235,8 @@ Result<vault::Record> commit(Context ctx, Job& job) {
   r.last_error.clear();
   r.last_problem.clear();
   r.retry_after = 0;
+  r.attempts = 0;
+  r.next_attempt = 0;
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "issue", job.name,
             {{"ca", job.issued_by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
@@ -241,6 +258,7 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
   if (profile) s.profile = *profile;
   if (preferred_chain) s.preferred_chain = *preferred_chain;
   if (fallback) s.fallback = *fallback;
+  if (reuse_key) s.reuse_key = *reuse_key;
 }
 
 std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
@@ -263,6 +281,7 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
     if (!lock) return fail_all(lock.error());
     for (std::size_t i = 0; i < names.size(); ++i) {
       jobs[i].name = names[i];
+      jobs[i].renew = req.renew;
       if (auto st = prepare(ctx, jobs[i], req); !st) jobs[i].error = st.error();
     }
   }
@@ -291,6 +310,9 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
   if (!lock) return fail_all(lock.error());
   for (auto& j : jobs) {
     if (j.error) results.emplace_back(*j.error);
+    else if (req.dry_run)  // nothing is written: report the record as it is, or why it failed
+      results.push_back(j.issued ? Result<vault::Record>(j.record)
+                                 : Result<vault::Record>(Error(j.failure_category, j.name, j.failures.back())));
     else results.push_back(commit(ctx, j));
   }
   return results;

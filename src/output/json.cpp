@@ -72,7 +72,10 @@ Json details(const vault::Record& r, UnixTime now) {
                 {"tls_port", is.tls_port ? Json(is.tls_port) : Json(nullptr)},
                 {"profile", str_or_null(is.profile)},
                 {"preferred_chain", str_or_null(is.preferred_chain)},
-                {"fallback", is.fallback}};
+                {"fallback", is.fallback},
+                {"reuse_key", is.reuse_key}};
+  j["attempts"] = r.attempts;
+  j["next_attempt"] = time_or_null(r.next_attempt);
   j["has_key"] = r.has_key;
   j["has_csr"] = r.has_csr;
   if (r.cert) {
@@ -214,6 +217,32 @@ std::string account_json(const ca::Account& a) {
   j["contact"] = a.contact;
   j["key_type"] = a.key_type;
   j["created"] = time_or_null(a.created);
+  return dump(j, 2);
+}
+
+std::string renew_report_json(const lifecycle::RenewReport& report) {
+  Json j;
+  j["dry_run"] = report.dry_run;
+  j["checked"] = report.checked;
+  std::size_t renewed = 0, failed = 0;
+  Json items = Json::array();
+  for (const auto& i : report.items) {
+    renewed += i.outcome == "renewed" || i.outcome == "validated";
+    failed += i.outcome == "failed";
+    Json o;
+    o["name"] = i.name;
+    o["outcome"] = i.outcome;
+    o["reason"] = i.reason;
+    o["error"] = str_or_null(i.error);
+    o["exit_code"] = i.exit_code;
+    o["issued_by"] = str_or_null(i.issued_by);
+    o["serial_hex"] = str_or_null(i.serial_hex);
+    o["not_after"] = time_or_null(i.not_after);
+    items.push_back(std::move(o));
+  }
+  j["renewed"] = renewed;
+  j["failed"] = failed;
+  j["items"] = std::move(items);
   return dump(j, 2);
 }
 

@@ -33,4 +33,17 @@ Result<VaultLock> Vault::lock() const {
   }
 }
 
+Result<VaultLock> Vault::renew_lock() const {
+  const std::string path = layout_.root() + "/.renew.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error(Category::Vault, path, "cannot open the renew lock", std::strerror(errno));
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int e = errno;
+    ::close(fd);
+    return Error(Category::Vault, path, "cannot lock", std::strerror(e));
+  }
+  return VaultLock(fd);
+}
+
 }  // namespace certctl::vault

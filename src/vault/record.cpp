@@ -57,6 +57,26 @@ int auto_renew_days(const Record& r) {
   return std::max(1, static_cast<int>(lifetime_days * share + 0.5));
 }
 
+UnixTime backoff_after(int attempts) {
+  UnixTime delay = 1800;
+  for (int i = 1; i < attempts && delay < 86400; ++i) delay *= 2;
+  return std::min<UnixTime>(delay, 86400);
+}
+
+std::string renew_reason(const Record& r, UnixTime now, bool force) {
+  if (r.source == Source::Imported || r.status == CertStatus::Revoked || r.status == CertStatus::Draft || !r.has_csr)
+    return {};
+  if (force) return "forced";
+  if (r.next_attempt > now) return {};  // backing off after a failure
+  if (r.status == CertStatus::Error) return "retry after error";
+  if (r.status == CertStatus::Pending) return "retry pending";
+  const auto days = days_remaining(r, now);
+  if (!days) return {};
+  if (*days < 0) return "expired";
+  if (*days <= auto_renew_days(r)) return fmt::format("expires in {} days (threshold {})", *days, auto_renew_days(r));
+  return {};
+}
+
 std::optional<long> days_remaining(const Record& r, UnixTime now) {
   if (!r.cert || r.cert->not_after == 0) return std::nullopt;
   return days_until(now, r.cert->not_after);

@@ -9,7 +9,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 2;  // bump whenever Record or the encoding changes
+constexpr std::uint32_t kVersion = 3;  // bump whenever Record or the encoding changes
 
 class Writer {
  public:
@@ -98,6 +98,9 @@ void encode(Writer& w, const Record& r) {
   w.i64(is.tls_port);
   w.strs(is.fallback);
   w.i64(r.retry_after);
+  w.i64(r.attempts);
+  w.i64(r.next_attempt);
+  w.u64(is.reuse_key ? 1 : 0);
   w.u64(r.cert ? 1 : 0);
   if (r.cert) {
     const CertMeta& c = *r.cert;
@@ -156,6 +159,9 @@ bool decode(Reader& rd, Record& r) {
   r.settings.tls_port = rd.i32();
   r.settings.fallback = rd.strs();
   r.retry_after = rd.i64();
+  r.attempts = rd.i32();
+  r.next_attempt = rd.i64();
+  r.settings.reuse_key = rd.u64() == 1;
   if (rd.u64() == 1) {
     CertMeta c;
     auto s = rd.strs();

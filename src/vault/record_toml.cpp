@@ -75,6 +75,8 @@ std::string render_record(const Record& r) {
 
   put_str(t, "last_problem", r.last_problem);
   put_time(t, "retry_after", r.retry_after);
+  if (r.attempts) t.insert_or_assign("attempts", r.attempts);
+  put_time(t, "next_attempt", r.next_attempt);
   {
     const IssueSettings& is = r.settings;
     toml::table it;
@@ -86,6 +88,7 @@ std::string render_record(const Record& r) {
     if (is.tls_port) it.insert_or_assign("tls_port", is.tls_port);
     put_str(it, "profile", is.profile);
     put_str(it, "preferred_chain", is.preferred_chain);
+    if (is.reuse_key) it.insert_or_assign("reuse_key", true);
     if (!is.fallback.empty()) {
       toml::array fb;
       for (const auto& f : is.fallback) fb.push_back(f);
@@ -192,6 +195,8 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
   r.revoke_reason = rd.str("revoke_reason");
   r.last_problem = rd.str("last_problem");
   r.retry_after = rd.time("retry_after");
+  r.attempts = static_cast<int>(rd.integer("attempts"));
+  r.next_attempt = rd.time("next_attempt");
   if (const toml::table* it = t["issue"].as_table()) {
     IssueSettings& is = r.settings;
     is.challenge = rd.str("challenge", it);
@@ -202,6 +207,7 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
     is.tls_port = static_cast<int>(rd.integer("tls_port", it));
     is.profile = rd.str("profile", it);
     is.preferred_chain = rd.str("preferred_chain", it);
+    is.reuse_key = (*it)["reuse_key"].value<bool>().value_or(false);
     if (const toml::array* fb = (*it)["fallback"].as_array())
       for (const auto& f : *fb)
         if (auto v = f.value<std::string>()) is.fallback.push_back(*v);

@@ -286,3 +286,25 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
   CHECK((*fourth)[0].domain == "changed.example.com");
   CHECK(fs::read_file(v.layout().record_cache())->size() > 100);
 }
+
+TEST_CASE("renew_reason: threshold, expiry, retries with backoff, never imported or revoked", "[vault]") {
+  vault::Record r = full_record();  // 90-day certificate, renew_days 21
+  const UnixTime na = r.cert->not_after;
+  CHECK(vault::renew_reason(r, na - 30 * 86400, false).empty());
+  CHECK_THAT(vault::renew_reason(r, na - 21 * 86400, false), Catch::Contains("threshold 21"));
+  CHECK(vault::renew_reason(r, na + 60, false) == "expired");
+  CHECK(vault::renew_reason(r, na - 30 * 86400, true) == "forced");
+  r.status = vault::CertStatus::Error;
+  r.next_attempt = na - 30 * 86400 + 10;
+  CHECK(vault::renew_reason(r, na - 30 * 86400, false).empty());  // backing off
+  CHECK(vault::renew_reason(r, na - 30 * 86400 + 11, false) == "retry after error");
+  r.source = vault::Source::Imported;
+  CHECK(vault::renew_reason(r, na + 60, true).empty());
+  r.source = vault::Source::Managed;
+  r.status = vault::CertStatus::Revoked;
+  CHECK(vault::renew_reason(r, na + 60, true).empty());
+  CHECK(vault::backoff_after(1) == 1800);
+  CHECK(vault::backoff_after(2) == 3600);
+  CHECK(vault::backoff_after(4) == 14400);
+  CHECK(vault::backoff_after(20) == 86400);
+}

@@ -1,0 +1,104 @@
+// certctl renew [NAME...] [--force] [--dry-run] [--json] [--jitter DURATION] [--parallel N] [--reuse-key]
+#include "cli/common.hpp"
+
+#include <certctl/output.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace certctl::cli {
+
+namespace {
+
+/// "90", "90s", "15m", "2h" -> seconds.
+Result<long> parse_duration(const std::string& s) {
+  auto bad = [&] { return Error(Category::Usage, "--jitter", fmt::format("'{}' is not a duration (e.g. 90s, 15m, 2h)", s)); };
+  if (s.empty()) return bad();
+  std::size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(s, &used);
+  } catch (...) {
+    return bad();
+  }
+  const std::string unit = s.substr(used);
+  if (v < 0) return bad();
+  if (unit.empty() || unit == "s") return v;
+  if (unit == "m") return v * 60;
+  if (unit == "h") return v * 3600;
+  return bad();
+}
+
+}  // namespace
+
+void setup_renew(CLI::App& app, Globals& g) {
+  struct Opts {
+    lifecycle::RenewRequest req;
+    std::string jitter;
+    bool json = false, reuse_key = false, new_key = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* sub = app.add_subcommand("renew", "Renew every certificate that is due (for cron and systemd timers)");
+  sub->add_option("name", o->req.names, "Only these records (default: every managed record)");
+  sub->add_flag("--force", o->req.force, "Renew even when not due, ignoring the backoff after failures");
+  sub->add_flag("--dry-run", o->req.dry_run, "Validate with the CA without finalizing; change nothing in the vault");
+  sub->add_flag("--json", o->json, "Print a JSON summary");
+  sub->add_option("--jitter", o->jitter, "Wait a random time up to DURATION first (e.g. 30m), to spread cron load");
+  sub->add_option("--parallel", o->req.parallel, "Orders in flight at once")->capture_default_str()->check(CLI::Range(1, 64));
+  sub->add_flag("--reuse-key", o->reuse_key, "Keep each record's key (stored with the record)");
+  sub->add_flag("--new-key", o->new_key, "Go back to a new key at each renewal (the default)");
+  sub->footer("Silent when nothing is due; exit 0 unless a renewal failed. Due: inside the record's renew threshold\n"
+              "(the last third of the lifetime by default), expired, or in error/pending (retried with backoff).");
+  sub->callback([&g, o, sub] {
+    g.action = [&g, o, sub]() -> Status {
+      g.json_errors = o->json;
+      if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");
+      if (o->reuse_key) o->req.reuse_key = true;
+      if (o->new_key) o->req.reuse_key = false;
+      if (sub->count("--jitter")) {
+        TRY_ASSIGN(long max_s, parse_duration(o->jitter));
+        if (max_s > 0) {
+          std::random_device rd;
+          std::uniform_int_distribution<long> pick(0, max_s * 1000);
+          std::this_thread::sleep_for(std::chrono::milliseconds(pick(rd)));
+        }
+      }
+      TRY_ASSIGN(Session s, open_unlocked(g));
+      TRY_ASSIGN(lifecycle::RenewReport report, lifecycle::renew(s.ctx(), o->req));
+      for (const auto& i : report.items) {
+        if (i.outcome == "failed") {
+          fmt::print(stderr, "certctl: {}\n", i.error);
+        } else if (i.outcome == "renewed") {
+          note(g, fmt::format("renewed '{}' ({}) by {}: serial {}, valid until {}", i.name, i.reason, i.issued_by,
+                              i.serial_hex, format_rfc3339(i.not_after)));
+        } else if (i.outcome == "validated") {
+          note(g, fmt::format("dry run: '{}' ({}) validated by {}; nothing written", i.name, i.reason, i.issued_by));
+        } else {
+          note(g, fmt::format("'{}': {}", i.name, i.reason));
+        }
+      }
+      if (o->json) print_out(output::renew_report_json(report));
+      if (report.any_failed()) {
+        int code = 0;
+        std::size_t failed = 0;
+        for (const auto& i : report.items)
+          if (i.outcome == "failed") {
+            ++failed;
+            if (!code) code = i.exit_code;
+          }
+        // Each failure was printed above; a summary only when there are several.
+        g.exit_override = code ? code : 7;
+        if (failed > 1)
+          fmt::print(stderr, "certctl: renew: {} of {} due certificate(s) failed\n", failed, report.items.size());
+      }
+      return ok();
+    };
+  });
+}
+
+}  // namespace certctl::cli

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# renew and check, on the local CA with a moved clock (CERTCTL_NOW): what is due, new keys,
+# --reuse-key, silence when nothing is due, backoff after failures, dry runs that write
+# nothing, two overlapping runs renewing each certificate once, and the monitoring exits.
+source "$(dirname "$0")/lib.sh"
+
+new_vault
+NOW=$(date +%s)
+at() { echo $((NOW + $1 * 86400)); }
+for n in alpha beta gamma; do issue_record "$n" "$n.example"; done   # 90 days, the default
+expect_ok certctl edit gamma --renew-days 10
+
+# check_exit CODE ARGS...: `check` exits CODE (monitoring codes, stdout only) -> $OUT.
+check_exit() {
+  local want=$1 rc=0
+  shift
+  OUT=$(env "$@" </dev/null 2>"$TEST_TMP/check.err") || rc=$?
+  ((rc == want)) || fail "$* exited $rc, expected $want: $OUT $(cat "$TEST_TMP/check.err")"
+  [[ ! -s $TEST_TMP/check.err ]] || fail "check wrote to stderr: $(cat "$TEST_TMP/check.err")"
+  [[ $(wc -l <<<"$OUT") -eq 1 ]] || fail "check printed more than one line: $OUT"
+  pass
+}
+
+step "nothing due: silent, exit 0"
+expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
+assert_eq "$OUT$ERR" "" "output of renew with nothing due"
+expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew --json
+json_check 'd["checked"] == 3 and d["renewed"] == 0 and d["failed"] == 0 and d["items"] == []'
+
+step "check: OK, WARNING, CRITICAL by days left; a Prometheus file"
+check_exit 0 CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" check
+assert_contains "$OUT" "CERTCTL OK - 3 certificate(s)"
+check_exit 1 CERTCTL_NOW="$(at 75)" "$CERTCTL_BIN" check
+assert_contains "$OUT" "CERTCTL WARNING - 3 certificate(s) expire within 21 days"
+check_exit 2 CERTCTL_NOW="$(at 85)" "$CERTCTL_BIN" check --prometheus "$TEST_TMP/certctl.prom"
+assert_contains "$OUT" "CERTCTL CRITICAL"
+assert_mode "$TEST_TMP/certctl.prom" 644
+grep -q '^certctl_certificate_days_remaining{name="alpha",domain="alpha.example"} 5$' "$TEST_TMP/certctl.prom" ||
+  fail "days remaining of alpha in the Prometheus file: $(cat "$TEST_TMP/certctl.prom")"
+grep -q '^certctl_certificate_status{name="beta",status="active"} 1$' "$TEST_TMP/certctl.prom" || fail "status of beta"
+grep -q '^certctl_certificate_last_issue_success{name="gamma"} 1$' "$TEST_TMP/certctl.prom" || fail "last issue of gamma"
+pass
+check_exit 1 CERTCTL_NOW="$(at 85)" "$CERTCTL_BIN" check --warn-days 30 --crit-days 2
+check_exit 3 CERTCTL_VAULT="$TEST_TMP/nowhere" "$CERTCTL_BIN" check
+assert_contains "$OUT" "CERTCTL UNKNOWN"
+check_exit 3 "$CERTCTL_BIN" check --warn-days 1 --crit-days 5
+
+step "dry run at the threshold: validates, writes nothing"
+expect_ok certctl list   # refresh the record cache, so the digest below covers only renew
+DIGEST=$(vault_digest)
+expect_ok env CERTCTL_NOW="$(at 65)" "$CERTCTL_BIN" renew --dry-run --json
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("alpha", "validated"), ("beta", "validated")] and d["dry_run"]'
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after renew --dry-run"
+
+step "due at the threshold (last third of 90 days; gamma's own 10): renewed with a new key"
+expect_ok certctl show alpha --pem key
+KEY1=$OUT
+expect_ok env CERTCTL_NOW="$(at 65)" "$CERTCTL_BIN" renew --json
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("alpha", "renewed"), ("beta", "renewed")]'
+json_check 'all("threshold 30" in i["reason"] for i in d["items"])'
+expect_ok certctl show alpha --json
+json_check 'd["version"] == 2 and d["history"][0]["reason"] == "renewed" and d["status"] == "active"'
+expect_ok certctl show alpha --pem key
+[[ $OUT != "$KEY1" ]] || fail "renewal kept the old key"
+pass
+expect_ok certctl show alpha --version 1 --pem key
+assert_eq "$OUT" "$KEY1" "the old key stays in the history"
+expect_ok certctl show gamma --json
+json_check 'd["version"] == 1'
+# Renewed just now: not due again.
+expect_ok env CERTCTL_NOW="$(at 65)" "$CERTCTL_BIN" renew
+assert_eq "$OUT$ERR" "" "output of a second renew"
+
+step "--reuse-key keeps the key and is remembered"
+expect_ok certctl show gamma --pem key
+GKEY=$OUT
+expect_ok env CERTCTL_NOW="$(at 82)" "$CERTCTL_BIN" renew gamma --reuse-key
+expect_ok certctl show gamma --pem key
+assert_eq "$OUT" "$GKEY" "gamma's key after renew --reuse-key"
+expect_ok certctl show gamma --json
+json_check 'd["issue"]["reuse_key"] is True and d["version"] == 2'
+expect_ok env CERTCTL_NOW="$(at 82)" "$CERTCTL_BIN" renew gamma
+assert_contains "$ERR" "not due"
+
+step "imported certificates are not renewed"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TEST_TMP/imp.key" \
+  -out "$TEST_TMP/imp.pem" -days 10 -subj "/CN=imported.example" 2>/dev/null
+expect_ok certctl import imp --cert "$TEST_TMP/imp.pem" --key "$TEST_TMP/imp.key"
+expect_ok env CERTCTL_NOW="$(at 9)" "$CERTCTL_BIN" renew imp
+assert_contains "$ERR" "imported"
+expect_ok certctl show imp --json
+json_check 'd["version"] == 1'
+
+step "failures back off: attempts and next attempt kept in the record"
+# A local CA whose root lives 30 days refuses 90-day certificates: a CA failure (exit 7).
+use_vault "$TEST_TMP/short-vault"
+expect_ok certctl init --scrypt-n 1024
+expect_ok certctl ca local init --days 30
+expect_ok certctl create down --domain down.example
+expect_ok certctl csr down
+expect_exit 7 certctl renew down
+assert_contains "$ERR" "root expires"
+expect_ok certctl show down --json
+json_check 'd["status"] == "error" and d["attempts"] == 1 and d["next_attempt"] is not None and d["last_error"]'
+expect_ok certctl renew      # backing off: not retried, so nothing failed
+assert_eq "$OUT$ERR" "" "output of renew while backing off"
+expect_ok certctl show down --json
+json_check 'd["attempts"] == 1'
+expect_exit 7 env CERTCTL_NOW="$(( $(date +%s) + 1900 ))" "$CERTCTL_BIN" renew
+expect_ok certctl show down --json
+json_check 'd["attempts"] == 2'
+expect_exit 7 certctl renew down --force   # --force ignores the backoff
+expect_ok certctl show down --json
+json_check 'd["attempts"] == 3'
+use_vault "$TEST_TMP/vault"
+
+step "two renew runs at once renew each certificate exactly once"
+DUE=$(at 150)
+env CERTCTL_NOW="$DUE" "$CERTCTL_BIN" renew >"$TEST_TMP/r1.out" 2>&1 &
+P1=$!
+env CERTCTL_NOW="$DUE" "$CERTCTL_BIN" renew >"$TEST_TMP/r2.out" 2>&1 &
+P2=$!
+wait "$P1" || fail "first renew failed: $(cat "$TEST_TMP/r1.out")"
+wait "$P2" || fail "second renew failed: $(cat "$TEST_TMP/r2.out")"
+pass
+expect_ok certctl orders --json
+json_check '[e["name"] for e in d if e["type"] == "renew"].count("alpha") == 2'   # at 65 days and now
+json_check '[e["name"] for e in d if e["type"] == "renew"].count("beta") == 2'
+expect_ok certctl show alpha --json
+json_check 'd["version"] == 3'
