@@ -10,6 +10,7 @@
 #include <certctl/secret.hpp>
 #include <certctl/vault.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,9 @@ struct RenewRequest {
   bool dry_run = false;            ///< validate without finalizing; write nothing
   int parallel = 4;
   std::optional<bool> reuse_key;   ///< stored with each renewed record when given
+  /// Unlock the vault; called only when something is due, so a run with nothing to do
+  /// costs no key derivation.
+  std::function<Status()> unlock;
 };
 struct RenewItem {
   std::string name;

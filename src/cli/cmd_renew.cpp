@@ -68,7 +68,8 @@ void setup_renew(CLI::App& app, Globals& g) {
           std::this_thread::sleep_for(std::chrono::milliseconds(pick(rd)));
         }
       }
-      TRY_ASSIGN(Session s, open_unlocked(g));
+      TRY_ASSIGN(Session s, open_session(g));
+      o->req.unlock = [&g, &s] { return lifecycle::unlock(s.vault, unlock_options(g)); };
       TRY_ASSIGN(lifecycle::RenewReport report, lifecycle::renew(s.ctx(), o->req));
       for (const auto& i : report.items) {
         if (i.outcome == "failed") {

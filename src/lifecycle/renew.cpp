@@ -47,6 +47,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
     report.items.push_back({r.name, why, "", "", 0, "", "", 0});
   }
   if (due.empty()) return report;
+  if (req.unlock) TRY(req.unlock());
 
   IssueRequest ir;
   ir.renew = true;

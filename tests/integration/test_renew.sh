@@ -24,6 +24,10 @@ check_exit() {
 step "nothing due: silent, exit 0"
 expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
 assert_eq "$OUT$ERR" "" "output of renew with nothing due"
+# With nothing due the vault is never unlocked: no passphrase needed (cheap for cron).
+expect_ok env -u CERTCTL_PASSPHRASE_FILE CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
+expect_exit 2 env -u CERTCTL_PASSPHRASE_FILE CERTCTL_NOW="$(at 65)" "$CERTCTL_BIN" renew
+assert_contains "$ERR" "passphrase"
 expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew --json
 json_check 'd["checked"] == 3 and d["renewed"] == 0 and d["failed"] == 0 and d["items"] == []'
 
