@@ -20,6 +20,7 @@ enum class Category {
   Dns,       ///< 8: DNS provider or propagation failure
   State,     ///< 9: the record is in the wrong lifecycle state for this command, or exists already
   NotFound,  ///< 10: no such record, CA or file
+  Deploy,    ///< 11: the certificate is in the vault, but a deploy target or hook failed
   Internal,  ///< 70: a bug
 };
 

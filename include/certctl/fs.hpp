@@ -17,6 +17,9 @@ bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+/// The temporary name write_file_atomic uses next to `path`: ".<name>.<pid>.<attempt>.tmp",
+/// hidden and never ending like the target (a collector reading *.prom must not see it).
+std::string temp_path_for(const std::string& path, int attempt);
 /// Create a directory (and parents) with the given mode; an existing directory is fine.
 Status make_dirs(const std::string& path, mode_t mode = 0700);
 /// fsync a directory so a rename or create in it is durable.

@@ -73,6 +73,7 @@ struct SettingsOverride {
   std::optional<int> http_port, tls_port;
   std::optional<std::vector<std::string>> fallback;
   std::optional<bool> reuse_key;
+  std::optional<std::string> deploy_dir, deploy_owner, deploy_hook;
   /// Lay these over `s`. A DNS provider without a challenge type means dns-01.
   void apply_to(vault::IssueSettings& s) const;
 };
@@ -100,6 +101,18 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
                                 const IssueRequest& req);
 
+// ---- deployment ------------------------------------------------------------------------------
+/// Whether a record has anything to deploy (a directory or a hook of its own).
+bool has_deploy(const vault::Record& r);
+/// Deploy the record's current certificate: write cert/chain/fullchain/key .pem to its deploy
+/// directory (owner as configured), then run its deploy hook and `extra_hook` with
+/// CERTCTL_NAME, CERTCTL_DOMAINS, CERTCTL_SERIAL, CERTCTL_NOT_AFTER and, with a directory,
+/// CERTCTL_DEPLOY_DIR and CERTCTL_{CERT,CHAIN,FULLCHAIN,KEY}_PATH. A failure (Category Deploy)
+/// marks the record deploy_failed, so renew deploys it again; success clears the mark.
+Status deploy(Context ctx, const std::string& name, const std::string& extra_hook);
+/// Run a run-wide hook (renew --pre-hook/--post-hook) through /bin/sh.
+Status run_hook(std::string_view which, const std::string& command);
+
 // ---- renewal ---------------------------------------------------------------------------------
 struct RenewRequest {
   std::vector<std::string> names;  ///< empty = every managed record
@@ -110,11 +123,14 @@ struct RenewRequest {
   /// Unlock the vault; called only when something is due, so a run with nothing to do
   /// costs no key derivation.
   std::function<Status()> unlock;
+  std::string pre_hook;     ///< once before anything is renewed or deployed (only if something is due)
+  std::string deploy_hook;  ///< after each successful renewal, besides the record's own
+  std::string post_hook;    ///< once after the run (only if something was due)
 };
 struct RenewItem {
   std::string name;
   std::string reason;     ///< why it was due ("expires in 20 days (threshold 30)", "expired", ...)
-  std::string outcome;    ///< "renewed", "failed", "validated" (dry run), "not due"
+  std::string outcome;    ///< "renewed", "failed", "validated" (dry run), "deployed", "deploy failed", "not due"
   std::string error;      ///< when failed
   int exit_code = 0;      ///< when failed
   std::string issued_by, serial_hex;
@@ -124,6 +140,7 @@ struct RenewReport {
   std::vector<RenewItem> items;  ///< due ones, and named ones that were not due
   std::size_t checked = 0;       ///< records looked at
   bool dry_run = false;
+  std::optional<Error> hook_error;  ///< a failed pre/post hook
   bool any_failed() const;
 };
 /// Renew what is due, under the renew lock (overlapping runs never renew one record twice).

@@ -64,6 +64,9 @@ struct IssueSettings {
   std::string preferred_chain;  ///< issuer CN of the preferred chain
   std::vector<std::string> fallback;  ///< CAs to try, in order, when the record's CA fails
   bool reuse_key = false;       ///< renew with the same key instead of a new one
+  std::string deploy_dir;       ///< write cert/chain/fullchain/key .pem here after each issue
+  std::string deploy_owner;     ///< chown the deployed files to USER[:GROUP]
+  std::string deploy_hook;      ///< shell command run after each successful issue/renewal
 };
 
 struct Record {
@@ -90,6 +93,7 @@ struct Record {
   UnixTime retry_after = 0;   ///< when a rate-limited CA said to retry
   int attempts = 0;           ///< failed issuance attempts in a row (reset on success)
   UnixTime next_attempt = 0;  ///< renew backs off until then after a failure
+  bool deploy_failed = false; ///< issued, but its deploy failed: renew deploys it again
   std::optional<CertMeta> cert;
   std::vector<HistoryEntry> history;
 

@@ -35,6 +35,9 @@ lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o)
   if (given("--tls-port")) out.tls_port = o.settings.tls_port;
   if (given("--profile")) out.profile = o.settings.profile;
   if (given("--preferred-chain")) out.preferred_chain = o.settings.preferred_chain;
+  if (given("--deploy-dir")) out.deploy_dir = o.settings.deploy_dir;
+  if (given("--deploy-owner")) out.deploy_owner = o.settings.deploy_owner;
+  if (given("--deploy-hook")) out.deploy_hook = o.settings.deploy_hook;
   if (given("--fallback")) {
     // `--fallback ''` clears the stored list.
     std::vector<std::string> fb;
@@ -59,6 +62,11 @@ Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i]) {
       note(g, fmt::format("issued '{}' by {}: serial {}", results[i]->name, results[i]->issued_by, results[i]->cert->serial_hex));
+      if (lifecycle::has_deploy(*results[i]))
+        if (auto st = lifecycle::deploy(s.ctx(), results[i]->name, ""); !st) {
+          fmt::print(stderr, "certctl: {}\n", st.error().text());
+          if (!first) first = st.error();
+        }
       issued.push_back(std::move(results[i]).value());
     } else {
       fmt::print(stderr, "certctl: {}\n", results[i].error().text());
@@ -109,6 +117,7 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   else
     note(g, fmt::format("issued '{}' by {}: serial {}, valid until {}", r->name, r->issued_by, r->cert->serial_hex,
                         format_rfc3339(r->cert->not_after)));
+  if (lifecycle::has_deploy(*r)) TRY(lifecycle::deploy(s.ctx(), r->name, ""));
   return ok();
 }
 
@@ -138,6 +147,11 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--fallback", o->fallback, "CAs to try in order when the record's CA fails (comma-separated)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  sub->add_option("--deploy-dir", o->settings.deploy_dir,
+                  "After issuing (and each renewal) write cert.pem, chain.pem, fullchain.pem, key.pem here");
+  sub->add_option("--deploy-owner", o->settings.deploy_owner, "chown the deployed files to USER[:GROUP]");
+  sub->add_option("--deploy-hook", o->settings.deploy_hook,
+                  "Shell command run after issuing and each renewal (e.g. systemctl reload nginx)");
   sub->add_option("--email", o->email, "Register an account with this contact when the CA has none");
   sub->add_flag("--agree-tos", o->agree_tos, "Agree to the CA's terms of service when registering");
   sub->footer("Challenge options are stored with the record and reused by later issues and renewals.");

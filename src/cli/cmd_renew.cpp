@@ -52,6 +52,10 @@ void setup_renew(CLI::App& app, Globals& g) {
   sub->add_option("--parallel", o->req.parallel, "Orders in flight at once")->capture_default_str()->check(CLI::Range(1, 64));
   sub->add_flag("--reuse-key", o->reuse_key, "Keep each record's key (stored with the record)");
   sub->add_flag("--new-key", o->new_key, "Go back to a new key at each renewal (the default)");
+  sub->add_option("--pre-hook", o->req.pre_hook, "Shell command run once before anything is renewed (only if something is due)");
+  sub->add_option("--deploy-hook", o->req.deploy_hook,
+                  "Shell command run after each successful renewal (CERTCTL_NAME, CERTCTL_DOMAINS, paths in its environment)");
+  sub->add_option("--post-hook", o->req.post_hook, "Shell command run once after the run (only if something was due)");
   sub->footer("Silent when nothing is due; exit 0 unless a renewal failed. Due: inside the record's renew threshold\n"
               "(the last third of the lifetime by default), expired, or in error/pending (retried with backoff).");
   sub->callback([&g, o, sub] {
@@ -77,18 +81,25 @@ void setup_renew(CLI::App& app, Globals& g) {
         } else if (i.outcome == "renewed") {
           note(g, fmt::format("renewed '{}' ({}) by {}: serial {}, valid until {}", i.name, i.reason, i.issued_by,
                               i.serial_hex, format_rfc3339(i.not_after)));
+        } else if (i.outcome == "deploy failed") {
+          fmt::print(stderr, "certctl: {}\n", i.error);
+        } else if (i.outcome == "deployed") {
+          note(g, fmt::format("deployed '{}' again (its last deploy had failed)", i.name));
+        } else if (i.outcome == "skipped") {
+          // The pre hook failed: its error line below says why nothing was renewed.
         } else if (i.outcome == "validated") {
           note(g, fmt::format("dry run: '{}' ({}) validated by {}; nothing written", i.name, i.reason, i.issued_by));
         } else {
           note(g, fmt::format("'{}': {}", i.name, i.reason));
         }
       }
+      if (report.hook_error) fmt::print(stderr, "certctl: {}\n", report.hook_error->text());
       if (o->json) print_out(output::renew_report_json(report));
       if (report.any_failed()) {
-        int code = 0;
+        int code = report.hook_error ? report.hook_error->exit_code() : 0;
         std::size_t failed = 0;
         for (const auto& i : report.items)
-          if (i.outcome == "failed") {
+          if (i.outcome == "failed" || i.outcome == "deploy failed") {
             ++failed;
             if (!code) code = i.exit_code;
           }

@@ -14,6 +14,7 @@ int exit_code(Category c) noexcept {
     case Category::Dns: return 8;
     case Category::State: return 9;
     case Category::NotFound: return 10;
+    case Category::Deploy: return 11;
     case Category::Internal: return 70;
   }
   return 70;
@@ -31,6 +32,7 @@ std::string_view category_name(Category c) noexcept {
     case Category::Dns: return "dns";
     case Category::State: return "state";
     case Category::NotFound: return "not_found";
+    case Category::Deploy: return "deploy";
     case Category::Internal: return "internal";
   }
   return "internal";

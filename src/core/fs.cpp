@@ -111,13 +111,16 @@ Status sync_dir(const std::string& path) {
   return ok();
 }
 
+std::string temp_path_for(const std::string& path, int attempt) {
+  return fmt::format("{}/.{}.{}.{}.tmp", dirname(path), path.substr(path.find_last_of('/') + 1), ::getpid(), attempt);
+}
+
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
   const std::string dir = dirname(path);
   std::string tmp;
   UniqueFd fd;
   for (int attempt = 0; attempt < 100 && !fd; ++attempt) {
-    tmp = fmt::format("{}/.tmp.{}.{}.{}", dir, ::getpid(), attempt,
-                      path.substr(path.find_last_of('/') + 1));
+    tmp = temp_path_for(path, attempt);
     fd = UniqueFd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd && errno != EEXIST) return sys_error(Category::Vault, path, "cannot create", errno);
   }

@@ -259,6 +259,9 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
   if (preferred_chain) s.preferred_chain = *preferred_chain;
   if (fallback) s.fallback = *fallback;
   if (reuse_key) s.reuse_key = *reuse_key;
+  if (deploy_dir) s.deploy_dir = *deploy_dir;
+  if (deploy_owner) s.deploy_owner = *deploy_owner;
+  if (deploy_hook) s.deploy_hook = *deploy_hook;
 }
 
 std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,

@@ -12,8 +12,25 @@
 namespace certctl::lifecycle {
 
 bool RenewReport::any_failed() const {
-  return std::any_of(items.begin(), items.end(), [](const RenewItem& i) { return i.outcome == "failed"; });
+  return hook_error || std::any_of(items.begin(), items.end(), [](const RenewItem& i) {
+           return i.outcome == "failed" || i.outcome == "deploy failed";
+         });
 }
+
+namespace {
+
+void deploy_into(Context ctx, RenewItem& item, const std::string& extra_hook, const char* success) {
+  Status st = deploy(ctx, item.name, extra_hook);
+  if (st) {
+    item.outcome = success;
+  } else {
+    item.outcome = "deploy failed";
+    item.error = st.error().text();
+    item.exit_code = st.error().exit_code();
+  }
+}
+
+}  // namespace
 
 Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   for (const auto& n : req.names) TRY(vault::validate_name(n));
@@ -29,10 +46,17 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   RenewReport report;
   report.dry_run = req.dry_run;
   std::vector<std::string> due;
+  std::vector<std::size_t> deploy_only;  // issued, but the last deploy failed
   for (const auto& r : all) {
     if (!wanted.empty() && !wanted.count(r.name)) continue;
     ++report.checked;
     const std::string why = vault::renew_reason(r, now, req.force);
+    if (why.empty() && r.deploy_failed && r.has_cert && !req.dry_run) {
+      deploy_only.push_back(report.items.size());
+      report.items.push_back({r.name, "deploy retry", "", "", 0, r.issued_by, r.cert ? r.cert->serial_hex : "",
+                              r.cert ? r.cert->not_after : 0});
+      continue;
+    }
     if (why.empty()) {
       if (!wanted.empty()) {
         std::string not_due = r.source == vault::Source::Imported ? "imported (renew it where it was issued)"
@@ -46,17 +70,27 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
     due.push_back(r.name);
     report.items.push_back({r.name, why, "", "", 0, "", "", 0});
   }
-  if (due.empty()) return report;
+  if (due.empty() && deploy_only.empty()) return report;
   if (req.unlock) TRY(req.unlock());
+  if (!req.dry_run) {
+    if (auto st = run_hook("pre", req.pre_hook); !st) {
+      report.hook_error = st.error();  // nothing renewed: the pre hook may have been needed
+      for (auto& item : report.items)
+        if (item.outcome.empty()) item.outcome = "skipped";
+      return report;
+    }
+  }
+  for (std::size_t i : deploy_only) deploy_into(ctx, report.items[i], req.deploy_hook, "deployed");
 
+  std::vector<Result<vault::Record>> results;
   IssueRequest ir;
   ir.renew = true;
   ir.dry_run = req.dry_run;
   ir.settings.reuse_key = req.reuse_key;
-  auto results = issue_many(ctx, due, ir, req.parallel);
+  if (!due.empty()) results = issue_many(ctx, due, ir, req.parallel);
   std::size_t k = 0;
   for (auto& item : report.items) {
-    if (!item.outcome.empty()) continue;  // a named record that was not due
+    if (!item.outcome.empty() || item.reason == "deploy retry") continue;  // not due, or deployed above
     auto& res = results[k++];
     if (res) {
       item.outcome = req.dry_run ? "validated" : "renewed";
@@ -65,12 +99,16 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
         item.serial_hex = res->cert->serial_hex;
         item.not_after = res->cert->not_after;
       }
+      if (!req.dry_run && (has_deploy(*res) || !req.deploy_hook.empty()))
+        deploy_into(ctx, item, req.deploy_hook, "renewed");
     } else {
       item.outcome = "failed";
       item.error = res.error().text();
       item.exit_code = res.error().exit_code();
     }
   }
+  if (!req.dry_run)
+    if (auto st = run_hook("post", req.post_hook); !st) report.hook_error = st.error();
   return report;
 }
 

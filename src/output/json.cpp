@@ -73,7 +73,11 @@ Json details(const vault::Record& r, UnixTime now) {
                 {"profile", str_or_null(is.profile)},
                 {"preferred_chain", str_or_null(is.preferred_chain)},
                 {"fallback", is.fallback},
-                {"reuse_key", is.reuse_key}};
+                {"reuse_key", is.reuse_key},
+                {"deploy_dir", str_or_null(is.deploy_dir)},
+                {"deploy_owner", str_or_null(is.deploy_owner)},
+                {"deploy_hook", str_or_null(is.deploy_hook)}};
+  j["deploy_failed"] = r.deploy_failed;
   j["attempts"] = r.attempts;
   j["next_attempt"] = time_or_null(r.next_attempt);
   j["has_key"] = r.has_key;
@@ -228,7 +232,7 @@ std::string renew_report_json(const lifecycle::RenewReport& report) {
   Json items = Json::array();
   for (const auto& i : report.items) {
     renewed += i.outcome == "renewed" || i.outcome == "validated";
-    failed += i.outcome == "failed";
+    failed += i.outcome == "failed" || i.outcome == "deploy failed";
     Json o;
     o["name"] = i.name;
     o["outcome"] = i.outcome;
@@ -242,6 +246,7 @@ std::string renew_report_json(const lifecycle::RenewReport& report) {
   }
   j["renewed"] = renewed;
   j["failed"] = failed;
+  j["hook_error"] = report.hook_error ? Json(report.hook_error->text()) : Json(nullptr);
   j["items"] = std::move(items);
   return dump(j, 2);
 }

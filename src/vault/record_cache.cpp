@@ -9,7 +9,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 3;  // bump whenever Record or the encoding changes
+constexpr std::uint32_t kVersion = 4;  // bump whenever Record or the encoding changes
 
 class Writer {
  public:
@@ -100,7 +100,8 @@ void encode(Writer& w, const Record& r) {
   w.i64(r.retry_after);
   w.i64(r.attempts);
   w.i64(r.next_attempt);
-  w.u64(is.reuse_key ? 1 : 0);
+  w.u64((is.reuse_key ? 1 : 0) | (r.deploy_failed ? 2 : 0));
+  w.strs({is.deploy_dir, is.deploy_owner, is.deploy_hook});
   w.u64(r.cert ? 1 : 0);
   if (r.cert) {
     const CertMeta& c = *r.cert;
@@ -161,7 +162,14 @@ bool decode(Reader& rd, Record& r) {
   r.retry_after = rd.i64();
   r.attempts = rd.i32();
   r.next_attempt = rd.i64();
-  r.settings.reuse_key = rd.u64() == 1;
+  const std::uint64_t bits = rd.u64();
+  r.settings.reuse_key = bits & 1;
+  r.deploy_failed = bits & 2;
+  auto dep = rd.strs();
+  if (dep.size() != 3) return false;
+  r.settings.deploy_dir = dep[0];
+  r.settings.deploy_owner = dep[1];
+  r.settings.deploy_hook = dep[2];
   if (rd.u64() == 1) {
     CertMeta c;
     auto s = rd.strs();

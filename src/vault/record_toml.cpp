@@ -77,6 +77,7 @@ std::string render_record(const Record& r) {
   put_time(t, "retry_after", r.retry_after);
   if (r.attempts) t.insert_or_assign("attempts", r.attempts);
   put_time(t, "next_attempt", r.next_attempt);
+  if (r.deploy_failed) t.insert_or_assign("deploy_failed", true);
   {
     const IssueSettings& is = r.settings;
     toml::table it;
@@ -89,6 +90,9 @@ std::string render_record(const Record& r) {
     put_str(it, "profile", is.profile);
     put_str(it, "preferred_chain", is.preferred_chain);
     if (is.reuse_key) it.insert_or_assign("reuse_key", true);
+    put_str(it, "deploy_dir", is.deploy_dir);
+    put_str(it, "deploy_owner", is.deploy_owner);
+    put_str(it, "deploy_hook", is.deploy_hook);
     if (!is.fallback.empty()) {
       toml::array fb;
       for (const auto& f : is.fallback) fb.push_back(f);
@@ -197,6 +201,7 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
   r.retry_after = rd.time("retry_after");
   r.attempts = static_cast<int>(rd.integer("attempts"));
   r.next_attempt = rd.time("next_attempt");
+  r.deploy_failed = rd.boolean("deploy_failed");
   if (const toml::table* it = t["issue"].as_table()) {
     IssueSettings& is = r.settings;
     is.challenge = rd.str("challenge", it);
@@ -208,6 +213,9 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
     is.profile = rd.str("profile", it);
     is.preferred_chain = rd.str("preferred_chain", it);
     is.reuse_key = (*it)["reuse_key"].value<bool>().value_or(false);
+    is.deploy_dir = rd.str("deploy_dir", it);
+    is.deploy_owner = rd.str("deploy_owner", it);
+    is.deploy_hook = rd.str("deploy_hook", it);
     if (const toml::array* fb = (*it)["fallback"].as_array())
       for (const auto& f : *fb)
         if (auto v = f.value<std::string>()) is.fallback.push_back(*v);

@@ -210,7 +210,7 @@ assert_contains "$ERR" "connection"
 expect_ok certctl show bad --json
 json_check 'd["status"] == "error" and d["last_error"] and "bad.example.test" in d["last_error"]'
 json_check 'd["has_key"] is True and d["has_csr"] is True and d["serial_hex"] is None and d["version"] == 1'
-assert_eq "$(find "$CERTCTL_VAULT/certs/bad" -name 'cert.pem' -o -name 'chain.pem' -o -name '.tmp.*')" "" \
+assert_eq "$(find "$CERTCTL_VAULT/certs/bad" -name 'cert.pem' -o -name 'chain.pem' -o -name '.*.tmp')" "" \
   "certificate or temporary files of the failed record"
 orders_check bad 'len(o) == 1 and o[0]["status"] == "failed" and o[0]["ca"] == "pebble" and o[0]["error"]'
 expect_ok certctl list --json --status error
@@ -394,4 +394,4 @@ expect_exit 3 certctl issue nw --domain '*.nw.example.test' --ca nowild --dns "e
 assert_contains "$ERR" "wildcard"
 
 step "no temporary files left in either vault"
-assert_eq "$(find "$TEST_TMP/vault" "$TEST_TMP/vault-ci" -name '.tmp.*')" "" "temporary files in the vaults"
+assert_eq "$(find "$TEST_TMP/vault" "$TEST_TMP/vault-ci" -name '.*.tmp')" "" "temporary files in the vaults"

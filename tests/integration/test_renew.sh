@@ -132,3 +132,43 @@ json_check '[e["name"] for e in d if e["type"] == "renew"].count("alpha") == 2' 
 json_check '[e["name"] for e in d if e["type"] == "renew"].count("beta") == 2'
 expect_ok certctl show alpha --json
 json_check 'd["version"] == 3'
+
+step "deploy: files and hook after issue and each renewal; pre/post hooks; a failed deploy is retried"
+use_vault "$TEST_TMP/vault"
+DEP=$TEST_TMP/deploy
+LOG=$TEST_TMP/hooks.log
+expect_ok certctl create site --domain site.example --san www.site.example
+expect_ok certctl csr site
+expect_ok certctl issue site --deploy-dir "$DEP/site" \
+  --deploy-hook "echo \"deploy \$CERTCTL_NAME [\$CERTCTL_DOMAINS] \$CERTCTL_SERIAL \$CERTCTL_KEY_PATH \${CERTCTL_PASSPHRASE_FILE:-nosecret}\" >>'$LOG'"
+assert_mode "$DEP/site/cert.pem" 644
+assert_mode "$DEP/site/key.pem" 600
+expect_ok certctl show site --json
+SERIAL1=$(json_get 'd["serial_hex"]')
+assert_eq "$(cert_serial "$DEP/site/cert.pem")" "$SERIAL1" "the deployed certificate"
+assert_eq "$(cat "$LOG")" "deploy site [site.example www.site.example] $SERIAL1 $DEP/site/key.pem nosecret" "the deploy hook's view"
+# The deployed key belongs to the deployed certificate.
+assert_eq "$(openssl pkey -in "$DEP/site/key.pem" -pubout)" "$(openssl x509 -in "$DEP/site/cert.pem" -noout -pubkey)" \
+  "deployed key and certificate"
+: >"$LOG"
+# A renewal deploys again; a failing run-wide deploy hook marks the record and exits 11.
+expect_exit 11 env CERTCTL_NOW="$(at 300)" "$CERTCTL_BIN" renew site --pre-hook "echo pre >>'$LOG'" \
+  --post-hook "echo post >>'$LOG'" --deploy-hook "echo extra >>'$LOG'; exit 3"
+assert_contains "$ERR" "exited 3"
+expect_ok certctl show site --json
+json_check 'd["deploy_failed"] is True and d["status"] == "active" and d["version"] == 2'
+SERIAL2=$(json_get 'd["serial_hex"]')
+assert_eq "$(cert_serial "$DEP/site/cert.pem")" "$SERIAL2" "the renewed certificate was written before the hook failed"
+assert_eq "$(tr '\n' ' ' <"$LOG")" "pre deploy site [site.example www.site.example] $SERIAL2 $DEP/site/key.pem nosecret extra post " \
+  "hook order: pre, record hook, run-wide hook, post"
+# Not due any more, but its deploy is retried; success clears the mark.
+: >"$LOG"
+expect_ok env CERTCTL_NOW="$(at 300)" "$CERTCTL_BIN" renew site --json
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("site", "deployed")]'
+expect_ok certctl show site --json
+json_check 'd["deploy_failed"] is False and d["version"] == 2'
+assert_contains "$(cat "$LOG")" "deploy site"
+# A failing pre hook renews nothing.
+expect_exit 11 env CERTCTL_NOW="$(at 600)" "$CERTCTL_BIN" renew site --pre-hook "exit 4"
+expect_ok certctl show site --json
+json_check 'd["version"] == 2'

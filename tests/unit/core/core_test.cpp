@@ -19,6 +19,7 @@ TEST_CASE("exit codes follow the documented table", "[core]") {
   CHECK(exit_code(Category::Vault) == 5);
   CHECK(exit_code(Category::State) == 9);
   CHECK(exit_code(Category::NotFound) == 10);
+  CHECK(exit_code(Category::Deploy) == 11);
   CHECK(exit_code(Category::Internal) == 70);
   Error e(Category::Input, "cert.pem", "not a certificate", "bad base64");
   CHECK(e.text() == "cert.pem: not a certificate: bad base64");
@@ -106,6 +107,14 @@ TEST_CASE("write_file_atomic replaces content with the given mode and leaves no 
     ++entries;
   }
   CHECK(entries == 1);
+}
+
+TEST_CASE("temporary files are hidden and never end like their target", "[core]") {
+  const std::string t = fs::temp_path_for("/srv/metrics/certctl.prom", 3);
+  CHECK(t.rfind("/srv/metrics/.certctl.prom.", 0) == 0);
+  CHECK(t.size() > 4);
+  CHECK(t.substr(t.size() - 4) == ".tmp");
+  CHECK(t.find(".prom", t.size() - 8) == std::string::npos);  // a *.prom collector skips it
 }
 
 TEST_CASE("a failed atomic write leaves the old file and no temp file", "[core]") {

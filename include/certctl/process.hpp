@@ -1,0 +1,37 @@
+#pragma once
+/// Running other programs (DNS hooks, deploy hooks): posix_spawn with an argv (no shell unless
+/// the caller asks for /bin/sh), stdin from /dev/null, stdout+stderr captured (the last 4 KiB),
+/// its own process group killed at the timeout, and an environment that never carries the
+/// vault's secrets (CERTCTL_PASSPHRASE, CERTCTL_NEW_PASSPHRASE, CERTCTL_PASSPHRASE_FILE,
+/// CERTCTL_KEY_FILE).
+#include <certctl/result.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace certctl::proc {
+
+struct Command {
+  std::vector<std::string> argv;  ///< argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::pair<std::string, std::string>> env;  ///< set (replacing inherited values)
+  int timeout_s = 60;
+};
+
+struct Outcome {
+  bool timed_out = false;
+  int exit_code = -1;  ///< when it exited
+  int signal = 0;      ///< when a signal killed it
+  std::string output;  ///< tail of stdout+stderr
+  bool ok() const { return !timed_out && exit_code == 0; }
+  /// "exited 3", "was killed by signal 9", "timed out after N s and was killed"
+  std::string describe(int timeout_s) const;
+};
+
+/// Run and wait. An Error (Config, subject argv[0]) only when it cannot be started at all.
+Result<Outcome> run(const Command& cmd);
+/// The last non-empty line of some output, control characters blanked: for one-line errors.
+std::string last_line(std::string_view out);
+
+}  // namespace certctl::proc
