@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  revoke delete rm orders help'
+  renew check revoke delete rm orders help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
@@ -15,7 +15,8 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --renew-days --org --ou --country --state --locality --email --csr-file --cert --key --chain
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
-  --http-port --tls-port --preferred-chain --fallback --reason --parallel'
+  --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
+  --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -89,6 +90,22 @@ _certctl() {
     fi
   fi
 
+  # "--deploy-owner USER:GROUP", split the same way: complete GROUP.
+  local own_at=-1
+  if [[ $cur == ':' ]]; then
+    own_at=$((cword - 2))
+  elif ((cword >= 3)) && [[ $before == ':' ]]; then
+    own_at=$((cword - 3))
+  fi
+  if ((own_at >= 1)); then
+    [[ ${COMP_WORDS[own_at]} == '=' ]] && ((own_at--))
+    if [[ ${COMP_WORDS[own_at]} == --deploy-owner ]]; then
+      [[ $cur == ':' ]] && cur=''
+      mapfile -t COMPREPLY < <(compgen -g -- "$cur")
+      return 0
+    fi
+  fi
+
   # Walk the words before the cursor: positional words, --vault, --replace, and whether
   # the previous word is an option waiting for its value. A ':' glues the next word to the
   # one before it (exec:PATH).
@@ -125,18 +142,28 @@ _certctl() {
 
   if [[ -n $opt ]]; then
     case $opt in
-      --vault | --dir | --webroot)
+      --vault | --dir | --webroot | --deploy-dir)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
-        --ca-bundle | --eab-hmac-file)
+        --ca-bundle | --eab-hmac-file | --prometheus)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
       --status) _certctl_compreply 'draft pending active expired error revoked' "$cur" ;;
       --pem) _certctl_compreply 'cert chain fullchain csr key' "$cur" ;;
       --challenge) _certctl_compreply 'http-01 dns-01 tls-alpn-01' "$cur" ;;
+      --jitter) _certctl_compreply '0 90s 15m 30m 1h 2h' "$cur" ;;
+      --deploy-owner)  # USER[:GROUP], when ':' is not a word break
+        if [[ $cur == *:* ]]; then
+          mapfile -t COMPREPLY < <(compgen -g -- "${cur#*:}")
+          COMPREPLY=("${COMPREPLY[@]/#/${cur%%:*}:}")
+        else
+          mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+        fi ;;
+      --deploy-hook | --pre-hook | --post-hook)  # a shell command: its first word
+        [[ $cur != *' '* ]] && mapfile -t COMPREPLY < <(compgen -c -- "$cur") ;;
       --reason)
         _certctl_compreply 'unspecified keyCompromise cACompromise affiliationChanged superseded
           cessationOfOperation' "$cur" ;;
@@ -201,12 +228,18 @@ _certctl() {
     csr) opts='--csr-file' ;;
     issue)
       opts="--ca --parallel --days --json --domain -d --san --key-type $_certctl_challenge_opts
-        --email --agree-tos" ;;
+        --deploy-dir --deploy-owner --deploy-hook --email --agree-tos" ;;
     import) opts='--cert --key --chain --renew-days --replace' ;;
     list | ls) opts='--status --expiring-within --json' ;;
     show) opts='--json --pem --version' ;;
     export) opts='--dir --version' ;;
     export-pfx) opts='--out --password-file --legacy --friendly-name --version' ;;
+    renew)
+      opts='--force --dry-run --json --jitter --parallel --pre-hook --deploy-hook --post-hook'
+      # --reuse-key and --new-key exclude each other.
+      [[ " ${COMP_WORDS[*]} " == *' --new-key '* ]] || opts="$opts --reuse-key"
+      [[ " ${COMP_WORDS[*]} " == *' --reuse-key '* ]] || opts="$opts --new-key" ;;
+    check) opts='--warn-days --crit-days --prometheus' ;;
     revoke) opts='--reason --yes -y' ;;
     delete | rm) opts='--yes -y' ;;
     orders) opts='--json' ;;
@@ -221,9 +254,9 @@ _certctl() {
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"
 
-  # Commands that take an existing record as their first argument (issue takes several, or
-  # a new one with --domain).
-  if [[ ${pos[0]-} == issue && $cur != -* ]]; then
+  # Commands that take an existing record as their first argument (issue and renew take
+  # several; issue also a new one with --domain).
+  if [[ ( ${pos[0]-} == issue || ${pos[0]-} == renew ) && $cur != -* ]]; then
     words=$(_certctl_records "$prog" "$vault")
   elif ((${#pos[@]} == 1)) && [[ $cur != -* ]]; then
     case ${pos[0]-} in

@@ -12,7 +12,8 @@ function __certctl_args
         --chain --status --expiring-within --pem --dir --password-file --friendly-name \
         --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
         --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
-        --reason --parallel
+        --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
+        --deploy-owner --deploy-hook --pre-hook --post-hook
     set -l args
     set -l skip 0
     for t in $tokens
@@ -55,11 +56,11 @@ function __certctl_cmd
     contains -- "$args[1]" $argv
 end
 
-# True when the next positional word is an existing record's name (issue takes several, or
-# a new one with --domain).
+# True when the next positional word is an existing record's name (issue and renew take
+# several; issue also a new one with --domain).
 function __certctl_wants_record
     set -l args (__certctl_args)
-    test "$args[1]" = issue; and return 0
+    contains -- "$args[1]" issue renew; and return 0
     test (count $args) -eq 1; or return 1
     contains -- $args[1] edit csr issue show export export-pfx revoke delete rm orders; and return 0
     test "$args[1]" = import; and contains -- --replace (commandline -opc)
@@ -113,6 +114,19 @@ function __certctl_fallback
     end
 end
 
+# --deploy-owner: USER, or USER:GROUP.
+function __certctl_owner
+    set -l tok (string replace -r -- '^--deploy-owner=' '' (commandline -ct))
+    if string match -q -- '*:*' $tok
+        set -l user (string replace -r -- ':.*' '' $tok)
+        for g in (__fish_complete_groups)
+            echo "$user:$g"
+        end
+    else
+        __fish_complete_users
+    end
+end
+
 # --dns: manual, or exec: followed by the hook's path.
 function __certctl_dns
     set -l tok (commandline -ct)
@@ -152,6 +166,8 @@ complete -c certctl -n $nocmd -a ls -d 'List records'
 complete -c certctl -n $nocmd -a show -d 'Show a record'
 complete -c certctl -n $nocmd -a export -d 'Write PEM files'
 complete -c certctl -n $nocmd -a export-pfx -d 'Write a PKCS#12 file'
+complete -c certctl -n $nocmd -a renew -d 'Renew every certificate that is due (cron, systemd timers)'
+complete -c certctl -n $nocmd -a check -d 'Monitoring plugin: OK, WARNING, CRITICAL or UNKNOWN'
 complete -c certctl -n $nocmd -a revoke -d 'Revoke a certificate at its CA'
 complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
@@ -160,7 +176,7 @@ complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx revoke delete rm orders help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders help'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
 complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
@@ -264,6 +280,9 @@ complete -c certctl -n $iss -l tls-port -x -d 'Port of the built-in tls-alpn-01 
 complete -c certctl -n $iss -l profile -x -d 'ACME profile for the order'
 complete -c certctl -n $iss -l preferred-chain -x -d 'Issuer CN of the chain to prefer'
 complete -c certctl -n $iss -l fallback -x -a '(__certctl_fallback)' -d "CAs to try when the record's CA fails"
+complete -c certctl -n $iss -l deploy-dir -x -a '(__fish_complete_directories)' -d 'After issuing and each renewal, write the PEM files here'
+complete -c certctl -n $iss -l deploy-owner -x -a '(__certctl_owner)' -d 'chown the deployed files to USER[:GROUP]'
+complete -c certctl -n $iss -l deploy-hook -x -a '(__fish_complete_command)' -d 'Shell command run after issuing and each renewal'
 complete -c certctl -n $iss -l email -x -d 'Register an account with this contact if the CA has none'
 complete -c certctl -n $iss -l agree-tos -d "Agree to the CA's terms of service when registering"
 
@@ -294,6 +313,25 @@ complete -c certctl -n '__certctl_cmd export-pfx' -l password-file -r -F -d 'Rea
 complete -c certctl -n '__certctl_cmd export-pfx' -l legacy -d 'PBE-SHA1-3DES and SHA-1 MAC for old Windows and Java'
 complete -c certctl -n '__certctl_cmd export-pfx' -l friendly-name -x -d 'Friendly name'
 complete -c certctl -n '__certctl_cmd export-pfx' -l version -x -d 'Export a version from the history'
+
+# renew
+set -l ren '__certctl_cmd renew'
+complete -c certctl -n $ren -l force -d 'Renew even when not due, ignoring the backoff after failures'
+complete -c certctl -n $ren -l dry-run -d 'Validate with the CA without finalizing; change nothing'
+complete -c certctl -n $ren -l json -d 'Print a JSON summary'
+complete -c certctl -n $ren -l jitter -x -a '0 90s 15m 30m 1h 2h' -d 'First wait a random time up to DURATION'
+complete -c certctl -n $ren -l parallel -x -d 'Orders in flight at once (1-64)'
+complete -c certctl -n "$ren; and not __fish_seen_argument -l new-key" -l reuse-key -d "Keep each record's key (stored with the record)"
+complete -c certctl -n "$ren; and not __fish_seen_argument -l reuse-key" -l new-key -d 'A new key at each renewal (the default)'
+complete -c certctl -n $ren -l pre-hook -x -a '(__fish_complete_command)' -d 'Shell command run once before anything is renewed'
+complete -c certctl -n $ren -l deploy-hook -x -a '(__fish_complete_command)' -d 'Shell command run after each successful renewal'
+complete -c certctl -n $ren -l post-hook -x -a '(__fish_complete_command)' -d 'Shell command run once after the run'
+
+# check
+set -l chk '__certctl_cmd check'
+complete -c certctl -n $chk -l warn-days -x -d 'WARNING when a certificate expires within N days (default 21)'
+complete -c certctl -n $chk -l crit-days -x -d 'CRITICAL when a certificate expires within N days (default 7)'
+complete -c certctl -n $chk -l prometheus -r -F -d 'Also write a Prometheus textfile-collector file'
 
 # revoke
 complete -c certctl -n '__certctl_cmd revoke' -l reason -x \
