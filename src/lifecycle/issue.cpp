@@ -289,17 +289,17 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
     }
   }
 
-  std::vector<Job*> todo;
+  std::vector<Job*> pending_jobs;
   for (auto& j : jobs)
-    if (!j.error) todo.push_back(&j);
+    if (!j.error) pending_jobs.push_back(&j);
   std::optional<SharedSolvers> shared;
-  if (todo.size() > 1) shared.emplace();
+  if (pending_jobs.size() > 1) shared.emplace();
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
-    for (std::size_t i = next++; i < todo.size(); i = next++) obtain(ctx, *todo[i], req, issuers, shared ? &*shared : nullptr);
+    for (std::size_t i = next++; i < pending_jobs.size(); i = next++) obtain(ctx, *pending_jobs[i], req, issuers, shared ? &*shared : nullptr);
   };
-  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(todo.size(), 1)));
+  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(pending_jobs.size(), 1)));
   if (threads == 1) {
     worker();
   } else {

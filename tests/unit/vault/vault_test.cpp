@@ -219,8 +219,8 @@ TEST_CASE("records save, list sorted, skip stray entries, and delete", "[vault]"
   b.name = "a-site";
   REQUIRE(v.save(a));
   REQUIRE(v.save(b));
-  fs::make_dirs(v.layout().certs() + "/.tmp-junk");
-  fs::make_dirs(v.layout().certs() + "/no-record-here");
+  REQUIRE(fs::make_dirs(v.layout().certs() + "/.tmp-junk"));
+  REQUIRE(fs::make_dirs(v.layout().certs() + "/no-record-here"));
   auto all = v.load_all();
   REQUIRE(all);
   REQUIRE(all->size() == 2);
