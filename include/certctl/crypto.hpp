@@ -83,6 +83,7 @@ struct CsrRequest {
 
 struct CsrInfo {
   std::string pem;
+  std::string der;  ///< the same CSR, DER (what ACME finalize sends)
   Subject subject;
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;

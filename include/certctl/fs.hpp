@@ -17,6 +17,9 @@ bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+/// write_file_atomic for a file the user named outside the vault (--out, --dir, --prometheus):
+/// a failure is the user's path (Category::Input), not the vault's.
+Status write_user_file(const std::string& path, std::string_view data, mode_t mode);
 /// The temporary name write_file_atomic uses next to `path`: ".<name>.<pid>.<attempt>.tmp",
 /// hidden and never ending like the target (a collector reading *.prom must not see it).
 std::string temp_path_for(const std::string& path, int attempt);

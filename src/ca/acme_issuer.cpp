@@ -19,17 +19,6 @@ bool is_base64url(std::string_view s) {
   });
 }
 
-Result<std::string> pem_to_der(std::string_view pem, std::string_view subject) {
-  const auto begin = pem.find("-----\n");
-  const auto end = pem.find("-----END");
-  if (begin == std::string_view::npos || end == std::string_view::npos || end < begin)
-    return Error(Category::Input, std::string(subject), "not a PEM block");
-  std::string b64;
-  for (char c : pem.substr(begin + 6, end - begin - 6))
-    if (c != '\n' && c != '\r') b64 += c;
-  return crypto::base64_decode(b64, subject);
-}
-
 /// The chain whose certificates name `issuer_cn` as an issuer; the default chain otherwise.
 std::size_t pick_chain(const std::vector<std::string>& chains, const std::string& issuer_cn) {
   if (issuer_cn.empty()) return 0;
@@ -117,9 +106,8 @@ class AcmeIssuer final : public Issuer {
     if (opts.dry_run) return Issued{};
     TRY_ASSIGN(order, client_.wait_order(order.url, "ready"));
     if (order.status == "invalid") return order_failed(order);
-    TRY_ASSIGN(std::string der, pem_to_der(csr.pem, "CSR"));
     if (order.status == "ready") {
-      TRY_ASSIGN(order, client_.finalize(order, der));
+      TRY_ASSIGN(order, client_.finalize(order, csr.der));
     }
     if (order.status != "valid" || order.certificate.empty()) return order_failed(order);
     TRY_ASSIGN(std::vector<std::string> chains, client_.download(order.certificate, !opts.preferred_chain.empty()));

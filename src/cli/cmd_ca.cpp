@@ -27,30 +27,27 @@ Status run_local_init(Globals& g, const lifecycle::LocalCaRequest& req, bool jso
   return ok();
 }
 
-Status run_export_root(Globals& g, const std::string& out) {
-  TRY_ASSIGN(Session s, open_session(g));
-  TRY_ASSIGN(std::string pem, ca::local_ca_root_pem(s.vault));
+/// A PEM to stdout, or to the file --out names (0644).
+Status print_or_write(Globals& g, const std::string& pem, const std::string& out) {
   if (out.empty()) {
     print_out(pem);
     return ok();
   }
-  auto st = fs::write_file_atomic(out, pem, 0644);
-  if (!st) return st.error().with_category(Category::Input);
+  TRY(fs::write_user_file(out, pem, 0644));
   note(g, fmt::format("wrote {}", out));
   return ok();
+}
+
+Status run_export_root(Globals& g, const std::string& out) {
+  TRY_ASSIGN(Session s, open_session(g));
+  TRY_ASSIGN(std::string pem, ca::local_ca_root_pem(s.vault));
+  return print_or_write(g, pem, out);
 }
 
 Status run_crl(Globals& g, const std::string& out) {
   TRY_ASSIGN(Session s, open_unlocked(g));
   TRY_ASSIGN(std::string pem, ca::local_ca_crl(s.vault, s.clock.now()));
-  if (out.empty()) {
-    print_out(pem);
-    return ok();
-  }
-  auto st = fs::write_file_atomic(out, pem, 0644);
-  if (!st) return st.error().with_category(Category::Input);
-  note(g, fmt::format("wrote {}", out));
-  return ok();
+  return print_or_write(g, pem, out);
 }
 
 struct AddOptions {

@@ -90,8 +90,7 @@ void setup_check(CLI::App& app, Globals& g) {
           else if (*d <= o->warn_days) warn.push_back(item);
         }
         if (!o->prometheus.empty()) {
-          auto st = fs::write_file_atomic(o->prometheus, prometheus_text(all, now), 0644);
-          if (!st) return st.error().with_category(Category::Input);
+          TRY(fs::write_user_file(o->prometheus, prometheus_text(all, now), 0644));
         }
         std::string line;
         if (!crit.empty()) {

@@ -139,6 +139,12 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   return sync_dir(dir);
 }
 
+Status write_user_file(const std::string& path, std::string_view data, mode_t mode) {
+  auto st = write_file_atomic(path, data, mode);
+  if (!st) return st.error().with_category(Category::Input);
+  return ok();
+}
+
 Status make_dirs(const std::string& path, mode_t mode) {
   if (is_dir(path)) return ok();
   const std::string parent = dirname(path);

@@ -208,6 +208,11 @@ Result<CsrInfo> parse_csr(std::string_view data, std::string_view subject) {
   BioPtr bio = new_mem_bio();
   if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1) return openssl_failure("cannot encode the CSR");
   info.pem = bio_contents(bio.get());
+  unsigned char* der = nullptr;
+  const int der_len = i2d_X509_REQ(req.get(), &der);
+  if (der_len <= 0) return openssl_failure("cannot encode the CSR");
+  info.der.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_len));
+  OPENSSL_free(der);
   info.subject = read_subject(X509_REQ_get_subject_name(req.get()));
 
   X509ExtStackPtr exts(X509_REQ_get_extensions(req.get()));

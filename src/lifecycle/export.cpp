@@ -39,13 +39,6 @@ Result<int> resolve_version(const vault::Record& r, int requested) {
 
 namespace {
 
-/// Writing a user's file outside the vault: a failure is the user's path (Input), not the vault.
-Status write_outside(const std::string& path, std::string_view data, mode_t mode) {
-  auto st = fs::write_file_atomic(path, data, mode);
-  if (!st) return st.error().with_category(Category::Input);
-  return ok();
-}
-
 bool version_has_cert(const vault::Record& r, int version) { return version != r.version || r.has_cert; }
 
 Result<std::string> cert_pem(Context ctx, const vault::Record& r, int version) {
@@ -111,7 +104,7 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
   ExportResult out;
   auto put = [&](std::string_view file, std::string_view data, mode_t mode) -> Status {
     const std::string path = fs::join(dir, file);
-    TRY(write_outside(path, data, mode));
+    TRY(fs::write_user_file(path, data, mode));
     out.files.push_back(path);
     return ok();
   };
@@ -154,7 +147,7 @@ Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequ
   }
   const std::string friendly = req.friendly_name.empty() ? name : req.friendly_name;
   TRY_ASSIGN(std::string der, crypto::make_pkcs12(key, leaf_list.front(), chain, friendly, password, req.legacy));
-  TRY(write_outside(req.out, der, 0600));
+  TRY(fs::write_user_file(req.out, der, 0600));
   out.path = req.out;
   TRY(audit(ctx, "export-pfx", name,
             {{"file", req.out}, {"version", std::to_string(v)}, {"legacy", req.legacy ? "yes" : "no"}}));

@@ -90,7 +90,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   if (!due.empty()) results = issue_many(ctx, due, ir, req.parallel);
   std::size_t k = 0;
   for (auto& item : report.items) {
-    if (!item.outcome.empty() || item.reason == "deploy retry") continue;  // not due, or deployed above
+    if (!item.outcome.empty()) continue;  // a named record that was not due, or deployed above
     auto& res = results[k++];
     if (res) {
       item.outcome = req.dry_run ? "validated" : "renewed";
