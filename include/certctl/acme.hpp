@@ -66,6 +66,14 @@ struct Order {
   std::optional<Problem> error;
 };
 
+/// ACME Renewal Information (RFC 9773): the CA's suggested renewal window for a certificate.
+struct RenewalInfo {
+  UnixTime start = 0;
+  UnixTime end = 0;
+  std::string explanation_url;        ///< "" when the CA gave none
+  std::optional<long> retry_after_s;  ///< when to ask again, as sent (callers clamp it)
+};
+
 struct AccountInfo {
   std::string url;  ///< the kid
   std::string status;
@@ -126,6 +134,11 @@ class Client {
   Result<Order> finalize(const Order& order, std::string_view csr_der);
   /// Download the certificate chain (PEM) and every alternate chain the CA links to.
   Result<std::vector<std::string>> download(const std::string& cert_url, bool alternates);
+
+  // ---- renewal information (RFC 9773) ----
+  /// GET renewalInfo/<cert_id> (unauthenticated). nullopt when the directory has no
+  /// renewalInfo; a Ca error naming the URL for a bad answer (window end before start, ...).
+  Result<std::optional<RenewalInfo>> renewal_info(const std::string& cert_id);
 
   // ---- revocation ----
   /// Signed with `signer` when given (the certificate's own key, with a jwk), else the account.

@@ -14,9 +14,23 @@
 
 namespace certctl::ca {
 
+/// A CA's suggested renewal window for one certificate (ACME Renewal Information, RFC 9773).
+struct AriWindow {
+  std::string cert_id;          ///< the certificate's ARI identifier
+  UnixTime start = 0, end = 0;  ///< 0 when the fetch failed
+  std::string explanation_url;
+  long retry_after_s = 0;       ///< as the CA sent it; 0 = none
+  std::string error;            ///< why the fetch failed ("" on success)
+};
+
 struct Issued {
   crypto::Certificate leaf;
   std::vector<crypto::Certificate> chain;  ///< issuer first, root last
+  /// The renewal window fetched right after issuance, when the CA offers ARI.
+  std::optional<AriWindow> ari;
+  /// The ARI identifier the new order said it replaces ("" when none was sent or the CA
+  /// answered alreadyReplaced and the order went ahead without it).
+  std::string replaced;
 };
 
 /// How the ACME challenges of an order are answered (ignored by the local CA).
@@ -41,6 +55,9 @@ struct IssueOptions {
   /// Validate without finalizing: ACME orders stop once every authorization is valid; the
   /// local CA only checks that it can sign. The returned Issued is then empty.
   bool dry_run = false;
+  /// ARI identifier of the certificate this order replaces (RFC 9773 "replaces"); sent only
+  /// when the CA offers renewalInfo.
+  std::string replaces;
 };
 
 /// What a CA said when it refused (the ACME problem type and its Retry-After).
@@ -109,6 +126,20 @@ Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Va
 /// The solver the challenge settings ask for (http-01 standalone or webroot, dns-01 exec or
 /// manual, tls-alpn-01).
 Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s);
+/// Asks ACME CAs for renewal windows without an account (renewalInfo is unauthenticated),
+/// keeping one connection per CA for a whole `renew` run.
+class RenewalInfoClient {
+ public:
+  RenewalInfoClient(const vault::Vault& vault, const Clock& clock);
+  ~RenewalInfoClient();
+  /// nullopt when the CA is the local one or its directory has no renewalInfo.
+  Result<std::optional<AriWindow>> fetch(std::string_view ca, const std::string& cert_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// An ACME issuer without an account, only able to revoke with a certificate's own key.
 Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock);
 /// Known CA profile names, for help text and validation.

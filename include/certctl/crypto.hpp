@@ -149,6 +149,11 @@ class Certificate {
 Result<std::vector<Certificate>> parse_certificates(std::string_view data, std::string_view subject);
 std::string to_pem_bundle(const std::vector<Certificate>& certs);
 
+/// The certificate's ACME Renewal Information identifier (RFC 9773 section 4.1):
+/// base64url(authority key identifier) "." base64url(DER serial number content octets).
+/// An Input error naming `subject` when the certificate has no authority key identifier.
+Result<std::string> ari_cert_id(const Certificate& cert, std::string_view subject);
+
 /// True when the key is the private half of the certificate's public key.
 bool key_matches(const Certificate& cert, const PrivateKey& key);
 bool key_matches(const CsrInfo& csr, const PrivateKey& key);

@@ -69,6 +69,19 @@ struct IssueSettings {
   std::string deploy_hook;      ///< shell command run after each successful issue/renewal
 };
 
+/// ACME Renewal Information (RFC 9773) about the current certificate, kept so cron runs know
+/// when the CA wants it renewed and when to ask again. cert_id "" = the CA offers no ARI.
+struct AriState {
+  std::string cert_id;          ///< the current certificate's ARI identifier
+  UnixTime window_start = 0;    ///< the suggested window (0 = not known yet)
+  UnixTime window_end = 0;
+  UnixTime renew_at = 0;        ///< a uniform random time inside the window
+  UnixTime checked = 0;         ///< last fetch
+  UnixTime next_check = 0;      ///< fetch again from then (Retry-After, 1 minute..1 day)
+  std::string explanation_url;  ///< why the CA changed the window, if it said
+  std::string last_error;       ///< why the last fetch failed ("" after a good one)
+};
+
 struct Record {
   std::string name;
   std::string domain;              ///< CN and first SAN (A-label)
@@ -94,6 +107,7 @@ struct Record {
   int attempts = 0;           ///< failed issuance attempts in a row (reset on success)
   UnixTime next_attempt = 0;  ///< renew backs off until then after a failure
   bool deploy_failed = false; ///< issued, but its deploy failed: renew deploys it again
+  AriState ari;
   std::optional<CertMeta> cert;
   std::vector<HistoryEntry> history;
 

@@ -127,6 +127,7 @@ class Vault {
   struct OrderEntry {
     std::string name, ca, type, status, error;
     double duration_s = 0;
+    std::string replaces;  ///< ARI id of the certificate the order replaced, if any
   };
   Status log_order(const OrderEntry& e, UnixTime now) const;
   struct LoggedOrder {

@@ -7,6 +7,7 @@
 #include "ca/issuers.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,28 @@ std::size_t pick_chain(const std::vector<std::string>& chains, const std::string
       if (c.info().issuer_cn == issuer_cn) return i;
   }
   return 0;
+}
+
+/// The renewal window of a new certificate; a failure is kept in the window (the certificate
+/// is good either way, and renew asks again later).
+AriWindow fetch_window(acme::Client& client, const crypto::Certificate& leaf) {
+  AriWindow w;
+  auto id = crypto::ari_cert_id(leaf, "certificate");
+  if (!id) {
+    w.error = id.error().message();
+    return w;
+  }
+  w.cert_id = *id;
+  auto info = client.renewal_info(w.cert_id);
+  if (!info) {
+    w.error = info.error().text();
+  } else if (*info) {
+    w.start = (*info)->start;
+    w.end = (*info)->end;
+    w.explanation_url = (*info)->explanation_url;
+    w.retry_after_s = (*info)->retry_after_s.value_or(0);
+  }
+  return w;
 }
 
 class AcmeIssuer final : public Issuer {
@@ -65,7 +88,20 @@ class AcmeIssuer final : public Issuer {
     }
     for (const auto& ip : csr.ip_addresses) ids.push_back({"ip", ip});
     TRY_ASSIGN(std::string thumb, acme::thumbprint(key_));
-    TRY_ASSIGN(acme::Order order, client_.new_order(ids, opts.profile.empty() ? profile_.profile : opts.profile, ""));
+    TRY(client_.load_directory());
+    const bool has_ari = !client_.directory().renewal_info.empty();
+    // RFC 9773 5: "replaces" only to a CA that offers ARI; alreadyReplaced means another order
+    // already replaced that certificate, so this one goes ahead as a plain new order.
+    std::string replaces = has_ari ? opts.replaces : "";
+    const std::string profile = opts.profile.empty() ? profile_.profile : opts.profile;
+    auto ordered = client_.new_order(ids, profile, replaces);
+    if (!ordered && !replaces.empty() && client_.last_problem() &&
+        client_.last_problem()->short_type() == "alreadyReplaced") {
+      replaces.clear();
+      ordered = client_.new_order(ids, profile, replaces);
+    }
+    if (!ordered) return ordered.error();
+    acme::Order order = std::move(ordered).value();
     if (order.status == "invalid")
       return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), "the new order is already invalid");
 
@@ -113,8 +149,9 @@ class AcmeIssuer final : public Issuer {
     TRY_ASSIGN(std::vector<std::string> chains, client_.download(order.certificate, !opts.preferred_chain.empty()));
     const std::string& pem = chains[pick_chain(chains, opts.preferred_chain)];
     TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(pem, order.certificate));
-    Issued out{std::move(certs.front()), {}};
+    Issued out{std::move(certs.front()), {}, std::nullopt, replaces};
     for (std::size_t i = 1; i < certs.size(); ++i) out.chain.push_back(std::move(certs[i]));
+    if (has_ari) out.ari = fetch_window(client_, out.leaf);
     return out;
   }
 
@@ -206,6 +243,40 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
                                : fmt::format("'{}' is not a DNS provider (use manual or exec:/path/to/hook)", s.dns));
   }
   return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
+}
+
+struct RenewalInfoClient::Impl {
+  const vault::Vault& vault;
+  const Clock& clock;
+  struct Session {
+    std::unique_ptr<http::Client> http;
+    std::unique_ptr<acme::Client> client;
+  };
+  std::map<std::string, Session, std::less<>> sessions;
+};
+
+RenewalInfoClient::RenewalInfoClient(const vault::Vault& vault, const Clock& clock)
+    : impl_(std::make_unique<Impl>(Impl{vault, clock, {}})) {}
+RenewalInfoClient::~RenewalInfoClient() = default;
+
+Result<std::optional<AriWindow>> RenewalInfoClient::fetch(std::string_view ca, const std::string& cert_id) {
+  auto it = impl_->sessions.find(ca);
+  if (it == impl_->sessions.end()) {
+    TRY_ASSIGN(CaProfile profile, find_profile(impl_->vault, ca));
+    Impl::Session s;
+    if (!profile.is_local()) {
+      http::ClientOptions ho;
+      ho.ca_bundle = profile.ca_bundle;
+      s.http = http::make_curl_client(ho);
+      s.client = std::make_unique<acme::Client>(*s.http, profile.directory, impl_->clock);
+    }
+    it = impl_->sessions.emplace(std::string(ca), std::move(s)).first;
+  }
+  if (!it->second.client) return std::optional<AriWindow>();
+  TRY_ASSIGN(std::optional<acme::RenewalInfo> info, it->second.client->renewal_info(cert_id));
+  if (!info) return std::optional<AriWindow>();
+  return std::optional<AriWindow>(AriWindow{cert_id, info->start, info->end, info->explanation_url,
+                                            info->retry_after_s.value_or(0), ""});
 }
 
 Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock) {

@@ -86,7 +86,8 @@ class LocalIssuer final : public Issuer {
       return Error(Category::Ca, "local CA",
                    fmt::format("its root expires before the requested {} days; use a shorter --days", opts.days));
     TRY_ASSIGN(crypto::Certificate leaf, crypto::sign_csr(csr, root, key, p));
-    Issued out{std::move(leaf), {}};
+    Issued out;
+    out.leaf = std::move(leaf);
     out.chain.push_back(std::move(root));
     return out;
   }

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <fmt/format.h>
 
@@ -430,6 +431,27 @@ Result<Certificate> sign_csr(const CsrInfo& csr, const Certificate& issuer,
   }
   TRY(add_crl_dp(x.get(), &ctx, params));
   return sign_cert(std::move(x), issuer_key.get());
+}
+
+Result<std::string> ari_cert_id(const Certificate& cert, std::string_view subject) {
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert.get());
+  if (!aki || ASN1_STRING_length(aki) <= 0)
+    return Error(Category::Input, std::string(subject), "the certificate has no authority key identifier (needed for ARI)");
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
+  // The DER content octets of the INTEGER: i2d gives tag, length, content; keep the content.
+  unsigned char* der = nullptr;
+  const int len = i2d_ASN1_INTEGER(serial, &der);
+  if (len <= 2 || !der) {
+    OPENSSL_free(der);
+    return Error(Category::Input, std::string(subject), "cannot encode the certificate's serial number");
+  }
+  std::size_t header = 2;
+  if (der[1] & 0x80) header += der[1] & 0x7f;  // long-form length
+  std::string content(reinterpret_cast<const char*>(der) + header, static_cast<std::size_t>(len) - header);
+  OPENSSL_free(der);
+  const std::string key_id(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)),
+                           static_cast<std::size_t>(ASN1_STRING_length(aki)));
+  return base64url_encode(key_id) + "." + base64url_encode(content);
 }
 
 }  // namespace certctl::crypto

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the lifecycle use cases (private to src/lifecycle).
+#include <certctl/ca.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/lifecycle.hpp>
 
@@ -40,5 +41,12 @@ Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int ver
 /// Append to the audit log; a failure to log is reported (the change itself already landed).
 Status audit(Context ctx, std::string_view action, const std::string& name,
              std::vector<std::pair<std::string, std::string>> details = {});
+
+/// Take a fetched ARI window into a record's state: a new window gets a new uniform random
+/// renew time, the next fetch is set from Retry-After (clamped to 1 minute..1 day).
+void apply_ari(vault::AriState& state, const ca::AriWindow& window, UnixTime now);
+/// Ask the CAs again for the renewal windows whose next_check has passed and save them
+/// (best effort: a failure is kept in the record and retried in an hour).
+void refresh_renewal_info(Context ctx, std::vector<vault::Record>& records, UnixTime now);
 
 }  // namespace certctl::lifecycle::detail

@@ -81,6 +81,7 @@ struct Job {
   Category failure_category = Category::Ca;
   ca::ProblemInfo problem;
   bool renew = false;
+  std::string replaces;  ///< ARI id of the certificate a renewal replaces (RFC 9773)
 };
 
 Status prepare(Context ctx, Job& job, const IssueRequest& req) {
@@ -94,6 +95,7 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   if (r.source == vault::Source::Imported)
     return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
   req.settings.apply_to(r.settings);
+  if (req.renew && r.has_cert) job.replaces = r.ari.cert_id;
   if (req.renew && r.has_cert && r.has_key && r.source == vault::Source::Managed && !r.settings.reuse_key) {
     // A renewal gets a new key and CSR; they are written with the certificate, in one version.
     TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
@@ -148,6 +150,8 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
   for (const auto& ca_name : job.cas) {
     const auto started = std::chrono::steady_clock::now();
     ca::IssueOptions opts = options_for(job.record, req.days, req.dry_run);
+    // "replaces" only names a certificate of the same CA (and account).
+    if (ca_name == job.record.issued_by) opts.replaces = job.replaces;
     auto attempt = [&]() -> Result<ca::Issued> {
       auto& issuer = issuers[ca_name];
       if (!issuer) {
@@ -171,6 +175,7 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
     e.status = attempt ? "valid" : "failed";
     e.error = attempt ? "" : attempt.error().text();
     e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (attempt) e.replaces = attempt->replaced;
     if (!req.dry_run) (void)ctx.vault.log_order(e, ctx.clock.now());  // a dry run writes nothing
     if (attempt) {
       job.issued = std::move(attempt).value();
@@ -237,6 +242,8 @@ Result<vault::Record> commit(Context ctx, Job& job) {
   r.retry_after = 0;
   r.attempts = 0;
   r.next_attempt = 0;
+  r.ari = {};
+  if (job.issued->ari && !job.issued->ari->cert_id.empty()) apply_ari(r.ari, *job.issued->ari, ctx.clock.now());
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "issue", job.name,
             {{"ca", job.issued_by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));

@@ -42,6 +42,8 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   for (const auto& n : wanted)
     if (std::none_of(all.begin(), all.end(), [&n](const vault::Record& r) { return r.name == n; }))
       return Error(Category::NotFound, n, "no such certificate in the vault (see `certctl list`)");
+  // Renewal windows whose Retry-After has passed are asked for again before deciding.
+  if (!req.dry_run) detail::refresh_renewal_info(ctx, all, now);
 
   RenewReport report;
   report.dry_run = req.dry_run;

@@ -78,6 +78,18 @@ Json details(const vault::Record& r, UnixTime now) {
                 {"deploy_owner", str_or_null(is.deploy_owner)},
                 {"deploy_hook", str_or_null(is.deploy_hook)}};
   j["deploy_failed"] = r.deploy_failed;
+  if (r.ari.cert_id.empty()) {
+    j["ari"] = nullptr;
+  } else {
+    j["ari"] = {{"cert_id", r.ari.cert_id},
+                {"window_start", time_or_null(r.ari.window_start)},
+                {"window_end", time_or_null(r.ari.window_end)},
+                {"renew_at", time_or_null(r.ari.renew_at)},
+                {"checked", time_or_null(r.ari.checked)},
+                {"next_check", time_or_null(r.ari.next_check)},
+                {"explanation_url", str_or_null(r.ari.explanation_url)},
+                {"last_error", str_or_null(r.ari.last_error)}};
+  }
   j["attempts"] = r.attempts;
   j["next_attempt"] = time_or_null(r.next_attempt);
   j["has_key"] = r.has_key;
@@ -263,6 +275,7 @@ std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
     j["user"] = o.user;
     j["duration_s"] = o.entry.duration_s;
     j["error"] = str_or_null(o.entry.error);
+    j["replaces"] = str_or_null(o.entry.replaces);
     arr.push_back(std::move(j));
   }
   return dump(arr, 2);

@@ -29,6 +29,7 @@ Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
   j["user"] = current_user();
   j["duration_s"] = e.duration_s;
   if (!e.error.empty()) j["error"] = e.error;
+  if (!e.replaces.empty()) j["replaces"] = e.replaces;
   return fs::append_line(layout_.orders_log(), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -52,6 +53,7 @@ Result<std::vector<Vault::LoggedOrder>> Vault::read_orders() const {
     o.entry.type = s("type");
     o.entry.status = s("status");
     o.entry.error = s("error");
+    o.entry.replaces = s("replaces");
     if (j.contains("duration_s") && j["duration_s"].is_number()) o.entry.duration_s = j["duration_s"].get<double>();
     out.push_back(std::move(o));
   }

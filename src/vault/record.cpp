@@ -73,6 +73,17 @@ std::string renew_reason(const Record& r, UnixTime now, bool force) {
   const auto days = days_remaining(r, now);
   if (!days) return {};
   if (*days < 0) return "expired";
+  // The CA's suggested window (RFC 9773) wins over the threshold while it is fresh; after a
+  // failed fetch the threshold applies too.
+  if (!r.ari.cert_id.empty() && r.ari.renew_at != 0) {
+    if (now >= r.ari.renew_at) {
+      std::string why = fmt::format("inside the CA's renewal window ({} .. {})", format_rfc3339(r.ari.window_start),
+                                    format_rfc3339(r.ari.window_end));
+      if (!r.ari.explanation_url.empty()) why += "; see " + r.ari.explanation_url;
+      return why;
+    }
+    if (r.ari.last_error.empty()) return {};
+  }
   if (*days <= auto_renew_days(r)) return fmt::format("expires in {} days (threshold {})", *days, auto_renew_days(r));
   return {};
 }

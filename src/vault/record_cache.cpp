@@ -9,7 +9,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 4;  // bump whenever Record or the encoding changes
+constexpr std::uint32_t kVersion = 5;  // bump whenever Record or the encoding changes
 
 class Writer {
  public:
@@ -102,6 +102,8 @@ void encode(Writer& w, const Record& r) {
   w.i64(r.next_attempt);
   w.u64((is.reuse_key ? 1 : 0) | (r.deploy_failed ? 2 : 0));
   w.strs({is.deploy_dir, is.deploy_owner, is.deploy_hook});
+  w.strs({r.ari.cert_id, r.ari.explanation_url, r.ari.last_error});
+  for (UnixTime t : {r.ari.window_start, r.ari.window_end, r.ari.renew_at, r.ari.checked, r.ari.next_check}) w.i64(t);
   w.u64(r.cert ? 1 : 0);
   if (r.cert) {
     const CertMeta& c = *r.cert;
@@ -170,6 +172,13 @@ bool decode(Reader& rd, Record& r) {
   r.settings.deploy_dir = dep[0];
   r.settings.deploy_owner = dep[1];
   r.settings.deploy_hook = dep[2];
+  auto ari = rd.strs();
+  if (ari.size() != 3) return false;
+  r.ari.cert_id = ari[0];
+  r.ari.explanation_url = ari[1];
+  r.ari.last_error = ari[2];
+  for (UnixTime* t : {&r.ari.window_start, &r.ari.window_end, &r.ari.renew_at, &r.ari.checked, &r.ari.next_check})
+    *t = rd.i64();
   if (rd.u64() == 1) {
     CertMeta c;
     auto s = rd.strs();

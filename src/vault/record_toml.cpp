@@ -78,6 +78,18 @@ std::string render_record(const Record& r) {
   if (r.attempts) t.insert_or_assign("attempts", r.attempts);
   put_time(t, "next_attempt", r.next_attempt);
   if (r.deploy_failed) t.insert_or_assign("deploy_failed", true);
+  if (!r.ari.cert_id.empty()) {
+    toml::table at;
+    at.insert_or_assign("cert_id", r.ari.cert_id);
+    put_time(at, "window_start", r.ari.window_start);
+    put_time(at, "window_end", r.ari.window_end);
+    put_time(at, "renew_at", r.ari.renew_at);
+    put_time(at, "checked", r.ari.checked);
+    put_time(at, "next_check", r.ari.next_check);
+    put_str(at, "explanation_url", r.ari.explanation_url);
+    put_str(at, "last_error", r.ari.last_error);
+    t.insert_or_assign("ari", std::move(at));
+  }
   {
     const IssueSettings& is = r.settings;
     toml::table it;
@@ -202,6 +214,16 @@ Result<Record> parse_record(std::string_view text, const std::string& path) {
   r.attempts = static_cast<int>(rd.integer("attempts"));
   r.next_attempt = rd.time("next_attempt");
   r.deploy_failed = rd.boolean("deploy_failed");
+  if (const toml::table* at = t["ari"].as_table()) {
+    r.ari.cert_id = rd.str("cert_id", at);
+    r.ari.window_start = rd.time("window_start", at);
+    r.ari.window_end = rd.time("window_end", at);
+    r.ari.renew_at = rd.time("renew_at", at);
+    r.ari.checked = rd.time("checked", at);
+    r.ari.next_check = rd.time("next_check", at);
+    r.ari.explanation_url = rd.str("explanation_url", at);
+    r.ari.last_error = rd.str("last_error", at);
+  }
   if (const toml::table* it = t["issue"].as_table()) {
     IssueSettings& is = r.settings;
     is.challenge = rd.str("challenge", it);

@@ -212,3 +212,51 @@ TEST_CASE("polling gives up at the deadline with a clear message", "[acme]") {
   CHECK(r.error().subject() == "slow.example");
   CHECK_THAT(r.error().message(), Catch::Contains("did not validate"));
 }
+
+TEST_CASE("renewalInfo: window, explanation and Retry-After; absent without the directory entry", "[acme]") {
+  {
+    Fixture fx;  // the directory has no renewalInfo
+    auto none = fx.client.renewal_info("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+    REQUIRE(none);
+    CHECK_FALSE(none->has_value());
+    CHECK(fx.http.requests.size() == 1);  // only the directory
+  }
+  test::FakeHttp http;
+  FixedClock clock{1'800'000'000};
+  http.on("GET", kDir, 200,
+          R"({"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct","newOrder":"https://ca.test/order",)"
+          R"("renewalInfo":"https://ca.test/renewal-info"})");
+  const std::string url = "https://ca.test/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+  http.on("GET", url, 200,
+          R"({"suggestedWindow":{"start":"2027-01-15T00:00:00Z","end":"2027-01-16T12:00:00.5Z"},)"
+          R"("explanationURL":"https://ca.test/incident/42"})",
+          {{"Retry-After", "21600"}});
+  // The second answer: a window that ends before it starts is the CA's mistake, named by URL.
+  http.on("GET", url, 200, R"({"suggestedWindow":{"start":"2027-01-16T00:00:00Z","end":"2027-01-15T00:00:00Z"}})");
+  acme::Client client{http, kDir, clock};
+  auto info = client.renewal_info("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  REQUIRE(info);
+  REQUIRE(info->has_value());
+  CHECK(format_rfc3339((*info)->start) == "2027-01-15T00:00:00Z");
+  CHECK(format_rfc3339((*info)->end) == "2027-01-16T12:00:00Z");
+  CHECK((*info)->explanation_url == "https://ca.test/incident/42");
+  CHECK((*info)->retry_after_s == 21600);
+  CHECK(http.requests.back().method == "GET");  // unauthenticated: no JWS
+  CHECK(http.requests.back().body.empty());
+
+  auto bad = client.renewal_info("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().category() == Category::Ca);
+  CHECK(bad.error().text().find("ends before it starts") != std::string::npos);
+}
+
+TEST_CASE("newOrder carries replaces when given", "[acme]") {
+  Fixture fx;
+  fx.http.on("POST", "https://ca.test/order", 201,
+             R"({"status":"pending","identifiers":[{"type":"dns","value":"a.test"}],"authorizations":[],"finalize":"https://ca.test/fin"})",
+             {{"Location", "https://ca.test/order/9"}});
+  auto o = fx.client.new_order({{"dns", "a.test"}}, "", "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  REQUIRE(o);
+  auto [prot, payload] = fx.jws(fx.http.requests.size() - 1);
+  CHECK(Json::parse(payload)["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+}

@@ -378,3 +378,26 @@ TEST_CASE("Certificate clone and move", "[crypto]") {
   CHECK(empty.info().subject_dn.empty());
   CHECK(Certificate().clone().empty());
 }
+
+TEST_CASE("ari_cert_id joins the issuer's key id and the serial's DER octets (RFC 9773 4.1)", "[crypto]") {
+  // Serial 0x87654321 has its top bit set, so DER prefixes 0x00: content 00 87 65 43 21, as in
+  // the RFC's own example ("AIdlQyE").
+  auto leaf = sign_csr(make_csr_info(pki().leaf_key, "ari.example.com", {"ari.example.com"}), pki().inter,
+                       pki().inter_key, validity("87654321"));
+  REQUIRE(leaf.ok());
+  auto id = ari_cert_id(*leaf, "leaf");
+  REQUIRE(id.ok());
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(pki().inter.get());
+  REQUIRE(ski != nullptr);
+  const std::string key_id(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ski)),
+                           static_cast<std::size_t>(ASN1_STRING_length(ski)));
+  CHECK(*id == base64url_encode(key_id) + ".AIdlQyE");
+
+  // A small serial without the top bit set: no padding octet.
+  auto small = sign_csr(make_csr_info(pki().leaf_key, "ari2.example.com", {"ari2.example.com"}), pki().inter,
+                        pki().inter_key, validity("0102"));
+  REQUIRE(small.ok());
+  auto id2 = ari_cert_id(*small, "leaf");
+  REQUIRE(id2.ok());
+  CHECK(id2->substr(id2->find('.') + 1) == base64url_encode(std::string("\x01\x02", 2)));
+}

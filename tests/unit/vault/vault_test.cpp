@@ -57,6 +57,8 @@ vault::Record full_record() {
   r.settings.fallback = {"zerossl", "local"};
   r.last_problem = "rateLimited";
   r.retry_after = 1'800'003'600;
+  r.ari = {"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", 1'805'000'000, 1'805'086'400, 1'805'040'000, 1'800'000'100,
+           1'800'021'700, "https://ca.test/why", ""};
   return r;
 }
 
@@ -89,6 +91,12 @@ TEST_CASE("record.toml round-trips every field", "[vault]") {
   CHECK(back->settings.http_port == 8080);
   CHECK(back->settings.fallback == std::vector<std::string>{"zerossl", "local"});
   CHECK(back->retry_after == 1'800'003'600);
+  CHECK(back->ari.cert_id == r.ari.cert_id);
+  CHECK(back->ari.window_start == 1'805'000'000);
+  CHECK(back->ari.window_end == 1'805'086'400);
+  CHECK(back->ari.renew_at == 1'805'040'000);
+  CHECK(back->ari.next_check == 1'800'021'700);
+  CHECK(back->ari.explanation_url == "https://ca.test/why");
   CHECK(vault::render_record(*back) == text);  // stable output: diff-able
 }
 
@@ -289,6 +297,7 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
 
 TEST_CASE("renew_reason: threshold, expiry, retries with backoff, never imported or revoked", "[vault]") {
   vault::Record r = full_record();  // 90-day certificate, renew_days 21
+  r.ari = {};
   const UnixTime na = r.cert->not_after;
   CHECK(vault::renew_reason(r, na - 30 * 86400, false).empty());
   CHECK_THAT(vault::renew_reason(r, na - 21 * 86400, false), Catch::Contains("threshold 21"));
@@ -307,4 +316,20 @@ TEST_CASE("renew_reason: threshold, expiry, retries with backoff, never imported
   CHECK(vault::backoff_after(2) == 3600);
   CHECK(vault::backoff_after(4) == 14400);
   CHECK(vault::backoff_after(20) == 86400);
+}
+
+TEST_CASE("renew_reason: a fresh ARI window wins over the threshold", "[vault]") {
+  vault::Record r = full_record();  // renew_days 21; ARI renew_at 1'805'040'000, ~29 days before not_after
+  const UnixTime na = r.cert->not_after;
+  REQUIRE(r.ari.renew_at < na - 21 * 86400);
+  CHECK(vault::renew_reason(r, r.ari.renew_at - 1, false).empty());
+  CHECK_THAT(vault::renew_reason(r, r.ari.renew_at, false), Catch::Contains("renewal window"));
+  CHECK_THAT(vault::renew_reason(r, r.ari.renew_at, false), Catch::Contains("see https://ca.test/why"));
+  // A window later than the threshold: the CA's word holds while it is fresh...
+  r.ari.renew_at = na - 5 * 86400;
+  CHECK(vault::renew_reason(r, na - 10 * 86400, false).empty());
+  // ...but after a failed fetch the threshold applies as well.
+  r.ari.last_error = "renewalInfo answered HTTP 500";
+  CHECK_THAT(vault::renew_reason(r, na - 10 * 86400, false), Catch::Contains("threshold 21"));
+  CHECK(vault::renew_reason(r, na + 1, false) == "expired");
 }
