@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders help'
+  renew check revoke delete rm orders notify help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
@@ -16,7 +16,8 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
-  --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook'
+  --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
+  --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -235,7 +236,7 @@ _certctl() {
     export) opts='--dir --version' ;;
     export-pfx) opts='--out --password-file --legacy --friendly-name --version' ;;
     renew)
-      opts='--force --dry-run --json --jitter --parallel --pre-hook --deploy-hook --post-hook'
+      opts='--force --dry-run --json --jitter --parallel --pre-hook --deploy-hook --post-hook --no-notify'
       # --reuse-key and --new-key exclude each other.
       [[ " ${COMP_WORDS[*]} " == *' --new-key '* ]] || opts="$opts --reuse-key"
       [[ " ${COMP_WORDS[*]} " == *' --reuse-key '* ]] || opts="$opts --new-key" ;;
@@ -243,6 +244,15 @@ _certctl() {
     revoke) opts='--reason --yes -y' ;;
     delete | rm) opts='--yes -y' ;;
     orders) opts='--json' ;;
+    notify)
+      case ${pos[1]-} in
+        '') words='add list remove test' ;;
+        add) opts='--webhook --smtp --starttls --from --to --smtp-user --smtp-password-env --ca-bundle
+          --on --expiring-days' ;;
+        list) opts='--json' ;;
+        remove | test)
+          ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" notify list | awk 'NR > 1 { print $1 }') ;;
+      esac ;;
     help)
       case ${pos[1]-}/${pos[2]-} in
         /) words=$_certctl_commands ;;
@@ -250,6 +260,7 @@ _certctl() {
         ca/) ((${#pos[@]} == 2)) && words='add list show remove local' ;;
         ca/local) ((${#pos[@]} == 3)) && words='init export-root crl' ;;
         account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;
+        notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -13,7 +13,8 @@ function __certctl_args
         --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
         --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
         --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
-        --deploy-owner --deploy-hook --pre-hook --post-hook
+        --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
+        --smtp-user --smtp-password-env --on --expiring-days
     set -l args
     set -l skip 0
     for t in $tokens
@@ -172,11 +173,13 @@ complete -c certctl -n $nocmd -a revoke -d 'Revoke a certificate at its CA'
 complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
+complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify help'
+complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
 complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
@@ -326,6 +329,7 @@ complete -c certctl -n "$ren; and not __fish_seen_argument -l reuse-key" -l new-
 complete -c certctl -n $ren -l pre-hook -x -a '(__fish_complete_command)' -d 'Shell command run once before anything is renewed'
 complete -c certctl -n $ren -l deploy-hook -x -a '(__fish_complete_command)' -d 'Shell command run after each successful renewal'
 complete -c certctl -n $ren -l post-hook -x -a '(__fish_complete_command)' -d 'Shell command run once after the run'
+complete -c certctl -n $ren -l no-notify -d 'Send the notifiers nothing this run'
 
 # check
 set -l chk '__certctl_cmd check'
@@ -343,3 +347,23 @@ complete -c certctl -n '__certctl_cmd delete rm' -s y -l yes -d 'Do not ask for 
 
 # orders
 complete -c certctl -n '__certctl_cmd orders' -l json -d 'Print a JSON array'
+
+# notify add | list | remove | test
+complete -c certctl -n '__certctl_path notify' -a add -d 'Add or replace a notifier'
+complete -c certctl -n '__certctl_path notify' -a list -d 'List notifiers'
+complete -c certctl -n '__certctl_path notify' -a remove -d 'Remove a notifier'
+complete -c certctl -n '__certctl_path notify' -a test -d 'Send a test message'
+set -l nadd '__certctl_cmd notify; and __fish_seen_subcommand_from add'
+complete -c certctl -n $nadd -l webhook -x -d 'POST a JSON summary to this URL'
+complete -c certctl -n $nadd -l smtp -x -d 'Mail server URL (smtp:// or smtps://)'
+complete -c certctl -n $nadd -l starttls -d 'Upgrade smtp:// with STARTTLS'
+complete -c certctl -n $nadd -l from -x -d 'Mail sender address'
+complete -c certctl -n $nadd -l to -x -d 'Mail recipients, comma-separated'
+complete -c certctl -n $nadd -l smtp-user -x -d 'SMTP AUTH user'
+complete -c certctl -n $nadd -l smtp-password-env -x -a '(set -xn)' -d 'Variable holding the SMTP password'
+complete -c certctl -n $nadd -l ca-bundle -r -F -d 'PEM roots for TLS'
+complete -c certctl -n $nadd -l on -x -a 'failure success expiring failure,expiring failure,success,expiring' -d 'Events'
+complete -c certctl -n $nadd -l expiring-days -x -d 'Remind this many days before expiry'
+complete -c certctl -n '__certctl_path notify list' -l json -d 'Print a JSON array'
+complete -c certctl -n '__certctl_path notify remove; or __certctl_path notify test' \
+    -a '(certctl notify list 2>/dev/null | tail -n +2 | string replace -r " .*" "")' -d Notifier

@@ -55,4 +55,20 @@ std::vector<std::string> link_targets(const Response& r, std::string_view rel);
 /// Retry-After as seconds from now (delta-seconds or an HTTP date); nullopt if absent/bad.
 std::optional<long> retry_after_seconds(const Response& r, long long now_unix);
 
+/// A plain-text mail to send over SMTP.
+struct Mail {
+  std::string server;       ///< smtp://host:port (STARTTLS with `starttls`) or smtps://host:port
+  bool starttls = false;
+  std::string ca_bundle;    ///< PEM roots for the server's TLS; "" = the system's
+  std::string user;         ///< AUTH user; "" = no AUTH
+  std::string password;     ///< wiped by the caller
+  std::string from;
+  std::vector<std::string> to;
+  std::string subject;      ///< one line
+  std::string body;
+};
+/// Send it with libcurl. A refusal by the server (5xx, failed AUTH) is a Config error naming
+/// the server; an unreachable server is a Network error.
+Status send_mail(const Mail& mail);
+
 }  // namespace certctl::http

@@ -126,6 +126,7 @@ struct RenewRequest {
   std::string pre_hook;     ///< once before anything is renewed or deployed (only if something is due)
   std::string deploy_hook;  ///< after each successful renewal, besides the record's own
   std::string post_hook;    ///< once after the run (only if something was due)
+  bool notify = true;       ///< send the vault's notifiers what happened (see notify_after_renew)
 };
 struct RenewItem {
   std::string name;
@@ -141,8 +142,36 @@ struct RenewReport {
   std::size_t checked = 0;       ///< records looked at
   bool dry_run = false;
   std::optional<Error> hook_error;  ///< a failed pre/post hook
+  std::vector<Error> notify_errors;  ///< notifiers that could not be reached (warnings)
   bool any_failed() const;
 };
+// ---- notifications ---------------------------------------------------------------------------
+/// A notifier: a webhook (JSON POST) or mail (SMTP), stored as <vault>/notify/<name>.toml.
+/// Events: "failure" (a renewal or deploy failed), "success" (renewed), "expiring" (a
+/// certificate renew does not renew, i.e. an imported one, is within expiring_days of expiry:
+/// reminded when it enters that window and again at 7, 3 and 1 days left and once expired).
+struct NotifierSpec {
+  std::string name;
+  std::string type;                ///< "webhook" or "email"
+  std::string url;                 ///< webhook: http(s)://...; email: smtp://host:port or smtps://
+  std::string from;                ///< email
+  std::vector<std::string> to;     ///< email
+  std::string user;                ///< email AUTH user
+  std::string password_env;        ///< email: environment variable that holds the AUTH password
+  bool starttls = false;           ///< email over smtp:// upgraded with STARTTLS
+  std::string ca_bundle;           ///< PEM roots for the webhook's or mail server's TLS
+  std::vector<std::string> events{"failure", "expiring"};
+  int expiring_days = 14;
+};
+Status notify_add(Context ctx, const NotifierSpec& spec);
+Result<std::vector<NotifierSpec>> notify_list(Context ctx);
+Status notify_remove(Context ctx, const std::string& name);
+/// Send a test message through one notifier.
+Status notify_test(Context ctx, const std::string& name);
+/// After a renew run: failures, successes and expiry reminders to every notifier that wants
+/// them. Returns the notifiers that failed (the run's own result is unchanged).
+std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all);
+
 /// Renew what is due, under the renew lock (overlapping runs never renew one record twice).
 Result<RenewReport> renew(Context ctx, const RenewRequest& req);
 

@@ -33,6 +33,8 @@ std::string ca_profile_json(const ca::CaProfile& p);
 std::string account_json(const ca::Account& a);
 /// `renew --json`: {"dry_run", "checked", "renewed", "failed", "items": [...]}
 std::string renew_report_json(const lifecycle::RenewReport& report);
+/// `notify list --json`: the notifiers (no secrets: only the names of password variables).
+std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 
 }  // namespace certctl::output

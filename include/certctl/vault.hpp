@@ -5,6 +5,7 @@
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
 
+#include <map>
 #include <memory>
 #include <sys/types.h>
 #include <optional>
@@ -143,6 +144,29 @@ class Vault {
   std::unique_ptr<Config> config_;
   SecretBytes vault_key_;
 };
+
+/// A small named settings file, <vault>/<kind>/<name>.toml (kind "notify", "dns"): a type and
+/// flat string options. Secrets are stored sealed (AAD "<kind>/<name>/<key>") and opened only
+/// on use; `secret_names` lists them without their values.
+struct NamedConfig {
+  std::string name;
+  std::string type;
+  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> sealed;  ///< key -> sealed value (base64)
+  UnixTime created = 0;
+};
+/// Every config of a kind, sorted by name (none: empty).
+Result<std::vector<NamedConfig>> load_configs(const Vault& vault, std::string_view kind);
+/// One config; NotFound naming "<kind> '<name>'" when absent.
+Result<NamedConfig> load_config(const Vault& vault, std::string_view kind, std::string_view name);
+/// Write atomically (the caller holds the lock).
+Status save_config(const Vault& vault, std::string_view kind, const NamedConfig& c);
+Status remove_config(const Vault& vault, std::string_view kind, std::string_view name);
+/// Seal a secret option of a config (vault unlocked) / open it again.
+Result<std::string> seal_config_secret(const Vault& vault, std::string_view kind, std::string_view name,
+                                       std::string_view key, const SecretBytes& value);
+Result<SecretBytes> open_config_secret(const Vault& vault, std::string_view kind, const NamedConfig& c,
+                                       std::string_view key);
 
 /// The user name for logs ($USER, else the passwd entry, else the uid).
 std::string current_user();

@@ -40,7 +40,7 @@ void setup_renew(CLI::App& app, Globals& g) {
   struct Opts {
     lifecycle::RenewRequest req;
     std::string jitter;
-    bool json = false, reuse_key = false, new_key = false;
+    bool json = false, reuse_key = false, new_key = false, no_notify = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand("renew", "Renew every certificate that is due (for cron and systemd timers)");
@@ -56,11 +56,13 @@ void setup_renew(CLI::App& app, Globals& g) {
   sub->add_option("--deploy-hook", o->req.deploy_hook,
                   "Shell command run after each successful renewal (CERTCTL_NAME, CERTCTL_DOMAINS, paths in its environment)");
   sub->add_option("--post-hook", o->req.post_hook, "Shell command run once after the run (only if something was due)");
+  sub->add_flag("--no-notify", o->no_notify, "Do not send the vault's notifiers anything this run (see `certctl notify`)");
   sub->footer("Silent when nothing is due; exit 0 unless a renewal failed. Due: inside the record's renew threshold\n"
               "(the last third of the lifetime by default), expired, or in error/pending (retried with backoff).");
   sub->callback([&g, o, sub] {
     g.action = [&g, o, sub]() -> Status {
       g.json_errors = o->json;
+      o->req.notify = !o->no_notify;
       if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");
       if (o->reuse_key) o->req.reuse_key = true;
       if (o->new_key) o->req.reuse_key = false;
@@ -94,6 +96,8 @@ void setup_renew(CLI::App& app, Globals& g) {
         }
       }
       if (report.hook_error) fmt::print(stderr, "certctl: {}\n", report.hook_error->text());
+      // A notifier that cannot be reached is a warning: the renewals themselves stand.
+      for (const auto& e : report.notify_errors) fmt::print(stderr, "certctl: warning: {}\n", e.text());
       if (o->json) print_out(output::renew_report_json(report));
       if (report.any_failed()) {
         int code = report.hook_error ? report.hook_error->exit_code() : 0;

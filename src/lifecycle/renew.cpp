@@ -72,7 +72,10 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
     due.push_back(r.name);
     report.items.push_back({r.name, why, "", "", 0, "", "", 0});
   }
-  if (due.empty() && deploy_only.empty()) return report;
+  if (due.empty() && deploy_only.empty()) {
+    if (req.notify && !req.dry_run) report.notify_errors = notify_after_renew(ctx, report, all);
+    return report;
+  }
   if (req.unlock) TRY(req.unlock());
   if (!req.dry_run) {
     if (auto st = run_hook("pre", req.pre_hook); !st) {
@@ -111,6 +114,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   }
   if (!req.dry_run)
     if (auto st = run_hook("post", req.post_hook); !st) report.hook_error = st.error();
+  if (req.notify && !req.dry_run) report.notify_errors = notify_after_renew(ctx, report, all);
   return report;
 }
 

@@ -281,4 +281,21 @@ std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
   return dump(arr, 2);
 }
 
+std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers) {
+  Json arr = Json::array();
+  for (const auto& n : notifiers)
+    arr.push_back({{"name", n.name},
+                   {"type", n.type},
+                   {"url", n.url},
+                   {"from", str_or_null(n.from)},
+                   {"to", n.to},
+                   {"smtp_user", str_or_null(n.user)},
+                   {"smtp_password_env", str_or_null(n.password_env)},
+                   {"starttls", n.starttls},
+                   {"ca_bundle", str_or_null(n.ca_bundle)},
+                   {"events", n.events},
+                   {"expiring_days", n.expiring_days}});
+  return dump(arr, 2);
+}
+
 }  // namespace certctl::output

@@ -1,0 +1,323 @@
+// Notifiers: a webhook (one JSON POST per event and run) or mail over SMTP, told about renewal
+// failures, successes and certificates nearing expiry that renew does not renew (imported).
+#include <certctl/fs.hpp>
+#include <certctl/http.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include "lifecycle/internal.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace certctl::lifecycle {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr std::string_view kKind = "notify";
+constexpr int kReminderDays[] = {7, 3, 1};
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+vault::NamedConfig to_config(const NotifierSpec& s, UnixTime now) {
+  vault::NamedConfig c;
+  c.name = s.name;
+  c.type = s.type;
+  c.created = now;
+  auto put = [&](const char* k, const std::string& v) {
+    if (!v.empty()) c.options[k] = v;
+  };
+  put("url", s.url);
+  put("from", s.from);
+  put("to", fmt::format("{}", fmt::join(s.to, ",")));
+  put("user", s.user);
+  put("password-env", s.password_env);
+  put("ca-bundle", s.ca_bundle);
+  if (s.starttls) c.options["starttls"] = "true";
+  c.options["events"] = fmt::format("{}", fmt::join(s.events, ","));
+  c.options["expiring-days"] = std::to_string(s.expiring_days);
+  return c;
+}
+
+NotifierSpec from_config(const vault::NamedConfig& c) {
+  NotifierSpec s;
+  s.name = c.name;
+  s.type = c.type;
+  auto get = [&](const char* k) {
+    auto it = c.options.find(k);
+    return it == c.options.end() ? std::string() : it->second;
+  };
+  s.url = get("url");
+  s.from = get("from");
+  s.to = split_list(get("to"));
+  s.user = get("user");
+  s.password_env = get("password-env");
+  s.ca_bundle = get("ca-bundle");
+  s.starttls = get("starttls") == "true";
+  s.events = split_list(get("events"));
+  s.expiring_days = std::atoi(get("expiring-days").c_str());
+  return s;
+}
+
+Status validate(const NotifierSpec& s) {
+  TRY(vault::validate_name(s.name));
+  const std::string who = fmt::format("notifier '{}'", s.name);
+  if (s.type == "webhook") {
+    if (s.url.rfind("https://", 0) != 0 && s.url.rfind("http://", 0) != 0)
+      return Error(Category::Usage, "--webhook", fmt::format("'{}' is not an http:// or https:// URL", s.url));
+  } else if (s.type == "email") {
+    if (s.url.rfind("smtp://", 0) != 0 && s.url.rfind("smtps://", 0) != 0)
+      return Error(Category::Usage, "--smtp", fmt::format("'{}' is not an smtp:// or smtps:// URL", s.url));
+    if (s.from.find('@') == std::string::npos) return Error(Category::Usage, "--from", "needs a mail address");
+    if (s.to.empty()) return Error(Category::Usage, "--to", "needs at least one mail address");
+    for (const auto& a : s.to)
+      if (a.find('@') == std::string::npos || a.find_first_of("<>\r\n ") != std::string::npos)
+        return Error(Category::Usage, "--to", fmt::format("'{}' is not a mail address", a));
+    if (!s.password_env.empty() && s.user.empty())
+      return Error(Category::Usage, "--smtp-password-env", "needs --smtp-user");
+  } else {
+    return Error(Category::Usage, who, "needs --webhook URL or --smtp URL");
+  }
+  if (s.events.empty()) return Error(Category::Usage, "--on", "names no event (failure, success, expiring)");
+  for (const auto& e : s.events)
+    if (e != "failure" && e != "success" && e != "expiring")
+      return Error(Category::Usage, "--on", fmt::format("'{}' is not failure, success or expiring", e));
+  if (s.expiring_days < 1 || s.expiring_days > 365)
+    return Error(Category::Usage, "--expiring-days", "must be 1..365");
+  return ok();
+}
+
+struct Item {
+  std::string name, domain, ca, status, reason, error;
+  std::optional<long> days;
+  UnixTime not_after = 0;
+};
+
+std::string subject_for(std::string_view event, std::size_t n) {
+  const std::string host = host_name();
+  if (event == "failure") return fmt::format("certctl on {}: {} certificate(s) failed to renew", host, n);
+  if (event == "success") return fmt::format("certctl on {}: {} certificate(s) renewed", host, n);
+  if (event == "test") return fmt::format("certctl on {}: test notification", host);
+  return fmt::format("certctl on {}: {} certificate(s) expire soon", host, n);
+}
+
+Status send(const NotifierSpec& n, std::string_view event, const std::vector<Item>& items, UnixTime now) {
+  if (n.type == "webhook") {
+    Json j;
+    j["event"] = event;
+    j["host"] = host_name();
+    j["time"] = format_rfc3339(now);
+    j["summary"] = subject_for(event, items.size());
+    j["certificates"] = Json::array();
+    for (const auto& i : items) {
+      Json c;
+      c["name"] = i.name;
+      c["domain"] = i.domain;
+      c["ca"] = i.ca;
+      c["status"] = i.status;
+      c["days_remaining"] = i.days ? Json(*i.days) : Json(nullptr);
+      c["not_after"] = i.not_after ? Json(format_rfc3339(i.not_after)) : Json(nullptr);
+      c["reason"] = i.reason.empty() ? Json(nullptr) : Json(i.reason);
+      c["error"] = i.error.empty() ? Json(nullptr) : Json(i.error);
+      j["certificates"].push_back(std::move(c));
+    }
+    http::ClientOptions o;
+    o.ca_bundle = n.ca_bundle;
+    o.timeout_s = 15;
+    auto client = http::make_curl_client(o);
+    http::Request req;
+    req.method = "POST";
+    req.url = n.url;
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    TRY_ASSIGN(http::Response resp, client->send(req));
+    if (resp.status < 200 || resp.status > 299)
+      return Error(Category::Network, fmt::format("notifier '{}'", n.name),
+                   fmt::format("the webhook {} answered HTTP {}", n.url, resp.status));
+    return ok();
+  }
+  http::Mail m;
+  m.server = n.url;
+  m.starttls = n.starttls;
+  m.ca_bundle = n.ca_bundle;
+  m.from = n.from;
+  m.to = n.to;
+  m.subject = subject_for(event, items.size());
+  m.user = n.user;
+  if (!n.password_env.empty()) {
+    const char* pw = std::getenv(n.password_env.c_str());
+    if (!pw) return Error(Category::Config, fmt::format("notifier '{}'", n.name),
+                          fmt::format("${} (its SMTP password) is not set", n.password_env));
+    m.password = pw;
+  }
+  m.body = m.subject + "\n\n";
+  for (const auto& i : items) {
+    m.body += fmt::format("{} ({}): {}", i.name, i.domain, i.status);
+    if (i.days) m.body += fmt::format(", {} days left", *i.days);
+    if (!i.reason.empty()) m.body += ", " + i.reason;
+    if (!i.error.empty()) m.body += "\n  error: " + i.error;
+    m.body += '\n';
+  }
+  Status st = http::send_mail(m);
+  std::fill(m.password.begin(), m.password.end(), '\0');
+  if (!st) return Error(st.error().category(), fmt::format("notifier '{}'", n.name), st.error().text());
+  return ok();
+}
+
+bool wants(const NotifierSpec& n, std::string_view event) {
+  return std::find(n.events.begin(), n.events.end(), event) != n.events.end();
+}
+
+/// Which reminder a certificate with `days` left is due for: 1 = entered the window,
+/// 2..4 = 7, 3, 1 days left, 5 = expired.
+int reminder_stage(long days, int window) {
+  if (days < 0) return 5;
+  int stage = days <= window ? 1 : 0;
+  for (int i = 0; i < 3; ++i)
+    if (days <= kReminderDays[i] && days <= window) stage = 2 + i;
+  return stage;
+}
+
+}  // namespace
+
+Status notify_add(Context ctx, const NotifierSpec& spec) {
+  TRY(validate(spec));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  (void)lock;
+  TRY(vault::save_config(ctx.vault, kKind, to_config(spec, ctx.clock.now())));
+  return detail::audit(ctx, "notify-add", spec.name, {{"type", spec.type}});
+}
+
+Result<std::vector<NotifierSpec>> notify_list(Context ctx) {
+  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
+  std::vector<NotifierSpec> out;
+  for (const auto& c : all) out.push_back(from_config(c));
+  return out;
+}
+
+Status notify_remove(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  (void)lock;
+  TRY(vault::remove_config(ctx.vault, kKind, name));
+  return detail::audit(ctx, "notify-remove", name);
+}
+
+Status notify_test(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  Item i{"test", "example.invalid", "", "test", "a test notification from `certctl notify test`", "", {}, 0};
+  return send(from_config(c), "test", {i}, ctx.clock.now());
+}
+
+std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all) {
+  std::vector<Error> errors;
+  auto notifiers = notify_list(ctx);
+  if (!notifiers) return {notifiers.error()};
+  if (notifiers->empty()) return errors;
+  const UnixTime now = ctx.clock.now();
+  auto record_of = [&](const std::string& name) -> const vault::Record* {
+    auto it = std::find_if(all.begin(), all.end(), [&](const vault::Record& r) { return r.name == name; });
+    return it == all.end() ? nullptr : &*it;
+  };
+  auto item_of = [&](const vault::Record& r) {
+    Item i{r.name, r.domain, r.issued_by.empty() ? r.ca : r.issued_by,
+           std::string(vault::status_name(vault::effective_status(r, now))), "", "", vault::days_remaining(r, now),
+           r.cert ? r.cert->not_after : 0};
+    return i;
+  };
+  std::vector<Item> failed, renewed;
+  for (const auto& it : report.items) {
+    const vault::Record* r = record_of(it.name);
+    if (!r) continue;
+    Item i = item_of(*r);
+    i.reason = it.reason;
+    if (it.outcome == "failed" || it.outcome == "deploy failed") {
+      i.status = it.outcome;
+      i.error = it.error;
+      failed.push_back(std::move(i));
+    } else if (it.outcome == "renewed") {
+      i.status = "renewed";
+      if (it.not_after) {
+        i.not_after = it.not_after;
+        i.days = days_until(now, it.not_after);
+      }
+      renewed.push_back(std::move(i));
+    }
+  }
+
+  // Reminders: stages already sent, per notifier and record, for the current not_after.
+  const std::string state_path = ctx.vault.layout().root() + "/notify/reminders.json";
+  Json state = Json::object();
+  if (fs::exists(state_path))
+    if (auto text = fs::read_file(state_path)) {
+      state = Json::parse(*text, nullptr, false);
+      if (!state.is_object()) state = Json::object();
+    }
+  bool state_changed = false;
+  for (const auto& n : *notifiers) {
+    auto deliver = [&](std::string_view event, const std::vector<Item>& items) {
+      if (items.empty() || !wants(n, event)) return true;
+      Status st = send(n, event, items, now);
+      if (!st) errors.push_back(st.error());
+      return static_cast<bool>(st);
+    };
+    deliver("failure", failed);
+    deliver("success", renewed);
+    if (!wants(n, "expiring")) continue;
+    std::vector<Item> expiring;
+    std::vector<std::pair<std::string, int>> marks;
+    for (const auto& r : all) {
+      if (r.source != vault::Source::Imported || !r.cert || r.status == vault::CertStatus::Revoked) continue;
+      const long days = days_until(now, r.cert->not_after);
+      const int stage = reminder_stage(days, n.expiring_days);
+      if (stage == 0) continue;
+      const std::string key = n.name + "/" + r.name;
+      const Json& seen = state.contains(key) ? state[key] : Json();
+      if (seen.is_object() && seen.value("not_after", UnixTime{0}) == r.cert->not_after && seen.value("stage", 0) >= stage)
+        continue;
+      Item i = item_of(r);
+      i.reason = days < 0 ? "expired; imported, so certctl does not renew it"
+                          : "imported, so certctl does not renew it";
+      expiring.push_back(std::move(i));
+      marks.emplace_back(key, stage);
+    }
+    if (deliver("expiring", expiring))
+      for (const auto& [key, stage] : marks) {
+        const vault::Record* r = record_of(key.substr(n.name.size() + 1));
+        state[key] = {{"not_after", r->cert->not_after}, {"stage", stage}};
+        state_changed = true;
+      }
+  }
+  if (state_changed) {
+    auto lock = ctx.vault.lock();
+    if (lock) {
+      if (auto st = fs::write_file_atomic(state_path, state.dump(1)); !st) errors.push_back(st.error());
+    } else {
+      errors.push_back(lock.error());
+    }
+  }
+  return errors;
+}
+
+}  // namespace certctl::lifecycle
