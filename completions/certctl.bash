@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders notify help'
+  renew check revoke delete rm orders notify deploy help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
@@ -17,7 +17,8 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
   --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
-  --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days'
+  --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
+  --record --fullchain --mode --key-mode --owner --hook'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -244,6 +245,14 @@ _certctl() {
     revoke) opts='--reason --yes -y' ;;
     delete | rm) opts='--yes -y' ;;
     orders) opts='--json' ;;
+    deploy)
+      case ${pos[1]-} in
+        '') words='add list remove run' ;;
+        add) opts='--ca --record --cert --chain --fullchain --key --mode --key-mode --owner --hook
+          --pre-hook --post-hook' ;;
+        list) opts='--json' ;;
+        run) words=$(_certctl_records "$prog" "$vault") ;;
+      esac ;;
     notify)
       case ${pos[1]-} in
         '') words='add list remove test' ;;
@@ -261,6 +270,7 @@ _certctl() {
         ca/local) ((${#pos[@]} == 3)) && words='init export-root crl' ;;
         account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;
         notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
+        deploy/) ((${#pos[@]} == 2)) && words='add list remove run' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -14,7 +14,8 @@ function __certctl_args
         --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
         --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
         --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
-        --smtp-user --smtp-password-env --on --expiring-days
+        --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
+        --key-mode --owner --hook
     set -l args
     set -l skip 0
     for t in $tokens
@@ -174,11 +175,13 @@ complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
 complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
+complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify deploy help'
+complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
@@ -367,3 +370,24 @@ complete -c certctl -n $nadd -l expiring-days -x -d 'Remind this many days befor
 complete -c certctl -n '__certctl_path notify list' -l json -d 'Print a JSON array'
 complete -c certctl -n '__certctl_path notify remove; or __certctl_path notify test' \
     -a '(certctl notify list 2>/dev/null | tail -n +2 | string replace -r " .*" "")' -d Notifier
+
+# deploy add | list | remove | run
+complete -c certctl -n '__certctl_path deploy' -a add -d 'Add or replace a deploy target'
+complete -c certctl -n '__certctl_path deploy' -a list -d 'List deploy targets'
+complete -c certctl -n '__certctl_path deploy' -a remove -d 'Remove a deploy target'
+complete -c certctl -n '__certctl_path deploy' -a run -d 'Deploy records now'
+set -l dadd '__certctl_cmd deploy; and __fish_seen_subcommand_from add'
+complete -c certctl -n $dadd -l ca -x -a '(__certctl_cas)' -d 'Only records of this CA'
+complete -c certctl -n $dadd -l record -x -a '(__certctl_records)' -d 'Only these records'
+complete -c certctl -n $dadd -l cert -r -F -d 'Write the certificate here'
+complete -c certctl -n $dadd -l chain -r -F -d 'Write the intermediates here'
+complete -c certctl -n $dadd -l fullchain -r -F -d 'Write certificate + intermediates here'
+complete -c certctl -n $dadd -l key -r -F -d 'Write the private key here'
+complete -c certctl -n $dadd -l mode -x -a '0644 0640 0600' -d 'Mode of the certificate files'
+complete -c certctl -n $dadd -l key-mode -x -a '0600 0640 0400' -d 'Mode of the key file'
+complete -c certctl -n $dadd -l owner -x -a '(__fish_complete_users)' -d 'chown the files to USER[:GROUP]'
+complete -c certctl -n $dadd -l hook -x -a '(__fish_complete_command)' -d 'Shell command after each record is deployed'
+complete -c certctl -n $dadd -l pre-hook -x -a '(__fish_complete_command)' -d 'Shell command before a renew run'
+complete -c certctl -n $dadd -l post-hook -x -a '(__fish_complete_command)' -d 'Shell command after a renew run'
+complete -c certctl -n '__certctl_path deploy list' -l json -d 'Print a JSON array'
+complete -c certctl -n '__certctl_cmd deploy; and __fish_seen_subcommand_from run' -a '(__certctl_records)' -d Record

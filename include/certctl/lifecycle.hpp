@@ -102,8 +102,28 @@ Result<vault::Record> issue_new(Context ctx, const std::string& name, const Reco
                                 const IssueRequest& req);
 
 // ---- deployment ------------------------------------------------------------------------------
-/// Whether a record has anything to deploy (a directory or a hook of its own).
-bool has_deploy(const vault::Record& r);
+/// A deploy target for many records (global, or per CA or record list): where the files go
+/// (paths may use {name} and {domain}), their modes and owner, and hooks. Stored as
+/// <vault>/deploy/<name>.toml; applied by `deploy` after each record's own deployment.
+struct DeployTarget {
+  std::string name;
+  std::vector<std::string> cas;      ///< only records issued by / set to these CAs
+  std::vector<std::string> records;  ///< only these records; both empty = every record
+  std::string cert, chain, fullchain, key;  ///< file paths ("" = not written)
+  int mode = 0644;                   ///< cert, chain, fullchain
+  int key_mode = 0600;
+  std::string owner;                 ///< USER[:GROUP]
+  std::string hook;                  ///< after each deployment of a record
+  std::string pre_hook, post_hook;   ///< once per renew run in which a record it covers is due
+  bool applies_to(const vault::Record& r) const;
+};
+Status deploy_target_add(Context ctx, const DeployTarget& t);
+Result<std::vector<DeployTarget>> deploy_targets(Context ctx);
+Status deploy_target_remove(Context ctx, const std::string& name);
+
+/// Whether a record has anything to deploy (a directory or a hook of its own, or a deploy
+/// target that covers it).
+bool has_deploy(const vault::Record& r, const std::vector<DeployTarget>& targets = {});
 /// Deploy the record's current certificate: write cert/chain/fullchain/key .pem to its deploy
 /// directory (owner as configured), then run its deploy hook and `extra_hook` with
 /// CERTCTL_NAME, CERTCTL_DOMAINS, CERTCTL_SERIAL, CERTCTL_NOT_AFTER and, with a directory,

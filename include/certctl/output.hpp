@@ -35,6 +35,8 @@ std::string account_json(const ca::Account& a);
 std::string renew_report_json(const lifecycle::RenewReport& report);
 /// `notify list --json`: the notifiers (no secrets: only the names of password variables).
 std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers);
+/// `deploy list --json`.
+std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targets);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 
 }  // namespace certctl::output

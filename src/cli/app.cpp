@@ -73,6 +73,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_renew(app, g);
   setup_check(app, g);
   setup_notify(app, g);
+  setup_deploy(app, g);
   setup_revoke(app, g);
   setup_delete(app, g);
   setup_orders(app, g);

@@ -62,11 +62,11 @@ Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i]) {
       note(g, fmt::format("issued '{}' by {}: serial {}", results[i]->name, results[i]->issued_by, results[i]->cert->serial_hex));
-      if (lifecycle::has_deploy(*results[i]))
-        if (auto st = lifecycle::deploy(s.ctx(), results[i]->name, ""); !st) {
-          fmt::print(stderr, "certctl: {}\n", st.error().text());
-          if (!first) first = st.error();
-        }
+      // Its own deploy settings and every deploy target that covers it (a no-op without).
+      if (auto st = lifecycle::deploy(s.ctx(), results[i]->name, ""); !st) {
+        fmt::print(stderr, "certctl: {}\n", st.error().text());
+        if (!first) first = st.error();
+      }
       issued.push_back(std::move(results[i]).value());
     } else {
       fmt::print(stderr, "certctl: {}\n", results[i].error().text());
@@ -117,7 +117,7 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   else
     note(g, fmt::format("issued '{}' by {}: serial {}, valid until {}", r->name, r->issued_by, r->cert->serial_hex,
                         format_rfc3339(r->cert->not_after)));
-  if (lifecycle::has_deploy(*r)) TRY(lifecycle::deploy(s.ctx(), r->name, ""));
+  TRY(lifecycle::deploy(s.ctx(), r->name, ""));
   return ok();
 }
 

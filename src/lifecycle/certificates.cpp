@@ -55,6 +55,26 @@ Status start_version(Context ctx, const std::string& name, int version) {
   return fs::remove_tree(ctx.vault.layout().version_dir(name, version));
 }
 
+Status remove_named_config(Context ctx, std::string_view kind, const std::string& name, std::string_view action) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  (void)lock;
+  TRY(vault::remove_config(ctx.vault, kind, name));
+  return audit(ctx, action, name);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
 void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vector<std::string>& ips) {
   for (const auto& n : r.all_names()) (domain::is_ip(n) ? ips : dns).push_back(n);
 }

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,6 +23,16 @@ using namespace detail;
 namespace {
 
 constexpr int kHookTimeoutS = 300;
+
+/// A target path with {name} and {domain} filled in (a wildcard's "*" becomes "_wildcard").
+std::string expand(std::string path, const vault::Record& r) {
+  std::string domain = r.domain;
+  if (domain.rfind("*.", 0) == 0) domain = "_wildcard" + domain.substr(1);
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"{name}", r.name}, {"{domain}", domain}})
+    for (std::size_t at = path.find(key); at != std::string::npos; at = path.find(key, at + value.size()))
+      path.replace(at, key.size(), value);
+  return path;
+}
 
 Result<std::pair<uid_t, gid_t>> parse_owner(const std::string& owner) {
   const auto colon = owner.find(':');
@@ -62,8 +73,9 @@ Status mark(Context ctx, const std::string& name, bool failed) {
 
 }  // namespace
 
-bool has_deploy(const vault::Record& r) {
-  return !r.settings.deploy_dir.empty() || !r.settings.deploy_hook.empty();
+bool has_deploy(const vault::Record& r, const std::vector<DeployTarget>& targets) {
+  return !r.settings.deploy_dir.empty() || !r.settings.deploy_hook.empty() ||
+         std::any_of(targets.begin(), targets.end(), [&r](const DeployTarget& t) { return t.applies_to(r); });
 }
 
 Status run_hook(std::string_view which, const std::string& command) {
@@ -74,6 +86,8 @@ Status run_hook(std::string_view which, const std::string& command) {
 Status deploy(Context ctx, const std::string& name, const std::string& extra_hook) {
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   if (!r.has_cert) return Error(Category::State, name, "has no certificate to deploy");
+  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+  if (!has_deploy(r, targets) && extra_hook.empty()) return ok();
   const vault::IssueSettings& s = r.settings;
   std::vector<std::pair<std::string, std::string>> env = {
       {"CERTCTL_NAME", r.name},
@@ -99,6 +113,37 @@ Status deploy(Context ctx, const std::string& name, const std::string& extra_hoo
     }
     for (const std::string* hook : {&s.deploy_hook, &extra_hook})
       if (!hook->empty()) TRY(run_shell(fmt::format("{}: deploy hook '{}'", name, *hook), *hook, env));
+    for (const auto& t : targets) {
+      if (!t.applies_to(r)) continue;
+      auto target_env = env;
+      const std::pair<const std::string*, PemKind> files[] = {
+          {&t.cert, PemKind::Cert}, {&t.chain, PemKind::Chain}, {&t.fullchain, PemKind::Fullchain}, {&t.key, PemKind::Key}};
+      for (const auto& [path_pattern, kind] : files) {
+        if (path_pattern->empty()) continue;
+        const std::string path = expand(*path_pattern, r);
+        if (kind == PemKind::Chain && !r.has_chain) continue;
+        TRY_ASSIGN(SecretBytes pem, read_pem(ctx, r, r.version, kind));
+        if (auto dir = fs::dirname(path); !fs::is_dir(dir)) {
+          if (auto st = fs::make_dirs(dir, 0755); !st) return st.error().with_category(Category::Deploy);
+        }
+        const int mode = kind == PemKind::Key ? t.key_mode : t.mode;
+        if (auto st = fs::write_user_file(path, pem.view(), static_cast<mode_t>(mode)); !st)
+          return st.error().with_category(Category::Deploy);
+        if (!t.owner.empty()) {
+          TRY_ASSIGN(auto ids, parse_owner(t.owner));
+          if (::chown(path.c_str(), ids.first, ids.second) != 0)
+            return Error(Category::Deploy, path, fmt::format("cannot chown to {}", t.owner), std::strerror(errno));
+        }
+        std::string var = fmt::format("CERTCTL_{}_PATH", kind == PemKind::Cert    ? "CERT"
+                                                         : kind == PemKind::Chain ? "CHAIN"
+                                                         : kind == PemKind::Key   ? "KEY"
+                                                                                  : "FULLCHAIN");
+        target_env.emplace_back(std::move(var), path);
+      }
+      target_env.emplace_back("CERTCTL_DEPLOY_TARGET", t.name);
+      if (!t.hook.empty())
+        TRY(run_shell(fmt::format("{}: deploy target '{}' hook '{}'", name, t.name, t.hook), t.hook, target_env));
+    }
     return ok();
   };
   Status st = attempt();

@@ -42,6 +42,12 @@ Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int ver
 Status audit(Context ctx, std::string_view action, const std::string& name,
              std::vector<std::pair<std::string, std::string>> details = {});
 
+/// Remove <vault>/<kind>/<name>.toml under the lock and audit it as `action`.
+Status remove_named_config(Context ctx, std::string_view kind, const std::string& name, std::string_view action);
+
+/// "a,b,,c" -> {"a", "b", "c"} (lists kept in named configs).
+std::vector<std::string> split_list(const std::string& s);
+
 /// Take a fetched ARI window into a record's state: a new window gets a new uniform random
 /// renew time, the next fetch is set from Retry-After (clamped to 1 minute..1 day).
 void apply_ari(vault::AriState& state, const ca::AriWindow& window, UnixTime now);

@@ -27,17 +27,6 @@ std::string host_name() {
   return buf;
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    std::size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    if (end > pos) out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
 
 vault::NamedConfig to_config(const NotifierSpec& s, UnixTime now) {
   vault::NamedConfig c;
@@ -69,12 +58,12 @@ NotifierSpec from_config(const vault::NamedConfig& c) {
   };
   s.url = get("url");
   s.from = get("from");
-  s.to = split_list(get("to"));
+  s.to = detail::split_list(get("to"));
   s.user = get("user");
   s.password_env = get("password-env");
   s.ca_bundle = get("ca-bundle");
   s.starttls = get("starttls") == "true";
-  s.events = split_list(get("events"));
+  s.events = detail::split_list(get("events"));
   s.expiring_days = std::atoi(get("expiring-days").c_str());
   return s;
 }
@@ -216,11 +205,7 @@ Result<std::vector<NotifierSpec>> notify_list(Context ctx) {
 }
 
 Status notify_remove(Context ctx, const std::string& name) {
-  TRY(vault::validate_name(name));
-  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  (void)lock;
-  TRY(vault::remove_config(ctx.vault, kKind, name));
-  return detail::audit(ctx, "notify-remove", name);
+  return detail::remove_named_config(ctx, kKind, name, "notify-remove");
 }
 
 Status notify_test(Context ctx, const std::string& name) {

@@ -77,8 +77,31 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
     return report;
   }
   if (req.unlock) TRY(req.unlock());
+  // Deploy targets covering a record of this run add their pre and post hooks to the run's.
+  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+  std::vector<const DeployTarget*> run_targets;
+  for (const auto& t : targets) {
+    const bool covers = std::any_of(all.begin(), all.end(), [&](const vault::Record& r) {
+      return t.applies_to(r) && std::any_of(report.items.begin(), report.items.end(),
+                                            [&](const RenewItem& i) { return i.name == r.name && i.outcome.empty(); });
+    });
+    if (covers || std::any_of(deploy_only.begin(), deploy_only.end(), [&](std::size_t i) {
+          auto r = std::find_if(all.begin(), all.end(), [&](const vault::Record& x) { return x.name == report.items[i].name; });
+          return r != all.end() && t.applies_to(*r);
+        }))
+      run_targets.push_back(&t);
+  }
+  auto run_target_hooks = [&](const char* which) -> Status {
+    for (const DeployTarget* t : run_targets) {
+      const std::string& cmd = std::string_view(which) == "pre" ? t->pre_hook : t->post_hook;
+      TRY(run_hook(fmt::format("deploy target '{}' {}", t->name, which), cmd));
+    }
+    return ok();
+  };
   if (!req.dry_run) {
-    if (auto st = run_hook("pre", req.pre_hook); !st) {
+    Status pre = run_hook("pre", req.pre_hook);
+    if (pre) pre = run_target_hooks("pre");
+    if (auto st = pre; !st) {
       report.hook_error = st.error();  // nothing renewed: the pre hook may have been needed
       for (auto& item : report.items)
         if (item.outcome.empty()) item.outcome = "skipped";
@@ -104,7 +127,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
         item.serial_hex = res->cert->serial_hex;
         item.not_after = res->cert->not_after;
       }
-      if (!req.dry_run && (has_deploy(*res) || !req.deploy_hook.empty()))
+      if (!req.dry_run && (has_deploy(*res, targets) || !req.deploy_hook.empty()))
         deploy_into(ctx, item, req.deploy_hook, "renewed");
     } else {
       item.outcome = "failed";
@@ -112,8 +135,13 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
       item.exit_code = res.error().exit_code();
     }
   }
-  if (!req.dry_run)
-    if (auto st = run_hook("post", req.post_hook); !st) report.hook_error = st.error();
+  if (!req.dry_run) {
+    if (auto st = run_hook("post", req.post_hook); !st) {
+      report.hook_error = st.error();
+    } else if (auto tst = run_target_hooks("post"); !tst) {
+      report.hook_error = tst.error();
+    }
+  }
   if (req.notify && !req.dry_run) report.notify_errors = notify_after_renew(ctx, report, all);
   return report;
 }

@@ -298,4 +298,23 @@ std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers
   return dump(arr, 2);
 }
 
+std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targets) {
+  Json arr = Json::array();
+  for (const auto& t : targets)
+    arr.push_back({{"name", t.name},
+                   {"cas", t.cas},
+                   {"records", t.records},
+                   {"cert", str_or_null(t.cert)},
+                   {"chain", str_or_null(t.chain)},
+                   {"fullchain", str_or_null(t.fullchain)},
+                   {"key", str_or_null(t.key)},
+                   {"mode", fmt::format("{:04o}", t.mode)},
+                   {"key_mode", fmt::format("{:04o}", t.key_mode)},
+                   {"owner", str_or_null(t.owner)},
+                   {"hook", str_or_null(t.hook)},
+                   {"pre_hook", str_or_null(t.pre_hook)},
+                   {"post_hook", str_or_null(t.post_hook)}});
+  return dump(arr, 2);
+}
+
 }  // namespace certctl::output

@@ -172,3 +172,44 @@ assert_contains "$(cat "$LOG")" "deploy site"
 expect_exit 11 env CERTCTL_NOW="$(at 600)" "$CERTCTL_BIN" renew site --pre-hook "exit 4"
 expect_ok certctl show site --json
 json_check 'd["version"] == 2'
+
+step "deploy targets: files by path pattern with modes for a CA's records; target hooks; bad input"
+new_vault "$TEST_TMP/targets-vault"
+TGT=$TEST_TMP/targets
+TLOG=$TEST_TMP/targets.log
+issue_record one one.example
+DIGEST=$(vault_digest)
+expect_exit 2 certctl deploy add rel --fullchain relative/path.pem
+assert_contains "$ERR" "absolute"
+expect_exit 2 certctl deploy add loose --key "$TGT/k.pem" --key-mode 0644
+assert_contains "$ERR" "--key-mode"
+expect_exit 2 certctl deploy add nothing
+expect_exit 10 certctl deploy add wrongca --ca nosuch-ca --fullchain "$TGT/x.pem"
+expect_exit 10 certctl deploy remove nosuch
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused deploy commands"
+expect_ok certctl deploy add web --ca local --fullchain "$TGT/{name}/fullchain.pem" --key "$TGT/{name}/key.pem" \
+  --mode 0640 --key-mode 0600 --hook "echo \"target \$CERTCTL_DEPLOY_TARGET \$CERTCTL_NAME \$CERTCTL_FULLCHAIN_PATH\" >>'$TLOG'" \
+  --pre-hook "echo pre-web >>'$TLOG'" --post-hook "echo post-web >>'$TLOG'"
+expect_ok certctl deploy add elsewhere --ca letsencrypt --cert "$TGT/le/{name}.pem"
+expect_ok certctl deploy list --json
+json_check '[(t["name"], t["cas"], t["mode"], t["key_mode"]) for t in d] == [("elsewhere", ["letsencrypt"], "0644", "0600"), ("web", ["local"], "0640", "0600")]'
+# An issue deploys through every target that covers the record.
+expect_ok certctl issue one
+SERIAL=$(record_serial one)
+assert_mode "$TGT/one/fullchain.pem" 640
+assert_mode "$TGT/one/key.pem" 600
+assert_eq "$(cert_serial "$TGT/one/fullchain.pem")" "$(norm_serial "$SERIAL")" "the target's fullchain"
+assert_eq "$(openssl pkey -in "$TGT/one/key.pem" -pubout 2>/dev/null)" \
+  "$(openssl x509 -in "$TGT/one/fullchain.pem" -noout -pubkey)" "the target's key belongs to its certificate"
+[[ ! -e $TGT/le ]] || fail "a target for another CA was written"
+pass
+assert_eq "$(cat "$TLOG")" "target web one $TGT/one/fullchain.pem" "the target hook's view"
+# A renewal runs the target's pre and post hooks around it.
+: >"$TLOG"
+expect_ok env CERTCTL_NOW="$(at 80)" "$CERTCTL_BIN" renew one
+assert_eq "$(tr '\n' ' ' <"$TLOG")" "pre-web target web one $TGT/one/fullchain.pem post-web " "target hooks of a renewal"
+assert_eq "$(cert_serial "$TGT/one/fullchain.pem")" "$(norm_serial "$(record_serial one)")" "the renewed fullchain"
+assert_ne "$(record_serial one)" "$SERIAL" "serial after renewal"
+expect_ok certctl deploy remove web
+expect_ok certctl deploy list --json
+json_check '[t["name"] for t in d] == ["elsewhere"]'
