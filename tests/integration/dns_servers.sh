@@ -1,8 +1,7 @@
 # shellcheck shell=bash
 # Authoritative DNS servers for the dns-01 tests: BIND9 and Knot DNS on free loopback ports,
 # in the test's temporary directory, each serving two zones that accept RFC 2136 updates signed
-# with a TSIG key made for the run. Source after lib.sh (pebble.sh is optional: both define the
-# same free_ports).
+# with a TSIG key made for the run. Source after lib.sh (free_ports, reserve_closed_port).
 #
 #   bind_start [NAME]   start named -g. Zones example.test. and tech.test. (below), updatable
 #                       by key BIND_KEY_NAME (hmac-sha256). BIND_RECURSION=1 turns recursion on
@@ -57,33 +56,6 @@ _dns_need dig bind9-dnsutils
 _dns_need nsupdate bind9-dnsutils
 
 declare -gA _DNS_PIDS=()
-
-if ! declare -F free_ports >/dev/null; then
-  # free_ports N: N distinct loopback ports free for TCP and UDP right now, one a line.
-  free_ports() {
-    python3 - "$1" <<'PYEOF'
-import socket, sys
-n = int(sys.argv[1])
-held, ports = [], []
-while len(ports) < n:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close()
-        u.close()
-        continue
-    held += [t, u]
-    ports.append(port)
-for s in held:
-    s.close()
-print("\n".join(map(str, ports)))
-PYEOF
-  }
-fi
 
 # _dns_zone_file FILE ZONE: the zone described above.
 _dns_zone_file() {

@@ -30,6 +30,7 @@
 //   --interval MS         propagation poll interval for wait (default 250)
 //   --query-timeout MS    per-query timeout of the resolver (default 2000)
 //   --no-cname            present/cleanup/wait at --fqdn itself, without following CNAMEs
+//   --quiet               no progress lines from wait
 //
 // Exit status: 0 on success, else certctl's exit code of the error's category (2 usage,
 // 4 input, 6 network, 8 DNS, ...; include/certctl/error.hpp), with one line on stderr:
@@ -59,6 +60,7 @@ struct Args {
   int interval_ms = 250;
   int query_timeout_ms = 2000;
   bool follow = true;
+  bool quiet = false;
 };
 
 Error usage(std::string message) { return Error(Category::Usage, "certctl_dns_driver", std::move(message)); }
@@ -79,6 +81,10 @@ Result<Args> parse(int argc, char** argv) {
     std::string flag = argv[i];
     if (flag == "--no-cname") {
       a.follow = false;
+      continue;
+    }
+    if (flag == "--quiet") {
+      a.quiet = true;
       continue;
     }
     if (i + 1 >= argc) return usage(fmt::format("{} needs a value", flag));
@@ -169,9 +175,10 @@ Status run(const Args& a) {
   }
   if (a.command == "wait") {
     TRY_ASSIGN(std::vector<dns::TxtRecord> recs, records(a, resolver));
+    dns::Progress progress;
+    if (!a.quiet) progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
     return dns::wait_propagation(resolver, recs, std::chrono::seconds(a.timeout_s),
-                                 std::chrono::milliseconds(a.interval_ms),
-                                 [](std::string_view line) { fmt::print(stderr, "{}\n", line); });
+                                 std::chrono::milliseconds(a.interval_ms), progress);
   }
   if (a.command == "present" || a.command == "cleanup") {
     if (a.provider.type.empty()) return usage("--type is required");
