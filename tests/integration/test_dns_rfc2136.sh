@@ -77,6 +77,21 @@ rfc2136_suite() {
   expect_ok "$DRIVER" cleanup "${provider[@]}" --fqdn "$CH" --value apex-value-1 --value wildcard-value-2
   assert_eq "$(dns_txt "$srv" "$CH")" "unrelated-keep-me" "TXT after a second cleanup"
 
+  step "$kind: an answer too big for UDP (1232 bytes) is read again over TCP"
+  local big=() args=() i
+  for i in 1 2 3 4 5 6; do
+    big+=("$i$(printf 'x%.0s' {1..250})")
+    args+=(--value "${big[-1]}")
+  done
+  expect_ok "$DRIVER" present "${provider[@]}" --fqdn big.example.test "${args[@]}"
+  dig +norecurse +ignore +bufsize=1232 @127.0.0.1 -p "${srv##*:}" big.example.test TXT | grep -q 'flags: qr aa tc' ||
+    fail "$kind does not truncate the UDP answer for big.example.test; the TCP fallback is not exercised"
+  expect_ok "$DRIVER" txt --fqdn big.example.test --resolver "$srv"
+  assert_eq "$(sort <<<"$OUT")" "$(printf '%s\n' "${big[@]}" | sort)" "TXT values read back (TCP fallback)"
+  expect_ok "$DRIVER" wait --fqdn big.example.test "${args[@]}" --resolver "$srv" --timeout 10
+  expect_ok "$DRIVER" cleanup "${provider[@]}" --fqdn big.example.test "${args[@]}"
+  assert_eq "$(dns_txt "$srv" big.example.test)" "" "big TXT set after cleanup"
+
   step "$kind: a CNAME into tech.test puts the record in tech.test"
   local deleg=_acme-challenge.delegated.example.test
   expect_ok "$DRIVER" present "${provider[@]}" --fqdn "$deleg" --value delegated-value
