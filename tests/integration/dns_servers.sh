@@ -10,7 +10,7 @@
 #                       so nothing leaves loopback. Exports:
 #                         BIND_PORT         its UDP and TCP port on 127.0.0.1
 #                         BIND_SERVER       127.0.0.1:BIND_PORT
-#                         BIND_KEY_NAME     the TSIG key's name
+#                         BIND_KEY_NAME     the TSIG key's name (certctl-NAME-key)
 #                         BIND_KEY_ALG      hmac-sha256
 #                         BIND_KEY_SECRET   the key's base64 secret
 #                         BIND_KEY_FILE     the key in named.conf syntax (for nsupdate -k)
@@ -94,21 +94,47 @@ _dns_wait_ready() {
   fail "$what did not answer on 127.0.0.1:$port within 10 s: $(tail -c 2000 "$log")"
 }
 
-bind_start() {
-  local name=${1:-bind}
-  _dns_need named bind9
-  local d=$TEST_TMP/$name port
+# _dns_prepare NAME PREFIX: the instance's directory ($TEST_TMP/NAME), port, TSIG key and zone
+# files; sets PREFIX_DIR, PREFIX_PORT, PREFIX_SERVER, PREFIX_KEY_{NAME,ALG,SECRET,FILE}.
+_dns_prepare() {
+  local name=$1 p=$2 d=$TEST_TMP/$1 port secret
   [[ -z ${_DNS_PIDS[$name]:-} ]] || fail "DNS server '$name' is already running"
   mkdir -p "$d"
   port=$(free_ports 1) || fail "could not find a free loopback port"
-  BIND_PORT=$port
-  BIND_KEY_NAME=certctl-bind-key
-  BIND_KEY_ALG=hmac-sha256
-  BIND_KEY_SECRET=$(openssl rand -base64 32)
-  BIND_KEY_FILE=$d/tsig.key
-  _dns_key_file "$BIND_KEY_FILE" "$BIND_KEY_NAME" "$BIND_KEY_ALG" "$BIND_KEY_SECRET"
+  printf -v "${p}_DIR" '%s' "$d"
+  printf -v "${p}_PORT" '%s' "$port"
+  printf -v "${p}_SERVER" '%s' "127.0.0.1:$port"
+  printf -v "${p}_KEY_NAME" '%s' "certctl-${name}-key"
+  printf -v "${p}_KEY_ALG" '%s' hmac-sha256
+  secret=$(openssl rand -base64 32)
+  printf -v "${p}_KEY_SECRET" '%s' "$secret"
+  printf -v "${p}_KEY_FILE" '%s' "$d/tsig.key"
+  _dns_key_file "$d/tsig.key" "certctl-${name}-key" hmac-sha256 "$secret"
   _dns_zone_file "$d/example.test.zone" example.test.
   _dns_zone_file "$d/tech.test.zone" tech.test.
+}
+
+# _dns_launch NAME PREFIX WHAT COMMAND...: start the server in the background (output to
+# PREFIX_DIR/WHAT.log), remember its PID, wait until it answers, export the PREFIX_ variables.
+_dns_launch() {
+  local name=$1 p=$2 what=$3
+  shift 3
+  local dir_var=${p}_DIR port_var=${p}_PORT
+  local d=${!dir_var} port=${!port_var}
+  "$@" </dev/null >"$d/$what.log" 2>&1 &
+  local pid=$!
+  BACKGROUND_PIDS+=("$pid")
+  _DNS_PIDS[$name]=$pid
+  _dns_wait_ready "$port" "$pid" "$d/$what.log" "$what"
+  local v
+  for v in DIR PORT SERVER KEY_NAME KEY_ALG KEY_SECRET KEY_FILE; do export "${p}_$v"; done
+}
+
+bind_start() {
+  local name=${1:-bind}
+  _dns_need named bind9
+  _dns_prepare "$name" BIND
+  local d=$BIND_DIR port=$BIND_PORT
   local recursion="recursion no;" hint=""
   if [[ ${BIND_RECURSION:-} == 1 ]]; then
     recursion="recursion yes; allow-recursion { 127.0.0.1; };"
@@ -135,31 +161,15 @@ $hint
 zone "example.test" { type primary; file "$d/example.test.zone"; allow-update { key "$BIND_KEY_NAME"; }; };
 zone "tech.test" { type primary; file "$d/tech.test.zone"; allow-update { key "$BIND_KEY_NAME"; }; };
 CONF
-  named -g -4 -c "$d/named.conf" </dev/null >"$d/named.log" 2>&1 &
-  local pid=$!
-  BACKGROUND_PIDS+=("$pid")
-  _DNS_PIDS[$name]=$pid
-  _dns_wait_ready "$port" "$pid" "$d/named.log" named
-  BIND_SERVER=127.0.0.1:$port
-  BIND_DIR=$d
-  export BIND_PORT BIND_SERVER BIND_KEY_NAME BIND_KEY_ALG BIND_KEY_SECRET BIND_KEY_FILE BIND_DIR
+  _dns_launch "$name" BIND named named -g -4 -c "$d/named.conf"
 }
 
 knot_start() {
   local name=${1:-knot}
   _dns_need knotd knot
-  local d=$TEST_TMP/$name port
-  [[ -z ${_DNS_PIDS[$name]:-} ]] || fail "DNS server '$name' is already running"
+  _dns_prepare "$name" KNOT
+  local d=$KNOT_DIR port=$KNOT_PORT
   mkdir -p "$d/db"
-  port=$(free_ports 1) || fail "could not find a free loopback port"
-  KNOT_PORT=$port
-  KNOT_KEY_NAME=certctl-knot-key
-  KNOT_KEY_ALG=hmac-sha256
-  KNOT_KEY_SECRET=$(openssl rand -base64 32)
-  KNOT_KEY_FILE=$d/tsig.key
-  _dns_key_file "$KNOT_KEY_FILE" "$KNOT_KEY_NAME" "$KNOT_KEY_ALG" "$KNOT_KEY_SECRET"
-  _dns_zone_file "$d/example.test.zone" example.test.
-  _dns_zone_file "$d/tech.test.zone" tech.test.
   (umask 077 && cat >"$d/knot.conf" <<CONF
 server:
     rundir: "$d"
@@ -193,14 +203,7 @@ zone:
     acl: update
 CONF
   )
-  knotd -c "$d/knot.conf" </dev/null >"$d/knot.log" 2>&1 &
-  local pid=$!
-  BACKGROUND_PIDS+=("$pid")
-  _DNS_PIDS[$name]=$pid
-  _dns_wait_ready "$port" "$pid" "$d/knot.log" knotd
-  KNOT_SERVER=127.0.0.1:$port
-  KNOT_DIR=$d
-  export KNOT_PORT KNOT_SERVER KNOT_KEY_NAME KNOT_KEY_ALG KNOT_KEY_SECRET KNOT_KEY_FILE KNOT_DIR
+  _dns_launch "$name" KNOT knotd knotd -c "$d/knot.conf"
 }
 
 # _dns_stop NAME: stop one server by its PID.
