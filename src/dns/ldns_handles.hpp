@@ -10,30 +10,21 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/free_fn.hpp"
+
 namespace certctl::dns {
 
-template <auto Free>
-struct LdnsFree {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-
-using LdnsPktPtr = std::unique_ptr<ldns_pkt, LdnsFree<ldns_pkt_free>>;
-using LdnsRrPtr = std::unique_ptr<ldns_rr, LdnsFree<ldns_rr_free>>;
+using LdnsPktPtr = std::unique_ptr<ldns_pkt, FreeFn<ldns_pkt_free>>;
+using LdnsRrPtr = std::unique_ptr<ldns_rr, FreeFn<ldns_rr_free>>;
 /// A list that owns its records (ldns_rr_list_deep_free).
-using LdnsRrListPtr = std::unique_ptr<ldns_rr_list, LdnsFree<ldns_rr_list_deep_free>>;
-using LdnsRdfPtr = std::unique_ptr<ldns_rdf, LdnsFree<ldns_rdf_deep_free>>;
+using LdnsRrListPtr = std::unique_ptr<ldns_rr_list, FreeFn<ldns_rr_list_deep_free>>;
+using LdnsRdfPtr = std::unique_ptr<ldns_rdf, FreeFn<ldns_rdf_deep_free>>;
 /// A resolver and the name servers, search list and keys it owns (ldns_resolver_deep_free).
-using LdnsResolverPtr = std::unique_ptr<ldns_resolver, LdnsFree<ldns_resolver_deep_free>>;
-using LdnsBufferPtr = std::unique_ptr<ldns_buffer, LdnsFree<ldns_buffer_free>>;
+using LdnsResolverPtr = std::unique_ptr<ldns_resolver, FreeFn<ldns_resolver_deep_free>>;
 
 /// Memory ldns hands out with malloc (wire buffers, strings from ldns_rdf2str).
-struct LdnsMallocFree {
-  void operator()(void* p) const noexcept { std::free(p); }
-};
-using LdnsBytesPtr = std::unique_ptr<uint8_t, LdnsMallocFree>;
-using LdnsCharPtr = std::unique_ptr<char, LdnsMallocFree>;
+inline void ldns_malloc_free(void* p) noexcept { std::free(p); }
+using LdnsBytesPtr = std::unique_ptr<uint8_t, FreeFn<ldns_malloc_free>>;
+using LdnsCharPtr = std::unique_ptr<char, FreeFn<ldns_malloc_free>>;
 
 }  // namespace certctl::dns
