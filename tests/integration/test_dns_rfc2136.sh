@@ -49,6 +49,10 @@ rfc2136_suite() {
   assert_eq "$OUT" "$CH" "a name without a CNAME is its own target"
   expect_exit 8 "$DRIVER" cname --fqdn _acme-challenge.loop1.example.test --resolver "$srv"
   driver_failed "CNAME loop" "_acme-challenge.loop2.example.test."
+  expect_ok "$DRIVER" cname --fqdn chain2.example.test --resolver "$srv"
+  assert_eq "$OUT" "chain10.example.test." "end of a chain of 8 CNAMEs"
+  expect_exit 8 "$DRIVER" cname --fqdn chain1.example.test --resolver "$srv"
+  driver_failed "more than 8 CNAMEs" "chain1.example.test."
 
   step "$kind: present puts two values at one name next to an unrelated third"
   dns_nsupdate "$srv" "$keyfile" "zone example.test." "update add $CH 300 TXT unrelated-keep-me"
