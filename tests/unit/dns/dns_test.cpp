@@ -10,7 +10,7 @@
 using namespace certctl;
 using namespace certctl::dns;
 
-TEST_CASE("parse_server accepts IP, IP:PORT and [IPv6]:PORT", "[dns]") {
+TEST_CASE("dns: parse_server accepts IP, IP:PORT and [IPv6]:PORT", "[dns]") {
   auto a = parse_server("127.0.0.1");
   REQUIRE(a);
   CHECK(a->host == "127.0.0.1");
@@ -37,7 +37,7 @@ TEST_CASE("parse_server accepts IP, IP:PORT and [IPv6]:PORT", "[dns]") {
   CHECK(e->port == 53);
 }
 
-TEST_CASE("parse_server rejects names, bad ports and junk with a Usage error naming the flag", "[dns]") {
+TEST_CASE("dns: parse_server rejects names, bad ports and junk with a Usage error naming the flag", "[dns]") {
   for (const char* bad : {"", "ns1.example.com", "ns1.example.com:53", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
                           "127.0.0.1:53x", "[::1", "[::1]x", "[127.0.0.1]:53", "1.2.3:53", "::1:53:"}) {
     INFO(bad);
@@ -48,7 +48,7 @@ TEST_CASE("parse_server rejects names, bad ports and junk with a Usage error nam
   }
 }
 
-TEST_CASE("names are compared lower-case and absolute", "[dns]") {
+TEST_CASE("dns: names are compared lower-case and absolute", "[dns]") {
   CHECK(wire::absolute("Example.TEST") == "example.test.");
   CHECK(wire::absolute("example.test.") == "example.test.");
   CHECK(wire::same_name("_ACME-challenge.Example.test", "_acme-challenge.example.test."));
@@ -59,7 +59,7 @@ TEST_CASE("names are compared lower-case and absolute", "[dns]") {
   CHECK(wire::parent("a\\.b.test.") == "test.");
 }
 
-TEST_CASE("rcode and TSIG error names", "[dns]") {
+TEST_CASE("dns: rcode and TSIG error names", "[dns]") {
   CHECK(wire::rcode_name(5) == "REFUSED");
   CHECK(wire::rcode_name(9) == "NOTAUTH");
   CHECK(wire::rcode_name(42) == "RCODE 42");
@@ -70,7 +70,7 @@ TEST_CASE("rcode and TSIG error names", "[dns]") {
   CHECK(wire::tsig_algorithm("hmac-md5") == "");
 }
 
-TEST_CASE("TXT records split long values into 255-byte strings and read back whole", "[dns]") {
+TEST_CASE("dns: TXT records split long values into 255-byte strings and read back whole", "[dns]") {
   auto rr = wire::make_txt("_acme-challenge.example.test", "abc", 60);
   REQUIRE(rr);
   CHECK(wire::owner_of(rr->get()) == "_acme-challenge.example.test.");
@@ -87,7 +87,7 @@ TEST_CASE("TXT records split long values into 255-byte strings and read back who
   CHECK(wire::txt_value(big->get()) == long_value);
 }
 
-TEST_CASE("an UPDATE adds TXT RRs in class IN and deletes exactly those RRs in class NONE", "[dns]") {
+TEST_CASE("dns: an UPDATE adds TXT RRs in class IN and deletes exactly those RRs in class NONE", "[dns]") {
   std::vector<wire::TxtChange> changes = {{"_acme-challenge.example.test.", "v1"},
                                           {"_acme-challenge.example.test.", "v2"}};
   auto add = wire::make_update("example.test", wire::UpdateOp::Add, changes, 120);
@@ -126,7 +126,7 @@ TEST_CASE("an UPDATE adds TXT RRs in class IN and deletes exactly those RRs in c
   }
 }
 
-TEST_CASE("a TSIG-signed UPDATE verifies with the same key", "[dns]") {
+TEST_CASE("dns: a TSIG-signed UPDATE verifies with the same key", "[dns]") {
   auto msg = wire::make_update("example.test.", wire::UpdateOp::Add, {{"_acme-challenge.example.test.", "v"}}, 60);
   REQUIRE(msg);
   const char* secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=";
@@ -144,7 +144,7 @@ TEST_CASE("a TSIG-signed UPDATE verifies with the same key", "[dns]") {
                                    nullptr));
 }
 
-TEST_CASE("a query has the RD bit as asked and an EDNS size", "[dns]") {
+TEST_CASE("dns: a query has the RD bit as asked and an EDNS size", "[dns]") {
   auto q = wire::make_query("Example.Test", LDNS_RR_TYPE_SOA, false);
   REQUIRE(q);
   CHECK_FALSE(ldns_pkt_rd(q->get()));
@@ -169,7 +169,7 @@ ProviderConfig rfc2136_config() {
 
 }  // namespace
 
-TEST_CASE("the registry lists rfc2136 with its options", "[dns]") {
+TEST_CASE("dns: the registry lists rfc2136 with its options", "[dns]") {
   const ProviderType* t = find_type("rfc2136");
   REQUIRE(t != nullptr);
   CHECK(find_type("nope") == nullptr);
@@ -183,7 +183,7 @@ TEST_CASE("the registry lists rfc2136 with its options", "[dns]") {
   CHECK(registry().front().name == "rfc2136");
 }
 
-TEST_CASE("make_provider builds a valid rfc2136 provider", "[dns]") {
+TEST_CASE("dns: make_provider builds a valid rfc2136 provider", "[dns]") {
   auto p = make_provider(rfc2136_config());
   REQUIRE(p);
   CHECK((*p)->type() == "rfc2136");
@@ -193,7 +193,7 @@ TEST_CASE("make_provider builds a valid rfc2136 provider", "[dns]") {
   CHECK(make_provider(unsigned_cfg));
 }
 
-TEST_CASE("make_provider rejects bad configurations with a Usage error naming the fault", "[dns]") {
+TEST_CASE("dns: make_provider rejects bad configurations with a Usage error naming the fault", "[dns]") {
   auto expect_usage = [](const ProviderConfig& c, const std::string& needle) {
     auto r = make_provider(c);
     REQUIRE_FALSE(r);
@@ -253,7 +253,7 @@ TEST_CASE("make_provider rejects bad configurations with a Usage error naming th
   }
 }
 
-TEST_CASE("the secret never appears in a configuration error", "[dns]") {
+TEST_CASE("dns: the secret never appears in a configuration error", "[dns]") {
   auto c = rfc2136_config();
   c.secrets["tsig-secret"] = SecretBytes::from("sEcReT!!");
   auto r = make_provider(c);
