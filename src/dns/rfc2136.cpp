@@ -127,7 +127,7 @@ class Rfc2136Provider final : public Provider {
       case 17:
         return Error(Category::Dns, subject_,
                      fmt::format("{}: TSIG key '{}' not accepted (BADKEY): the server knows no such key with "
-                                 "algorithm {}",
+                                 "algorithm {}, or does not allow it for this zone",
                                  refused, key_name_, algorithm_.substr(0, algorithm_.size() - 1)));
       case 18:
         return Error(Category::Dns, subject_,
@@ -138,15 +138,18 @@ class Rfc2136Provider final : public Provider {
         return Error(Category::Dns, subject_, fmt::format("{}: {}", refused, wire::tsig_error_name(tsig_error)));
     }
     int rcode = ldns_pkt_get_rcode(reply.pkt.get());
-    std::string key = signed_updates() ? fmt::format("key '{}'", key_name_) : std::string("an unsigned update");
+    std::string key = signed_updates() ? fmt::format("key '{}'", key_name_) : std::string("unsigned updates");
     switch (rcode) {
       case LDNS_RCODE_NOERROR: break;
       case LDNS_RCODE_REFUSED:
         return Error(Category::Dns, subject_,
-                     fmt::format("{} (REFUSED): {} may not update it", refused, key));
+                     signed_updates()
+                         ? fmt::format("{} (REFUSED): key '{}' may not update it", refused, key_name_)
+                         : fmt::format("{} (REFUSED): unsigned updates are not allowed; set key-name and tsig-secret",
+                                       refused));
       case LDNS_RCODE_NOTAUTH:
         return Error(Category::Dns, subject_,
-                     fmt::format("{} (NOTAUTH): the server is not authoritative for the zone, or did not accept {}",
+                     fmt::format("{} (NOTAUTH): the server does not serve the zone, or does not accept {} for it",
                                  refused, key));
       case LDNS_RCODE_NOTZONE:
         return Error(Category::Dns, subject_,

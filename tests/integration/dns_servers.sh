@@ -15,11 +15,14 @@
 #                         BIND_KEY_SECRET   the key's base64 secret
 #                         BIND_KEY_FILE     the key in named.conf syntax (for nsupdate -k)
 #                         BIND_DIR          its directory (named.conf, zone files, named.log)
+#                         BIND_OTHER_KEY_NAME, BIND_OTHER_KEY_SECRET
+#                                           a second hmac-sha256 key the server knows but
+#                                           that may update nothing
 #   bind_stop [NAME]    stop it now (else the EXIT trap kills it by PID)
 #   knot_start [NAME]   start knotd with the same zones, updatable by key KNOT_KEY_NAME.
 #                       Exports KNOT_PORT, KNOT_SERVER, KNOT_KEY_NAME, KNOT_KEY_ALG,
 #                       KNOT_KEY_SECRET, KNOT_KEY_FILE (named.conf syntax, for nsupdate -k),
-#                       KNOT_DIR.
+#                       KNOT_DIR, KNOT_OTHER_KEY_NAME, KNOT_OTHER_KEY_SECRET.
 #   knot_stop [NAME]    stop it now
 #   dns_txt SERVER NAME print the TXT values at NAME served by SERVER (IP:PORT), sorted, one a
 #                       line, without quotes (dig +short, no recursion)
@@ -113,6 +116,8 @@ _dns_prepare() {
   printf -v "${p}_KEY_SECRET" '%s' "$secret"
   printf -v "${p}_KEY_FILE" '%s' "$d/tsig.key"
   _dns_key_file "$d/tsig.key" "certctl-${name}-key" hmac-sha256 "$secret"
+  printf -v "${p}_OTHER_KEY_NAME" '%s' "certctl-${name}-other"
+  printf -v "${p}_OTHER_KEY_SECRET" '%s' "$(openssl rand -base64 32)"
   _dns_zone_file "$d/example.test.zone" example.test.
   _dns_zone_file "$d/tech.test.zone" tech.test.
 }
@@ -130,7 +135,9 @@ _dns_launch() {
   _DNS_PIDS[$name]=$pid
   _dns_wait_ready "$port" "$pid" "$d/$what.log" "$what"
   local v
-  for v in DIR PORT SERVER KEY_NAME KEY_ALG KEY_SECRET KEY_FILE; do export "${p}_$v"; done
+  for v in DIR PORT SERVER KEY_NAME KEY_ALG KEY_SECRET KEY_FILE OTHER_KEY_NAME OTHER_KEY_SECRET; do
+    export "${p}_$v"
+  done
 }
 
 bind_start() {
@@ -147,6 +154,7 @@ bind_start() {
   fi
   cat >"$d/named.conf" <<CONF
 include "$BIND_KEY_FILE";
+key "$BIND_OTHER_KEY_NAME" { algorithm hmac-sha256; secret "$BIND_OTHER_KEY_SECRET"; };
 options {
   directory "$d";
   pid-file "$d/named.pid";
@@ -189,6 +197,9 @@ key:
   - id: $KNOT_KEY_NAME
     algorithm: $KNOT_KEY_ALG
     secret: $KNOT_KEY_SECRET
+  - id: $KNOT_OTHER_KEY_NAME
+    algorithm: hmac-sha256
+    secret: $KNOT_OTHER_KEY_SECRET
 acl:
   - id: update
     key: $KNOT_KEY_NAME

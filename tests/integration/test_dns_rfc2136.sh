@@ -27,9 +27,9 @@ driver_failed() {
   for n in "$@"; do assert_contains "$ERR" "$n" "stderr"; done
 }
 
-# rfc2136_suite KIND SERVER KEY_NAME SECRET_VAR KEY_FILE
+# rfc2136_suite KIND SERVER KEY_NAME SECRET_VAR KEY_FILE OTHER_KEY_NAME OTHER_SECRET_VAR
 rfc2136_suite() {
-  local kind=$1 srv=$2 key=$3 secret_var=$4 keyfile=$5
+  local kind=$1 srv=$2 key=$3 secret_var=$4 keyfile=$5 other_key=$6 other_secret_var=$7
   local provider=(--type rfc2136 --name "$kind" --opt "server=$srv" --opt "key-name=$key"
     --secret "tsig-secret:env:$secret_var" --resolver "$srv")
   local t0=$SECONDS
@@ -115,6 +115,22 @@ rfc2136_suite() {
   driver_failed "server $srv refused the update" "TSIG key 'no-such-key' not accepted (BADKEY)"
   assert_eq "$(dns_txt "$srv" "$CH")" "unrelated-keep-me" "TXT after refused updates"
 
+  step "$kind: a key the server knows but that may not update, and an unsigned update, are refused"
+  expect_exit 8 "$DRIVER" present --type rfc2136 --opt "server=$srv" --opt "key-name=$other_key" \
+    --secret "tsig-secret:env:$other_secret_var" --resolver "$srv" --fqdn "$CH" --value other-key-value
+  if [[ $kind == bind ]]; then
+    driver_failed "server $srv refused the update for zone example.test. (REFUSED): key '$other_key' may not update it"
+  else # Knot answers BADKEY for a key its ACL does not name
+    driver_failed "server $srv refused the update for zone example.test.: TSIG key '$other_key' not accepted (BADKEY)"
+  fi
+  expect_exit 8 "$DRIVER" present --type rfc2136 --opt "server=$srv" --resolver "$srv" --fqdn "$CH" --value unsigned
+  if [[ $kind == bind ]]; then
+    driver_failed "server $srv refused the update for zone example.test. (REFUSED): unsigned updates are not allowed"
+  else
+    driver_failed "server $srv refused the update for zone example.test. (NOTAUTH)" "unsigned updates"
+  fi
+  assert_eq "$(dns_txt "$srv" "$CH")" "unrelated-keep-me" "TXT after refused updates"
+
   step "$kind: a name in no zone of the server, or a zone it does not serve"
   expect_exit 8 "$DRIVER" present "${provider[@]}" --fqdn _acme-challenge.nope.test --value v
   driver_failed "_acme-challenge.nope.test." "no zone found" "$srv"
@@ -132,8 +148,10 @@ knot_start
 WRONG_SECRET=$(openssl rand -base64 32)
 export WRONG_SECRET BIND_KEY_SECRET KNOT_KEY_SECRET
 
-rfc2136_suite bind "$BIND_SERVER" "$BIND_KEY_NAME" BIND_KEY_SECRET "$BIND_KEY_FILE"
-rfc2136_suite knot "$KNOT_SERVER" "$KNOT_KEY_NAME" KNOT_KEY_SECRET "$KNOT_KEY_FILE"
+rfc2136_suite bind "$BIND_SERVER" "$BIND_KEY_NAME" BIND_KEY_SECRET "$BIND_KEY_FILE" \
+  "$BIND_OTHER_KEY_NAME" BIND_OTHER_KEY_SECRET
+rfc2136_suite knot "$KNOT_SERVER" "$KNOT_KEY_NAME" KNOT_KEY_SECRET "$KNOT_KEY_FILE" \
+  "$KNOT_OTHER_KEY_NAME" KNOT_OTHER_KEY_SECRET
 
 step "an unreachable server fails fast with one line naming it"
 t0=$SECONDS
