@@ -24,6 +24,7 @@
 #                       KNOT_KEY_SECRET, KNOT_KEY_FILE (named.conf syntax, for nsupdate -k),
 #                       KNOT_DIR, KNOT_OTHER_KEY_NAME, KNOT_OTHER_KEY_SECRET.
 #   knot_stop [NAME]    stop it now
+#   reserve_silent_port SILENT_PORT: a loopback UDP port that swallows queries and never answers
 #   dns_txt SERVER NAME print the TXT values at NAME served by SERVER (IP:PORT), sorted, one a
 #                       line, without quotes (dig +short, no recursion)
 #   dns_nsupdate SERVER KEYFILE COMMAND...
@@ -230,6 +231,9 @@ _dns_stop() {
 }
 bind_stop() { _dns_stop "${1:-bind}"; }
 knot_stop() { _dns_stop "${1:-knot}"; }
+
+# reserve_silent_port: SILENT_PORT, a loopback UDP port where nothing ever answers.
+reserve_silent_port() { reserve_port silent SILENT_PORT; }
 
 dns_txt() {
   local server=$1 name=$2 out

@@ -265,28 +265,39 @@ print("\n".join(map(str, ports)))
 EOF
 }
 
-# reserve_closed_port: set CLOSED_PORT to a loopback port where connections are refused for the
-# rest of the script: a helper process keeps it bound without listening, so nothing else (another
-# suite under ctest -j) can take it. Call it in the script's own shell, not in $(...).
-reserve_closed_port() {
-  local f=$TEST_TMP/.closed-port.$RANDOM i
+# reserve_port closed|silent VAR: set VAR to a loopback port held by a helper process for the
+# rest of the script, so nothing else (another suite under ctest -j) can take it. closed: bound
+# for TCP without listening, so connections (and UDP datagrams) are refused. silent: a UDP socket
+# that reads and ignores every datagram, a server that never answers. Call it in the script's
+# own shell, not in $(...).
+reserve_port() {
+  local kind=$1 var=$2 f=$TEST_TMP/.reserved-port.$RANDOM i port
   "$PYTHON3" -S -c '
 import os, signal, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+kind = sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "closed" else socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(s.getsockname()[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-signal.pause()
-' "$f" </dev/null >/dev/null 2>&1 &
+while True:
+    if kind == "closed":
+        signal.pause()
+    else:
+        s.recv(65535)
+' "$f" "$kind" </dev/null >/dev/null 2>&1 &
   BACKGROUND_PIDS+=("$!")
   for ((i = 0; i < 200; i++)); do
     [[ -s $f ]] && break
     sleep 0.02
   done
-  CLOSED_PORT=$(cat "$f" 2>/dev/null) || fail "could not reserve a closed loopback port"
-  [[ $CLOSED_PORT =~ ^[0-9]+$ ]] || fail "could not reserve a closed loopback port"
+  port=$(cat "$f" 2>/dev/null) || fail "could not reserve a $kind loopback port"
+  [[ $port =~ ^[0-9]+$ ]] || fail "could not reserve a $kind loopback port"
+  printf -v "$var" '%s' "$port"
 }
+
+# reserve_closed_port: CLOSED_PORT, a loopback port where connections are refused.
+reserve_closed_port() { reserve_port closed CLOSED_PORT; }
 
 # require_tool NAME: the tool must be installed.
 require_tool() {

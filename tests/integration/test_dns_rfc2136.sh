@@ -162,6 +162,13 @@ expect_exit 6 "$DRIVER" zone --fqdn "$CH" --resolver "127.0.0.1:$CLOSED_PORT"
 driver_failed "DNS server 127.0.0.1:$CLOSED_PORT" "SOA query"
 ((SECONDS - t0 <= 3)) || fail "failing against a closed port took $((SECONDS - t0)) s"
 
+step "a server that never answers times out within the query timeout and its retries"
+reserve_silent_port
+t0=$SECONDS
+expect_exit 6 "$DRIVER" zone --fqdn "$CH" --resolver "127.0.0.1:$SILENT_PORT" --query-timeout 300
+driver_failed "DNS server 127.0.0.1:$SILENT_PORT" "no answer to the SOA query for $CH within 0.9 s (3 tries)"
+((SECONDS - t0 <= 3)) || fail "3 tries of 300 ms took $((SECONDS - t0)) s"
+
 step "usage errors: unknown option, unknown type, missing option, unset secret variable, bad server"
 expect_exit 2 "$DRIVER" present --type rfc2136 --opt "server=$BIND_SERVER" --opt sever=1 --fqdn "$CH" --value v
 driver_failed "unknown option 'sever' for provider type rfc2136"
