@@ -99,7 +99,9 @@ Result<std::string> Resolver::zone_of(std::string_view name) {
   TRY(wire::dname(start));
   // Walk up label by label. Only a SOA in the ANSWER section whose owner is exactly the name
   // asked about marks an apex: the SOA that comes back in the AUTHORITY section of an
-  // NXDOMAIN/NODATA answer, or at the end of a CNAME chain, belongs to some other name.
+  // NXDOMAIN/NODATA answer, or at the end of a CNAME chain, belongs to some other name. An
+  // authoritative-only server (an override) answers a name it delegated with a referral: NS
+  // records owned by exactly that name in the AUTHORITY section mark the child zone's apex.
   std::string last_rcode;
   for (std::string cur = start; !cur.empty() && cur != "."; cur = wire::parent(cur)) {
     TRY_ASSIGN(LdnsPktPtr pkt, impl_->ask(cur, LDNS_RR_TYPE_SOA));
@@ -110,6 +112,13 @@ Result<std::string> Resolver::zone_of(std::string_view name) {
     for (size_t i = 0; i < ldns_rr_list_rr_count(ans); ++i) {
       const ldns_rr* rr = ldns_rr_list_rr(ans, i);
       if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && wire::owner_of(rr) == cur) return cur;
+    }
+    if (ldns_rr_list_rr_count(ans) == 0 && !ldns_pkt_aa(pkt.get())) {
+      ldns_rr_list* auth = ldns_pkt_authority(pkt.get());
+      for (size_t i = 0; i < ldns_rr_list_rr_count(auth); ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(auth, i);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS && wire::owner_of(rr) == cur) return cur;
+      }
     }
   }
   std::string via = impl_->opts.override_server ? "server " + impl_->opts.override_server->display()

@@ -38,6 +38,8 @@
 #                        _acme-challenge.loop1 CNAME _acme-challenge.loop2.example.test.
 #                        _acme-challenge.loop2 CNAME _acme-challenge.loop1.example.test.
 #                        deep.sub A 127.0.0.1 (so sub.example.test. is an empty non-terminal)
+#                        child NS ns1.example.test. (a delegation: child.example.test. is a
+#                        zone of its own, served elsewhere)
 #                        chainN CNAME chainN+1.example.test. for N = 1..9 (chain10 does not exist)
 # Without dig/nsupdate (and named or knotd when started) the script is skipped (exit 0,
 # "SKIP ..."), or fails when CI=true.
@@ -76,6 +78,7 @@ _dns_zone_file() {
       echo "_acme-challenge.loop1 IN CNAME _acme-challenge.loop2.example.test."
       echo "_acme-challenge.loop2 IN CNAME _acme-challenge.loop1.example.test."
       echo "deep.sub IN A 127.0.0.1"
+      echo "child IN NS ns1.example.test."
       local i
       for i in 1 2 3 4 5 6 7 8 9; do echo "chain$i IN CNAME chain$((i + 1)).example.test."; done
     fi

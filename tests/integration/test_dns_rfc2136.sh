@@ -34,13 +34,15 @@ rfc2136_suite() {
     --secret "tsig-secret:env:$secret_var" --resolver "$srv")
   local t0=$SECONDS
 
-  step "$kind: zone_of walks up by SOA, through an empty non-terminal and a name with data but no SOA"
+  step "$kind: zone_of walks up by SOA, through an empty non-terminal, a name with data but no SOA, a delegation"
   expect_ok "$DRIVER" zone --fqdn _acme-challenge.deep.sub.example.test --resolver "$srv"
   assert_eq "$OUT" "example.test." "zone of _acme-challenge.deep.sub.example.test"
   expect_ok "$DRIVER" zone --fqdn Example.TEST --resolver "$srv"
   assert_eq "$OUT" "example.test." "zone of the apex itself"
   expect_ok "$DRIVER" zone --fqdn ns1.tech.test --resolver "$srv"
   assert_eq "$OUT" "tech.test." "zone of ns1.tech.test"
+  expect_ok "$DRIVER" zone --fqdn _acme-challenge.child.example.test --resolver "$srv"
+  assert_eq "$OUT" "child.example.test." "zone of a name below a delegation (a referral)"
 
   step "$kind: CNAMEs are followed from example.test into tech.test; loops are caught"
   expect_ok "$DRIVER" cname --fqdn _acme-challenge.delegated.example.test --resolver "$srv"
