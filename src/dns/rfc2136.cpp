@@ -191,7 +191,8 @@ ProviderType rfc2136_type() {
       {
           {"server", true, false, "IP[:PORT] of the primary server that accepts updates"},
           {"key-name", false, false, "name of the TSIG key"},
-          {"algorithm", false, false, "TSIG algorithm: hmac-sha256 (default), hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1"},
+          {"algorithm", false, false,
+           "TSIG algorithm: hmac-sha256 (default), hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1"},
           {"tsig-secret", false, true, "the TSIG key's secret, base64"},
           {"zone", false, false, "zone to update, instead of the one found by SOA lookup"},
       },
