@@ -5,6 +5,12 @@
 ///
 /// Adding a provider is one file in src/dns/, one row in src/dns/registry.cpp, one test and one
 /// man-page section (see ARCHITECTURE.md).
+///
+/// Error categories: Usage (exit 2) for a bad provider configuration (unknown type or option,
+/// missing option, a server that is not IP[:PORT]); Network (exit 6) when a DNS server cannot
+/// be reached (connection refused, no answer in time), naming the server; Dns (exit 8) for
+/// what a server answers (REFUSED, NOTAUTH, TSIG BADKEY/BADSIG, ...), for a name in no zone, a
+/// CNAME loop and a propagation timeout. Names are compared lower-case; they arrive as A-labels.
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
 
@@ -104,11 +110,13 @@ class Resolver {
   Result<std::string> zone_of(std::string_view name);
   /// Follow CNAMEs from name (at most 8); returns the final name (name itself when none).
   Result<std::string> follow_cnames(std::string_view name);
-  /// The CNAME target at name, if there is one (no chain following).
+  /// The CNAME target at name, if there is one (no chain following). NXDOMAIN and REFUSED (a
+  /// server with no zone for the name) mean none.
   Result<std::optional<std::string>> cname_at(std::string_view name);
   /// The servers to ask about zone: the override if set, else the addresses of its NS hosts.
   Result<std::vector<Server>> authoritative(std::string_view zone);
-  /// TXT values at name as served by one server (no recursion; empty when NXDOMAIN/NODATA).
+  /// TXT values at name as served by one server (no recursion; empty when NXDOMAIN/NODATA;
+  /// over TCP when the UDP answer is truncated). A TXT record's strings are concatenated.
   Result<std::vector<std::string>> txt_at(const Server& server, std::string_view name);
 
  private:

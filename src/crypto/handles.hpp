@@ -17,6 +17,8 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+
+#include "core/free_fn.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,14 +26,8 @@
 
 namespace certctl::crypto {
 
-/// A stateless deleter calling the OpenSSL free function `Free`.
-template <auto Free>
-struct FreeFn {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
+/// A stateless deleter calling the OpenSSL free function `Free` (src/core/free_fn.hpp).
+using ::certctl::FreeFn;
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, FreeFn<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, FreeFn<EVP_PKEY_CTX_free>>;

@@ -238,6 +238,67 @@ record_serial() {
   certctl show "$1" --json </dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial_hex"])'
 }
 
+# free_ports N: N distinct loopback ports free for TCP and UDP right now, one a line. They are
+# held together while chosen, so they differ; another process may still take one before we bind
+# it, which pebble_start's readiness check would report.
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+n = int(sys.argv[1])
+held, ports = [], []
+while len(ports) < n:
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        u.close()
+        continue
+    held += [t, u]
+    ports.append(port)
+for s in held:
+    s.close()
+print("\n".join(map(str, ports)))
+EOF
+}
+
+# reserve_port closed|silent VAR: set VAR to a loopback port held by a helper process for the
+# rest of the script, so nothing else (another suite under ctest -j) can take it. closed: bound
+# for TCP without listening, so connections (and UDP datagrams) are refused. silent: a UDP socket
+# that reads and ignores every datagram, a server that never answers. Call it in the script's
+# own shell, not in $(...).
+reserve_port() {
+  local kind=$1 var=$2 f=$TEST_TMP/.reserved-port.$RANDOM i port
+  "$PYTHON3" -S -c '
+import os, signal, socket, sys
+kind = sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "closed" else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    if kind == "closed":
+        signal.pause()
+    else:
+        s.recv(65535)
+' "$f" "$kind" </dev/null >/dev/null 2>&1 &
+  BACKGROUND_PIDS+=("$!")
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $f ]] && break
+    sleep 0.02
+  done
+  port=$(cat "$f" 2>/dev/null) || fail "could not reserve a $kind loopback port"
+  [[ $port =~ ^[0-9]+$ ]] || fail "could not reserve a $kind loopback port"
+  printf -v "$var" '%s' "$port"
+}
+
+# reserve_closed_port: CLOSED_PORT, a loopback port where connections are refused.
+reserve_closed_port() { reserve_port closed CLOSED_PORT; }
+
 # require_tool NAME: the tool must be installed.
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"
