@@ -238,6 +238,56 @@ record_serial() {
   certctl show "$1" --json </dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial_hex"])'
 }
 
+# free_ports N: N distinct loopback ports free for TCP and UDP right now, one a line. They are
+# held together while chosen, so they differ; another process may still take one before we bind
+# it, which pebble_start's readiness check would report.
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+n = int(sys.argv[1])
+held, ports = [], []
+while len(ports) < n:
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        u.close()
+        continue
+    held += [t, u]
+    ports.append(port)
+for s in held:
+    s.close()
+print("\n".join(map(str, ports)))
+EOF
+}
+
+# reserve_closed_port: set CLOSED_PORT to a loopback port where connections are refused for the
+# rest of the script: a helper process keeps it bound without listening, so nothing else (another
+# suite under ctest -j) can take it. Call it in the script's own shell, not in $(...).
+reserve_closed_port() {
+  local f=$TEST_TMP/.closed-port.$RANDOM i
+  "$PYTHON3" -S -c '
+import os, signal, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()
+' "$f" </dev/null >/dev/null 2>&1 &
+  BACKGROUND_PIDS+=("$!")
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $f ]] && break
+    sleep 0.02
+  done
+  CLOSED_PORT=$(cat "$f" 2>/dev/null) || fail "could not reserve a closed loopback port"
+  [[ $CLOSED_PORT =~ ^[0-9]+$ ]] || fail "could not reserve a closed loopback port"
+}
+
 # require_tool NAME: the tool must be installed.
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"

@@ -5,6 +5,8 @@
 #include "dns_test_util.hpp"
 #include "fake_http.hpp"
 
+#include <set>
+
 using namespace certctl;
 using nlohmann::json;
 
