@@ -6,8 +6,9 @@ set -euo pipefail
 BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
   libssl-dev libcurl4-openssl-dev libldns-dev libidn2-dev
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2)
-# Peers the tests talk to: the openssl command and Java's keytool for interop.
-TEST_PKGS=(python3 default-jdk-headless pebble curl)
+# Peers the tests talk to: the openssl command and Java's keytool for interop; PowerDNS (with
+# the sqlite3 backend) and dig for the DNS provider tests.
+TEST_PKGS=(python3 default-jdk-headless pebble curl pdns-server pdns-backend-sqlite3 bind9-dnsutils)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")
