@@ -97,12 +97,9 @@ Result<std::unique_ptr<Provider>> make_acme_dns(const ProviderConfig& config,
   if (username.find_first_of("\r\n") != std::string::npos) {
     return Error(Category::Usage, subject, "username contains a line break");
   }
-  auto it = config.secrets.find("password");
-  if (it == config.secrets.end() || it->second.empty()) {
-    return Error(Category::Usage, subject, "secret password is required (give it as --password-env VAR)");
-  }
+  TRY_ASSIGN(auto password, api::required_secret(config, "password"));
   return std::unique_ptr<Provider>(std::make_unique<AcmeDns>(std::move(client), std::move(url), std::move(username),
-                                                             it->second.clone(), std::move(subdomain)));
+                                                             std::move(password), std::move(subdomain)));
 }
 
 Result<AcmeDnsAccount> acme_dns_register(http::Client& client, std::string_view api_url,

@@ -187,18 +187,14 @@ class Cloudflare final : public Provider {
 Result<std::unique_ptr<Provider>> make_cloudflare(const ProviderConfig& config,
                                                   std::unique_ptr<http::Client> client) {
   TRY_ASSIGN(auto url, api::base_url(config, "api-url", kDefaultApi));
-  auto it = config.secrets.find("api-token");
-  if (it == config.secrets.end() || it->second.empty()) {
-    return Error(Category::Usage, api::provider_subject(config),
-                 "secret api-token is required (give it as --api-token-env VAR)");
-  }
+  TRY_ASSIGN(auto token, api::required_secret(config, "api-token"));
   // Cloudflare accepts 1 (automatic) or 60..86400 (30 for Enterprise zones).
   if (config.ttl != 1 && (config.ttl < 30 || config.ttl > 86400)) {
     return Error(Category::Usage, api::provider_subject(config),
                  fmt::format("ttl {} is outside what Cloudflare accepts (1 = automatic, or 60..86400)", config.ttl));
   }
   return std::unique_ptr<Provider>(
-      std::make_unique<Cloudflare>(config, std::move(client), std::move(url), it->second.clone()));
+      std::make_unique<Cloudflare>(config, std::move(client), std::move(url), std::move(token)));
 }
 
 ProviderType cloudflare_type() {

@@ -35,18 +35,16 @@ Result<std::string> base_url(const ProviderConfig& config, std::string_view key,
   return url;
 }
 
-Result<std::string> secret_value(const ProviderConfig& config, std::string_view key) {
+Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_view key) {
   auto it = config.secrets.find(std::string(key));
   if (it == config.secrets.end() || it->second.empty()) {
     return Error(Category::Usage, provider_subject(config),
                  "secret " + std::string(key) + " is required (give it as --" + std::string(key) + "-env VAR)");
   }
-  std::string v(it->second.view());
-  if (v.find_first_of("\r\n") != std::string::npos) {
-    OPENSSL_cleanse(v.data(), v.size());
+  if (it->second.view().find_first_of("\r\n") != std::string_view::npos) {
     return Error(Category::Usage, provider_subject(config), "secret " + std::string(key) + " contains a line break");
   }
-  return v;
+  return it->second.clone();
 }
 
 std::string url_encode(std::string_view s) {

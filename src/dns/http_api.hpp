@@ -22,8 +22,9 @@ std::string option(const ProviderConfig& config, std::string_view key, std::stri
 /// An http:// or https:// URL without trailing slashes; a Usage error naming the option otherwise.
 Result<std::string> base_url(const ProviderConfig& config, std::string_view key,
                              std::string_view fallback = {});
-/// A secret's bytes as a string for a header (wiped by send()); a Usage error when missing.
-Result<std::string> secret_value(const ProviderConfig& config, std::string_view key);
+/// A copy of a required secret; a Usage error naming it (and its -env form) when missing, or
+/// when it holds a line break (it goes into a header).
+Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_view key);
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string url_encode(std::string_view s);

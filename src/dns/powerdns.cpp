@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace certctl::dns {
@@ -195,12 +196,9 @@ Result<std::unique_ptr<Provider>> make_powerdns(const ProviderConfig& config,
     return Error(Category::Usage, api::provider_subject(config), "server-id must not contain '/'");
   }
   if (config.ttl < 1) return Error(Category::Usage, api::provider_subject(config), "ttl must be at least 1");
-  auto it = config.secrets.find("api-key");
-  if (it == config.secrets.end() || it->second.empty()) {
-    return Error(Category::Usage, api::provider_subject(config), "secret api-key is required (give it as --api-key-env VAR)");
-  }
+  TRY_ASSIGN(auto key, api::required_secret(config, "api-key"));
   return std::unique_ptr<Provider>(
-      std::make_unique<PowerDns>(config, std::move(client), std::move(url), std::move(server_id), it->second.clone()));
+      std::make_unique<PowerDns>(config, std::move(client), std::move(url), std::move(server_id), std::move(key)));
 }
 
 ProviderType powerdns_type() {
