@@ -5,7 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 
 : "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-: "${CERTCTL_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 require_tool curl
 driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
 
@@ -14,16 +13,8 @@ SUB=8e5700ea-a4bf-41c7-8a77-e990661dcc6a
 export ADNS_PASSWORD=htB9mR9DYgcu9bX_afHF62erXaH2TS7bg9KW3F7Z
 (umask 077 && printf '{"username":"%s","password":"%s","subdomain":"%s"}\n' "$USER_ID" "$ADNS_PASSWORD" "$SUB" \
   >"$TEST_TMP/account.json")
-"$PYTHON3" "$CERTCTL_SOURCE_DIR/tests/support/fake_acme_dns.py" --port-file "$TEST_TMP/adns.port" \
-  --account-file "$TEST_TMP/account.json" >"$TEST_TMP/adns.log" 2>&1 &
-BACKGROUND_PIDS+=("$!")
-ADNS_PID=$!
-for ((i = 0; i < 200; i++)); do
-  [[ -s $TEST_TMP/adns.port ]] && break
-  kill -0 "$ADNS_PID" 2>/dev/null || fail "fake_acme_dns.py exited: $(cat "$TEST_TMP/adns.log")"
-  sleep 0.02
-done
-URL=http://127.0.0.1:$(cat "$TEST_TMP/adns.port")
+start_fake adns fake_acme_dns.py --account-file "$TEST_TMP/account.json"
+URL=$FAKE_URL
 hook() { curl -fsS --max-time 5 "$URL/_test/$1"; }
 values() { hook "txt?subdomain=$SUB" | python3 -c 'import json,sys; print("\n".join(sorted(json.load(sys.stdin))))'; }
 no_violations() {

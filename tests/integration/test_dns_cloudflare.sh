@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 : "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-: "${CERTCTL_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 require_tool curl
 driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
 
@@ -14,17 +13,9 @@ ZONE_ID=023e105f4ecef8ad9ca31a8372d0c353
 NAME=_acme-challenge.a.example.com
 export CF_TOKEN="cf-token-$RANDOM$RANDOM"
 (umask 077 && printf '%s\n' "$CF_TOKEN" >"$TEST_TMP/token")
-"$PYTHON3" "$CERTCTL_SOURCE_DIR/tests/support/fake_cloudflare.py" --port-file "$TEST_TMP/cf.port" \
-  --token-file "$TEST_TMP/token" --zone "example.com=$ZONE_ID" \
-  --record "example.com:$NAME:\"unrelated value\"" >"$TEST_TMP/cf.log" 2>&1 &
-BACKGROUND_PIDS+=("$!")
-CF_PID=$!
-for ((i = 0; i < 200; i++)); do
-  [[ -s $TEST_TMP/cf.port ]] && break
-  kill -0 "$CF_PID" 2>/dev/null || fail "fake_cloudflare.py exited: $(cat "$TEST_TMP/cf.log")"
-  sleep 0.02
-done
-CF=http://127.0.0.1:$(cat "$TEST_TMP/cf.port")
+start_fake cf fake_cloudflare.py --token-file "$TEST_TMP/token" --zone "example.com=$ZONE_ID" \
+  --record "example.com:$NAME:\"unrelated value\""
+CF=$FAKE_URL
 API=$CF/client/v4
 
 hook() { curl -fsS --max-time 5 "$CF/_test/$1"; }

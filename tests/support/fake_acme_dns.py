@@ -15,46 +15,22 @@ Test hooks: GET /_test/txt?subdomain=S (the values kept), GET /_test/violations.
 """
 import argparse
 import json
-import os
 import secrets
 import sys
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from fake_server import JsonHandler, serve
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    lock = threading.Lock()
+
+class Handler(JsonHandler):
     accounts = {}  # username -> {"password", "subdomain"}
     txt = {}  # subdomain -> [values], newest last
-    violations = []
     domain = "auth.acme-dns.test"
-
-    def log_message(self, *args):
-        pass
-
-    def send_json(self, status, doc):
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def violation(self, what):
-        with self.lock:
-            self.violations.append(f"{self.command} {self.path}: {what}")
-        self.send_json(400, {"error": "violation"})
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def do_GET(self):
         url = urlsplit(self.path)
-        self.body()
+        self.read_body()
         if url.path == "/_test/violations":
             with self.lock:
                 return self.send_json(200, self.violations)
@@ -66,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = urlsplit(self.path).path
-        raw = self.body()
+        raw = self.read_body()
         if path == "/register":
             return self.register(raw)
         if path != "/update":
@@ -122,11 +98,7 @@ def main():
     if a.account_file:
         acct = json.load(open(a.account_file))
         Handler.accounts[acct["username"]] = {"password": acct["password"], "subdomain": acct["subdomain"]}
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(a.port_file + ".tmp", a.port_file)
-    srv.serve_forever()
+    serve(Handler, a.port_file)
 
 
 if __name__ == "__main__":

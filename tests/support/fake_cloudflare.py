@@ -26,8 +26,9 @@ import re
 import secrets
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fake_server import JsonHandler, serve
 
 PREFIX = "/client/v4"
 ZONE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -43,7 +44,6 @@ class State:
         self.token = token
         self.zones = zones  # name -> id
         self.records = []
-        self.violations = []
         self.requests = []
 
 
@@ -54,30 +54,12 @@ def envelope(result=None, errors=None, result_info=None):
     return doc
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(JsonHandler):
     state = None
 
-    def log_message(self, *args):
-        pass
-
-    # --- plumbing ---------------------------------------------------------------------------
-    def send_json(self, status, doc):
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def violation(self, what):
-        with self.state.lock:
-            self.state.violations.append(f"{self.command} {self.path}: {what}")
-        self.send_json(400, envelope(errors=[{"code": 9999, "message": "fake_cloudflare: " + what}]))
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+    @staticmethod
+    def violation_body(what):
+        return envelope(errors=[{"code": 9999, "message": "fake_cloudflare: " + what}])
 
     def handle_any(self):
         url = urlsplit(self.path)
@@ -119,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def test_hook(self, path):
         with self.state.lock:
-            doc = {"/_test/records": self.state.records, "/_test/violations": self.state.violations,
+            doc = {"/_test/records": self.state.records, "/_test/violations": self.violations,
                    "/_test/requests": self.state.requests}.get(path)
         if doc is None:
             return self.send_json(404, {})
@@ -236,12 +218,7 @@ def main():
                               "type": "TXT", "content": content, "proxiable": False, "proxied": False, "ttl": 300,
                               "meta": {}, "comment": None, "tags": []})
     Handler.state = state
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    import os
-    os.rename(a.port_file + ".tmp", a.port_file)
-    srv.serve_forever()
+    serve(Handler, a.port_file)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 
 #include "dns/providers.hpp"
 #include "dns_test_util.hpp"
-#include "fake_http.hpp"
 
 #include <set>
 
@@ -27,16 +26,8 @@ dns::ProviderConfig config() {
   return c;
 }
 
-struct Fixture {
-  test::FakeHttp* http = nullptr;
-  std::unique_ptr<dns::Provider> provider;
-  Fixture() {
-    auto fake = std::make_unique<test::FakeHttp>();
-    http = fake.get();
-    auto p = dns::make_acme_dns(config(), std::move(fake));
-    REQUIRE(p.ok());
-    provider = std::move(p).value();
-  }
+struct Fixture : test::FakeProvider {
+  Fixture() : FakeProvider(dns::make_acme_dns, config()) {}
 };
 
 const std::string kV1 = std::string(43, 'a');

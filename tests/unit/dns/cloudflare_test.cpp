@@ -5,7 +5,6 @@
 
 #include "dns/providers.hpp"
 #include "dns_test_util.hpp"
-#include "fake_http.hpp"
 
 using namespace certctl;
 using nlohmann::json;
@@ -24,16 +23,8 @@ dns::ProviderConfig config() {
   return c;
 }
 
-struct Fixture {
-  test::FakeHttp* http = nullptr;
-  std::unique_ptr<dns::Provider> provider;
-  explicit Fixture(const dns::ProviderConfig& c = config()) {
-    auto fake = std::make_unique<test::FakeHttp>();
-    http = fake.get();
-    auto p = dns::make_cloudflare(c, std::move(fake));
-    REQUIRE(p.ok());
-    provider = std::move(p).value();
-  }
+struct Fixture : test::FakeProvider {
+  explicit Fixture(const dns::ProviderConfig& c = config()) : FakeProvider(dns::make_cloudflare, c) {}
 };
 
 std::string envelope(const json& result) {

@@ -3,9 +3,13 @@
 #include <certctl/dns.hpp>
 #include <certctl/http.hpp>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fake_http.hpp"
+
 #include <cctype>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,5 +32,19 @@ inline nlohmann::json body_json(const http::Request& r) { return nlohmann::json:
 inline dns::TxtRecord txt(std::string fqdn, std::string zone, std::string value) {
   return dns::TxtRecord{std::move(fqdn), std::move(zone), std::move(value), "", ""};
 }
+
+/// A provider built by `make` (make_powerdns, ...) over a FakeHttp the test keeps a pointer to.
+struct FakeProvider {
+  FakeHttp* http = nullptr;
+  std::unique_ptr<dns::Provider> provider;
+  template <class Make>
+  FakeProvider(Make make, const dns::ProviderConfig& config) {
+    auto fake = std::make_unique<FakeHttp>();
+    http = fake.get();
+    auto p = make(config, std::move(fake));
+    REQUIRE(p.ok());
+    provider = std::move(p).value();
+  }
+};
 
 }  // namespace certctl::test

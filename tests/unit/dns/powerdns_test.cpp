@@ -4,7 +4,6 @@
 
 #include "dns/providers.hpp"
 #include "dns_test_util.hpp"
-#include "fake_http.hpp"
 
 using namespace certctl;
 using nlohmann::json;
@@ -23,16 +22,8 @@ dns::ProviderConfig config() {
   return c;
 }
 
-struct Fixture {
-  test::FakeHttp* http = nullptr;
-  std::unique_ptr<dns::Provider> provider;
-  explicit Fixture(const dns::ProviderConfig& c = config()) {
-    auto fake = std::make_unique<test::FakeHttp>();
-    http = fake.get();
-    auto p = dns::make_powerdns(c, std::move(fake));
-    REQUIRE(p.ok());
-    provider = std::move(p).value();
-  }
+struct Fixture : test::FakeProvider {
+  explicit Fixture(const dns::ProviderConfig& c = config()) : FakeProvider(dns::make_powerdns, c) {}
   std::vector<http::Request> patches() const {
     std::vector<http::Request> out;
     for (const auto& r : http->requests)
