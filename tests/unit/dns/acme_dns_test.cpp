@@ -35,7 +35,7 @@ const std::string kV2 = std::string(43, 'b');
 
 }  // namespace
 
-TEST_CASE("acme-dns: present posts each value to /update with the account headers", "[dns]") {
+TEST_CASE("dns acme-dns: present posts each value to /update with the account headers", "[dns]") {
   Fixture f;
   f.http->on("POST", kUpdate, 200, R"({"txt": "x"})");
   REQUIRE(f.provider->present({test::txt(kName, "auth.acme-dns.test.", kV1), test::txt(kName, "auth.acme-dns.test.", kV2)}).ok());
@@ -57,7 +57,7 @@ TEST_CASE("acme-dns: present posts each value to /update with the account header
   CHECK(f.http->requests.size() == 2);
 }
 
-TEST_CASE("acme-dns: a rejected key and a refused value are Dns errors with acme-dns's error", "[dns]") {
+TEST_CASE("dns acme-dns: a rejected key and a refused value are Dns errors with acme-dns's error", "[dns]") {
   Fixture f;
   f.http->on("POST", kUpdate, 401, R"({"error": "forbidden"})");
   auto st = f.provider->present({test::txt(kName, "", kV1)});
@@ -74,7 +74,7 @@ TEST_CASE("acme-dns: a rejected key and a refused value are Dns errors with acme
   CHECK(st.error().message().find("(HTTP 400: bad_txt)") != std::string::npos);
 }
 
-TEST_CASE("acme-dns: more than two values at once are refused before any request", "[dns]") {
+TEST_CASE("dns acme-dns: more than two values at once are refused before any request", "[dns]") {
   Fixture f;
   auto st = f.provider->present({test::txt(kName, "", kV1), test::txt(kName, "", kV2), test::txt(kName, "", std::string(43, 'c'))});
   REQUIRE_FALSE(st.ok());
@@ -82,7 +82,7 @@ TEST_CASE("acme-dns: more than two values at once are refused before any request
   CHECK(f.http->requests.empty());
 }
 
-TEST_CASE("acme-dns: register returns the account", "[dns]") {
+TEST_CASE("dns acme-dns: register returns the account", "[dns]") {
   test::FakeHttp http;
   http.on("POST", "https://acme-dns.test/register", 201,
           R"({"allowfrom":["192.168.100.1/24"],"fulldomain":"8e5700ea-a4bf-41c7-8a77-e990661dcc6a.auth.acme-dns.io",)"
@@ -106,7 +106,7 @@ TEST_CASE("acme-dns: register returns the account", "[dns]") {
   CHECK(e.error().message().find("invalid_allowfrom_cidr") != std::string::npos);
 }
 
-TEST_CASE("acme-dns: options", "[dns]") {
+TEST_CASE("dns acme-dns: options", "[dns]") {
   auto c = config();
   c.options.erase("subdomain");
   auto r = dns::make_provider(c);

@@ -42,7 +42,7 @@ const std::string kRecords = kApi + "/zones/z1/dns_records";
 
 }  // namespace
 
-TEST_CASE("cloudflare: present creates one record per value, cleanup deletes those ids", "[dns]") {
+TEST_CASE("dns cloudflare: present creates one record per value, cleanup deletes those ids", "[dns]") {
   Fixture f;
   f.http->on("GET", kZones, 200, envelope({{{"id", "z1"}, {"name", "example.com"}, {"status", "active"}}}));
   f.http->on("POST", kRecords, 200, envelope({{"id", "r1"}, {"type", "TXT"}}));
@@ -70,7 +70,7 @@ TEST_CASE("cloudflare: present creates one record per value, cleanup deletes tho
   CHECK(f.http->count("DELETE", kRecords + "/r2") == 1);
 }
 
-TEST_CASE("cloudflare: cleanup without remembered ids looks the records up by name and content", "[dns]") {
+TEST_CASE("dns cloudflare: cleanup without remembered ids looks the records up by name and content", "[dns]") {
   auto c = config();
   c.options["zone-id"] = "z1";
   Fixture f(c);
@@ -85,7 +85,7 @@ TEST_CASE("cloudflare: cleanup without remembered ids looks the records up by na
   CHECK(f.http->requests.size() == 2);  // r8 holds another value and stays
 }
 
-TEST_CASE("cloudflare: an identical record or an already deleted one is not an error", "[dns]") {
+TEST_CASE("dns cloudflare: an identical record or an already deleted one is not an error", "[dns]") {
   auto c = config();
   c.options["zone-id"] = "z1";
   Fixture f(c);
@@ -97,7 +97,7 @@ TEST_CASE("cloudflare: an identical record or an already deleted one is not an e
   REQUIRE(f.provider->cleanup({test::txt(kName, "example.com.", "v1")}).ok());
 }
 
-TEST_CASE("cloudflare: errors carry Cloudflare's errors[].message", "[dns]") {
+TEST_CASE("dns cloudflare: errors carry Cloudflare's errors[].message", "[dns]") {
   SECTION("a bad token") {
     Fixture f;
     f.http->on("GET", kZones, 403, error_envelope(9109, "Invalid access token"));
@@ -135,7 +135,7 @@ TEST_CASE("cloudflare: errors carry Cloudflare's errors[].message", "[dns]") {
   }
 }
 
-TEST_CASE("cloudflare: options", "[dns]") {
+TEST_CASE("dns cloudflare: options", "[dns]") {
   auto c = config();
   c.secrets.clear();
   REQUIRE_FALSE(dns::make_provider(c).ok());

@@ -53,7 +53,7 @@ json txt_records(const std::vector<std::string>& contents) {
 
 }  // namespace
 
-TEST_CASE("powerdns: present merges our values with the TXT values already at the name", "[dns]") {
+TEST_CASE("dns powerdns: present merges our values with the TXT values already at the name", "[dns]") {
   Fixture f;
   f.http->on("GET", kZoneUrl, 200, zone_doc({"\"unrelated\""}));
   f.http->on("PATCH", kZoneUrl, 204, "");
@@ -73,14 +73,14 @@ TEST_CASE("powerdns: present merges our values with the TXT values already at th
   CHECK(test::body_json(p[0]) == want);
 }
 
-TEST_CASE("powerdns: present of values already there writes nothing", "[dns]") {
+TEST_CASE("dns powerdns: present of values already there writes nothing", "[dns]") {
   Fixture f;
   f.http->on("GET", kZoneUrl, 200, zone_doc({"\"v1\"", "\"other\""}));
   REQUIRE(f.provider->present({test::txt(kName, "example.test.", "v1")}).ok());
   CHECK(f.patches().empty());
 }
 
-TEST_CASE("powerdns: cleanup removes only our values and keeps the rrset's TTL", "[dns]") {
+TEST_CASE("dns powerdns: cleanup removes only our values and keeps the rrset's TTL", "[dns]") {
   Fixture f;
   f.http->on("GET", kZoneUrl, 200, zone_doc({"\"v1\"", "\"unrelated\"", "\"v2\""}, 120));
   f.http->on("PATCH", kZoneUrl, 204, "");
@@ -93,7 +93,7 @@ TEST_CASE("powerdns: cleanup removes only our values and keeps the rrset's TTL",
   CHECK(test::body_json(p[0]) == want);
 }
 
-TEST_CASE("powerdns: cleanup deletes the rrset when no value is left, and repeats safely", "[dns]") {
+TEST_CASE("dns powerdns: cleanup deletes the rrset when no value is left, and repeats safely", "[dns]") {
   Fixture f;
   f.http->on("GET", kZoneUrl, 200, zone_doc({"\"v1\""}));
   f.http->on("GET", kZoneUrl, 200, zone_doc({}));
@@ -108,7 +108,7 @@ TEST_CASE("powerdns: cleanup deletes the rrset when no value is left, and repeat
   CHECK(f.patches().size() == 1);
 }
 
-TEST_CASE("powerdns: server-id and zone options shape the URL", "[dns]") {
+TEST_CASE("dns powerdns: server-id and zone options shape the URL", "[dns]") {
   auto c = config();
   c.options["server-id"] = "ns1";
   c.options["zone"] = "test";
@@ -120,7 +120,7 @@ TEST_CASE("powerdns: server-id and zone options shape the URL", "[dns]") {
   CHECK(f.http->count("PATCH", url) == 1);
 }
 
-TEST_CASE("powerdns: API errors name the key, the zone and carry PowerDNS's message", "[dns]") {
+TEST_CASE("dns powerdns: API errors name the key, the zone and carry PowerDNS's message", "[dns]") {
   SECTION("401: the key") {
     Fixture f;
     f.http->on("GET", kZoneUrl, 401, "Unauthorized");
@@ -159,7 +159,7 @@ TEST_CASE("powerdns: API errors name the key, the zone and carry PowerDNS's mess
   }
 }
 
-TEST_CASE("powerdns: make_provider validates options", "[dns]") {
+TEST_CASE("dns powerdns: make_provider validates options", "[dns]") {
   auto c = config();
   c.options.erase("api-url");
   auto r = dns::make_provider(c);
