@@ -191,6 +191,13 @@ class PowerDns final : public Provider {
 Result<std::unique_ptr<Provider>> make_powerdns(const ProviderConfig& config,
                                                 std::unique_ptr<http::Client> client) {
   TRY_ASSIGN(auto url, api::base_url(config, "api-url"));
+  // The base URL is the webserver's; accept one given with the API's path too.
+  for (std::string_view suffix : {"/api/v1", "/api"}) {
+    if (url.size() > suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      url.resize(url.size() - suffix.size());
+      break;
+    }
+  }
   std::string server_id = api::option(config, "server-id", "localhost");
   if (server_id.find('/') != std::string::npos) {
     return Error(Category::Usage, api::provider_subject(config), "server-id must not contain '/'");

@@ -110,6 +110,7 @@ TEST_CASE("dns powerdns: cleanup deletes the rrset when no value is left, and re
 
 TEST_CASE("dns powerdns: server-id and zone options shape the URL", "[dns]") {
   auto c = config();
+  c.options["api-url"] = "http://pdns.test:8081/api/v1/";  // the API's path is dropped
   c.options["server-id"] = "ns1";
   c.options["zone"] = "test";
   Fixture f(c);
