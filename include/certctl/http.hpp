@@ -17,7 +17,7 @@ struct Header {
 };
 
 struct Request {
-  std::string method = "GET";  ///< GET, HEAD, POST
+  std::string method = "GET";  ///< GET, HEAD, POST; PUT, PATCH, DELETE for DNS provider APIs
   std::string url;
   std::vector<Header> headers;
   std::string body;

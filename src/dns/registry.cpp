@@ -11,6 +11,9 @@ namespace certctl::dns {
 const std::vector<ProviderType>& registry() {
   static const std::vector<ProviderType> kTypes = {
       rfc2136_type(),
+      powerdns_type(),
+      cloudflare_type(),
+      acme_dns_type(),
   };
   return kTypes;
 }

@@ -125,8 +125,10 @@ class CurlClient final : public Client {
       std::string line = hd.value.empty() ? hd.name + ";" : hd.name + ": " + hd.value;
       if (!slist_append(headers, line.c_str())) return fail("out of memory");
     }
-    if (method == "POST") {
-      // No "Expect: 100-continue" round trip for JWS bodies.
+    const bool has_body = method == "POST" || method == "PUT" || method == "PATCH" ||
+                          (method == "DELETE" && !req.body.empty());
+    if (has_body) {
+      // No "Expect: 100-continue" round trip for JWS or JSON bodies.
       if (!slist_append(headers, "Expect:")) return fail("out of memory");
     }
 
@@ -155,10 +157,15 @@ class CurlClient final : public Client {
       set(CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
       set(CURLOPT_NOBODY, 1L);
-    } else if (method == "POST") {
-      set(CURLOPT_POST, 1L);
-      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-      set(CURLOPT_POSTFIELDS, req.body.data());
+    } else if (method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE") {
+      // PUT/PATCH/DELETE (DNS provider APIs) go as a POST transfer with the method renamed, so
+      // the body is sent from memory exactly as for POST; a DELETE without a body sends none.
+      if (has_body) {
+        set(CURLOPT_POST, 1L);
+        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+        set(CURLOPT_POSTFIELDS, req.body.data());
+      }
+      if (method != "POST") set(CURLOPT_CUSTOMREQUEST, method.c_str());
     } else {
       return Error(Category::Internal, req.url, "unsupported HTTP method '" + req.method + "'");
     }

@@ -299,6 +299,24 @@ while True:
 # reserve_closed_port: CLOSED_PORT, a loopback port where connections are refused.
 reserve_closed_port() { reserve_port closed CLOSED_PORT; }
 
+# start_fake NAME SCRIPT [ARGS...]: run the python fake tests/support/SCRIPT on a free loopback port
+# (it writes the port to its --port-file) and set FAKE_URL to http://127.0.0.1:PORT. Killed on exit.
+start_fake() {
+  local name=$1 script=$2 i pid
+  shift 2
+  local src=${CERTCTL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+  "$PYTHON3" "$src/tests/support/$script" --port-file "$TEST_TMP/$name.port" "$@" >"$TEST_TMP/$name.log" 2>&1 &
+  pid=$!
+  BACKGROUND_PIDS+=("$pid")
+  for ((i = 0; i < 250; i++)); do
+    [[ -s $TEST_TMP/$name.port ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "$script exited: $(cat "$TEST_TMP/$name.log")"
+    sleep 0.02
+  done
+  [[ -s $TEST_TMP/$name.port ]] || fail "$script did not start"
+  FAKE_URL=http://127.0.0.1:$(cat "$TEST_TMP/$name.port")
+}
+
 # require_tool NAME: the tool must be installed.
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"

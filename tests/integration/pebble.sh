@@ -22,6 +22,7 @@
 #   pebble_cert_status SERIAL_HEX [FIELD]
 #                         FIELD (default Status: Valid or Revoked; Reason: the revocation reason
 #                         code) from mgmt /cert-status-by-serial; any case, leading zeros allowed
+#   (free_ports and reserve_closed_port live in lib.sh)
 #   write_dns_hook FILE [LOG]
 #                         a dns-01 exec hook (argv: present|cleanup FQDN VALUE) that sets and
 #                         clears TXT records in challtestsrv and appends "ACTION FQDN VALUE" to LOG

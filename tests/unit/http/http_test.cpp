@@ -273,6 +273,43 @@ TEST_CASE("curl client: connection refused is a Network error naming the URL", "
   CHECK_FALSE(r.error().cause().empty());
 }
 
+TEST_CASE("curl client: PATCH, PUT and DELETE send their method and body", "[http]") {
+  TestServer ts;
+  std::mutex mu;
+  std::vector<std::string> seen;  // "METHOD body content-type expect"
+  auto record = [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    seen.push_back(req.method + " " + req.body + " " + req.get_header_value("Content-Type") + " " +
+                   req.get_header_value("Expect"));
+    res.status = req.method == "DELETE" ? 200 : 204;
+    if (req.method == "DELETE") res.set_content("{\"success\":true}", "application/json");
+  };
+  ts.svr().Patch("/zones/a", record);
+  ts.svr().Put("/zones/a", record);
+  ts.svr().Delete("/zones/a", record);
+  ts.start();
+  auto client = http::make_curl_client({});
+  http::Request req;
+  req.url = ts.url("/zones/a");
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.method = "PATCH";
+  req.body = "{\"rrsets\":[]}";
+  CHECK(send_ok(*client, req).status == 204);
+  req.method = "PUT";
+  CHECK(send_ok(*client, req).status == 204);
+  req.method = "DELETE";
+  req.body.clear();
+  req.headers.clear();
+  auto r = send_ok(*client, req);
+  CHECK(r.status == 200);
+  CHECK(r.body == "{\"success\":true}");
+  std::lock_guard lock(mu);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == "PATCH {\"rrsets\":[]} application/json ");
+  CHECK(seen[1] == "PUT {\"rrsets\":[]} application/json ");
+  CHECK(seen[2] == "DELETE   ");
+}
+
 TEST_CASE("curl client: unsupported methods and schemes are errors, not requests", "[http]") {
   auto client = http::make_curl_client({});
   http::Request req;
@@ -283,7 +320,7 @@ TEST_CASE("curl client: unsupported methods and schemes are errors, not requests
   CHECK(r.error().subject() == "file:///etc/passwd");
 
   req.url = "http://127.0.0.1:1/";
-  req.method = "DELETE";
+  req.method = "TRACE";
   r = client->send(req);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().category() == Category::Internal);

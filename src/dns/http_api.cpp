@@ -1,0 +1,153 @@
+#include "dns/http_api.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace certctl::dns::api {
+
+std::string provider_subject(const ProviderConfig& config) {
+  return "dns provider '" + config.name + "' (" + config.type + ")";
+}
+
+std::string option(const ProviderConfig& config, std::string_view key, std::string_view fallback) {
+  auto it = config.options.find(std::string(key));
+  if (it == config.options.end() || it->second.empty()) return std::string(fallback);
+  return it->second;
+}
+
+Result<std::string> base_url(const ProviderConfig& config, std::string_view key,
+                             std::string_view fallback) {
+  std::string url = option(config, key, fallback);
+  if (url.empty()) {
+    return Error(Category::Usage, provider_subject(config), "option " + std::string(key) + " is required");
+  }
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return Error(Category::Usage, provider_subject(config),
+                 std::string(key) + " must be an http:// or https:// URL, got '" + url + "'");
+  }
+  if (url.find_first_of(" \t\r\n?#") != std::string::npos) {
+    return Error(Category::Usage, provider_subject(config),
+                 std::string(key) + " must be a plain base URL (no spaces, query or fragment), got '" + url + "'");
+  }
+  while (url.size() > 1 && url.back() == '/') url.pop_back();
+  return url;
+}
+
+Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_view key) {
+  auto it = config.secrets.find(std::string(key));
+  if (it == config.secrets.end() || it->second.empty()) {
+    return Error(Category::Usage, provider_subject(config),
+                 "secret " + std::string(key) + " is required (give it as --" + std::string(key) + "-env VAR)");
+  }
+  if (it->second.view().find_first_of("\r\n") != std::string_view::npos) {
+    return Error(Category::Usage, provider_subject(config), "secret " + std::string(key) + " contains a line break");
+  }
+  return it->second.clone();
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string without_dot(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return std::string(name);
+}
+
+std::string with_dot(std::string_view name) {
+  std::string s(name);
+  if (s.empty() || s.back() != '.') s.push_back('.');
+  return s;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  std::string x = with_dot(a), y = with_dot(b);
+  return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](char p, char q) {
+    return std::tolower(static_cast<unsigned char>(p)) == std::tolower(static_cast<unsigned char>(q));
+  });
+}
+
+std::string quote_txt(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string unquote_txt(std::string_view content) {
+  // Trim surrounding blanks first; a content that does not start with a quote is taken as is.
+  while (!content.empty() && content.front() == ' ') content.remove_prefix(1);
+  while (!content.empty() && content.back() == ' ') content.remove_suffix(1);
+  if (content.empty() || content.front() != '"') return std::string(content);
+  std::string out;
+  bool in = false;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    char c = content[i];
+    if (!in) {
+      if (c == '"') in = true;
+      continue;  // blanks between character-strings
+    }
+    if (c == '\\' && i + 1 < content.size()) {
+      out.push_back(content[++i]);
+    } else if (c == '"') {
+      in = false;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<Json> parse(std::string_view body) {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::string str(const Json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+std::string snippet(std::string_view body) {
+  std::string out;
+  for (char c : body) {
+    if (c == '\r' || c == '\n') {
+      if (!out.empty()) break;
+      continue;
+    }
+    out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+    if (out.size() >= 200) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+Result<http::Response> send(http::Client& client, http::Request req) {
+  auto r = client.send(req);
+  for (auto& h : req.headers) OPENSSL_cleanse(h.value.data(), h.value.size());
+  return r;
+}
+
+}  // namespace certctl::dns::api

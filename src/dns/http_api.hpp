@@ -1,0 +1,52 @@
+#pragma once
+/// What the HTTP-API providers (powerdns.cpp, cloudflare.cpp, acme_dns.cpp) share: option
+/// access, URL pieces, JSON parsing that never throws, TXT quoting, and sending a request whose
+/// headers carry a secret. nlohmann/json stays in src/dns.
+#include <certctl/dns.hpp>
+#include <certctl/http.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace certctl::dns::api {
+
+using Json = nlohmann::json;
+
+/// The subject of a provider's configuration errors: "dns provider 'NAME' (TYPE)".
+std::string provider_subject(const ProviderConfig& config);
+/// An option's value, or `fallback` when it is not set.
+std::string option(const ProviderConfig& config, std::string_view key, std::string_view fallback = {});
+/// An http:// or https:// URL without trailing slashes; a Usage error naming the option otherwise.
+Result<std::string> base_url(const ProviderConfig& config, std::string_view key,
+                             std::string_view fallback = {});
+/// A copy of a required secret; a Usage error naming it (and its -env form) when missing, or
+/// when it holds a line break (it goes into a header).
+Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_view key);
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+std::string url_encode(std::string_view s);
+/// "a.example." -> "a.example"; "a.example" -> "a.example." (names compare case-insensitively).
+std::string without_dot(std::string_view name);
+std::string with_dot(std::string_view name);
+bool same_name(std::string_view a, std::string_view b);
+
+/// A TXT value as one quoted character-string: "value" with \ and " escaped.
+std::string quote_txt(std::string_view value);
+/// A TXT content as a zone file writes it back to its text: "a" "b" -> ab, unescaped; a value
+/// without quotes is returned as it is.
+std::string unquote_txt(std::string_view content);
+
+/// The JSON document in a body, or nullopt when it is not JSON.
+std::optional<Json> parse(std::string_view body);
+/// A string member, or "" when missing or not a string.
+std::string str(const Json& j, const char* key);
+/// The start of a body for an error message: one line, at most 200 characters.
+std::string snippet(std::string_view body);
+
+/// Send the request, then wipe every header value (they may hold API keys or tokens).
+Result<http::Response> send(http::Client& client, http::Request req);
+
+}  // namespace certctl::dns::api
