@@ -2,6 +2,8 @@
 // No exception and no stack trace reaches the user.
 #include "cli/common.hpp"
 
+#include <certctl/interrupt.hpp>
+
 #include <certctl/output.hpp>
 
 #include <cstdio>
@@ -23,6 +25,7 @@ int report(const certctl::Error& e, const certctl::cli::Globals& g) {
 
 int main(int argc, char** argv) {
   certctl::cli::Globals g;
+  certctl::install_interrupt_handlers();
   try {
     CLI::App app;
     certctl::cli::build_app(app, g);

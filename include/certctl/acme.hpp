@@ -156,7 +156,7 @@ class Client {
   Result<std::string> sign(const std::string& url, const std::string& payload, const crypto::PrivateKey& key,
                            bool use_jwk, const std::string& nonce) const;
   Error ca_error(const Problem& p, const std::string& url) const;
-  void sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
+  Status sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
 
   http::Client& http_;
   std::string directory_url_;

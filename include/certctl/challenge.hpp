@@ -1,6 +1,7 @@
 #pragma once
 /// Challenge solvers: they make an ACME challenge answerable (serve a token, write a file,
 /// publish a TXT record) and take it down again. The ACME flow hands them complete tasks.
+#include <certctl/dns.hpp>
 #include <certctl/result.hpp>
 
 #include <memory>
@@ -42,5 +43,30 @@ Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int po
 Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s);
 /// dns-01 by hand: prints the records to create and waits for Enter; fails fast without a TTY.
 Result<std::unique_ptr<Solver>> make_dns_manual();
+
+/// dns-01 through a DNS provider (include/certctl/dns.hpp).
+struct DnsProviderOptions {
+  dns::ResolverOptions resolver;
+  /// When set, every `_acme-challenge` name must be a CNAME into this zone; a missing one is a
+  /// State error carrying the exact record to add (see delegation_instruction).
+  std::string tech_zone;
+  std::chrono::seconds propagation_timeout{120};
+  std::chrono::milliseconds propagation_interval{1000};
+  dns::Progress progress;  ///< one-line progress while waiting (a TTY line), may be empty
+};
+/// Follows each `_acme-challenge` CNAME, finds the zone of the final name by SOA, publishes
+/// every TXT record through the provider in one go, waits until every authoritative server
+/// serves them (all together), and removes exactly those records on cleanup.
+Result<std::unique_ptr<Solver>> make_dns_provider(std::unique_ptr<dns::Provider> provider,
+                                                  DnsProviderOptions options);
+
+/// The CNAME that delegates a name's dns-01 into a tech zone:
+/// `_acme-challenge.shop.example.com.` -> `shop-example-com.<tech zone>.`
+std::string delegation_target(std::string_view identifier, std::string_view tech_zone);
+/// "_acme-challenge.shop.example.com. CNAME shop-example-com.acme.tech.example.net."
+std::string delegation_instruction(std::string_view identifier, std::string_view tech_zone);
+/// The error make_dns_provider's present() returns when a tech-zone CNAME is missing: the
+/// record goes to status pending with this text, not to error.
+bool is_missing_delegation(const Error& e);
 
 }  // namespace certctl::challenge

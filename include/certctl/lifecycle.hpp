@@ -4,6 +4,7 @@
 /// the lifecycle state machine, and writes files first and record.toml last. Nothing here
 /// prints; the CLI renders what is returned.
 #include <certctl/ca.hpp>
+#include <certctl/dns.hpp>
 #include <certctl/clock.hpp>
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
@@ -11,6 +12,7 @@
 #include <certctl/vault.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +88,11 @@ struct IssueRequest {
   bool renew = false;
   /// Run the orders up to validation and write nothing (renew --dry-run).
   bool dry_run = false;
+  /// dns-01: where every lookup goes (--dns-resolver, $CERTCTL_DNS_RESOLVER); none = the
+  /// system resolvers, then each zone's authoritative servers.
+  std::optional<dns::Server> dns_resolver;
+  /// dns-01: one-line progress while waiting for propagation (a TTY line), may be empty.
+  dns::Progress dns_progress;
 };
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
@@ -147,6 +154,8 @@ struct RenewRequest {
   std::string deploy_hook;  ///< after each successful renewal, besides the record's own
   std::string post_hook;    ///< once after the run (only if something was due)
   bool notify = true;       ///< send the vault's notifiers what happened (see notify_after_renew)
+  std::optional<dns::Server> dns_resolver;  ///< as IssueRequest::dns_resolver
+  dns::Progress dns_progress;
 };
 struct RenewItem {
   std::string name;
@@ -165,6 +174,55 @@ struct RenewReport {
   std::vector<Error> notify_errors;  ///< notifiers that could not be reached (warnings)
   bool any_failed() const;
 };
+// ---- DNS providers (dns-01) ------------------------------------------------------------------
+/// A DNS provider as `certctl dns add` stores it (<vault>/dns/<name>.toml): plain options, and
+/// per secret either a sealed value or the name of an environment variable read at each use.
+struct DnsProviderInput {
+  std::string name;
+  std::string type;                                   ///< a dns::registry() name
+  std::map<std::string, std::string> options;         ///< non-secret options
+  std::map<std::string, SecretBytes> secrets;         ///< sealed into the vault now
+  std::map<std::string, std::string> secret_envs;     ///< secret -> environment variable name
+  std::string tech_zone;
+  int ttl = 60;
+  int timeout_s = 120;
+};
+struct DnsProviderInfo {
+  std::string name, type, tech_zone;
+  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> secrets;         ///< secret -> "sealed" or "env:VAR"
+  int ttl = 60, timeout_s = 120;
+  UnixTime created = 0;
+};
+/// Check the type and options against the registry, seal the secrets, store it.
+Status dns_add(Context ctx, DnsProviderInput input);
+Result<std::vector<DnsProviderInfo>> dns_list(Context ctx);
+Result<DnsProviderInfo> dns_show(Context ctx, const std::string& name);
+Status dns_remove(Context ctx, const std::string& name);
+/// The provider's config with its secrets opened (the vault unlocked) or read from the
+/// environment.
+Result<dns::ProviderConfig> dns_provider_config(Context ctx, const std::string& name);
+/// `dns test`: publish a random TXT value at _acme-challenge.<domain> (after CNAMEs), wait
+/// until every authoritative server serves it, remove it. Returns where it was written.
+struct DnsTestResult {
+  std::string fqdn, zone;
+  double seconds = 0;
+};
+Result<DnsTestResult> dns_test(Context ctx, const std::string& name, const std::string& domain,
+                               const std::optional<dns::Server>& resolver, const dns::Progress& progress);
+/// `dns check`: for each name of a record issued by dns-01 through a provider with a tech
+/// zone (its own, or its CA's), whether `_acme-challenge.<name>` is a CNAME into it. When all
+/// are, a pending record's backoff is cleared so the next issue/renew goes ahead.
+struct DnsCheckItem {
+  std::string name;         ///< identifier
+  std::string target;       ///< where its _acme-challenge CNAME chain ends
+  std::string expected;     ///< the CNAME target wanted in the tech zone ("" without one)
+  bool ok = false;
+  std::string instruction;  ///< the record to add when not ok
+};
+Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& record,
+                                            const std::optional<dns::Server>& resolver);
+
 // ---- notifications ---------------------------------------------------------------------------
 /// A notifier: a webhook (JSON POST) or mail (SMTP), stored as <vault>/notify/<name>.toml.
 /// Events: "failure" (a renewal or deploy failed), "success" (renewed), "expiring" (a

@@ -37,6 +37,11 @@ std::string renew_report_json(const lifecycle::RenewReport& report);
 std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers);
 /// `deploy list --json`.
 std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targets);
+/// `dns list --json`, `dns show --json` (secrets only as "sealed" or "env:VAR").
+std::string dns_providers_json(const std::vector<lifecycle::DnsProviderInfo>& providers);
+std::string dns_provider_json(const lifecycle::DnsProviderInfo& provider);
+/// `dns check --json`.
+std::string dns_check_json(const std::vector<lifecycle::DnsCheckItem>& items);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 
 }  // namespace certctl::output

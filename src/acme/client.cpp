@@ -2,6 +2,8 @@
 // badNonce (never shown to the user) and turns every other problem into an Error.
 #include "acme/json.hpp"
 
+#include <certctl/interrupt.hpp>
+
 #include <chrono>
 #include <thread>
 
@@ -118,13 +120,13 @@ Result<http::Response> Client::post(const std::string& url, const std::optional<
   }
 }
 
-void Client::sleep_for_retry(const http::Response& r, double& delay, double elapsed) const {
+Status Client::sleep_for_retry(const http::Response& r, double& delay, double elapsed) const {
   double wait = delay;
   if (auto ra = http::retry_after_seconds(r, clock_.now())) wait = static_cast<double>(*ra);
   wait = std::clamp(wait, timing_.poll_min_s, timing_.poll_max_s);
   wait = std::min(wait, std::max(0.0, timing_.deadline_s - elapsed));
-  std::this_thread::sleep_for(std::chrono::duration<double>(wait));
   delay = std::min(delay * 2, timing_.poll_max_s);
+  return interruptible_sleep(std::chrono::milliseconds(static_cast<long>(wait * 1000)), "waiting for the CA");
 }
 
 }  // namespace certctl::acme

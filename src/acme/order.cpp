@@ -108,7 +108,7 @@ Result<Authorization> Client::wait_authorization(const std::string& url) {
     if (seconds_since(start) >= timing_.deadline_s)
       return Error(Category::Ca, a.identifier.value,
                    fmt::format("the CA did not validate within {} s (authorization still {})", timing_.deadline_s, a.status));
-    sleep_for_retry(resp, delay, seconds_since(start));
+    TRY(sleep_for_retry(resp, delay, seconds_since(start)));
   }
 }
 
@@ -122,7 +122,7 @@ Result<Order> Client::wait_order(const std::string& url, std::string_view until)
     if (o.status == until || o.status == "invalid" || o.status == "valid") return o;
     if (seconds_since(start) >= timing_.deadline_s)
       return Error(Category::Ca, url, fmt::format("the order is still {} after {} s", o.status, timing_.deadline_s));
-    sleep_for_retry(resp, delay, seconds_since(start));
+    TRY(sleep_for_retry(resp, delay, seconds_since(start)));
   }
 }
 

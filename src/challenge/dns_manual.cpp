@@ -1,6 +1,7 @@
 /// dns-01 by hand: print the TXT records to create (stderr) and wait for Enter on the terminal.
 /// Without a terminal on stdin it fails at once rather than hanging a cron job.
 #include <certctl/challenge.hpp>
+#include <certctl/interrupt.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/terminal.hpp>
 
@@ -76,7 +77,13 @@ class DnsManual final : public Solver {
       ssize_t n = ::read(tty.get(), &c, 1);
       if (n == 1 && c == '\n') break;
       if (n == 1) continue;
-      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINTR) {
+        if (interrupted()) {
+          write_all(STDERR_FILENO, "\n");
+          return check_interrupted("dns-manual");
+        }
+        continue;
+      }
       write_all(STDERR_FILENO, "\n");
       return Error(Category::Aborted, "dns-manual", "the terminal closed before Enter was pressed");
     }

@@ -54,6 +54,8 @@ void build_app(CLI::App& app, Globals& g) {
   app.add_option("--key-file", g.key_file, "Unlock a key-file vault with this file (env CERTCTL_KEY_FILE)");
   app.add_flag("--no-color", g.no_color, "No colour (also NO_COLOR)");
   app.add_flag("--quiet,-q", g.quiet, "Print results only, no notes on stderr");
+  app.add_option("--dns-resolver", g.dns_resolver,
+                 "dns-01: send every DNS lookup, propagation checks included, to IP[:PORT] (env CERTCTL_DNS_RESOLVER)");
   app.footer("Exit status: 0 ok, 1 aborted, 2 usage, 3 config, 4 bad input, 5 vault, 6 network, 7 CA refused,\n"
              "8 DNS, 9 wrong state or exists, 10 not found, 70 internal. See certctl(1).");
 
@@ -74,6 +76,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_check(app, g);
   setup_notify(app, g);
   setup_deploy(app, g);
+  setup_dns(app, g);
   setup_revoke(app, g);
   setup_delete(app, g);
   setup_orders(app, g);

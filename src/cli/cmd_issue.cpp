@@ -48,14 +48,22 @@ lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o)
   return out;
 }
 
+/// The request the command line asks for (CA, validity, settings, DNS lookups).
+Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, IssueOptions& o) {
+  lifecycle::IssueRequest req;
+  TRY_ASSIGN(req.dns_resolver, dns_resolver(g));
+  req.dns_progress = dns_progress(g);
+  if (!o.ca.empty()) req.ca = o.ca;
+  req.days = o.days;
+  req.settings = given_settings(sub, o);
+  return req;
+}
+
 /// Several names: one batch (orders in parallel, shared sessions and responders).
 Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
   if (o.rec.fields.domain || !o.email.empty() || o.agree_tos)
     return Error(Category::Usage, "--domain", "the one-step form (--domain, --email, --agree-tos) takes one NAME");
-  lifecycle::IssueRequest req;
-  if (!o.ca.empty()) req.ca = o.ca;
-  req.days = o.days;
-  req.settings = given_settings(sub, o);
+  TRY_ASSIGN(lifecycle::IssueRequest req, make_request(g, sub, o));
   auto results = lifecycle::issue_many(s.ctx(), o.names, req, o.parallel);
   std::optional<Error> first;
   std::vector<vault::Record> issued;
@@ -90,10 +98,7 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   if (!existing && !o.rec.fields.domain)
     return Error(Category::NotFound, o.name,
                  "no such certificate in the vault (see `certctl list`); add --domain to create and issue it in one step");
-  lifecycle::IssueRequest req;
-  if (!o.ca.empty()) req.ca = o.ca;
-  req.days = o.days;
-  req.settings = given_settings(sub, o);
+  TRY_ASSIGN(lifecycle::IssueRequest req, make_request(g, sub, o));
 
   // --email/--agree-tos: register with the CA first when it has no account yet (CI one-liner).
   const std::string ca_name = !o.ca.empty() ? o.ca : existing ? existing->ca : o.rec.fields.ca.value_or("local");
@@ -137,7 +142,8 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--san", o->rec.sans, "One-shot: additional name (repeat)")->allow_extra_args(false);
   sub->add_option("--key-type", o->rec.key_type, "One-shot: key type (default ec256)");
   sub->add_option("--challenge", o->settings.challenge, "http-01 (default), dns-01 or tls-alpn-01");
-  sub->add_option("--dns", o->settings.dns, "dns-01 provider: manual or exec:/path/to/hook");
+  sub->add_option("--dns", o->settings.dns,
+                  "dns-01 provider: a name from `certctl dns add`, manual, or exec:/path/to/hook");
   sub->add_option("--webroot", o->settings.webroot, "http-01 by writing files under this web root");
   sub->add_option("--http-address", o->settings.http_address, "Address of the built-in responders (default 0.0.0.0)");
   sub->add_option("--http-port", o->settings.http_port, "Port of the built-in http-01 responder (default 80)");

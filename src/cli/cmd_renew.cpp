@@ -63,6 +63,8 @@ void setup_renew(CLI::App& app, Globals& g) {
     g.action = [&g, o, sub]() -> Status {
       g.json_errors = o->json;
       o->req.notify = !o->no_notify;
+      TRY_ASSIGN(o->req.dns_resolver, dns_resolver(g));
+      o->req.dns_progress = dns_progress(g);
       if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");
       if (o->reuse_key) o->req.reuse_key = true;
       if (o->new_key) o->req.reuse_key = false;

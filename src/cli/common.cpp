@@ -3,6 +3,7 @@
 #include <certctl/terminal.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 namespace certctl::cli {
@@ -35,6 +36,29 @@ void note(const Globals& g, std::string_view text) {
   if (g.quiet) return;
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fputc('\n', stderr);
+}
+
+Result<std::optional<dns::Server>> dns_resolver(const Globals& g) {
+  std::string text = g.dns_resolver;
+  std::string what = "--dns-resolver";
+  if (text.empty()) {
+    const char* env = std::getenv("CERTCTL_DNS_RESOLVER");
+    if (!env || !*env) return std::optional<dns::Server>();
+    text = env;
+    what = "CERTCTL_DNS_RESOLVER";
+  }
+  TRY_ASSIGN(dns::Server s, dns::parse_server(text, what));
+  return std::optional<dns::Server>(std::move(s));
+}
+
+dns::Progress dns_progress(const Globals& g) {
+  if (g.quiet || !term::is_tty(STDERR_FILENO)) return {};
+  return [](std::string_view line) {
+    // One line, rewritten in place; the next note starts on a fresh line.
+    std::fprintf(stderr, "\r\033[Kdns-01: %.*s", static_cast<int>(line.size()), line.data());
+    if (line.find("propagated") != std::string_view::npos) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  };
 }
 
 bool color_stdout(const Globals& g) { return !g.no_color && term::use_color(STDOUT_FILENO); }

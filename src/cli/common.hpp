@@ -22,6 +22,7 @@ struct Globals {
   std::string key_file;
   bool no_color = false;
   bool quiet = false;
+  std::string dns_resolver;        ///< --dns-resolver (else $CERTCTL_DNS_RESOLVER)
   bool json_errors = false;        ///< set by commands run with --json
   std::function<Status()> action;  ///< what the parsed command line asks for
   int exit_override = 0;           ///< a successful action's own exit code (check: 1 warning, 2 critical)
@@ -43,6 +44,10 @@ Result<Session> open_session(const Globals& g);
 Result<Session> open_unlocked(const Globals& g);
 
 /// Results go to stdout; notes to stderr (suppressed by --quiet).
+/// --dns-resolver or $CERTCTL_DNS_RESOLVER, checked; nullopt when neither is set.
+Result<std::optional<dns::Server>> dns_resolver(const Globals& g);
+/// A one-line progress display on stderr when it is a terminal (and not -q); else nothing.
+dns::Progress dns_progress(const Globals& g);
 void print_out(std::string_view text);
 void note(const Globals& g, std::string_view text);
 bool color_stdout(const Globals& g);
@@ -68,6 +73,7 @@ void setup_renew(CLI::App& app, Globals& g);
 void setup_check(CLI::App& app, Globals& g);
 void setup_notify(CLI::App& app, Globals& g);
 void setup_deploy(CLI::App& app, Globals& g);
+void setup_dns(CLI::App& app, Globals& g);
 
 /// Build the whole command tree (used by main and by the CLI unit tests).
 void build_app(CLI::App& app, Globals& g);

@@ -1,6 +1,7 @@
 // wait_propagation: ask every authoritative server of each record's zone for the TXT values,
 // all records together, until all are served or the timeout passes.
 #include <certctl/dns.hpp>
+#include <certctl/interrupt.hpp>
 
 #include <algorithm>
 #include <map>
@@ -82,7 +83,7 @@ Status wait_propagation(Resolver& resolver, const std::vector<TxtRecord>& record
     if (Clock::now() + interval > deadline) break;
     if (progress)
       progress(fmt::format("{} of {} server checks see every record; waiting for the rest", done, checks.size()));
-    std::this_thread::sleep_for(interval);
+    TRY(interruptible_sleep(interval, "dns-01 propagation"));
   }
 
   std::vector<std::string> lagging;

@@ -46,10 +46,15 @@ bool is_ca_failure(const Error& e) {
   return e.category() == Category::Ca || e.category() == Category::Network || e.category() == Category::Dns;
 }
 
-ca::IssueOptions options_for(const vault::Record& r, int days, bool dry_run) {
+bool is_stored_provider(const std::string& dns) {
+  return !dns.empty() && dns != "manual" && dns.rfind("exec:", 0) != 0;
+}
+
+Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const std::string& ca_name,
+                                     const IssueRequest& req) {
   ca::IssueOptions o;
-  o.days = days;
-  o.dry_run = dry_run;
+  o.days = req.days;
+  o.dry_run = req.dry_run;
   const vault::IssueSettings& s = r.settings;
   if (!s.challenge.empty()) o.challenge.type = s.challenge;
   if (!s.http_address.empty()) o.challenge.http_address = s.http_address;
@@ -59,11 +64,24 @@ ca::IssueOptions options_for(const vault::Record& r, int days, bool dry_run) {
   o.challenge.dns = s.dns;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
+  if (o.challenge.type == "dns-01" && is_stored_provider(s.dns)) {
+    TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, s.dns));
+    challenge::DnsProviderOptions& d = o.challenge.dns_options;
+    d.resolver.override_server = req.dns_resolver;
+    d.propagation_timeout = std::chrono::seconds(config.timeout_s);
+    d.progress = req.dns_progress;
+    // The provider's tech zone, else the CA profile's.
+    d.tech_zone = config.tech_zone;
+    if (d.tech_zone.empty())
+      if (auto profile = ca::find_profile(ctx.vault, ca_name)) d.tech_zone = profile->tech_zone;
+    o.challenge.dns_provider = std::make_shared<const dns::ProviderConfig>(std::move(config));
+  }
   return o;
 }
 
 std::string solver_key(const ca::ChallengeSettings& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot, c.dns);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot, c.dns,
+                     c.dns_options.tech_zone);
 }
 
 struct Job {
@@ -82,6 +100,7 @@ struct Job {
   ca::ProblemInfo problem;
   bool renew = false;
   std::string replaces;  ///< ARI id of the certificate a renewal replaces (RFC 9773)
+  std::string pending;   ///< a missing tech-zone CNAME: the record waits in status pending
 };
 
 Status prepare(Context ctx, Job& job, const IssueRequest& req) {
@@ -149,7 +168,12 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
   const std::string order_type = job.record.has_cert ? "reissue" : "issue";
   for (const auto& ca_name : job.cas) {
     const auto started = std::chrono::steady_clock::now();
-    ca::IssueOptions opts = options_for(job.record, req.days, req.dry_run);
+    auto made = options_for(ctx, job.record, ca_name, req);
+    if (!made) {
+      job.error = made.error();
+      return;
+    }
+    ca::IssueOptions opts = std::move(made).value();
     // "replaces" only names a certificate of the same CA (and account).
     if (ca_name == job.record.issued_by) opts.replaces = job.replaces;
     auto attempt = [&]() -> Result<ca::Issued> {
@@ -182,6 +206,10 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
       job.issued_by = ca_name;
       return;
     }
+    if (challenge::is_missing_delegation(attempt.error())) {
+      job.pending = attempt.error().message();  // the record waits for its CNAME
+      return;
+    }
     if (!is_ca_failure(attempt.error())) {
       job.error = std::move(attempt).error();
       return;
@@ -199,6 +227,19 @@ Result<vault::Record> commit(Context ctx, Job& job) {
       r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "changed while it was being issued; run the command again");
   r.settings = job.record.settings;
+  if (!job.issued && !job.pending.empty()) {
+    // Not the CA's failure: the DNS delegation is missing. Pending, with the record to add;
+    // issue and renew try again after the backoff (or at once after `certctl dns check`).
+    r.status = r.has_cert ? r.status : vault::CertStatus::Pending;
+    r.last_error = job.pending;
+    r.attempts += 1;
+    r.next_attempt = ctx.clock.now() + vault::backoff_after(r.attempts);
+    r.updated = ctx.clock.now();
+    TRY(ctx.vault.save(r));
+    TRY(audit(ctx, "issue-pending", job.name, {{"reason", job.pending}}));
+    return Error(Category::Dns, job.name,
+                 fmt::format("{}; it stays pending until then (check with `certctl dns check {}`)", job.pending, job.name));
+  }
   if (!job.issued) {
     // Keep why in the record (status error); the certificate it had, if any, stays.
     r.status = vault::CertStatus::Error;
@@ -321,8 +362,9 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
   for (auto& j : jobs) {
     if (j.error) results.emplace_back(*j.error);
     else if (req.dry_run)  // nothing is written: report the record as it is, or why it failed
-      results.push_back(j.issued ? Result<vault::Record>(j.record)
-                                 : Result<vault::Record>(Error(j.failure_category, j.name, j.failures.back())));
+      results.push_back(j.issued            ? Result<vault::Record>(j.record)
+                        : !j.pending.empty() ? Result<vault::Record>(Error(Category::Dns, j.name, j.pending))
+                                             : Result<vault::Record>(Error(j.failure_category, j.name, j.failures.back())));
     else results.push_back(commit(ctx, j));
   }
   return results;

@@ -115,6 +115,8 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   ir.renew = true;
   ir.dry_run = req.dry_run;
   ir.settings.reuse_key = req.reuse_key;
+  ir.dns_resolver = req.dns_resolver;
+  ir.dns_progress = req.dns_progress;
   if (!due.empty()) results = issue_many(ctx, due, ir, req.parallel);
   std::size_t k = 0;
   for (auto& item : report.items) {

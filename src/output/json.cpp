@@ -317,4 +317,31 @@ std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targ
   return dump(arr, 2);
 }
 
+namespace {
+Json dns_provider(const lifecycle::DnsProviderInfo& p) {
+  return {{"name", p.name},       {"type", p.type},       {"options", p.options},
+          {"secrets", p.secrets}, {"tech_zone", str_or_null(p.tech_zone)},
+          {"ttl", p.ttl},         {"timeout_s", p.timeout_s}};
+}
+}  // namespace
+
+std::string dns_providers_json(const std::vector<lifecycle::DnsProviderInfo>& providers) {
+  Json arr = Json::array();
+  for (const auto& p : providers) arr.push_back(dns_provider(p));
+  return dump(arr, 2);
+}
+
+std::string dns_provider_json(const lifecycle::DnsProviderInfo& provider) { return dump(dns_provider(provider), 2); }
+
+std::string dns_check_json(const std::vector<lifecycle::DnsCheckItem>& items) {
+  Json arr = Json::array();
+  for (const auto& i : items)
+    arr.push_back({{"name", i.name},
+                   {"target", i.target},
+                   {"expected", str_or_null(i.expected)},
+                   {"ok", i.ok},
+                   {"instruction", str_or_null(i.instruction)}});
+  return dump(arr, 2);
+}
+
 }  // namespace certctl::output

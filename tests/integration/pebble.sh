@@ -5,7 +5,8 @@
 #   pebble_start [NAME]   start an instance (PEBBLE_EAB=1: External Account Binding required, with
 #                         the kid in PEBBLE_EAB_KID and its base64url HMAC key in the file
 #                         PEBBLE_EAB_HMAC_FILE; PEBBLE_WFE_NONCEREJECT is left at pebble's
-#                         default of 5% unless set). Exports, for the instance just started:
+#                         default of 5% unless set; PEBBLE_DNS_SERVER=IP:PORT makes its VA
+#                         resolve there instead of challtestsrv). Exports, for the instance just started:
 #                           PEBBLE_DIR_URL    https://127.0.0.1:PORT/dir
 #                           PEBBLE_CA_BUNDLE  PEM of the CA that signed pebble's TLS certificate
 #                           PEBBLE_MGMT       https://127.0.0.1:PORT (pebble's management API)
@@ -119,7 +120,7 @@ EOF
   local cts_pid=$!
   BACKGROUND_PIDS+=("$cts_pid")
   PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=${PEBBLE_WFE_NONCEREJECT:-5} \
-    pebble -config "$d/pebble-config.json" -dnsserver "127.0.0.1:$dns_port" \
+    pebble -config "$d/pebble-config.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns_port}" \
     </dev/null >"$d/pebble.log" 2>&1 &
   local pebble_pid=$!
   BACKGROUND_PIDS+=("$pebble_pid")

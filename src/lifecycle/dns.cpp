@@ -1,0 +1,223 @@
+// DNS providers for dns-01, stored as named configs of kind "dns" (<vault>/dns/<name>.toml):
+// add (checked against the provider registry, secrets sealed or named by an environment
+// variable), list, show, remove, test (a real TXT record, published and removed), and check
+// (is each _acme-challenge CNAME in place for a tech zone?).
+#include <certctl/challenge.hpp>
+#include <certctl/crypto.hpp>
+#include <certctl/domain.hpp>
+#include <certctl/lifecycle.hpp>
+
+#include "lifecycle/internal.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace certctl::lifecycle {
+namespace {
+
+constexpr std::string_view kKind = "dns";
+constexpr std::string_view kEnvSuffix = "-env";
+
+DnsProviderInfo info_of(const vault::NamedConfig& c) {
+  DnsProviderInfo i;
+  i.name = c.name;
+  i.type = c.type;
+  i.created = c.created;
+  for (const auto& [k, v] : c.options) {
+    if (k == "tech-zone") {
+      i.tech_zone = v;
+    } else if (k == "ttl") {
+      i.ttl = std::atoi(v.c_str());
+    } else if (k == "timeout") {
+      i.timeout_s = std::atoi(v.c_str());
+    } else if (k.size() > kEnvSuffix.size() && k.compare(k.size() - kEnvSuffix.size(), kEnvSuffix.size(), kEnvSuffix) == 0) {
+      i.secrets[k.substr(0, k.size() - kEnvSuffix.size())] = "env:" + v;
+    } else {
+      i.options[k] = v;
+    }
+  }
+  for (const auto& [k, _] : c.sealed) i.secrets[k] = "sealed";
+  return i;
+}
+
+std::string subject_of(std::string_view name) { return fmt::format("DNS provider '{}'", name); }
+
+}  // namespace
+
+Status dns_add(Context ctx, DnsProviderInput in) {
+  TRY(vault::validate_name(in.name));
+  if (in.name == "manual")
+    return Error(Category::Usage, in.name, "is reserved for --dns manual; choose another name");
+  const std::string subject = subject_of(in.name);
+  for (const auto& [k, _] : in.secrets)
+    if (in.secret_envs.count(k))
+      return Error(Category::Usage, subject, fmt::format("secret '{}' given twice (sealed and from the environment)", k));
+  if (!in.tech_zone.empty()) {
+    std::string zone = in.tech_zone;
+    if (zone.back() == '.') zone.pop_back();
+    auto normal = domain::normalize_dns(zone);
+    if (!normal || normal->rfind("*.", 0) == 0)
+      return Error(Category::Usage, "--tech-zone", fmt::format("'{}' is not a DNS zone name", in.tech_zone));
+    in.tech_zone = *normal;
+  }
+  if (in.timeout_s < 1 || in.timeout_s > 3600) return Error(Category::Usage, "--timeout", "must be 1..3600 seconds");
+  // Check everything with the registry before anything is stored.
+  dns::ProviderConfig check;
+  check.name = in.name;
+  check.type = in.type;
+  check.options = in.options;
+  check.ttl = in.ttl;
+  check.tech_zone = in.tech_zone;
+  for (const auto& [k, v] : in.secrets) check.secrets.emplace(k, v.clone());
+  for (const auto& [k, var] : in.secret_envs) {
+    // The variable's value when it is set now, else a stand-in of the usual (base64) shape.
+    const char* now = std::getenv(var.c_str());
+    check.secrets.emplace(k, SecretBytes::from(now && *now ? now : "cGxhY2Vob2xkZXI="));
+  }
+  TRY(dns::make_provider(check));
+
+  vault::NamedConfig c;
+  c.name = in.name;
+  c.type = in.type;
+  c.created = ctx.clock.now();
+  c.options = in.options;
+  for (const auto& [k, var] : in.secret_envs) c.options[k + std::string(kEnvSuffix)] = var;
+  if (!in.tech_zone.empty()) c.options["tech-zone"] = in.tech_zone;
+  c.options["ttl"] = std::to_string(in.ttl);
+  c.options["timeout"] = std::to_string(in.timeout_s);
+  for (const auto& [k, v] : in.secrets) {
+    TRY_ASSIGN(c.sealed[k], vault::seal_config_secret(ctx.vault, kKind, in.name, k, v));
+  }
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  (void)lock;
+  TRY(vault::save_config(ctx.vault, kKind, c));
+  return detail::audit(ctx, "dns-add", in.name, {{"type", in.type}});
+}
+
+Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) {
+  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
+  std::vector<DnsProviderInfo> out;
+  for (const auto& c : all) out.push_back(info_of(c));
+  return out;
+}
+
+Result<DnsProviderInfo> dns_show(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  return info_of(c);
+}
+
+Status dns_remove(Context ctx, const std::string& name) {
+  return detail::remove_named_config(ctx, kKind, name, "dns-remove");
+}
+
+Result<dns::ProviderConfig> dns_provider_config(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  const DnsProviderInfo info = info_of(c);
+  dns::ProviderConfig p;
+  p.name = c.name;
+  p.type = c.type;
+  p.options = info.options;
+  p.tech_zone = info.tech_zone;
+  p.ttl = info.ttl;
+  p.timeout_s = info.timeout_s;
+  for (const auto& [k, source] : info.secrets) {
+    if (source == "sealed") {
+      TRY_ASSIGN(SecretBytes v, vault::open_config_secret(ctx.vault, kKind, c, k));
+      p.secrets.emplace(k, std::move(v));
+    } else {
+      const std::string var = source.substr(4);
+      const char* v = std::getenv(var.c_str());
+      if (!v || !*v)
+        return Error(Category::Config, subject_of(name), fmt::format("${} (its {}) is not set", var, k));
+      p.secrets.emplace(k, SecretBytes::from(v));
+    }
+  }
+  return p;
+}
+
+Result<DnsTestResult> dns_test(Context ctx, const std::string& name, const std::string& domain,
+                               const std::optional<dns::Server>& resolver, const dns::Progress& progress) {
+  auto normal = domain::normalize_dns(domain);
+  if (!normal) return normal.error();
+  const std::string ascii = normal->rfind("*.", 0) == 0 ? normal->substr(2) : *normal;
+  TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, name));
+  TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(config));
+  challenge::DnsProviderOptions o;
+  o.resolver.override_server = resolver;
+  o.tech_zone = config.tech_zone;
+  o.propagation_timeout = std::chrono::seconds(config.timeout_s);
+  o.progress = progress;
+  const auto started = std::chrono::steady_clock::now();
+  // A random value, as ACME would send: nothing that could be mistaken for a real challenge.
+  challenge::Task t;
+  t.type = "dns-01";
+  t.identifier = ascii;
+  t.dns_value = crypto::base64url_encode(crypto::random_bytes(32));
+  t.fqdn = "_acme-challenge." + ascii + ".";
+  dns::Resolver lookups(o.resolver);
+  TRY_ASSIGN(std::string target, lookups.follow_cnames(t.fqdn));
+  TRY_ASSIGN(std::string zone, lookups.zone_of(target));
+  TRY_ASSIGN(std::unique_ptr<challenge::Solver> solver, challenge::make_dns_provider(std::move(provider), o));
+  Status st = solver->present({t});
+  Status cleaned = solver->cleanup();
+  TRY(st);
+  TRY(cleaned);
+  TRY(detail::audit(ctx, "dns-test", name, {{"domain", ascii}}));
+  return DnsTestResult{target, zone, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
+}
+
+Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& record,
+                                            const std::optional<dns::Server>& resolver) {
+  TRY(vault::validate_name(record));
+  TRY_ASSIGN(vault::Record r, ctx.vault.load(record));
+  const std::string& provider = r.settings.dns;
+  if (r.settings.challenge != "dns-01" || provider.empty() || provider == "manual" || provider.rfind("exec:", 0) == 0)
+    return Error(Category::State, record, "is not issued by dns-01 through a DNS provider (see `certctl dns add`)");
+  TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, provider));
+  std::string tech_zone = info.tech_zone;
+  if (tech_zone.empty()) {
+    TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.ca));
+    tech_zone = profile.tech_zone;
+  }
+  dns::ResolverOptions ro;
+  ro.override_server = resolver;
+  dns::Resolver lookups(ro);
+  std::vector<DnsCheckItem> out;
+  bool all_ok = true;
+  for (std::string n : r.all_names()) {
+    if (domain::is_ip(n)) continue;
+    if (n.rfind("*.", 0) == 0) n.erase(0, 2);
+    if (std::any_of(out.begin(), out.end(), [&](const DnsCheckItem& i) { return i.name == n; })) continue;
+    DnsCheckItem item;
+    item.name = n;
+    TRY_ASSIGN(item.target, lookups.follow_cnames("_acme-challenge." + n + "."));
+    if (tech_zone.empty()) {
+      item.ok = true;
+    } else {
+      item.expected = challenge::delegation_target(n, tech_zone);
+      std::string got = item.target;
+      if (got.empty() || got.back() != '.') got += '.';
+      for (auto& ch : got) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      item.ok = got == item.expected;
+      if (!item.ok) item.instruction = challenge::delegation_instruction(n, tech_zone);
+    }
+    all_ok = all_ok && item.ok;
+    out.push_back(std::move(item));
+  }
+  if (all_ok && r.status == vault::CertStatus::Pending && r.next_attempt > ctx.clock.now()) {
+    // The delegation is in place: let the next issue/renew go ahead without waiting.
+    TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+    (void)lock;
+    TRY_ASSIGN(vault::Record fresh, ctx.vault.load(record));
+    fresh.next_attempt = 0;
+    TRY(ctx.vault.save(fresh));
+  }
+  return out;
+}
+
+}  // namespace certctl::lifecycle
