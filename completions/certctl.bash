@@ -3,8 +3,8 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders notify deploy help'
-_certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet -h --help'
+  renew check revoke delete rm orders notify deploy dns help'
+_certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
 _certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
@@ -18,7 +18,10 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
   --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
-  --record --fullchain --mode --key-mode --owner --hook'
+  --record --fullchain --mode --key-mode --owner --hook --dns-resolver --provider --server
+  --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
+  --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
+  --password-env --subdomain --ttl --timeout'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -245,6 +248,23 @@ _certctl() {
     revoke) opts='--reason --yes -y' ;;
     delete | rm) opts='--yes -y' ;;
     orders) opts='--json' ;;
+    dns)
+      case ${pos[1]-} in
+        '') words='add list show remove test check' ;;
+        add)
+          opts='--provider --server --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone
+            --api-url --server-id --api-key-env --api-key-file --api-token-env --api-token-file
+            --zone-id --username --password-env --password-file --subdomain --tech-zone --ttl --timeout'
+          [[ $prev == --provider ]] && words='rfc2136 powerdns cloudflare acme-dns' ;;
+        list) opts='--json' ;;
+        show | remove | test)
+          [[ ${pos[1]} == show ]] && opts='--json'
+          [[ ${pos[1]} == test ]] && opts='--domain'
+          ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" dns list | awk 'NR > 1 { print $1 }') ;;
+        check)
+          opts='--json'
+          ((${#pos[@]} == 2)) && words=$(_certctl_records "$prog" "$vault") ;;
+      esac ;;
     deploy)
       case ${pos[1]-} in
         '') words='add list remove run' ;;
@@ -271,6 +291,7 @@ _certctl() {
         account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;
         notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
         deploy/) ((${#pos[@]} == 2)) && words='add list remove run' ;;
+        dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -15,7 +15,10 @@ function __certctl_args
         --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
         --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
         --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
-        --key-mode --owner --hook
+        --key-mode --owner --hook --dns-resolver --provider --server --key-name --algorithm \
+        --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
+        --api-key-file --api-token-env --api-token-file --zone-id --username --password-env \
+        --subdomain --ttl --timeout
     set -l args
     set -l skip 0
     for t in $tokens
@@ -149,6 +152,7 @@ complete -c certctl -l passphrase-file -r -F -d 'Read the vault passphrase from 
 complete -c certctl -l key-file -r -F -d 'Unlock a vault created with a key file'
 complete -c certctl -l no-color -d 'Do not colour the output'
 complete -c certctl -s q -l quiet -d 'Print only results and errors'
+complete -c certctl -l dns-resolver -x -d 'dns-01: send every DNS lookup to IP[:PORT]'
 complete -c certctl -s h -l help -d 'Show help'
 complete -c certctl -n __certctl_path -l version -d 'Print the version'
 
@@ -176,11 +180,13 @@ complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
 complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
 complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
+complete -c certctl -n $nocmd -a dns -d 'DNS providers for dns-01'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify deploy help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify deploy dns help'
+complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
 complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
@@ -391,3 +397,39 @@ complete -c certctl -n $dadd -l pre-hook -x -a '(__fish_complete_command)' -d 'S
 complete -c certctl -n $dadd -l post-hook -x -a '(__fish_complete_command)' -d 'Shell command after a renew run'
 complete -c certctl -n '__certctl_path deploy list' -l json -d 'Print a JSON array'
 complete -c certctl -n '__certctl_cmd deploy; and __fish_seen_subcommand_from run' -a '(__certctl_records)' -d Record
+
+# dns add | list | show | remove | test | check
+complete -c certctl -n '__certctl_path dns' -a add -d 'Add or replace a DNS provider'
+complete -c certctl -n '__certctl_path dns' -a list -d 'List DNS providers'
+complete -c certctl -n '__certctl_path dns' -a show -d 'Show a DNS provider'
+complete -c certctl -n '__certctl_path dns' -a remove -d 'Remove a DNS provider'
+complete -c certctl -n '__certctl_path dns' -a test -d 'Publish and remove a test TXT record'
+complete -c certctl -n '__certctl_path dns' -a check -d "Check a record's tech-zone CNAMEs"
+set -l dnsadd '__certctl_cmd dns; and __fish_seen_subcommand_from add'
+complete -c certctl -n $dnsadd -l provider -x -a 'rfc2136 powerdns cloudflare acme-dns' -d 'Provider type'
+complete -c certctl -n $dnsadd -l server -x -d 'rfc2136: server IP[:PORT]'
+complete -c certctl -n $dnsadd -l key-name -x -d 'rfc2136: TSIG key name'
+complete -c certctl -n $dnsadd -l algorithm -x -a 'hmac-sha256 hmac-sha512 hmac-sha1' -d 'rfc2136: TSIG algorithm'
+complete -c certctl -n $dnsadd -l tsig-secret-env -x -a '(set -xn)' -d 'rfc2136: variable holding the TSIG secret'
+complete -c certctl -n $dnsadd -l tsig-secret-file -r -F -d 'rfc2136: file holding the TSIG secret (sealed)'
+complete -c certctl -n $dnsadd -l zone -x -d 'Zone to update (else found by SOA)'
+complete -c certctl -n $dnsadd -l api-url -x -d 'API base URL'
+complete -c certctl -n $dnsadd -l server-id -x -d 'powerdns: server id'
+complete -c certctl -n $dnsadd -l api-key-env -x -a '(set -xn)' -d 'powerdns: variable holding the API key'
+complete -c certctl -n $dnsadd -l api-key-file -r -F -d 'powerdns: file holding the API key (sealed)'
+complete -c certctl -n $dnsadd -l api-token-env -x -a '(set -xn)' -d 'cloudflare: variable holding the API token'
+complete -c certctl -n $dnsadd -l api-token-file -r -F -d 'cloudflare: file holding the API token (sealed)'
+complete -c certctl -n $dnsadd -l zone-id -x -d 'cloudflare: zone id'
+complete -c certctl -n $dnsadd -l username -x -d 'acme-dns: user name'
+complete -c certctl -n $dnsadd -l password-env -x -a '(set -xn)' -d 'acme-dns: variable holding the password'
+complete -c certctl -n $dnsadd -l password-file -r -F -d 'acme-dns: file holding the password (sealed)'
+complete -c certctl -n $dnsadd -l subdomain -x -d 'acme-dns: subdomain'
+complete -c certctl -n $dnsadd -l tech-zone -x -d 'Zone the _acme-challenge CNAMEs point into'
+complete -c certctl -n $dnsadd -l ttl -x -d 'TTL of the TXT records'
+complete -c certctl -n $dnsadd -l timeout -x -d 'Propagation timeout in seconds'
+complete -c certctl -n '__certctl_path dns list' -l json -d 'Print a JSON array'
+complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from show check' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from test' -l domain -x -d 'Domain to test with'
+complete -c certctl -n '__certctl_path dns show; or __certctl_path dns remove; or __certctl_path dns test' \
+    -a '(certctl dns list 2>/dev/null | tail -n +2 | string replace -r " .*" "")' -d 'DNS provider'
+complete -c certctl -n '__certctl_path dns check' -a '(__certctl_records)' -d Record

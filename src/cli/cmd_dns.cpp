@@ -50,7 +50,7 @@ void setup_dns(CLI::App& app, Globals& g) {
   for (const auto& t : dns::registry()) {
     footer += fmt::format("  {:<11} {}\n", t.name, t.summary);
     for (const auto& o : t.options) {
-      footer += fmt::format("      {}{}{}  {}\n", o.secret ? "" : "--", o.name, o.required ? "*" : "", o.help);
+      footer += fmt::format("      --{}{}{}  {}\n", o.name, o.secret ? "-env|-file" : "", o.required ? "*" : "", o.help);
       const std::string name(o.name);
       if (!seen.insert(name).second) continue;
       if (o.secret) {

@@ -558,3 +558,15 @@ TEST_CASE("dns manual needs a terminal", "[challenge]") {
   CHECK(solver.error().category() == Category::Usage);
   CHECK_THAT(solver.error().message(), Catch::Matchers::Contains("terminal"));
 }
+
+TEST_CASE("tech-zone delegation: the CNAME target and the instruction", "[challenge]") {
+  using certctl::challenge::delegation_instruction;
+  using certctl::challenge::delegation_target;
+  CHECK(delegation_target("shop.example.com", "acme.tech.example.net") == "shop-example-com.acme.tech.example.net.");
+  CHECK(delegation_target("*.Shop.Example.com", "acme.tech.example.net.") == "shop-example-com.acme.tech.example.net.");
+  CHECK(delegation_instruction("shop.example.com", "acme.tech.example.net") ==
+        "_acme-challenge.shop.example.com. CNAME shop-example-com.acme.tech.example.net.");
+  CHECK(delegation_instruction("*.shop.example.com", "tech.test") ==
+        "_acme-challenge.shop.example.com. CNAME shop-example-com.tech.test.");
+  CHECK_FALSE(certctl::challenge::is_missing_delegation(certctl::Error(certctl::Category::State, "x", "other")));
+}
