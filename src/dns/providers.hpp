@@ -11,6 +11,8 @@
 namespace certctl::dns {
 
 ProviderType rfc2136_type();
+/// `exec`: a user command (src/dns/exec.cpp).
+ProviderType exec_type();
 
 /// `powerdns`: PowerDNS Authoritative HTTP API v1 (src/dns/powerdns.cpp).
 ProviderType powerdns_type();

@@ -86,6 +86,27 @@ grep -q "updating zone 'tech.test/IN': adding an RR at 'shop-example-test.tech.t
 assert_eq "$(bind_txt shop-example-test.tech.test.)" "" "TXT left in the tech zone"
 pass
 
+step "an exec provider: your command makes the change, certctl checks propagation"
+chmod 600 "$BIND_KEY_FILE"
+HOOK_ENV=(DNS_HOOK_SERVER=127.0.0.1 DNS_HOOK_PORT="$BIND_PORT" DNS_HOOK_KEY_FILE="$BIND_KEY_FILE")
+expect_exit 2 certctl dns add hook --provider exec --command examples/dns-hook.sh
+assert_contains "$ERR" "absolute path"
+expect_ok certctl dns add hook --provider exec --command "$CERTCTL_SOURCE_DIR/examples/dns-hook.sh" --hook-timeout 30
+expect_ok env "${HOOK_ENV[@]}" "$CERTCTL_BIN" dns test hook --domain hook.example.test
+expect_ok env "${HOOK_ENV[@]}" "$CERTCTL_BIN" issue viahook --domain hook.example.test --ca pebble --dns hook
+expect_ok certctl show viahook --json
+json_check 'd["status"] == "active" and d["issue"]["dns"] == "hook"'
+assert_eq "$(bind_txt _acme-challenge.hook.example.test.)" "" "TXT left by the exec provider"
+
+step "manual on a terminal: the records to create are printed, Enter continues"
+OUT=$("$PYTHON3" "$CERTCTL_SOURCE_DIR/tests/support/manual_dns_user.py" 127.0.0.1 "$BIND_PORT" "$BIND_KEY_FILE" -- \
+  "$CERTCTL_BIN" issue byhand --domain hand.example.test --ca pebble --dns manual 2>&1) ||
+  fail "issue --dns manual on a terminal failed: $OUT"
+assert_contains "$OUT" "_acme-challenge.hand.example.test. 60 IN TXT"
+assert_contains "$OUT" "You can now remove this DNS TXT record"
+expect_ok certctl show byhand --json
+json_check 'd["status"] == "active" and d["issue"]["dns"] == "manual"'
+
 step "bad input: a clear error, nothing left in DNS or the vault"
 expect_ok certctl list
 DIGEST=$(vault_digest)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# dns-01 through stored DNS providers: one provider per DNS service, tested once, then named by
+# the certificates that use it (renewals reuse it). Secrets never go on the command line:
+# --NAME-env VAR names a variable read at each use, --NAME-file FILE seals the value in the vault.
+# Replace the servers, keys and domains with yours; every command here is a real one.
+set -euo pipefail
+
+# BIND9 or Knot: RFC 2136 dynamic updates signed with a TSIG key (tsig-keygen / keymgr).
+certctl dns add ns1 --provider rfc2136 --server 192.0.2.53 --key-name certctl \
+  --algorithm hmac-sha256 --tsig-secret-file /etc/certctl/tsig.secret
+
+# PowerDNS Authoritative, through its HTTP API.
+certctl dns add pdns --provider powerdns --api-url http://192.0.2.54:8081 --api-key-env PDNS_API_KEY
+
+# Cloudflare, with an API token allowed Zone:Read and DNS:Edit.
+certctl dns add cf --provider cloudflare --api-token-env CF_API_TOKEN
+
+# A delegated tech zone: every _acme-challenge.<name> is a CNAME into acme.example.net, so the
+# key only ever writes there. A missing CNAME leaves the certificate pending with the record to add.
+certctl dns add tech --provider rfc2136 --server 192.0.2.53 --key-name acme-tech \
+  --tsig-secret-file /etc/certctl/tech.secret --tech-zone acme.example.net
+
+certctl dns list
+certctl dns test ns1 --domain example.com            # write, see served, remove a test TXT record
+
+# A wildcard with its apex, validated together.
+certctl issue wild --domain example.com --san '*.example.com' --ca letsencrypt --dns ns1
+
+# Through the tech zone: prints e.g.
+#   _acme-challenge.shop.example.com. CNAME shop-example-com.acme.example.net.
+# when that CNAME is missing; add it, then:
+certctl issue shop --domain shop.example.com --ca letsencrypt --dns tech || true
+certctl dns check shop && certctl renew shop
