@@ -209,7 +209,10 @@ Result<std::vector<Server>> Resolver::authoritative(std::string_view zone) {
 
 Result<std::vector<std::string>> Resolver::txt_at(const Server& server, std::string_view name) {
   const std::string n = wire::absolute(name);
-  TRY_ASSIGN(LdnsPktPtr q, wire::make_query(n, LDNS_RR_TYPE_TXT, false));
+  // An authoritative server is asked without recursion; the --dns-resolver override is a
+  // resolver (it may forward or recurse to where the zone lives), so it is asked with RD set.
+  const bool via_override = impl_->opts.override_server && impl_->opts.override_server->display() == server.display();
+  TRY_ASSIGN(LdnsPktPtr q, wire::make_query(n, LDNS_RR_TYPE_TXT, via_override));
   TRY_ASSIGN(wire::Reply r, wire::exchange(server, q.get(), fmt::format("the TXT query for {}", n), impl_->xopts()));
   int rcode = ldns_pkt_get_rcode(r.pkt.get());
   if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)

@@ -18,6 +18,9 @@
 #                         BIND_OTHER_KEY_NAME, BIND_OTHER_KEY_SECRET
 #                                           a second hmac-sha256 key the server knows but
 #                                           that may update nothing
+#                       BIND_TECH_FORWARD="127.0.0.1 port N" (with BIND_RECURSION=1): tech.test is
+#                       not served here but forwarded to that server (a tech zone elsewhere).
+#                       DNS_SOA_MINIMUM sets the zones' negative-caching TTL (default 60).
 #   bind_stop [NAME]    stop it now (else the EXIT trap kills it by PID)
 #   knot_start [NAME]   start knotd with the same zones, updatable by key KNOT_KEY_NAME.
 #                       Exports KNOT_PORT, KNOT_SERVER, KNOT_KEY_NAME, KNOT_KEY_ALG,
@@ -70,7 +73,7 @@ _dns_zone_file() {
   {
     echo "\$ORIGIN $zone"
     echo "\$TTL 60"
-    echo "@ IN SOA ns1.$zone hostmaster.$zone 1 3600 600 86400 60"
+    echo "@ IN SOA ns1.$zone hostmaster.$zone 1 3600 600 86400 ${DNS_SOA_MINIMUM:-60}"
     echo "@ IN NS ns1.$zone"
     echo "ns1 IN A 127.0.0.1"
     if [[ $zone == example.test. ]]; then
@@ -150,6 +153,11 @@ bind_start() {
   _dns_prepare "$name" BIND
   local d=$BIND_DIR port=$BIND_PORT
   local recursion="recursion no;" hint=""
+  local tech="zone \"tech.test\" { type primary; file \"$d/tech.test.zone\"; allow-update { key \"$BIND_KEY_NAME\"; }; };"
+  if [[ -n ${BIND_TECH_FORWARD:-} ]]; then
+    # tech.test lives on another server: forward every query for it there.
+    tech="zone \"tech.test\" { type forward; forward only; forwarders { $BIND_TECH_FORWARD; }; };"
+  fi
   if [[ ${BIND_RECURSION:-} == 1 ]]; then
     recursion="recursion yes; allow-recursion { 127.0.0.1; };"
     # Root hints that lead nowhere but loopback: recursion never leaves the machine.
@@ -174,7 +182,7 @@ options {
 controls { };
 $hint
 zone "example.test" { type primary; file "$d/example.test.zone"; allow-update { key "$BIND_KEY_NAME"; }; };
-zone "tech.test" { type primary; file "$d/tech.test.zone"; allow-update { key "$BIND_KEY_NAME"; }; };
+$tech
 CONF
   _dns_launch "$name" BIND named named -g -4 -c "$d/named.conf"
 }
