@@ -115,6 +115,12 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color) {
                           : fmt::format("{} days before expiry{}", vault::auto_renew_days(r),
                                         r.renew_days == 0 ? " (automatic)" : ""));
   if (auto d = vault::days_remaining(r, now)) line("days remaining:", std::to_string(*d));
+  if (!r.ari.cert_id.empty() && r.ari.renew_at) {
+    // The CA's suggested window (RFC 9773) decides instead of the threshold.
+    line("renewal window:", fmt::format("{} .. {} (from the CA; renew at {})", format_rfc3339(r.ari.window_start),
+                                        format_rfc3339(r.ari.window_end), format_rfc3339(r.ari.renew_at)));
+    line("window why:", r.ari.explanation_url);
+  }
   const vault::Subject& s = r.subject;
   line("organization:", s.o);
   line("org unit:", s.ou);

@@ -128,3 +128,11 @@ step "the local CA offers no ARI: no ari state"
 issue_record plain plain.example
 expect_ok certctl show plain --json
 json_check 'd["ari"] is None'
+
+step "show: the CA's renewal window and when certctl will renew"
+window $((NOW + 40 * 86400)) $((NOW + 41 * 86400)) 3600 "https://ca.example/why"
+expect_ok certctl issue web
+expect_ok certctl show web
+assert_contains "$OUT" "renewal window:"
+assert_contains "$OUT" "$(iso $((NOW + 40 * 86400)))"
+assert_contains "$OUT" "https://ca.example/why"
