@@ -68,5 +68,9 @@ std::string delegation_instruction(std::string_view identifier, std::string_view
 /// The error make_dns_provider's present() returns when a tech-zone CNAME is missing: the
 /// record goes to status pending with this text, not to error.
 bool is_missing_delegation(const Error& e);
+/// Check before ordering: ok when every identifier's `_acme-challenge` CNAME chain ends in
+/// the tech zone (always ok without one), else the missing-delegation error naming them all.
+Status check_delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,
+                         std::string_view tech_zone);
 
 }  // namespace certctl::challenge

@@ -38,8 +38,10 @@ class DnsProvider final : public Solver {
   std::string_view type() const override { return "dns-01"; }
 
   Status present(const std::vector<Task>& tasks) override {
+    std::vector<std::string> identifiers;
+    for (const auto& t : tasks) identifiers.push_back(t.identifier);
+    TRY(check_delegations(resolver_, identifiers, opts_.tech_zone));
     std::vector<dns::TxtRecord> records;
-    std::vector<std::string> missing;
     for (const auto& t : tasks) {
       const std::string value = t.dns_value.empty() ? crypto::base64url_encode(crypto::sha256(t.key_authorization))
                                                     : t.dns_value;
@@ -48,18 +50,8 @@ class DnsProvider final : public Solver {
         return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
       TRY_ASSIGN(std::string target, resolver_.follow_cnames(fqdn));
       target = absolute(target);
-      if (!opts_.tech_zone.empty() && !within(target, opts_.tech_zone)) {
-        missing.push_back(delegation_instruction(t.identifier, opts_.tech_zone));
-        continue;
-      }
       TRY_ASSIGN(std::string zone, resolver_.zone_of(target));
       records.push_back(dns::TxtRecord{target, absolute(zone), value, t.identifier, t.token});
-    }
-    if (!missing.empty()) {
-      std::sort(missing.begin(), missing.end());
-      missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-      return Error(Category::State, tasks.front().identifier,
-                   fmt::format("{}{}", kMissingDelegation, fmt::join(missing, "; ")));
     }
     // Remembered before the provider runs: a half-done present is cleaned up too.
     presented_.insert(presented_.end(), records.begin(), records.end());
@@ -101,6 +93,22 @@ std::string delegation_instruction(std::string_view identifier, std::string_view
 
 bool is_missing_delegation(const Error& e) {
   return e.category() == Category::State && e.message().rfind(kMissingDelegation, 0) == 0;
+}
+
+Status check_delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,
+                         std::string_view tech_zone) {
+  if (tech_zone.empty() || identifiers.empty()) return ok();
+  std::vector<std::string> missing;
+  for (std::string id : identifiers) {
+    if (id.rfind("*.", 0) == 0) id.erase(0, 2);
+    if (!is_dns_name(id)) return Error(Category::Input, id, "is not a DNS name");
+    TRY_ASSIGN(std::string target, resolver.follow_cnames(absolute("_acme-challenge." + id)));
+    if (!within(target, tech_zone)) missing.push_back(delegation_instruction(id, tech_zone));
+  }
+  if (missing.empty()) return ok();
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  return Error(Category::State, identifiers.front(), fmt::format("{}{}", kMissingDelegation, fmt::join(missing, "; ")));
 }
 
 Result<std::unique_ptr<Solver>> make_dns_provider(std::unique_ptr<dns::Provider> provider, DnsProviderOptions options) {

@@ -174,6 +174,16 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
       return;
     }
     ca::IssueOptions opts = std::move(made).value();
+    // A missing tech-zone CNAME is found before any order is placed: the record waits.
+    if (opts.challenge.dns_provider && !opts.challenge.dns_options.tech_zone.empty()) {
+      dns::Resolver lookups(opts.challenge.dns_options.resolver);
+      Status delegated = challenge::check_delegations(lookups, job.csr->dns_names, opts.challenge.dns_options.tech_zone);
+      // Other lookup failures surface from the order's own solver, as a failure of this CA.
+      if (!delegated && challenge::is_missing_delegation(delegated.error())) {
+        job.pending = delegated.error().message();
+        return;
+      }
+    }
     // "replaces" only names a certificate of the same CA (and account).
     if (ca_name == job.record.issued_by) opts.replaces = job.replaces;
     auto attempt = [&]() -> Result<ca::Issued> {

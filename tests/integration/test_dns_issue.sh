@@ -67,6 +67,8 @@ expect_ok certctl show shop --json
 json_check 'd["status"] == "pending" and "_acme-challenge.shop.example.test. CNAME shop-example-test.tech.test." in d["last_error"] and d["next_attempt"]'
 expect_exit 8 certctl dns check shop
 assert_contains "$OUT" "missing  _acme-challenge.shop.example.test. CNAME shop-example-test.tech.test."
+expect_ok certctl orders shop --json
+json_check 'd == []'   # found before ordering: no order was placed
 expect_ok certctl renew    # backing off: nothing tried yet
 assert_eq "$OUT$ERR" "" "renew while the record waits"
 
