@@ -21,7 +21,7 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
   --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
-  --password-env --subdomain --ttl --timeout'
+  --password-env --subdomain --ttl --timeout --staging'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -208,7 +208,7 @@ _certctl() {
       case ${pos[1]-}/${pos[2]-} in
         /) words='add list show remove local' ;;
         add/*) opts='--directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone
-          --allow-wildcard --profile' ;;
+          --allow-wildcard --profile --staging' ;;
         list/*) opts='--json' ;;
         show/*)
           opts='--json'

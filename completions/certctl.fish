@@ -18,7 +18,7 @@ function __certctl_args
         --key-mode --owner --hook --dns-resolver --provider --server --key-name --algorithm \
         --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
         --api-key-file --api-token-env --api-token-file --zone-id --username --password-env \
-        --subdomain --ttl --timeout
+        --subdomain --ttl --timeout --staging
     set -l args
     set -l skip 0
     for t in $tokens
@@ -223,6 +223,7 @@ complete -c certctl -n $caadd -l eab-hmac-file -r -F -d 'File holding the EAB HM
 complete -c certctl -n $caadd -l tech-zone -x -d 'Zone that _acme-challenge CNAMEs point into'
 complete -c certctl -n $caadd -l allow-wildcard -d 'Allow wildcard names with this CA'
 complete -c certctl -n $caadd -l profile -x -d 'Default ACME profile for orders'
+complete -c certctl -n $caadd -l staging -x -a '(__certctl_cas)' -d 'CA profile of its staging environment'
 complete -c certctl -n '__certctl_under ca list' -l json -d 'Print JSON'
 complete -c certctl -n '__certctl_path ca show' -a '(__certctl_cas)' -d 'CA profile'
 complete -c certctl -n '__certctl_under ca show' -l json -d 'Print JSON'

@@ -76,6 +76,8 @@ void setup_acme_profiles(CLI::App* ca, Globals& g) {
   add->add_option("--tech-zone", o->profile.tech_zone, "Zone that _acme-challenge CNAMEs point into");
   add->add_flag("--allow-wildcard", o->profile.allow_wildcard, "Allow wildcard names with this CA");
   add->add_option("--profile", o->profile.profile, "Default ACME profile for orders (e.g. shortlived)");
+  add->add_option("--staging", o->profile.staging,
+                  "CA profile of this CA's staging environment: `renew --dry-run` issues there when it has an account");
   add->callback([&g, o] {
     g.action = [&g, o]() -> Status {
       TRY_ASSIGN(Session s, o->eab_hmac_file.empty() ? open_session(g) : open_unlocked(g));

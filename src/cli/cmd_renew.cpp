@@ -46,7 +46,9 @@ void setup_renew(CLI::App& app, Globals& g) {
   CLI::App* sub = app.add_subcommand("renew", "Renew every certificate that is due (for cron and systemd timers)");
   sub->add_option("name", o->req.names, "Only these records (default: every managed record)");
   sub->add_flag("--force", o->req.force, "Renew even when not due, ignoring the backoff after failures");
-  sub->add_flag("--dry-run", o->req.dry_run, "Validate with the CA without finalizing; change nothing in the vault");
+  sub->add_flag("--dry-run", o->req.dry_run,
+                "Issue at the CA's staging profile if it has an account there, else validate without finalizing; "
+                "change nothing in the vault");
   sub->add_flag("--json", o->json, "Print a JSON summary");
   sub->add_option("--jitter", o->jitter, "Wait a random time up to DURATION first (e.g. 30m), to spread cron load");
   sub->add_option("--parallel", o->req.parallel, "Orders in flight at once")->capture_default_str()->check(CLI::Range(1, 64));

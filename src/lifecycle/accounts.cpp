@@ -80,6 +80,10 @@ Status add_ca(Context ctx, const ca::CaProfile& profile, const std::string& eab_
     TRY_ASSIGN(std::string pem, fs::read_file(profile.ca_bundle));
     TRY(crypto::parse_certificates(pem, profile.ca_bundle));
   }
+  if (!profile.staging.empty()) {
+    if (profile.staging == profile.name) return Error(Category::Usage, "--staging", "cannot name the profile itself");
+    TRY(ca::validate_ca_name(profile.staging, &ctx.vault));
+  }
   std::optional<SecretBytes> hmac;
   if (!eab_hmac_file.empty()) {
     if (profile.eab_kid.empty()) return Error(Category::Usage, "--eab-hmac-file", "needs --eab-kid too");

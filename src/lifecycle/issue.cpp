@@ -79,6 +79,15 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   return o;
 }
 
+/// The staging profile of a CA, when it names one and has an account there.
+std::optional<std::string> staging_for(Context ctx, const std::string& ca_name) {
+  auto profile = ca::find_profile(ctx.vault, ca_name);
+  if (!profile || profile->staging.empty()) return std::nullopt;
+  auto account = ca::load_account(ctx.vault, profile->staging);
+  if (!account || !*account || (*account)->url.empty() || (*account)->status == "deactivated") return std::nullopt;
+  return profile->staging;
+}
+
 std::string solver_key(const ca::ChallengeSettings& c) {
   return fmt::format("{}|{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot, c.dns,
                      c.dns_options.tech_zone);
@@ -102,6 +111,15 @@ struct Job {
   std::string replaces;  ///< ARI id of the certificate a renewal replaces (RFC 9773)
   std::string pending;   ///< a missing tech-zone CNAME: the record waits in status pending
 };
+
+/// What a dry run reports: the record as it is, with who validated it and, when staging
+/// issued a certificate, that certificate's details (none of it is written).
+vault::Record dry_run_view(const Job& j) {
+  vault::Record r = j.record;
+  r.issued_by = j.issued_by;
+  if (j.issued && !j.issued->leaf.empty()) r.cert = meta_from(j.issued->leaf.info());
+  return r;
+}
 
 Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   TRY(vault::validate_name(job.name));
@@ -166,14 +184,18 @@ class SharedSolvers {
 void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string, std::unique_ptr<ca::Issuer>>& issuers,
             SharedSolvers* shared) {
   const std::string order_type = job.record.has_cert ? "reissue" : "issue";
-  for (const auto& ca_name : job.cas) {
+  for (const auto& listed_ca : job.cas) {
     const auto started = std::chrono::steady_clock::now();
+    // A dry run goes all the way at the CA's staging environment when it has an account
+    // there (nothing is written either way); else it validates without finalizing.
+    const std::string ca_name = req.dry_run ? staging_for(ctx, listed_ca).value_or(listed_ca) : listed_ca;
     auto made = options_for(ctx, job.record, ca_name, req);
     if (!made) {
       job.error = made.error();
       return;
     }
     ca::IssueOptions opts = std::move(made).value();
+    if (ca_name != listed_ca) opts.dry_run = false;  // a real issuance, at staging
     // A missing tech-zone CNAME is found before any order is placed: the record waits.
     if (opts.challenge.dns_provider && !opts.challenge.dns_options.tech_zone.empty()) {
       dns::Resolver lookups(opts.challenge.dns_options.resolver);
@@ -199,7 +221,7 @@ void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string
         job.problem = issuer->last_problem();
         return out;
       }
-      if (!req.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
+      if (!opts.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
       return out;
     }();
     vault::Vault::OrderEntry e;
@@ -372,7 +394,7 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
   for (auto& j : jobs) {
     if (j.error) results.emplace_back(*j.error);
     else if (req.dry_run)  // nothing is written: report the record as it is, or why it failed
-      results.push_back(j.issued            ? Result<vault::Record>(j.record)
+      results.push_back(j.issued            ? Result<vault::Record>(dry_run_view(j))
                         : !j.pending.empty() ? Result<vault::Record>(Error(Category::Dns, j.name, j.pending))
                                              : Result<vault::Record>(Error(j.failure_category, j.name, j.failures.back())));
     else results.push_back(commit(ctx, j));

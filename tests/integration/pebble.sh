@@ -6,7 +6,8 @@
 #                         the kid in PEBBLE_EAB_KID and its base64url HMAC key in the file
 #                         PEBBLE_EAB_HMAC_FILE; PEBBLE_WFE_NONCEREJECT is left at pebble's
 #                         default of 5% unless set; PEBBLE_DNS_SERVER=IP:PORT makes its VA
-#                         resolve there instead of challtestsrv). Exports, for the instance just started:
+#                         resolve there instead of challtestsrv; PEBBLE_USE_HTTP_PORT=N makes its
+#                         VA validate http-01 on port N). Exports, for the instance just started:
 #                           PEBBLE_DIR_URL    https://127.0.0.1:PORT/dir
 #                           PEBBLE_CA_BUNDLE  PEM of the CA that signed pebble's TLS certificate
 #                           PEBBLE_MGMT       https://127.0.0.1:PORT (pebble's management API)
@@ -83,7 +84,7 @@ pebble_start() {
   mapfile -t ports < <(free_ports 6)
   ((${#ports[@]} == 6)) || fail "could not find free loopback ports"
   local acme_port=${ports[0]} mgmt_port=${ports[1]} dns_port=${ports[2]} cts_port=${ports[3]}
-  PEBBLE_HTTP_PORT=${ports[4]}
+  PEBBLE_HTTP_PORT=${PEBBLE_USE_HTTP_PORT:-${ports[4]}}   # several instances may share one responder port
   PEBBLE_TLS_PORT=${ports[5]}
 
   local eab=""
