@@ -210,6 +210,13 @@ expect_ok env CERTCTL_NOW="$(at 80)" "$CERTCTL_BIN" renew one
 assert_eq "$(tr '\n' ' ' <"$TLOG")" "pre-web target web one $TGT/one/fullchain.pem post-web " "target hooks of a renewal"
 assert_eq "$(cert_serial "$TGT/one/fullchain.pem")" "$(norm_serial "$(record_serial one)")" "the renewed fullchain"
 assert_ne "$(record_serial one)" "$SERIAL" "serial after renewal"
+# deploy run: deploys now, without renewing.
+rm -rf "$TGT/one"
+: >"$TLOG"
+expect_ok certctl deploy run one
+assert_eq "$(cert_serial "$TGT/one/fullchain.pem")" "$(norm_serial "$(record_serial one)")" "the fullchain after deploy run"
+assert_eq "$(cat "$TLOG")" "target web one $TGT/one/fullchain.pem" "the target hook after deploy run"
+expect_exit 10 certctl deploy run nosuch
 expect_ok certctl deploy remove web
 expect_ok certctl deploy list --json
 json_check '[t["name"] for t in d] == ["elsewhere"]'
