@@ -111,6 +111,16 @@ Result<DnsProviderInfo> dns_show(Context ctx, const std::string& name) {
 }
 
 Status dns_remove(Context ctx, const std::string& name) {
+  TRY(vault::validate_name(name));
+  // Renewals of these records would fail: say which before removing anything.
+  TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all());
+  std::vector<std::string> users;
+  for (const auto& r : all)
+    if (r.settings.dns == name && r.status != vault::CertStatus::Revoked) users.push_back(r.name);
+  if (!users.empty())
+    return Error(Category::State, subject_of(name),
+                 fmt::format("is used by {}; give them another with `certctl issue NAME --dns ...` first",
+                             fmt::join(users, ", ")));
   return detail::remove_named_config(ctx, kKind, name, "dns-remove");
 }
 

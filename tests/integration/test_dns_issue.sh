@@ -153,6 +153,9 @@ assert_eq "$RC" 1 "exit status after SIGTERM"
 assert_contains "$(cat "$TEST_TMP/sig.err")" "SIGTERM"
 assert_eq "$(bind_txt _acme-challenge.sig.example.test.)" "" "TXT left after SIGTERM"
 
-step "dns remove"
+step "dns remove: refused while a record uses the provider"
 expect_ok certctl dns remove slow
 expect_exit 10 certctl dns show slow
+expect_exit 9 certctl dns remove bind
+assert_contains "$ERR" "wild"
+expect_ok certctl dns show bind
