@@ -254,7 +254,7 @@ _certctl() {
         add)
           opts='--provider --server --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone
             --api-url --server-id --api-key-env --api-key-file --api-token-env --api-token-file
-            --zone-id --username --password-env --password-file --subdomain --tech-zone --ttl --timeout'
+            --zone-id --username --password-env --password-file --subdomain --ca-bundle --tech-zone --ttl --timeout'
           [[ $prev == --provider ]] && words='rfc2136 powerdns cloudflare acme-dns' ;;
         list) opts='--json' ;;
         show | remove | test)

@@ -147,9 +147,10 @@ ProviderType acme_dns_type() {
           {"username", true, false, "the account's username (from /register)"},
           {"password", true, true, "the account's password (from /register)"},
           {"subdomain", true, false, "the account's subdomain; CNAME target is <subdomain>.<acme-dns domain>"},
+          {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
       },
       [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_acme_dns(config, http::make_curl_client({}));
+        return make_acme_dns(config, api::client_for(config));
       },
   };
 }

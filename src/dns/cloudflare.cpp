@@ -207,7 +207,7 @@ ProviderType cloudflare_type() {
           {"api-url", false, false, "API base URL (default: https://api.cloudflare.com/client/v4)"},
       },
       [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_cloudflare(config, http::make_curl_client({}));
+        return make_cloudflare(config, api::client_for(config));
       },
   };
 }

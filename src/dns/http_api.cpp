@@ -150,4 +150,10 @@ Result<http::Response> send(http::Client& client, http::Request req) {
   return r;
 }
 
+std::unique_ptr<http::Client> client_for(const ProviderConfig& config) {
+  http::ClientOptions o;
+  o.ca_bundle = option(config, "ca-bundle");
+  return http::make_curl_client(o);
+}
+
 }  // namespace certctl::dns::api

@@ -24,6 +24,9 @@ Result<std::string> base_url(const ProviderConfig& config, std::string_view key,
                              std::string_view fallback = {});
 /// A copy of a required secret; a Usage error naming it (and its -env form) when missing, or
 /// when it holds a line break (it goes into a header).
+/// The HTTP client a provider's factory uses: libcurl, trusting the PEM file in the
+/// `ca-bundle` option when given (a self-hosted API with its own CA), else the system's roots.
+std::unique_ptr<http::Client> client_for(const ProviderConfig& config);
 Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_view key);
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.

@@ -217,9 +217,10 @@ ProviderType powerdns_type() {
           {"api-key", true, true, "the API key (X-API-Key), the server's api-key setting"},
           {"server-id", false, false, "server id in API paths (default: localhost)"},
           {"zone", false, false, "zone to write into, instead of the one found by SOA lookup"},
+          {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
       },
       [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_powerdns(config, http::make_curl_client({}));
+        return make_powerdns(config, api::client_for(config));
       },
   };
 }

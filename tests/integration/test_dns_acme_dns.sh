@@ -64,3 +64,22 @@ no_violations
 step "a rolling update keeps the last two"
 expect_ok driver present "${AD[@]}" --value "$V3"
 assert_eq "$(values)" "$(printf '%s\n' "$V2" "$V3" | sort)" "values after a third update"
+
+step "an https:// API with its own CA: refused without ca-bundle, used with it"
+TLSD=$TEST_TMP/tls
+mkdir -p "$TLSD"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLSD/ca.key" -out "$TLSD/ca.pem" \
+  -subj "/CN=certctl test acme-dns CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLSD/key.pem" -out "$TLSD/leaf.csr" \
+  -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$TLSD/leaf.ext"
+openssl x509 -req -in "$TLSD/leaf.csr" -CA "$TLSD/ca.pem" -CAkey "$TLSD/ca.key" -CAcreateserial -days 2 \
+  -extfile "$TLSD/leaf.ext" -out "$TLSD/cert.pem" 2>/dev/null
+FAKE_TLS_CERT=$TLSD/cert.pem FAKE_TLS_KEY=$TLSD/key.pem start_fake adns-tls fake_acme_dns.py \
+  --account-file "$TEST_TMP/account.json"
+TLS_URL=${FAKE_URL/http:/https:}
+TLS_AD=(--type acme-dns --opt "api-url=$TLS_URL" --opt "username=$USER_ID" --opt "subdomain=$SUB"
+  --secret password:env:ADNS_PASSWORD --fqdn "$FQDN" --zone auth.acme-dns.test.)
+expect_exit 6 driver present "${TLS_AD[@]}" --value "$V1"
+assert_contains "$ERR" "$TLS_URL"
+expect_ok driver present "${TLS_AD[@]}" --opt "ca-bundle=$TLSD/ca.pem" --value "$V1"

@@ -36,8 +36,14 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 def serve(handler, port_file):
-    """Serve handler on 127.0.0.1 at a free port, written to port_file, until killed."""
+    """Serve handler on 127.0.0.1 at a free port, written to port_file, until killed (over TLS
+    when $FAKE_TLS_CERT and $FAKE_TLS_KEY name a certificate and its key)."""
     srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if os.environ.get("FAKE_TLS_CERT"):  # HTTPS with this certificate and key
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.environ["FAKE_TLS_CERT"], os.environ["FAKE_TLS_KEY"])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(port_file + ".tmp", port_file)
