@@ -68,6 +68,17 @@ std::string delegation_instruction(std::string_view identifier, std::string_view
 /// The error make_dns_provider's present() returns when a tech-zone CNAME is missing: the
 /// record goes to status pending with this text, not to error.
 bool is_missing_delegation(const Error& e);
+/// Where an identifier's `_acme-challenge` CNAME chain ends, and whether that is inside the
+/// tech zone (always, without one).
+struct Delegation {
+  std::string identifier;   ///< without a wildcard's "*."
+  std::string target;       ///< absolute, lower case
+  bool ok = true;
+  std::string instruction;  ///< the CNAME to add when not ok
+};
+/// One entry per distinct identifier (a wildcard and its base name share one).
+Result<std::vector<Delegation>> delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,
+                                            std::string_view tech_zone);
 /// Check before ordering: ok when every identifier's `_acme-challenge` CNAME chain ends in
 /// the tech zone (always ok without one), else the missing-delegation error naming them all.
 Status check_delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,

@@ -34,6 +34,11 @@ struct Server {
 /// "IP", "IP:PORT", "[IPv6]:PORT"; a Usage error naming `what` otherwise.
 Result<Server> parse_server(std::string_view text, std::string_view what = "--dns-resolver");
 
+/// "Example.TEST" -> "example.test.": the lower-case absolute form names are compared in.
+std::string absolute_name(std::string_view name);
+/// True when name is zone itself or a name below it (case-insensitive).
+bool in_zone(std::string_view name, std::string_view zone);
+
 /// A provider as the user configured it (`certctl dns add NAME --provider TYPE ...`).
 /// Option values are plain settings; secrets are kept sealed in the vault or named by an
 /// environment variable (`<option>-env`), and arrive here already resolved.

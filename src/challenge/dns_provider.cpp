@@ -8,6 +8,7 @@
 #include "challenge/common.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -16,17 +17,25 @@ namespace {
 
 constexpr std::string_view kMissingDelegation = "needs a CNAME into the tech zone: ";
 
-std::string absolute(std::string_view name) {
-  std::string s(name);
-  if (s.empty() || s.back() != '.') s += '.';
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
+/// "*.shop.example.com" -> "shop.example.com": the name whose _acme-challenge record it uses.
+std::string base_name(std::string_view identifier) {
+  if (identifier.rfind("*.", 0) == 0) identifier.remove_prefix(2);
+  return std::string(identifier);
 }
 
-bool within(std::string_view name, std::string_view zone) {
-  const std::string n = absolute(name), z = absolute(zone);
-  return n == z || (n.size() > z.size() && n.compare(n.size() - z.size(), z.size(), z) == 0 &&
-                    n[n.size() - z.size() - 1] == '.');
+/// The missing-delegation error naming every CNAME to add, or ok.
+Status missing_delegations(const std::vector<Delegation>& found) {
+  std::vector<std::string> missing;
+  for (const auto& d : found)
+    if (!d.ok) missing.push_back(d.instruction);
+  if (missing.empty()) return ok();
+  std::sort(missing.begin(), missing.end());
+  return Error(Category::State, found.front().identifier,
+               fmt::format("{}{}", kMissingDelegation, fmt::join(missing, "; ")));
+}
+
+std::string value_of(const Task& t) {
+  return t.dns_value.empty() ? crypto::base64url_encode(crypto::sha256(t.key_authorization)) : t.dns_value;
 }
 
 class DnsProvider final : public Solver {
@@ -39,19 +48,26 @@ class DnsProvider final : public Solver {
 
   Status present(const std::vector<Task>& tasks) override {
     std::vector<std::string> identifiers;
-    for (const auto& t : tasks) identifiers.push_back(t.identifier);
-    TRY(check_delegations(resolver_, identifiers, opts_.tech_zone));
+    for (const auto& t : tasks) {
+      const std::string fqdn = dns::absolute_name(t.fqdn.empty() ? "_acme-challenge." + t.identifier : t.fqdn);
+      if (!is_dns_name(fqdn) || !is_base64url(value_of(t)))
+        return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
+      identifiers.push_back(t.identifier);
+    }
+    // One CNAME walk per name (a wildcard and its base share it), then one SOA walk per target.
+    TRY_ASSIGN(std::vector<Delegation> found, delegations(resolver_, identifiers, opts_.tech_zone));
+    TRY(missing_delegations(found));
+    std::map<std::string, std::string> zone_of;  // target -> its zone
+    for (const auto& d : found) {
+      if (zone_of.count(d.target)) continue;
+      TRY_ASSIGN(std::string zone, resolver_.zone_of(d.target));
+      zone_of.emplace(d.target, dns::absolute_name(zone));
+    }
     std::vector<dns::TxtRecord> records;
     for (const auto& t : tasks) {
-      const std::string value = t.dns_value.empty() ? crypto::base64url_encode(crypto::sha256(t.key_authorization))
-                                                    : t.dns_value;
-      const std::string fqdn = absolute(t.fqdn.empty() ? "_acme-challenge." + t.identifier : t.fqdn);
-      if (!is_dns_name(fqdn) || !is_base64url(value))
-        return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
-      TRY_ASSIGN(std::string target, resolver_.follow_cnames(fqdn));
-      target = absolute(target);
-      TRY_ASSIGN(std::string zone, resolver_.zone_of(target));
-      records.push_back(dns::TxtRecord{target, absolute(zone), value, t.identifier, t.token});
+      const std::string id = base_name(t.identifier);
+      const auto d = std::find_if(found.begin(), found.end(), [&](const Delegation& x) { return x.identifier == id; });
+      records.push_back(dns::TxtRecord{d->target, zone_of.at(d->target), value_of(t), t.identifier, t.token});
     }
     // Remembered before the provider runs: a half-done present is cleaned up too.
     presented_.insert(presented_.end(), records.begin(), records.end());
@@ -77,38 +93,44 @@ class DnsProvider final : public Solver {
 }  // namespace
 
 std::string delegation_target(std::string_view identifier, std::string_view tech_zone) {
-  std::string label(identifier);
-  if (label.rfind("*.", 0) == 0) label.erase(0, 2);
+  std::string label = base_name(identifier);
   if (!label.empty() && label.back() == '.') label.pop_back();
   std::replace(label.begin(), label.end(), '.', '-');
-  std::transform(label.begin(), label.end(), label.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return label + "." + absolute(tech_zone);
+  return dns::absolute_name(label + "." + std::string(tech_zone));
 }
 
 std::string delegation_instruction(std::string_view identifier, std::string_view tech_zone) {
-  std::string id(identifier);
-  if (id.rfind("*.", 0) == 0) id.erase(0, 2);
-  return fmt::format("{} CNAME {}", absolute("_acme-challenge." + id), delegation_target(id, tech_zone));
+  return fmt::format("{} CNAME {}", dns::absolute_name("_acme-challenge." + base_name(identifier)),
+                     delegation_target(identifier, tech_zone));
 }
 
 bool is_missing_delegation(const Error& e) {
   return e.category() == Category::State && e.message().rfind(kMissingDelegation, 0) == 0;
 }
 
+Result<std::vector<Delegation>> delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,
+                                            std::string_view tech_zone) {
+  std::vector<Delegation> out;
+  for (const std::string& name : identifiers) {
+    const std::string id = base_name(name);  // a wildcard shares its base name's record
+    if (std::any_of(out.begin(), out.end(), [&](const Delegation& d) { return d.identifier == id; })) continue;
+    if (!is_dns_name(id)) return Error(Category::Input, id, "is not a DNS name");
+    Delegation d;
+    d.identifier = id;
+    TRY_ASSIGN(d.target, resolver.follow_cnames(dns::absolute_name("_acme-challenge." + id)));
+    d.target = dns::absolute_name(d.target);
+    d.ok = tech_zone.empty() || dns::in_zone(d.target, tech_zone);
+    if (!d.ok) d.instruction = delegation_instruction(id, tech_zone);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 Status check_delegations(dns::Resolver& resolver, const std::vector<std::string>& identifiers,
                          std::string_view tech_zone) {
   if (tech_zone.empty() || identifiers.empty()) return ok();
-  std::vector<std::string> missing;
-  for (std::string id : identifiers) {
-    if (id.rfind("*.", 0) == 0) id.erase(0, 2);
-    if (!is_dns_name(id)) return Error(Category::Input, id, "is not a DNS name");
-    TRY_ASSIGN(std::string target, resolver.follow_cnames(absolute("_acme-challenge." + id)));
-    if (!within(target, tech_zone)) missing.push_back(delegation_instruction(id, tech_zone));
-  }
-  if (missing.empty()) return ok();
-  std::sort(missing.begin(), missing.end());
-  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-  return Error(Category::State, identifiers.front(), fmt::format("{}{}", kMissingDelegation, fmt::join(missing, "; ")));
+  TRY_ASSIGN(std::vector<Delegation> found, delegations(resolver, identifiers, tech_zone));
+  return missing_delegations(found);
 }
 
 Result<std::unique_ptr<Solver>> make_dns_provider(std::unique_ptr<dns::Provider> provider, DnsProviderOptions options) {

@@ -9,6 +9,7 @@
 /// documentation asks; content read back is compared unquoted, so records created unquoted
 /// (older clients) are found too.
 #include "dns/http_api.hpp"
+#include "dns/wire.hpp"
 #include "dns/providers.hpp"
 
 #include <fmt/format.h>
@@ -111,7 +112,7 @@ class Cloudflare final : public Provider {
     std::string id;
     if (result.is_array()) {
       for (const auto& z : result)
-        if (api::same_name(api::str(z, "name"), zone)) id = api::str(z, "id");
+        if (wire::same_name(api::str(z, "name"), zone)) id = api::str(z, "id");
     }
     if (id.empty()) {
       return Error(Category::Dns, zone + ".",
@@ -132,7 +133,7 @@ class Cloudflare final : public Provider {
     const Json& result = doc["result"];
     if (!result.is_array()) return ids;
     for (const auto& rec : result) {
-      if (api::str(rec, "type") == "TXT" && api::same_name(api::str(rec, "name"), r.fqdn) &&
+      if (api::str(rec, "type") == "TXT" && wire::same_name(api::str(rec, "name"), r.fqdn) &&
           api::unquote_txt(api::str(rec, "content")) == r.value) {
         std::string id = api::str(rec, "id");
         if (!id.empty()) ids.push_back(std::move(id));

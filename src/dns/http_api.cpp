@@ -74,13 +74,6 @@ std::string with_dot(std::string_view name) {
   return s;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  std::string x = with_dot(a), y = with_dot(b);
-  return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](char p, char q) {
-    return std::tolower(static_cast<unsigned char>(p)) == std::tolower(static_cast<unsigned char>(q));
-  });
-}
-
 std::string quote_txt(std::string_view value) {
   std::string out = "\"";
   for (char c : value) {

@@ -31,10 +31,9 @@ Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_vi
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string url_encode(std::string_view s);
-/// "a.example." -> "a.example"; "a.example" -> "a.example." (names compare case-insensitively).
+/// "a.example." -> "a.example"; "a.example" -> "a.example." (compare names with wire::same_name).
 std::string without_dot(std::string_view name);
 std::string with_dot(std::string_view name);
-bool same_name(std::string_view a, std::string_view b);
 
 /// A TXT value as one quoted character-string: "value" with \ and " escaped.
 std::string quote_txt(std::string_view value);

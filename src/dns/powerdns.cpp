@@ -5,6 +5,7 @@
 /// clients put there survive), and write every changed name of the zone in one PATCH with
 /// changetype REPLACE (or DELETE when no value is left). PowerDNS wants TXT content quoted.
 #include "dns/http_api.hpp"
+#include "dns/wire.hpp"
 #include "dns/providers.hpp"
 
 #include <fmt/format.h>
@@ -125,7 +126,7 @@ class PowerDns final : public Provider {
     RRset out;
     if (!doc.is_object() || !doc.contains("rrsets") || !doc["rrsets"].is_array()) return out;
     for (const auto& s : doc["rrsets"]) {
-      if (api::str(s, "type") != "TXT" || !api::same_name(api::str(s, "name"), fqdn)) continue;
+      if (api::str(s, "type") != "TXT" || !wire::same_name(api::str(s, "name"), fqdn)) continue;
       out.exists = true;
       if (s.contains("ttl") && s["ttl"].is_number_integer()) out.ttl = s["ttl"].get<int>();
       if (!s.contains("records") || !s["records"].is_array()) continue;

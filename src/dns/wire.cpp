@@ -369,3 +369,16 @@ Result<Reply> exchange(const Server& server, const ldns_pkt* msg, std::string_vi
 }
 
 }  // namespace certctl::dns::wire
+
+namespace certctl::dns {
+
+std::string absolute_name(std::string_view name) { return wire::absolute(name); }
+
+bool in_zone(std::string_view name, std::string_view zone) {
+  const std::string n = wire::absolute(name), z = wire::absolute(zone);
+  if (z == ".") return true;
+  return n == z || (n.size() > z.size() && n.compare(n.size() - z.size(), z.size(), z) == 0 &&
+                    n[n.size() - z.size() - 1] == '.');
+}
+
+}  // namespace certctl::dns

@@ -91,10 +91,7 @@ Status dns_add(Context ctx, DnsProviderInput in) {
   for (const auto& [k, v] : in.secrets) {
     TRY_ASSIGN(c.sealed[k], vault::seal_config_secret(ctx.vault, kKind, in.name, k, v));
   }
-  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  (void)lock;
-  TRY(vault::save_config(ctx.vault, kKind, c));
-  return detail::audit(ctx, "dns-add", in.name, {{"type", in.type}});
+  return detail::save_named_config(ctx, kKind, c, "dns-add", {{"type", in.type}});
 }
 
 Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) {
@@ -105,8 +102,7 @@ Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) {
 }
 
 Result<DnsProviderInfo> dns_show(Context ctx, const std::string& name) {
-  TRY(vault::validate_name(name));
-  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   return info_of(c);
 }
 
@@ -125,8 +121,7 @@ Status dns_remove(Context ctx, const std::string& name) {
 }
 
 Result<dns::ProviderConfig> dns_provider_config(Context ctx, const std::string& name) {
-  TRY(vault::validate_name(name));
-  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   const DnsProviderInfo info = info_of(c);
   dns::ProviderConfig p;
   p.name = c.name;
@@ -185,10 +180,9 @@ Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& reco
                                             const std::optional<dns::Server>& resolver) {
   TRY(vault::validate_name(record));
   TRY_ASSIGN(vault::Record r, ctx.vault.load(record));
-  const std::string& provider = r.settings.dns;
-  if (r.settings.challenge != "dns-01" || provider.empty() || provider == "manual" || provider.rfind("exec:", 0) == 0)
+  if (r.settings.challenge != "dns-01" || !detail::is_stored_dns_provider(r.settings.dns))
     return Error(Category::State, record, "is not issued by dns-01 through a DNS provider (see `certctl dns add`)");
-  TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, provider));
+  TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, r.settings.dns));
   std::string tech_zone = info.tech_zone;
   if (tech_zone.empty()) {
     TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.ca));
@@ -197,25 +191,20 @@ Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& reco
   dns::ResolverOptions ro;
   ro.override_server = resolver;
   dns::Resolver lookups(ro);
+  std::vector<std::string> names;
+  for (const std::string& n : r.all_names())
+    if (!domain::is_ip(n)) names.push_back(n);
+  // The same rule as issue: a CNAME chain that ends inside the tech zone.
+  TRY_ASSIGN(std::vector<challenge::Delegation> found, challenge::delegations(lookups, names, tech_zone));
   std::vector<DnsCheckItem> out;
   bool all_ok = true;
-  for (std::string n : r.all_names()) {
-    if (domain::is_ip(n)) continue;
-    if (n.rfind("*.", 0) == 0) n.erase(0, 2);
-    if (std::any_of(out.begin(), out.end(), [&](const DnsCheckItem& i) { return i.name == n; })) continue;
+  for (auto& d : found) {
     DnsCheckItem item;
-    item.name = n;
-    TRY_ASSIGN(item.target, lookups.follow_cnames("_acme-challenge." + n + "."));
-    if (tech_zone.empty()) {
-      item.ok = true;
-    } else {
-      item.expected = challenge::delegation_target(n, tech_zone);
-      std::string got = item.target;
-      if (got.empty() || got.back() != '.') got += '.';
-      for (auto& ch : got) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      item.ok = got == item.expected;
-      if (!item.ok) item.instruction = challenge::delegation_instruction(n, tech_zone);
-    }
+    item.name = d.identifier;
+    item.target = d.target;
+    if (!tech_zone.empty()) item.expected = challenge::delegation_target(d.identifier, tech_zone);
+    item.ok = d.ok;
+    item.instruction = d.instruction;
     all_ok = all_ok && item.ok;
     out.push_back(std::move(item));
   }

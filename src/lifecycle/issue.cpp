@@ -46,10 +46,6 @@ bool is_ca_failure(const Error& e) {
   return e.category() == Category::Ca || e.category() == Category::Network || e.category() == Category::Dns;
 }
 
-bool is_stored_provider(const std::string& dns) {
-  return !dns.empty() && dns != "manual" && dns.rfind("exec:", 0) != 0;
-}
-
 Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const std::string& ca_name,
                                      const IssueRequest& req) {
   ca::IssueOptions o;
@@ -64,7 +60,7 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   o.challenge.dns = s.dns;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
-  if (o.challenge.type == "dns-01" && is_stored_provider(s.dns)) {
+  if (o.challenge.type == "dns-01" && is_stored_dns_provider(s.dns)) {
     TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, s.dns));
     challenge::DnsProviderOptions& d = o.challenge.dns_options;
     d.resolver.override_server = req.dns_resolver;

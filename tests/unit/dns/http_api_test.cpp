@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "dns/http_api.hpp"
+#include "dns/wire.hpp"
 
 using namespace certctl;
 namespace api = certctl::dns::api;
@@ -19,8 +20,8 @@ TEST_CASE("dns http_api: names, URL encoding, base URLs", "[dns]") {
   CHECK(api::with_dot("a.example") == "a.example.");
   CHECK(api::with_dot("a.example.") == "a.example.");
   CHECK(api::without_dot("a.example.") == "a.example");
-  CHECK(api::same_name("A.Example.", "a.example"));
-  CHECK_FALSE(api::same_name("a.example", "b.example"));
+  CHECK(dns::wire::same_name("A.Example.", "a.example"));
+  CHECK_FALSE(dns::wire::same_name("a.example", "b.example"));
   CHECK(api::url_encode("\"a b\"/~-_.") == "%22a%20b%22%2F~-_.");
 
   dns::ProviderConfig c;
