@@ -8,12 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh --test
-for p in lego time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    [ "$(id -u)" -eq 0 ] || { echo "bench needs the '$p' package" >&2; exit 2; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
-  }
-done
+source bench/lib.sh
+bench_need lego time
 bash tests/build.sh --target certctl >/dev/null
 
 export CERTCTL_BIN=$PWD/build/certctl

@@ -9,12 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
-for p in certbot openssl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    [ "$(id -u)" -eq 0 ] || { echo "bench needs the '$p' package" >&2; exit 2; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
-  }
-done
+source bench/lib.sh
+bench_need certbot openssl
 bash tests/build.sh --target certctl --target certctl_bench_vault >/dev/null
 
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(1000 10000); fi

@@ -137,6 +137,9 @@ bool has_deploy(const vault::Record& r, const std::vector<DeployTarget>& targets
 /// CERTCTL_DEPLOY_DIR and CERTCTL_{CERT,CHAIN,FULLCHAIN,KEY}_PATH. A failure (Category Deploy)
 /// marks the record deploy_failed, so renew deploys it again; success clears the mark.
 Status deploy(Context ctx, const std::string& name, const std::string& extra_hook);
+/// The same with the deploy targets already loaded (renew deploys many records).
+Status deploy(Context ctx, const std::string& name, const std::string& extra_hook,
+              const std::vector<DeployTarget>& targets);
 /// Run a run-wide hook (renew --pre-hook/--post-hook) through /bin/sh.
 Status run_hook(std::string_view which, const std::string& command);
 

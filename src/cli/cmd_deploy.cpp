@@ -107,8 +107,9 @@ void setup_deploy(CLI::App& app, Globals& g) {
   run->callback([&g, run_names] {
     g.action = [&g, run_names]() -> Status {
       TRY_ASSIGN(Session s, open_unlocked(g));
+      TRY_ASSIGN(auto targets, lifecycle::deploy_targets(s.ctx()));
       for (const auto& n : *run_names) {
-        TRY(lifecycle::deploy(s.ctx(), n, ""));
+        TRY(lifecycle::deploy(s.ctx(), n, "", targets));
         note(g, fmt::format("deployed '{}'", n));
       }
       return ok();

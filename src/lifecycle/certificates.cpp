@@ -55,6 +55,23 @@ Status start_version(Context ctx, const std::string& name, int version) {
   return fs::remove_tree(ctx.vault.layout().version_dir(name, version));
 }
 
+bool is_stored_dns_provider(const std::string& dns) {
+  return !dns.empty() && dns != "manual" && dns.rfind("exec:", 0) != 0;
+}
+
+Status save_named_config(Context ctx, std::string_view kind, const vault::NamedConfig& config, std::string_view action,
+                         std::vector<std::pair<std::string, std::string>> details) {
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  (void)lock;
+  TRY(vault::save_config(ctx.vault, kind, config));
+  return audit(ctx, action, config.name, std::move(details));
+}
+
+Result<vault::NamedConfig> load_named_config(Context ctx, std::string_view kind, const std::string& name) {
+  TRY(vault::validate_name(name));
+  return vault::load_config(ctx.vault, kind, name);
+}
+
 Status remove_named_config(Context ctx, std::string_view kind, const std::string& name, std::string_view action) {
   TRY(vault::validate_name(name));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -33,6 +34,18 @@ std::string expand(std::string path, const vault::Record& r) {
       path.replace(at, key.size(), value);
   return path;
 }
+
+/// The files a deployment writes, in the order of DeployTarget's paths, and the variable that
+/// tells hooks where each one went.
+struct DeployFile {
+  std::string_view stem;
+  PemKind kind;
+  const char* env;
+};
+constexpr DeployFile kFiles[] = {{"cert", PemKind::Cert, "CERTCTL_CERT_PATH"},
+                                 {"chain", PemKind::Chain, "CERTCTL_CHAIN_PATH"},
+                                 {"fullchain", PemKind::Fullchain, "CERTCTL_FULLCHAIN_PATH"},
+                                 {"key", PemKind::Key, "CERTCTL_KEY_PATH"}};
 
 Result<std::pair<uid_t, gid_t>> parse_owner(const std::string& owner) {
   const auto colon = owner.find(':');
@@ -62,6 +75,14 @@ Status run_shell(const std::string& label, const std::string& command,
   return Error(Category::Deploy, label, out->describe(kHookTimeoutS), proc::last_line(out->output));
 }
 
+/// chown a deployed file to USER[:GROUP].
+Status chown_to(const std::string& path, const std::string& owner) {
+  TRY_ASSIGN(auto ids, parse_owner(owner));
+  if (::chown(path.c_str(), ids.first, ids.second) != 0)
+    return Error(Category::Deploy, path, fmt::format("cannot chown to {}", owner), std::strerror(errno));
+  return ok();
+}
+
 /// Set or clear deploy_failed under the lock (the record may have changed meanwhile).
 Status mark(Context ctx, const std::string& name, bool failed) {
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
@@ -84,9 +105,14 @@ Status run_hook(std::string_view which, const std::string& command) {
 }
 
 Status deploy(Context ctx, const std::string& name, const std::string& extra_hook) {
+  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+  return deploy(ctx, name, extra_hook, targets);
+}
+
+Status deploy(Context ctx, const std::string& name, const std::string& extra_hook,
+              const std::vector<DeployTarget>& targets) {
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   if (!r.has_cert) return Error(Category::State, name, "has no certificate to deploy");
-  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
   if (!has_deploy(r, targets) && extra_hook.empty()) return ok();
   const vault::IssueSettings& s = r.settings;
   std::vector<std::pair<std::string, std::string>> env = {
@@ -98,47 +124,30 @@ Status deploy(Context ctx, const std::string& name, const std::string& extra_hoo
     if (!s.deploy_dir.empty()) {
       auto written = export_files(ctx, name, 0, s.deploy_dir);
       if (!written) return written.error().with_category(Category::Deploy);
-      if (!s.deploy_owner.empty()) {
-        TRY_ASSIGN(auto ids, parse_owner(s.deploy_owner));
-        for (const auto& f : written->files)
-          if (::chown(f.c_str(), ids.first, ids.second) != 0)
-            return Error(Category::Deploy, f, fmt::format("cannot chown to {}", s.deploy_owner), std::strerror(errno));
-      }
+      if (!s.deploy_owner.empty())
+        for (const auto& f : written->files) TRY(chown_to(f, s.deploy_owner));
       env.emplace_back("CERTCTL_DEPLOY_DIR", s.deploy_dir);
-      for (const char* f : {"cert", "chain", "fullchain", "key"}) {
-        std::string var = fmt::format("CERTCTL_{}_PATH", f);
-        for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        env.emplace_back(var, fs::join(s.deploy_dir, fmt::format("{}.pem", f)));
-      }
+      for (const DeployFile& f : kFiles) env.emplace_back(f.env, fs::join(s.deploy_dir, fmt::format("{}.pem", f.stem)));
     }
     for (const std::string* hook : {&s.deploy_hook, &extra_hook})
       if (!hook->empty()) TRY(run_shell(fmt::format("{}: deploy hook '{}'", name, *hook), *hook, env));
     for (const auto& t : targets) {
       if (!t.applies_to(r)) continue;
       auto target_env = env;
-      const std::pair<const std::string*, PemKind> files[] = {
-          {&t.cert, PemKind::Cert}, {&t.chain, PemKind::Chain}, {&t.fullchain, PemKind::Fullchain}, {&t.key, PemKind::Key}};
-      for (const auto& [path_pattern, kind] : files) {
-        if (path_pattern->empty()) continue;
-        const std::string path = expand(*path_pattern, r);
-        if (kind == PemKind::Chain && !r.has_chain) continue;
-        TRY_ASSIGN(SecretBytes pem, read_pem(ctx, r, r.version, kind));
+      const std::string* patterns[] = {&t.cert, &t.chain, &t.fullchain, &t.key};  // kFiles' order
+      for (std::size_t i = 0; i < std::size(kFiles); ++i) {
+        const DeployFile& f = kFiles[i];
+        if (patterns[i]->empty() || (f.kind == PemKind::Chain && !r.has_chain)) continue;
+        const std::string path = expand(*patterns[i], r);
+        TRY_ASSIGN(SecretBytes pem, read_pem(ctx, r, r.version, f.kind));
         if (auto dir = fs::dirname(path); !fs::is_dir(dir)) {
           if (auto st = fs::make_dirs(dir, 0755); !st) return st.error().with_category(Category::Deploy);
         }
-        const int mode = kind == PemKind::Key ? t.key_mode : t.mode;
+        const int mode = f.kind == PemKind::Key ? t.key_mode : t.mode;
         if (auto st = fs::write_user_file(path, pem.view(), static_cast<mode_t>(mode)); !st)
           return st.error().with_category(Category::Deploy);
-        if (!t.owner.empty()) {
-          TRY_ASSIGN(auto ids, parse_owner(t.owner));
-          if (::chown(path.c_str(), ids.first, ids.second) != 0)
-            return Error(Category::Deploy, path, fmt::format("cannot chown to {}", t.owner), std::strerror(errno));
-        }
-        std::string var = fmt::format("CERTCTL_{}_PATH", kind == PemKind::Cert    ? "CERT"
-                                                         : kind == PemKind::Chain ? "CHAIN"
-                                                         : kind == PemKind::Key   ? "KEY"
-                                                                                  : "FULLCHAIN");
-        target_env.emplace_back(std::move(var), path);
+        if (!t.owner.empty()) TRY(chown_to(path, t.owner));
+        target_env.emplace_back(f.env, path);
       }
       target_env.emplace_back("CERTCTL_DEPLOY_TARGET", t.name);
       if (!t.hook.empty())

@@ -66,10 +66,7 @@ Status deploy_target_add(Context ctx, const DeployTarget& t) {
   put("hook", t.hook);
   put("pre-hook", t.pre_hook);
   put("post-hook", t.post_hook);
-  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  (void)lock;
-  TRY(vault::save_config(ctx.vault, kKind, c));
-  return detail::audit(ctx, "deploy-target-add", t.name);
+  return detail::save_named_config(ctx, kKind, c, "deploy-target-add");
 }
 
 Result<std::vector<DeployTarget>> deploy_targets(Context ctx) {

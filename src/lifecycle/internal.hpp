@@ -42,6 +42,14 @@ Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int ver
 Status audit(Context ctx, std::string_view action, const std::string& name,
              std::vector<std::pair<std::string, std::string>> details = {});
 
+/// A record's --dns names a provider stored with `dns add` (not manual, not exec:COMMAND).
+bool is_stored_dns_provider(const std::string& dns);
+
+/// Write <vault>/<kind>/<name>.toml under the lock and audit it as `action`.
+Status save_named_config(Context ctx, std::string_view kind, const vault::NamedConfig& config, std::string_view action,
+                         std::vector<std::pair<std::string, std::string>> details = {});
+/// <vault>/<kind>/<name>.toml, after checking the name.
+Result<vault::NamedConfig> load_named_config(Context ctx, std::string_view kind, const std::string& name);
 /// Remove <vault>/<kind>/<name>.toml under the lock and audit it as `action`.
 Status remove_named_config(Context ctx, std::string_view kind, const std::string& name, std::string_view action);
 

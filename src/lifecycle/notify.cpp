@@ -21,10 +21,13 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kKind = "notify";
 constexpr int kReminderDays[] = {7, 3, 1};
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
+/// This machine's name, asked once per process.
+const std::string& host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("localhost");
+  }();
+  return name;
 }
 
 
@@ -103,7 +106,7 @@ struct Item {
 };
 
 std::string subject_for(std::string_view event, std::size_t n) {
-  const std::string host = host_name();
+  const std::string& host = host_name();
   if (event == "failure") return fmt::format("certctl on {}: {} certificate(s) failed to renew", host, n);
   if (event == "success") return fmt::format("certctl on {}: {} certificate(s) renewed", host, n);
   if (event == "test") return fmt::format("certctl on {}: test notification", host);
@@ -191,10 +194,7 @@ int reminder_stage(long days, int window) {
 
 Status notify_add(Context ctx, const NotifierSpec& spec) {
   TRY(validate(spec));
-  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  (void)lock;
-  TRY(vault::save_config(ctx.vault, kKind, to_config(spec, ctx.clock.now())));
-  return detail::audit(ctx, "notify-add", spec.name, {{"type", spec.type}});
+  return detail::save_named_config(ctx, kKind, to_config(spec, ctx.clock.now()), "notify-add", {{"type", spec.type}});
 }
 
 Result<std::vector<NotifierSpec>> notify_list(Context ctx) {
@@ -209,8 +209,7 @@ Status notify_remove(Context ctx, const std::string& name) {
 }
 
 Status notify_test(Context ctx, const std::string& name) {
-  TRY(vault::validate_name(name));
-  TRY_ASSIGN(vault::NamedConfig c, vault::load_config(ctx.vault, kKind, name));
+  TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   Item i{"test", "example.invalid", "", "test", "a test notification from `certctl notify test`", "", {}, 0};
   return send(from_config(c), "test", {i}, ctx.clock.now());
 }
@@ -221,9 +220,10 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
   if (!notifiers) return {notifiers.error()};
   if (notifiers->empty()) return errors;
   const UnixTime now = ctx.clock.now();
-  auto record_of = [&](const std::string& name) -> const vault::Record* {
-    auto it = std::find_if(all.begin(), all.end(), [&](const vault::Record& r) { return r.name == name; });
-    return it == all.end() ? nullptr : &*it;
+  auto record_of = [&](const std::string& name) -> const vault::Record* {  // `all` is sorted by name
+    auto it = std::lower_bound(all.begin(), all.end(), name,
+                               [](const vault::Record& r, const std::string& n) { return r.name < n; });
+    return it == all.end() || it->name != name ? nullptr : &*it;
   };
   auto item_of = [&](const vault::Record& r) {
     Item i{r.name, r.domain, r.issued_by.empty() ? r.ca : r.issued_by,
@@ -271,26 +271,31 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
     deliver("success", renewed);
     if (!wants(n, "expiring")) continue;
     std::vector<Item> expiring;
-    std::vector<std::pair<std::string, int>> marks;
+    struct Mark {
+      std::string key;
+      int stage;
+      UnixTime not_after;
+    };
+    std::vector<Mark> marks;
     for (const auto& r : all) {
       if (r.source != vault::Source::Imported || !r.cert || r.status == vault::CertStatus::Revoked) continue;
       const long days = days_until(now, r.cert->not_after);
       const int stage = reminder_stage(days, n.expiring_days);
       if (stage == 0) continue;
       const std::string key = n.name + "/" + r.name;
-      const Json& seen = state.contains(key) ? state[key] : Json();
-      if (seen.is_object() && seen.value("not_after", UnixTime{0}) == r.cert->not_after && seen.value("stage", 0) >= stage)
+      if (auto seen = state.find(key); seen != state.end() && seen->is_object() &&
+                                        seen->value("not_after", UnixTime{0}) == r.cert->not_after &&
+                                        seen->value("stage", 0) >= stage)
         continue;
       Item i = item_of(r);
       i.reason = days < 0 ? "expired; imported, so certctl does not renew it"
                           : "imported, so certctl does not renew it";
       expiring.push_back(std::move(i));
-      marks.emplace_back(key, stage);
+      marks.push_back({key, stage, r.cert->not_after});
     }
     if (deliver("expiring", expiring))
-      for (const auto& [key, stage] : marks) {
-        const vault::Record* r = record_of(key.substr(n.name.size() + 1));
-        state[key] = {{"not_after", r->cert->not_after}, {"stage", stage}};
+      for (const auto& m : marks) {
+        state[m.key] = {{"not_after", m.not_after}, {"stage", m.stage}};
         state_changed = true;
       }
   }

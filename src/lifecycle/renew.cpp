@@ -19,8 +19,9 @@ bool RenewReport::any_failed() const {
 
 namespace {
 
-void deploy_into(Context ctx, RenewItem& item, const std::string& extra_hook, const char* success) {
-  Status st = deploy(ctx, item.name, extra_hook);
+void deploy_into(Context ctx, RenewItem& item, const std::string& extra_hook, const std::vector<DeployTarget>& targets,
+                 const char* success) {
+  Status st = deploy(ctx, item.name, extra_hook, targets);
   if (st) {
     item.outcome = success;
   } else {
@@ -79,28 +80,20 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   if (req.unlock) TRY(req.unlock());
   // Deploy targets covering a record of this run add their pre and post hooks to the run's.
   TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+  std::set<std::string> in_run(due.begin(), due.end());
+  for (std::size_t i : deploy_only) in_run.insert(report.items[i].name);
   std::vector<const DeployTarget*> run_targets;
-  for (const auto& t : targets) {
-    const bool covers = std::any_of(all.begin(), all.end(), [&](const vault::Record& r) {
-      return t.applies_to(r) && std::any_of(report.items.begin(), report.items.end(),
-                                            [&](const RenewItem& i) { return i.name == r.name && i.outcome.empty(); });
-    });
-    if (covers || std::any_of(deploy_only.begin(), deploy_only.end(), [&](std::size_t i) {
-          auto r = std::find_if(all.begin(), all.end(), [&](const vault::Record& x) { return x.name == report.items[i].name; });
-          return r != all.end() && t.applies_to(*r);
-        }))
+  for (const auto& t : targets)
+    if (std::any_of(all.begin(), all.end(), [&](const vault::Record& r) { return in_run.count(r.name) && t.applies_to(r); }))
       run_targets.push_back(&t);
-  }
-  auto run_target_hooks = [&](const char* which) -> Status {
-    for (const DeployTarget* t : run_targets) {
-      const std::string& cmd = std::string_view(which) == "pre" ? t->pre_hook : t->post_hook;
-      TRY(run_hook(fmt::format("deploy target '{}' {}", t->name, which), cmd));
-    }
+  auto run_target_hooks = [&](const char* which, std::string DeployTarget::*hook) -> Status {
+    for (const DeployTarget* t : run_targets)
+      TRY(run_hook(fmt::format("deploy target '{}' {}", t->name, which), t->*hook));
     return ok();
   };
   if (!req.dry_run) {
     Status pre = run_hook("pre", req.pre_hook);
-    if (pre) pre = run_target_hooks("pre");
+    if (pre) pre = run_target_hooks("pre", &DeployTarget::pre_hook);
     if (auto st = pre; !st) {
       report.hook_error = st.error();  // nothing renewed: the pre hook may have been needed
       for (auto& item : report.items)
@@ -108,7 +101,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
       return report;
     }
   }
-  for (std::size_t i : deploy_only) deploy_into(ctx, report.items[i], req.deploy_hook, "deployed");
+  for (std::size_t i : deploy_only) deploy_into(ctx, report.items[i], req.deploy_hook, targets, "deployed");
 
   std::vector<Result<vault::Record>> results;
   IssueRequest ir;
@@ -130,7 +123,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
         item.not_after = res->cert->not_after;
       }
       if (!req.dry_run && (has_deploy(*res, targets) || !req.deploy_hook.empty()))
-        deploy_into(ctx, item, req.deploy_hook, "renewed");
+        deploy_into(ctx, item, req.deploy_hook, targets, "renewed");
     } else {
       item.outcome = "failed";
       item.error = res.error().text();
@@ -140,7 +133,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   if (!req.dry_run) {
     if (auto st = run_hook("post", req.post_hook); !st) {
       report.hook_error = st.error();
-    } else if (auto tst = run_target_hooks("post"); !tst) {
+    } else if (auto tst = run_target_hooks("post", &DeployTarget::post_hook); !tst) {
       report.hook_error = tst.error();
     }
   }

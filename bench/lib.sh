@@ -1,0 +1,13 @@
+# shellcheck shell=bash
+# Shared by the benchmarks (sourced from the source tree's root).
+
+# bench_need PKG...: install the Debian packages a benchmark runs or compares against, when
+# missing (as root; otherwise say which one is needed and stop).
+bench_need() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+    [ "$(id -u)" -eq 0 ] || { echo "bench needs the '$p' package" >&2; exit 2; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+  done
+}
