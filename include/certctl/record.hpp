@@ -33,6 +33,7 @@ struct CertMeta {
   std::string signature_algorithm;
   UnixTime not_before = 0;
   UnixTime not_after = 0;
+  bool operator==(const CertMeta&) const = default;
 };
 
 /// A retired version kept under v<N>/ (the seed's "SSL history": old key and cert stay
@@ -46,10 +47,12 @@ struct HistoryEntry {
   std::string fingerprint_sha256;
   UnixTime not_before = 0;
   UnixTime not_after = 0;
+  bool operator==(const HistoryEntry&) const = default;
 };
 
 struct Subject {
   std::string o, ou, c, st, l, email;
+  bool operator==(const Subject&) const = default;
 };
 
 /// How a record is issued by an ACME CA (kept so renewals repeat it). Empty = defaults.
@@ -67,6 +70,7 @@ struct IssueSettings {
   std::string deploy_dir;       ///< write cert/chain/fullchain/key .pem here after each issue
   std::string deploy_owner;     ///< chown the deployed files to USER[:GROUP]
   std::string deploy_hook;      ///< shell command run after each successful issue/renewal
+  bool operator==(const IssueSettings&) const = default;
 };
 
 /// ACME Renewal Information (RFC 9773) about the current certificate, kept so cron runs know
@@ -80,8 +84,10 @@ struct AriState {
   UnixTime next_check = 0;      ///< fetch again from then (Retry-After, 1 minute..1 day)
   std::string explanation_url;  ///< why the CA changed the window, if it said
   std::string last_error;       ///< why the last fetch failed ("" after a good one)
+  bool operator==(const AriState&) const = default;
 };
 
+/// Every stored member is one row of record_fields() (include/certctl/record_fields.hpp).
 struct Record {
   std::string name;
   std::string domain;              ///< CN and first SAN (A-label)
@@ -114,6 +120,7 @@ struct Record {
   /// domain followed by sans.
   std::vector<std::string> all_names() const;
   bool wildcard() const;
+  bool operator==(const Record&) const = default;
 };
 
 /// Active records whose not_after is past are reported expired.

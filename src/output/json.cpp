@@ -1,4 +1,5 @@
 #include <certctl/output.hpp>
+#include <certctl/record_fields.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -39,99 +40,52 @@ Json summary(const vault::Record& r, UnixTime now) {
   return j;
 }
 
+/// One stored field as JSON: an empty string or a zero time is null (or the field's default).
+template <class T>
+Json field_json(const vault::Field<T>& f, const T& obj) {
+  Json out;
+  vault::visit_field(f, obj, vault::Overloaded{
+      [&](const std::string& v) {
+        out = !v.empty() ? Json(v) : f.shown_default.empty() ? Json(nullptr) : Json(std::string(f.shown_default));
+      },
+      [&](int v) { out = v == 0 && (f.flags & vault::kNullWhenZero) ? Json(nullptr) : Json(v); },
+      [&](bool v) { out = v; },
+      [&](UnixTime v) { out = time_or_null(v); },
+      [&](const std::vector<std::string>& v) { out = v; },
+      [&](vault::CertStatus v) { out = vault::status_name(v); },
+      [&](vault::Source v) { out = vault::source_name(v); },
+  });
+  return out;
+}
+
+template <class T>
+Json part_json(std::span<const vault::Field<T>> fields, const T& obj) {
+  Json j = Json::object();
+  for (const auto& f : fields) j[std::string(f.json)] = field_json(f, obj);
+  return j;
+}
+
+/// `show --json`: the summary, then every stored field (record_fields() and its sections).
 Json details(const vault::Record& r, UnixTime now) {
   Json j = summary(r, now);
-  j["stored_status"] = vault::status_name(r.status);
-  j["version"] = r.version;
-  Json s;
-  s["organization"] = str_or_null(r.subject.o);
-  s["organizational_unit"] = str_or_null(r.subject.ou);
-  s["country"] = str_or_null(r.subject.c);
-  s["state"] = str_or_null(r.subject.st);
-  s["locality"] = str_or_null(r.subject.l);
-  s["email"] = str_or_null(r.subject.email);
-  j["subject"] = std::move(s);
-  j["renew_days"] = r.renew_days;
-  j["created"] = time_or_null(r.created);
-  j["updated"] = time_or_null(r.updated);
-  j["csr_created"] = time_or_null(r.csr_created);
-  j["issued"] = time_or_null(r.issued);
-  j["expires"] = time_or_null(r.cert ? r.cert->not_after : 0);
-  j["renewed"] = time_or_null(r.renewed);
-  j["revoked"] = time_or_null(r.revoked);
-  j["revoke_reason"] = str_or_null(r.revoke_reason);
-  j["last_error"] = str_or_null(r.last_error);
-  j["last_problem"] = str_or_null(r.last_problem);
-  j["retry_after"] = time_or_null(r.retry_after);
-  const vault::IssueSettings& is = r.settings;
-  j["issue"] = {{"challenge", is.challenge.empty() ? Json("http-01") : Json(is.challenge)},
-                {"dns", str_or_null(is.dns)},
-                {"webroot", str_or_null(is.webroot)},
-                {"http_address", str_or_null(is.http_address)},
-                {"http_port", is.http_port ? Json(is.http_port) : Json(nullptr)},
-                {"tls_port", is.tls_port ? Json(is.tls_port) : Json(nullptr)},
-                {"profile", str_or_null(is.profile)},
-                {"preferred_chain", str_or_null(is.preferred_chain)},
-                {"fallback", is.fallback},
-                {"reuse_key", is.reuse_key},
-                {"deploy_dir", str_or_null(is.deploy_dir)},
-                {"deploy_owner", str_or_null(is.deploy_owner)},
-                {"deploy_hook", str_or_null(is.deploy_hook)}};
-  j["deploy_failed"] = r.deploy_failed;
-  if (r.ari.cert_id.empty()) {
-    j["ari"] = nullptr;
-  } else {
-    j["ari"] = {{"cert_id", r.ari.cert_id},
-                {"window_start", time_or_null(r.ari.window_start)},
-                {"window_end", time_or_null(r.ari.window_end)},
-                {"renew_at", time_or_null(r.ari.renew_at)},
-                {"checked", time_or_null(r.ari.checked)},
-                {"next_check", time_or_null(r.ari.next_check)},
-                {"explanation_url", str_or_null(r.ari.explanation_url)},
-                {"last_error", str_or_null(r.ari.last_error)}};
+  for (const auto& f : vault::record_fields()) {
+    const std::string section(vault::json_section(f.section));
+    Json& target = section.empty() ? j : j[section];
+    target[std::string(f.json)] = field_json(f, r);
   }
-  j["attempts"] = r.attempts;
-  j["next_attempt"] = time_or_null(r.next_attempt);
-  j["has_key"] = r.has_key;
-  j["has_csr"] = r.has_csr;
+  j["expires"] = time_or_null(r.cert ? r.cert->not_after : 0);
+  if (r.ari.cert_id.empty()) j["ari"] = nullptr;
   if (r.cert) {
-    const vault::CertMeta& c = *r.cert;
-    Json cj;
-    cj["subject"] = c.subject_dn;
-    cj["issuer"] = c.issuer;
-    cj["issuer_cn"] = str_or_null(c.issuer_cn);
-    cj["serial_dec"] = c.serial_dec;
-    cj["serial_hex"] = c.serial_hex;
-    cj["fingerprint_md5"] = c.fingerprint_md5;
-    cj["fingerprint_sha1"] = c.fingerprint_sha1;
-    cj["fingerprint_sha256"] = c.fingerprint_sha256;
-    cj["key"] = c.key_description;
-    cj["key_size"] = c.key_size;
-    cj["signature_algorithm"] = c.signature_algorithm;
-    cj["not_before"] = time_or_null(c.not_before);
-    cj["not_after"] = time_or_null(c.not_after);
+    Json cj = part_json(vault::cert_fields(), *r.cert);
+    // These stood at the top level before "certificate" existed; scripts may still read them.
+    for (const char* key : {"serial_dec", "fingerprint_sha1", "fingerprint_md5", "key_size", "signature_algorithm"})
+      j[key] = cj[key];
     j["certificate"] = std::move(cj);
-    j["serial_dec"] = c.serial_dec;
-    j["fingerprint_sha1"] = c.fingerprint_sha1;
-    j["fingerprint_md5"] = c.fingerprint_md5;
-    j["key_size"] = c.key_size;
-    j["signature_algorithm"] = c.signature_algorithm;
   } else {
     j["certificate"] = nullptr;
   }
   Json h = Json::array();
-  for (const auto& e : r.history) {
-    Json he;
-    he["version"] = e.version;
-    he["retired"] = time_or_null(e.retired);
-    he["reason"] = e.reason;
-    he["ca"] = str_or_null(e.ca);
-    he["serial_hex"] = str_or_null(e.serial_hex);
-    he["fingerprint_sha256"] = str_or_null(e.fingerprint_sha256);
-    he["not_before"] = time_or_null(e.not_before);
-    he["not_after"] = time_or_null(e.not_after);
-    h.push_back(std::move(he));
-  }
+  for (const auto& e : r.history) h.push_back(part_json(vault::history_fields(), e));
   j["history"] = std::move(h);
   return j;
 }

@@ -1,5 +1,6 @@
 #include <certctl/domain.hpp>
 #include <certctl/output.hpp>
+#include <certctl/record_fields.hpp>
 
 #include <algorithm>
 
@@ -91,81 +92,97 @@ std::string records_table(const std::vector<vault::Record>& records, UnixTime no
   return out;
 }
 
-std::string record_details(const vault::Record& r, UnixTime now, bool color) {
-  std::string out;
-  auto line = [&](std::string_view key, const std::string& value, std::string_view col = {}) {
+namespace {
+
+/// The `show` view, one "label: value" line at a time; empty values print nothing.
+class DetailWriter {
+ public:
+  explicit DetailWriter(bool color) : color_(color) {}
+
+  void line(std::string_view key, const std::string& value, std::string_view col = {}) {
     if (value.empty()) return;
-    if (color && !col.empty()) fmt::format_to(std::back_inserter(out), "{:<20} {}{}{}\n", key, col, value, kReset);
-    else fmt::format_to(std::back_inserter(out), "{:<20} {}\n", key, value);
-  };
-  auto time = [&](std::string_view key, UnixTime t) { line(key, format_rfc3339(t)); };
+    if (color_ && !col.empty()) fmt::format_to(std::back_inserter(out_), "{:<20} {}{}{}\n", key, col, value, kReset);
+    else fmt::format_to(std::back_inserter(out_), "{:<20} {}\n", key, value);
+  }
+
+  /// The labelled fields of these sections, in table order (0 and "" print nothing).
+  template <class T>
+  void fields(std::span<const vault::Field<T>> table, const T& obj, std::initializer_list<std::string_view> sections) {
+    for (const auto& f : table)
+      if (!f.label.empty() && std::find(sections.begin(), sections.end(), f.section) != sections.end()) field(f, obj);
+  }
+
+  template <class T>
+  void field(const vault::Field<T>& f, const T& obj) {
+    std::string text;
+    vault::visit_field(f, obj, vault::Overloaded{
+        [&](const std::string& v) { text = v; },
+        [&](int v) { text = v ? std::to_string(v) : ""; },
+        [&](bool v) { text = v ? "yes" : "no"; },
+        [&](UnixTime v) { text = format_rfc3339(v); },
+        [&](const std::vector<std::string>& v) { text = fmt::format("{}", fmt::join(v, ", ")); },
+        [&](vault::CertStatus v) { text = vault::status_name(v); },
+        [&](vault::Source v) { text = vault::source_name(v); },
+    });
+    line(f.label, text, f.flags & vault::kAlert ? kRed : std::string_view{});
+  }
+
+  std::string& out() { return out_; }
+
+ private:
+  bool color_;
+  std::string out_;
+};
+
+void head_lines(DetailWriter& w, const vault::Record& r, UnixTime now) {
   const vault::CertStatus st = vault::effective_status(r, now);
-  line("name:", r.name);
+  w.line("name:", r.name);
   std::string dom = r.domain;
   if (std::string u = domain::to_unicode(r.domain); u != r.domain) dom += " (" + u + ")";
-  line("domain:", dom);
-  if (!r.sans.empty()) line("sans:", fmt::format("{}", fmt::join(r.sans, ", ")));
-  line("wildcard:", r.wildcard() ? "yes" : "no");
-  line("status:", std::string(vault::status_name(st)), status_color(st));
-  line("source:", std::string(vault::source_name(r.source)));
-  line("ca:", r.ca.empty() ? "-" : r.ca);
-  line("key type:", r.key_type);
-  line("auto-renew:", r.source == vault::Source::Imported
-                          ? fmt::format("no (imported; reminder at {} days)", vault::auto_renew_days(r))
-                          : fmt::format("{} days before expiry{}", vault::auto_renew_days(r),
-                                        r.renew_days == 0 ? " (automatic)" : ""));
-  if (auto d = vault::days_remaining(r, now)) line("days remaining:", std::to_string(*d));
+  w.line("domain:", dom);
+  if (!r.sans.empty()) w.line("sans:", fmt::format("{}", fmt::join(r.sans, ", ")));
+  w.line("wildcard:", r.wildcard() ? "yes" : "no");
+  w.line("status:", std::string(vault::status_name(st)), status_color(st));
+  w.line("source:", std::string(vault::source_name(r.source)));
+  w.line("ca:", r.ca.empty() ? "-" : r.ca);
+  w.line("key type:", r.key_type);
+  w.line("auto-renew:", r.source == vault::Source::Imported
+                            ? fmt::format("no (imported; reminder at {} days)", vault::auto_renew_days(r))
+                            : fmt::format("{} days before expiry{}", vault::auto_renew_days(r),
+                                          r.renew_days == 0 ? " (automatic)" : ""));
+  if (auto d = vault::days_remaining(r, now)) w.line("days remaining:", std::to_string(*d));
   if (!r.ari.cert_id.empty() && r.ari.renew_at) {
     // The CA's suggested window (RFC 9773) decides instead of the threshold.
-    line("renewal window:", fmt::format("{} .. {} (from the CA; renew at {})", format_rfc3339(r.ari.window_start),
-                                        format_rfc3339(r.ari.window_end), format_rfc3339(r.ari.renew_at)));
-    line("window why:", r.ari.explanation_url);
+    w.line("renewal window:", fmt::format("{} .. {} (from the CA; renew at {})", format_rfc3339(r.ari.window_start),
+                                          format_rfc3339(r.ari.window_end), format_rfc3339(r.ari.renew_at)));
+    w.line("window why:", r.ari.explanation_url);
   }
-  const vault::Subject& s = r.subject;
-  line("organization:", s.o);
-  line("org unit:", s.ou);
-  line("country:", s.c);
-  line("state:", s.st);
-  line("locality:", s.l);
-  line("email:", s.email);
-  line("version:", r.version ? std::to_string(r.version) : "");
-  time("created:", r.created);
-  time("updated:", r.updated);
-  time("csr created:", r.csr_created);
-  time("issued:", r.issued);
-  time("renewed:", r.renewed);
-  time("revoked:", r.revoked);
-  line("revoke reason:", r.revoke_reason);
-  line("last error:", r.last_error, kRed);
-  line("retry after:", format_rfc3339(r.retry_after));
+}
+
+std::string challenge_line(const vault::IssueSettings& is) {
+  std::string how = is.challenge.empty() ? "http-01" : is.challenge;
+  if (!is.dns.empty()) how += " via " + is.dns;
+  if (!is.webroot.empty()) how += " webroot " + is.webroot;
+  if (is.http_port) how += fmt::format(" port {}", is.http_port);
+  if (is.tls_port) how += fmt::format(" tls port {}", is.tls_port);
+  return how;
+}
+
+}  // namespace
+
+std::string record_details(const vault::Record& r, UnixTime now, bool color) {
+  DetailWriter w(color);
+  head_lines(w, r, now);
+  w.fields(vault::record_fields(), r, {"subject", "", "times"});
   if (r.source != vault::Source::Imported && r.ca != "local") {
-    const vault::IssueSettings& is = r.settings;
-    std::string how = is.challenge.empty() ? "http-01" : is.challenge;
-    if (!is.dns.empty()) how += " via " + is.dns;
-    if (!is.webroot.empty()) how += " webroot " + is.webroot;
-    if (is.http_port) how += fmt::format(" port {}", is.http_port);
-    if (is.tls_port) how += fmt::format(" tls port {}", is.tls_port);
-    line("challenge:", how);
-    line("acme profile:", is.profile);
-    line("preferred chain:", is.preferred_chain);
-    if (!is.fallback.empty()) line("fallback:", fmt::format("{}", fmt::join(is.fallback, ", ")));
+    w.line("challenge:", challenge_line(r.settings));
+    w.fields(vault::record_fields(), r, {"issue"});
   }
   if (r.cert) {
-    const vault::CertMeta& c = *r.cert;
-    line("issued by:", r.issued_by);
-    line("subject:", c.subject_dn);
-    line("issuer:", c.issuer);
-    line("serial (hex):", c.serial_hex);
-    line("serial (dec):", c.serial_dec);
-    time("not before:", c.not_before);
-    time("not after:", c.not_after);
-    line("key:", c.key_description);
-    line("key size:", c.key_size ? std::to_string(c.key_size) : "");
-    line("signature:", c.signature_algorithm);
-    line("sha256:", c.fingerprint_sha256);
-    line("sha1:", c.fingerprint_sha1);
-    line("md5:", c.fingerprint_md5);
+    w.line("issued by:", r.issued_by);
+    w.fields(vault::cert_fields(), *r.cert, {"cert"});
   }
+  std::string& out = w.out();
   if (!r.history.empty()) {
     out += "history:\n";
     for (auto it = r.history.rbegin(); it != r.history.rend(); ++it)
@@ -173,7 +190,7 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color) {
                      format_rfc3339(it->retired), it->serial_hex.empty() ? "-" : it->serial_hex,
                      it->not_after ? format_rfc3339(it->not_after) : "-", it->reason);
   }
-  return out;
+  return std::move(out);
 }
 
 }  // namespace certctl::output

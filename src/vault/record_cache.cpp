@@ -1,7 +1,9 @@
 #include "vault/record_cache.hpp"
 
 #include <certctl/fs.hpp>
+#include <certctl/record_fields.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <sys/stat.h>
 
@@ -9,7 +11,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 5;  // bump whenever Record or the encoding changes
+constexpr std::uint32_t kVersion = 6;  // bump when the encoding changes; fields come from record_fields()
 
 class Writer {
  public:
@@ -35,6 +37,7 @@ class Reader {
   explicit Reader(std::string_view data) : d_(data) {}
   bool good() const { return good_; }
   bool at_end() const { return d_.empty(); }
+  std::size_t remaining() const { return d_.size(); }
   std::uint64_t u64() {
     std::uint64_t v = 0;
     if (d_.size() < sizeof v) return fail();
@@ -76,143 +79,57 @@ class Reader {
   bool good_ = true;
 };
 
+/// Every field in table order; enums by name, so a damaged value fails to parse.
+template <class T>
+void encode_part(Writer& w, std::span<const Field<T>> fields, const T& obj) {
+  for (const auto& f : fields)
+    visit_field(f, obj, Overloaded{
+        [&](const std::string& v) { w.str(v); },
+        [&](int v) { w.i64(v); },
+        [&](bool v) { w.u64(v ? 1 : 0); },
+        [&](UnixTime v) { w.i64(v); },
+        [&](const std::vector<std::string>& v) { w.strs(v); },
+        [&](CertStatus v) { w.str(std::string(status_name(v))); },
+        [&](Source v) { w.str(std::string(source_name(v))); },
+    });
+}
+
+template <class T>
+bool decode_part(Reader& rd, std::span<const Field<T>> fields, T& obj) {
+  bool ok = true;
+  auto named = [&](auto parsed, auto& out) {
+    if (parsed) out = *parsed;
+    else ok = false;
+  };
+  for (const auto& f : fields)
+    visit_field(f, obj, Overloaded{
+        [&](std::string& v) { v = rd.str(); },
+        [&](int& v) { v = rd.i32(); },
+        [&](bool& v) { v = rd.u64() != 0; },
+        [&](UnixTime& v) { v = rd.i64(); },
+        [&](std::vector<std::string>& v) { v = rd.strs(); },
+        [&](CertStatus& v) { named(parse_status(rd.str()), v); },
+        [&](Source& v) { named(parse_source(rd.str()), v); },
+    });
+  return ok && rd.good();
+}
+
 void encode(Writer& w, const Record& r) {
-  w.str(r.name);
-  w.str(r.domain);
-  w.strs(r.sans);
-  w.strs({r.subject.o, r.subject.ou, r.subject.c, r.subject.st, r.subject.l, r.subject.email});
-  w.str(r.key_type);
-  w.str(r.ca);
-  w.i64(r.renew_days);
-  w.i64(static_cast<int>(r.status));
-  w.i64(static_cast<int>(r.source));
-  w.i64(r.version);
-  w.u64((r.has_key ? 1 : 0) | (r.has_csr ? 2 : 0) | (r.has_cert ? 4 : 0) | (r.has_chain ? 8 : 0));
-  w.str(r.issued_by);
-  w.str(r.last_error);
-  for (UnixTime t : {r.created, r.updated, r.csr_created, r.issued, r.renewed, r.revoked}) w.i64(t);
-  w.str(r.revoke_reason);
-  const IssueSettings& is = r.settings;
-  w.strs({is.challenge, is.dns, is.webroot, is.http_address, is.profile, is.preferred_chain, r.last_problem});
-  w.i64(is.http_port);
-  w.i64(is.tls_port);
-  w.strs(is.fallback);
-  w.i64(r.retry_after);
-  w.i64(r.attempts);
-  w.i64(r.next_attempt);
-  w.u64((is.reuse_key ? 1 : 0) | (r.deploy_failed ? 2 : 0));
-  w.strs({is.deploy_dir, is.deploy_owner, is.deploy_hook});
-  w.strs({r.ari.cert_id, r.ari.explanation_url, r.ari.last_error});
-  for (UnixTime t : {r.ari.window_start, r.ari.window_end, r.ari.renew_at, r.ari.checked, r.ari.next_check}) w.i64(t);
+  encode_part(w, record_fields(), r);
   w.u64(r.cert ? 1 : 0);
-  if (r.cert) {
-    const CertMeta& c = *r.cert;
-    w.strs({c.subject_dn, c.issuer, c.issuer_cn, c.serial_dec, c.serial_hex, c.fingerprint_md5, c.fingerprint_sha1,
-            c.fingerprint_sha256, c.key_description, c.signature_algorithm});
-    w.i64(c.key_size);
-    w.i64(c.not_before);
-    w.i64(c.not_after);
-  }
+  if (r.cert) encode_part(w, cert_fields(), *r.cert);
   w.u64(r.history.size());
-  for (const auto& h : r.history) {
-    w.i64(h.version);
-    w.i64(h.retired);
-    w.strs({h.reason, h.ca, h.serial_hex, h.fingerprint_sha256});
-    w.i64(h.not_before);
-    w.i64(h.not_after);
-  }
+  for (const auto& h : r.history) encode_part(w, history_fields(), h);
 }
 
 bool decode(Reader& rd, Record& r) {
-  r.name = rd.str();
-  r.domain = rd.str();
-  r.sans = rd.strs();
-  auto subj = rd.strs();
-  if (subj.size() != 6) return false;
-  r.subject = Subject{subj[0], subj[1], subj[2], subj[3], subj[4], subj[5]};
-  r.key_type = rd.str();
-  r.ca = rd.str();
-  r.renew_days = rd.i32();
-  const int status = rd.i32(), source = rd.i32();
-  if (status < 0 || status > static_cast<int>(CertStatus::Revoked) || source < 0 ||
-      source > static_cast<int>(Source::ExternalCsr))
-    return false;
-  r.status = static_cast<CertStatus>(status);
-  r.source = static_cast<Source>(source);
-  r.version = rd.i32();
-  const std::uint64_t flags = rd.u64();
-  r.has_key = flags & 1;
-  r.has_csr = flags & 2;
-  r.has_cert = flags & 4;
-  r.has_chain = flags & 8;
-  r.issued_by = rd.str();
-  r.last_error = rd.str();
-  for (UnixTime* t : {&r.created, &r.updated, &r.csr_created, &r.issued, &r.renewed, &r.revoked}) *t = rd.i64();
-  r.revoke_reason = rd.str();
-  auto is = rd.strs();
-  if (is.size() != 7) return false;
-  r.settings.challenge = is[0];
-  r.settings.dns = is[1];
-  r.settings.webroot = is[2];
-  r.settings.http_address = is[3];
-  r.settings.profile = is[4];
-  r.settings.preferred_chain = is[5];
-  r.last_problem = is[6];
-  r.settings.http_port = rd.i32();
-  r.settings.tls_port = rd.i32();
-  r.settings.fallback = rd.strs();
-  r.retry_after = rd.i64();
-  r.attempts = rd.i32();
-  r.next_attempt = rd.i64();
-  const std::uint64_t bits = rd.u64();
-  r.settings.reuse_key = bits & 1;
-  r.deploy_failed = bits & 2;
-  auto dep = rd.strs();
-  if (dep.size() != 3) return false;
-  r.settings.deploy_dir = dep[0];
-  r.settings.deploy_owner = dep[1];
-  r.settings.deploy_hook = dep[2];
-  auto ari = rd.strs();
-  if (ari.size() != 3) return false;
-  r.ari.cert_id = ari[0];
-  r.ari.explanation_url = ari[1];
-  r.ari.last_error = ari[2];
-  for (UnixTime* t : {&r.ari.window_start, &r.ari.window_end, &r.ari.renew_at, &r.ari.checked, &r.ari.next_check})
-    *t = rd.i64();
-  if (rd.u64() == 1) {
-    CertMeta c;
-    auto s = rd.strs();
-    if (s.size() != 10) return false;
-    c.subject_dn = s[0];
-    c.issuer = s[1];
-    c.issuer_cn = s[2];
-    c.serial_dec = s[3];
-    c.serial_hex = s[4];
-    c.fingerprint_md5 = s[5];
-    c.fingerprint_sha1 = s[6];
-    c.fingerprint_sha256 = s[7];
-    c.key_description = s[8];
-    c.signature_algorithm = s[9];
-    c.key_size = rd.i32();
-    c.not_before = rd.i64();
-    c.not_after = rd.i64();
-    r.cert = std::move(c);
-  }
+  if (!decode_part(rd, record_fields(), r)) return false;
+  if (rd.u64() == 1 && !decode_part(rd, cert_fields(), r.cert.emplace())) return false;
   const std::uint64_t n = rd.u64();
-  for (std::uint64_t i = 0; i < n && rd.good(); ++i) {
-    HistoryEntry h;
-    h.version = rd.i32();
-    h.retired = rd.i64();
-    auto s = rd.strs();
-    if (s.size() != 4) return false;
-    h.reason = s[0];
-    h.ca = s[1];
-    h.serial_hex = s[2];
-    h.fingerprint_sha256 = s[3];
-    h.not_before = rd.i64();
-    h.not_after = rd.i64();
-    r.history.push_back(std::move(h));
-  }
+  if (n > rd.remaining()) return false;
+  r.history.resize(n);
+  for (auto& h : r.history)
+    if (!decode_part(rd, history_fields(), h)) return false;
   return rd.good();
 }
 
@@ -232,7 +149,8 @@ std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string&
   Reader rd(std::string_view(*data).substr(kMagic.size()));
   if (rd.u64() != kVersion) return out;
   const std::uint64_t count = rd.u64();
-  out.reserve(count);
+  // The count is only a hint from the file: never reserve more than its bytes could hold.
+  out.reserve(std::min<std::uint64_t>(count, rd.remaining() / 64));
   for (std::uint64_t i = 0; i < count; ++i) {
     CacheEntry e;
     e.stamp.ino = rd.u64();

@@ -1,0 +1,72 @@
+#pragma once
+/// Every stored field of a Record, declared once (src/vault/record_fields.cpp). record.toml,
+/// the record cache, `show --json` and `show` all walk these tables, so a new field is one line
+/// there (plus its member in record.hpp); tests/unit/vault/record_fields_test.cpp fails when a
+/// member of the struct is missing from its table.
+#include <certctl/record.hpp>
+
+#include <span>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace certctl::vault {
+
+/// How one field is reached: a function returning a reference to it inside a T. The
+/// alternative says the field's kind, and every encoder handles each kind once.
+template <class T>
+using FieldRef = std::variant<std::string& (*)(T&), int& (*)(T&), bool& (*)(T&), UnixTime& (*)(T&),
+                              std::vector<std::string>& (*)(T&), CertStatus& (*)(T&), Source& (*)(T&)>;
+
+enum FieldFlag : unsigned {
+  kAlways = 1u,        ///< record.toml writes it even when it holds its default
+  kNullWhenZero = 2u,  ///< `show --json` prints a 0 number as null (an unset port)
+  kAlert = 4u,         ///< `show` prints it in red on a colour terminal
+};
+
+template <class T>
+struct Field {
+  std::string_view section;  ///< record.toml table ("" = the top level); JSON via record_sections()
+  std::string_view key;      ///< key in record.toml; the table's order is the cache's order
+  std::string_view json;     ///< key in `show --json`
+  std::string_view label;    ///< `show` label ("" = shown by a line of its own, or not at all)
+  FieldRef<T> ref;
+  unsigned flags = 0;
+  std::string_view shown_default = {};  ///< what JSON and `show` print for an empty value
+};
+
+/// Where a record.toml table goes in `show --json` ("" = the top-level object).
+struct Section {
+  std::string_view toml;
+  std::string_view json;
+};
+
+std::span<const Field<Record>> record_fields();
+std::span<const Field<CertMeta>> cert_fields();      ///< record.toml [cert], JSON "certificate"
+std::span<const Field<HistoryEntry>> history_fields();  ///< record.toml [[history]], JSON "history"
+std::span<const Section> record_sections();
+
+/// The JSON object a record.toml section goes to ("" = top level).
+std::string_view json_section(std::string_view toml_section);
+
+/// Calls fn with a reference to field f of obj.
+template <class T, class Fn>
+void visit_field(const Field<T>& f, T& obj, Fn&& fn) {
+  std::visit([&](auto get) { fn(get(obj)); }, f.ref);
+}
+
+/// Calls fn with a const reference to field f of obj (the accessors only locate the member).
+template <class T, class Fn>
+void visit_field(const Field<T>& f, const T& obj, Fn&& fn) {
+  std::visit([&](auto get) { fn(std::as_const(get(const_cast<T&>(obj)))); }, f.ref);
+}
+
+/// The usual overload set for std::visit.
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace certctl::vault
