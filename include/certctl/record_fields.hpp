@@ -6,11 +6,25 @@
 #include <certctl/record.hpp>
 
 #include <span>
+#include <type_traits>
 #include <string_view>
 #include <utility>
 #include <variant>
 
 namespace certctl::vault {
+
+/// Enums a record stores by name: enum_name(e) and parse_enum(text, (E*)nullptr). The encoders
+/// handle every such enum with one case.
+inline std::string_view enum_name(CertStatus s) { return status_name(s); }
+inline std::string_view enum_name(Source s) { return source_name(s); }
+inline Result<CertStatus> parse_enum(std::string_view s, CertStatus*) { return parse_status(s); }
+inline Result<Source> parse_enum(std::string_view s, Source*) { return parse_source(s); }
+
+template <class E>
+concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view s) {
+  enum_name(e);
+  parse_enum(s, static_cast<E*>(nullptr));
+};
 
 /// How one field is reached: a function returning a reference to it inside a T. The
 /// alternative says the field's kind, and every encoder handles each kind once.
@@ -28,11 +42,13 @@ template <class T>
 struct Field {
   std::string_view section;  ///< record.toml table ("" = the top level); JSON via record_sections()
   std::string_view key;      ///< key in record.toml; the table's order is the cache's order
-  std::string_view json;     ///< key in `show --json`
   std::string_view label;    ///< `show` label ("" = shown by a line of its own, or not at all)
   FieldRef<T> ref;
   unsigned flags = 0;
+  std::string_view json_override = {};  ///< key in `show --json` when it is not `key`
   std::string_view shown_default = {};  ///< what JSON and `show` print for an empty value
+
+  std::string_view json() const { return json_override.empty() ? key : json_override; }
 };
 
 /// Where a record.toml table goes in `show --json` ("" = the top-level object).

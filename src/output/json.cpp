@@ -52,8 +52,7 @@ Json field_json(const vault::Field<T>& f, const T& obj) {
       [&](bool v) { out = v; },
       [&](UnixTime v) { out = time_or_null(v); },
       [&](const std::vector<std::string>& v) { out = v; },
-      [&](vault::CertStatus v) { out = vault::status_name(v); },
-      [&](vault::Source v) { out = vault::source_name(v); },
+      [&](vault::NamedEnum auto v) { out = vault::enum_name(v); },
   });
   return out;
 }
@@ -61,7 +60,7 @@ Json field_json(const vault::Field<T>& f, const T& obj) {
 template <class T>
 Json part_json(std::span<const vault::Field<T>> fields, const T& obj) {
   Json j = Json::object();
-  for (const auto& f : fields) j[std::string(f.json)] = field_json(f, obj);
+  for (const auto& f : fields) j[std::string(f.json())] = field_json(f, obj);
   return j;
 }
 
@@ -71,7 +70,7 @@ Json details(const vault::Record& r, UnixTime now) {
   for (const auto& f : vault::record_fields()) {
     const std::string section(vault::json_section(f.section));
     Json& target = section.empty() ? j : j[section];
-    target[std::string(f.json)] = field_json(f, r);
+    target[std::string(f.json())] = field_json(f, r);
   }
   j["expires"] = time_or_null(r.cert ? r.cert->not_after : 0);
   if (r.ari.cert_id.empty()) j["ari"] = nullptr;

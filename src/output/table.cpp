@@ -121,8 +121,7 @@ class DetailWriter {
         [&](bool v) { text = v ? "yes" : "no"; },
         [&](UnixTime v) { text = format_rfc3339(v); },
         [&](const std::vector<std::string>& v) { text = fmt::format("{}", fmt::join(v, ", ")); },
-        [&](vault::CertStatus v) { text = vault::status_name(v); },
-        [&](vault::Source v) { text = vault::source_name(v); },
+        [&](vault::NamedEnum auto v) { text = vault::enum_name(v); },
     });
     line(f.label, text, f.flags & vault::kAlert ? kRed : std::string_view{});
   }

@@ -89,18 +89,13 @@ void encode_part(Writer& w, std::span<const Field<T>> fields, const T& obj) {
         [&](bool v) { w.u64(v ? 1 : 0); },
         [&](UnixTime v) { w.i64(v); },
         [&](const std::vector<std::string>& v) { w.strs(v); },
-        [&](CertStatus v) { w.str(std::string(status_name(v))); },
-        [&](Source v) { w.str(std::string(source_name(v))); },
+        [&](NamedEnum auto v) { w.str(std::string(enum_name(v))); },
     });
 }
 
 template <class T>
 bool decode_part(Reader& rd, std::span<const Field<T>> fields, T& obj) {
   bool ok = true;
-  auto named = [&](auto parsed, auto& out) {
-    if (parsed) out = *parsed;
-    else ok = false;
-  };
   for (const auto& f : fields)
     visit_field(f, obj, Overloaded{
         [&](std::string& v) { v = rd.str(); },
@@ -108,8 +103,11 @@ bool decode_part(Reader& rd, std::span<const Field<T>> fields, T& obj) {
         [&](bool& v) { v = rd.u64() != 0; },
         [&](UnixTime& v) { v = rd.i64(); },
         [&](std::vector<std::string>& v) { v = rd.strs(); },
-        [&](CertStatus& v) { named(parse_status(rd.str()), v); },
-        [&](Source& v) { named(parse_source(rd.str()), v); },
+        [&]<NamedEnum E>(E& v) {
+          auto parsed = parse_enum(rd.str(), &v);
+          ok = ok && parsed;
+          if (parsed) v = *parsed;
+        },
     });
   return ok && rd.good();
 }

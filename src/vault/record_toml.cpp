@@ -29,8 +29,7 @@ void put(toml::table& t, const Field<T>& f, const T& obj) {
         for (const auto& s : v) a.push_back(s);
         t.insert_or_assign(key, std::move(a));
       },
-      [&](CertStatus v) { t.insert_or_assign(key, std::string(status_name(v))); },
-      [&](Source v) { t.insert_or_assign(key, std::string(source_name(v))); },
+      [&](NamedEnum auto v) { t.insert_or_assign(key, std::string(enum_name(v))); },
   });
 }
 
@@ -56,8 +55,7 @@ class Reader {
         [&](bool& v) { v = typed<bool>(*n, f.key, "true or false"); },
         [&](UnixTime& v) { v = time(*n, f.key); },
         [&](std::vector<std::string>& v) { v = strings(*n, f.key); },
-        [&](CertStatus& v) { v = named(parse_status(typed<std::string>(*n, f.key, "a string")), f.key, v); },
-        [&](Source& v) { v = named(parse_source(typed<std::string>(*n, f.key, "a string")), f.key, v); },
+        [&]<NamedEnum E>(E& v) { v = named(parse_enum(typed<std::string>(*n, f.key, "a string"), &v), f.key, v); },
     });
   }
 

@@ -141,8 +141,7 @@ nlohmann::json expected_json(const vault::Field<T>& f, const T& obj) {
       [&](bool v) { out = v; },
       [&](UnixTime v) { out = format_rfc3339(v); },
       [&](const std::vector<std::string>& v) { out = v; },
-      [&](vault::CertStatus v) { out = vault::status_name(v); },
-      [&](vault::Source v) { out = vault::source_name(v); },
+      [&](vault::NamedEnum auto v) { out = vault::enum_name(v); },
   });
   return out;
 }
@@ -157,7 +156,7 @@ TEST_CASE("record fields: keys are unique per section in record.toml and JSON", 
   std::set<std::string> toml_keys, json_keys;
   for (const auto& f : vault::record_fields()) {
     CHECK(toml_keys.insert(fmt::format("{}.{}", f.section, f.key)).second);
-    CHECK(json_keys.insert(fmt::format("{}.{}", vault::json_section(f.section), f.json)).second);
+    CHECK(json_keys.insert(fmt::format("{}.{}", vault::json_section(f.section), f.json())).second);
   }
 }
 
@@ -186,16 +185,16 @@ TEST_CASE("record fields: show --json has every field under its JSON key", "[vau
     const std::string section(vault::json_section(f.section));
     const auto& obj = section.empty() ? j : j.at(section);
     INFO(f.key);
-    CHECK(obj.at(std::string(f.json)) == expected_json(f, r));
+    CHECK(obj.at(std::string(f.json())) == expected_json(f, r));
   }
   for (const auto& f : vault::cert_fields()) {
     INFO(f.key);
-    CHECK(j.at("certificate").at(std::string(f.json)) == expected_json(f, *r.cert));
+    CHECK(j.at("certificate").at(std::string(f.json())) == expected_json(f, *r.cert));
   }
   REQUIRE(j.at("history").size() == 2);
   for (const auto& f : vault::history_fields()) {
     INFO(f.key);
-    CHECK(j.at("history").at(1).at(std::string(f.json)) == expected_json(f, r.history[1]));
+    CHECK(j.at("history").at(1).at(std::string(f.json())) == expected_json(f, r.history[1]));
   }
 }
 
