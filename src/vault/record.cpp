@@ -9,25 +9,23 @@ namespace certctl::vault {
 namespace {
 constexpr std::string_view kStatusNames[] = {"draft", "pending", "active", "expired", "error", "revoked"};
 constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr"};
+
+/// The enumerator whose name is s (names[i] names enumerator i), or an Input error naming
+/// `what` and listing the names: "unknown status; use draft, pending, ... or revoked".
+template <class E, std::size_t N>
+Result<E> parse_named(const std::string_view (&names)[N], std::string_view s, std::string_view what) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == s) return static_cast<E>(i);
+  std::string list(names[0]);
+  for (std::size_t i = 1; i < N; ++i) list += fmt::format("{}{}", i + 1 < N ? ", " : " or ", names[i]);
+  return Error(Category::Input, fmt::format("{} '{}'", what, s), fmt::format("unknown {}; use {}", what, list));
+}
 }  // namespace
 
 std::string_view status_name(CertStatus s) { return kStatusNames[static_cast<int>(s)]; }
-
-Result<CertStatus> parse_status(std::string_view s) {
-  for (std::size_t i = 0; i < std::size(kStatusNames); ++i)
-    if (kStatusNames[i] == s) return static_cast<CertStatus>(i);
-  return Error(Category::Input, fmt::format("status '{}'", s),
-               "unknown status; use draft, pending, active, expired, error or revoked");
-}
-
+Result<CertStatus> parse_status(std::string_view s) { return parse_named<CertStatus>(kStatusNames, s, "status"); }
 std::string_view source_name(Source s) { return kSourceNames[static_cast<int>(s)]; }
-
-Result<Source> parse_source(std::string_view s) {
-  for (std::size_t i = 0; i < std::size(kSourceNames); ++i)
-    if (kSourceNames[i] == s) return static_cast<Source>(i);
-  return Error(Category::Input, fmt::format("source '{}'", s),
-               "unknown source; use managed, imported or external-csr");
-}
+Result<Source> parse_source(std::string_view s) { return parse_named<Source>(kSourceNames, s, "source"); }
 
 std::vector<std::string> Record::all_names() const {
   std::vector<std::string> out;

@@ -1,5 +1,7 @@
 #include "vault/record_toml.hpp"
 
+#include "vault/toml_parse.hpp"
+
 #include <certctl/record_fields.hpp>
 
 #include <limits>
@@ -135,13 +137,7 @@ std::string render_record(const Record& r) {
 }
 
 Result<Record> parse_record(std::string_view text, const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    return Error(Category::Vault, path,
-                 fmt::format("corrupt record (line {}): {}", e.source().begin.line, e.description()));
-  }
+  TRY_ASSIGN(const toml::table t, parse_toml(text, path, Category::Vault, "corrupt record"));
   const std::int64_t format = t["format"].value<std::int64_t>().value_or(0);
   if (format != kRecordFormat)
     return Error(Category::Vault, path, fmt::format("unsupported record format {}", format));

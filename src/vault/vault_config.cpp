@@ -1,5 +1,7 @@
 #include "vault/vault_config.hpp"
 
+#include "vault/toml_parse.hpp"
+
 #include <certctl/crypto.hpp>
 
 #include <sstream>
@@ -10,13 +12,7 @@
 namespace certctl::vault {
 
 Result<Vault::Config> parse_config(std::string_view text, const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    return Error(Category::Config, path,
-                 fmt::format("line {}: {}", e.source().begin.line, e.description()));
-  }
+  TRY_ASSIGN(const toml::table t, parse_toml(text, path, Category::Config));
   Vault::Config c;
   c.format = static_cast<int>(t["format"].value<std::int64_t>().value_or(0));
   if (c.format != 1) return Error(Category::Config, path, fmt::format("unsupported vault format {}", c.format));
