@@ -2,11 +2,13 @@
 /// RFC 8555 client: directory, nonces, JWS-signed requests, accounts, orders, authorizations,
 /// challenges, finalize, download (with alternate chains) and revocation. Talks HTTP through
 /// http::Client only; nlohmann/json stays inside src/acme.
+#include <certctl/acme_status.hpp>
 #include <certctl/clock.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/http.hpp>
 #include <certctl/result.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,19 +49,22 @@ struct Identifier {
 };
 
 struct ChallengeInfo {
-  std::string type, url, token, status;
+  std::string type, url, token;
+  ChallengeStatus status = ChallengeStatus::Pending;
   std::optional<Problem> error;
 };
 
 struct Authorization {
-  std::string url, status;
+  std::string url;
+  AuthzStatus status = AuthzStatus::Pending;
   Identifier identifier;
   bool wildcard = false;
   std::vector<ChallengeInfo> challenges;
 };
 
 struct Order {
-  std::string url, status;
+  std::string url;
+  OrderStatus status = OrderStatus::Pending;
   std::vector<Identifier> identifiers;
   std::vector<std::string> authorizations;
   std::string finalize, certificate;
@@ -76,7 +81,7 @@ struct RenewalInfo {
 
 struct AccountInfo {
   std::string url;  ///< the kid
-  std::string status;
+  std::optional<AccountStatus> status;  ///< nullopt when the CA sent none
   std::vector<std::string> contact;
 };
 
@@ -127,10 +132,10 @@ class Client {
   Result<Authorization> get_authorization(const std::string& url);
   Status respond(const ChallengeInfo& ch);
   Status deactivate_authorization(const std::string& url);
-  /// Poll until the authorization leaves "pending" (or the deadline passes).
+  /// Poll until the authorization leaves pending (or the deadline passes).
   Result<Authorization> wait_authorization(const std::string& url);
-  /// Poll until the order is "ready"/"valid"/"invalid" (or the deadline passes).
-  Result<Order> wait_order(const std::string& url, std::string_view until);
+  /// Poll until the order is `until`, valid or invalid (or the deadline passes).
+  Result<Order> wait_order(const std::string& url, OrderStatus until);
   Result<Order> finalize(const Order& order, std::string_view csr_der);
   /// Download the certificate chain (PEM) and every alternate chain the CA links to.
   Result<std::vector<std::string>> download(const std::string& cert_url, bool alternates);
@@ -157,6 +162,10 @@ class Client {
                            bool use_jwk, const std::string& nonce) const;
   Error ca_error(const Problem& p, const std::string& url) const;
   Status sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
+  /// POST-as-GET `url` until `settled(body)` says the answer is final, sleeping between
+  /// requests as Retry-After asks (within the poll bounds); past the deadline, `late()`.
+  Status poll(const std::string& url, const std::function<Result<bool>(const std::string&)>& settled,
+              const std::function<Error()>& late);
 
   http::Client& http_;
   std::string directory_url_;

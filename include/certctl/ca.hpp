@@ -2,6 +2,7 @@
 /// Certificate authorities certctl can issue from. An Issuer turns a CSR into a certificate and
 /// its chain. Issue 2 ships the embedded default, `local`: a root CA kept inside the vault
 /// (<vault>/ca/local/root.pem + key.enc). ACME issuers plug in beside it (see ARCHITECTURE.md).
+#include <certctl/acme_status.hpp>
 #include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/result.hpp>
@@ -114,7 +115,7 @@ struct Account {
   std::string ca;
   std::string url;  ///< kid
   std::vector<std::string> contact;
-  std::string status;
+  acme::AccountStatus status = acme::AccountStatus::Valid;  ///< stored as its RFC 8555 name
   std::string key_type;
   UnixTime created = 0;
 };

@@ -97,12 +97,23 @@ struct IssueRequest {
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
 Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req);
+/// One name of a batch: its record (or why not), and what went wrong without stopping it.
+struct IssueResult : Result<vault::Record> {
+  IssueResult(std::string name, Result<vault::Record> record, std::vector<Error> warnings = {})
+      : Result<vault::Record>(std::move(record)), name(std::move(name)), warnings(std::move(warnings)) {}
+  std::string name;
+  /// A challenge solver the batch shared failed to clean up after the orders (a TXT record
+  /// or token file may be left behind): its error, for each record that used it. The
+  /// certificate, if issued, stands (a single order's own solver fails the order instead,
+  /// since its cleanup comes before finalizing).
+  std::vector<Error> warnings;
+};
 /// Issue several records in one run: the vault lock is held only to read and to write, the
 /// orders run `parallel` at a time, each worker keeps its CA sessions (account, connection)
 /// for all its orders, and orders that answer the same challenge type share one responder.
 /// One result per name, in order; a failure of one does not stop the others.
-std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
-                                              const IssueRequest& req, int parallel);
+std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>& names, const IssueRequest& req,
+                                    int parallel);
 /// One-shot issuance for CI: create the record when it does not exist (with `fields`), make
 /// the key and CSR when it has none, then issue.
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
@@ -160,14 +171,29 @@ struct RenewRequest {
   std::optional<dns::Server> dns_resolver;  ///< as IssueRequest::dns_resolver
   dns::Progress dns_progress;
 };
+/// What a renew run did with one record; to_string() is the name printed and put in JSON.
+enum class RenewOutcome {
+  NotDue,        ///< "not due": named on the command line, not due (the reason says why)
+  Skipped,       ///< "skipped": due, but the pre hook failed, so nothing was tried
+  Renewed,       ///< "renewed" (and deployed, when it deploys anywhere)
+  Validated,     ///< "validated": a dry run got that far
+  Deployed,      ///< "deployed": issued earlier, its failed deploy done again
+  Failed,        ///< "failed": no certificate
+  DeployFailed,  ///< "deploy failed": renewed (or not due), but deploying it failed
+};
+std::string_view to_string(RenewOutcome o);
+/// Failed or DeployFailed: the run exits non-zero.
+bool is_failure(RenewOutcome o);
+
 struct RenewItem {
   std::string name;
   std::string reason;     ///< why it was due ("expires in 20 days (threshold 30)", "expired", ...)
-  std::string outcome;    ///< "renewed", "failed", "validated" (dry run), "deployed", "deploy failed", "not due"
+  RenewOutcome outcome = RenewOutcome::NotDue;
   std::string error;      ///< when failed
   int exit_code = 0;      ///< when failed
   std::string issued_by, serial_hex;
   UnixTime not_after = 0;
+  std::vector<std::string> warnings;  ///< what went wrong without failing it (see IssueResult)
 };
 struct RenewReport {
   std::vector<RenewItem> items;  ///< due ones, and named ones that were not due

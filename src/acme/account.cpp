@@ -7,10 +7,14 @@
 namespace certctl::acme {
 namespace {
 
-AccountInfo account_from(const Json& j, std::string url) {
+/// An account object; a CA that sends no status leaves it to the caller (RFC 8555 makes it
+/// required, but certctl has always accepted its absence), an unknown one is the CA's error.
+Result<AccountInfo> account_from(const Json& j, std::string url) {
   AccountInfo a;
+  if (const std::string status = str(j, "status"); !status.empty()) {
+    TRY_ASSIGN(a.status, parse_account_status(status, url));
+  }
   a.url = std::move(url);
-  a.status = str(j, "status");
   if (auto c = j.find("contact"); c != j.end() && c->is_array())
     for (const auto& v : *c)
       if (v.is_string()) a.contact.push_back(v.get<std::string>());

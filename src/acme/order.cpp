@@ -11,10 +11,10 @@ namespace {
 
 Identifier identifier_from(const Json& j) { return Identifier{str(j, "type"), str(j, "value")}; }
 
-Order order_from(const Json& j, std::string url) {
+Result<Order> order_from(const Json& j, std::string url) {
   Order o;
+  TRY_ASSIGN(o.status, parse_order_status(str(j, "status"), url));
   o.url = std::move(url);
-  o.status = str(j, "status");
   o.finalize = str(j, "finalize");
   o.certificate = str(j, "certificate");
   if (auto ids = j.find("identifiers"); ids != j.end() && ids->is_array())
@@ -26,20 +26,28 @@ Order order_from(const Json& j, std::string url) {
   return o;
 }
 
-Authorization authz_from(const Json& j, std::string url) {
+Result<Authorization> authz_from(const Json& j, std::string url) {
   Authorization a;
-  a.url = std::move(url);
-  a.status = str(j, "status");
+  TRY_ASSIGN(a.status, parse_authz_status(str(j, "status"), url));
   if (auto id = j.find("identifier"); id != j.end()) a.identifier = identifier_from(*id);
   if (auto w = j.find("wildcard"); w != j.end() && w->is_boolean()) a.wildcard = *w;
   if (auto cs = j.find("challenges"); cs != j.end() && cs->is_array()) {
     for (const auto& c : *cs) {
-      ChallengeInfo ch{str(c, "type"), str(c, "url"), str(c, "token"), str(c, "status"), std::nullopt};
+      ChallengeInfo ch{str(c, "type"), str(c, "url"), str(c, "token"), ChallengeStatus::Pending, std::nullopt};
+      TRY_ASSIGN(ch.status, parse_challenge_status(str(c, "status"), ch.url.empty() ? url : ch.url));
       if (auto e = c.find("error"); e != c.end() && e->is_object()) ch.error = problem_from(*e);
       a.challenges.push_back(std::move(ch));
     }
   }
+  a.url = std::move(url);
   return a;
+}
+
+/// An order or authorization from a response body (the CA's error when it is not one).
+template <class T>
+Result<T> parse_body(const std::string& body, const std::string& url, Result<T> (*from)(const Json&, std::string)) {
+  TRY_ASSIGN(Json j, parse_json(body, url));
+  return from(j, url);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -77,14 +85,12 @@ Result<Order> Client::new_order(const std::vector<Identifier>& ids, const std::s
 
 Result<Order> Client::get_order(const std::string& url) {
   TRY_ASSIGN(http::Response resp, post(url, std::nullopt));
-  TRY_ASSIGN(Json j, parse_json(resp.body, url));
-  return order_from(j, url);
+  return parse_body(resp.body, url, order_from);
 }
 
 Result<Authorization> Client::get_authorization(const std::string& url) {
   TRY_ASSIGN(http::Response resp, post(url, std::nullopt));
-  TRY_ASSIGN(Json j, parse_json(resp.body, url));
-  return authz_from(j, url);
+  return parse_body(resp.body, url, authz_from);
 }
 
 Status Client::respond(const ChallengeInfo& ch) {
@@ -97,42 +103,52 @@ Status Client::deactivate_authorization(const std::string& url) {
   return ok();
 }
 
-Result<Authorization> Client::wait_authorization(const std::string& url) {
+Status Client::poll(const std::string& url, const std::function<Result<bool>(const std::string&)>& settled,
+                    const std::function<Error()>& late) {
   const auto start = std::chrono::steady_clock::now();
   double delay = timing_.poll_min_s;
   for (;;) {
     TRY_ASSIGN(http::Response resp, post(url, std::nullopt));
-    TRY_ASSIGN(Json j, parse_json(resp.body, url));
-    Authorization a = authz_from(j, url);
-    if (a.status != "pending" && a.status != "processing") return a;
-    if (seconds_since(start) >= timing_.deadline_s)
-      return Error(Category::Ca, a.identifier.value,
-                   fmt::format("the CA did not validate within {} s (authorization still {})", timing_.deadline_s, a.status));
+    TRY_ASSIGN(const bool done, settled(resp.body));
+    if (done) return ok();
+    if (seconds_since(start) >= timing_.deadline_s) return late();
     TRY(sleep_for_retry(resp, delay, seconds_since(start)));
   }
 }
 
-Result<Order> Client::wait_order(const std::string& url, std::string_view until) {
-  const auto start = std::chrono::steady_clock::now();
-  double delay = timing_.poll_min_s;
-  for (;;) {
-    TRY_ASSIGN(http::Response resp, post(url, std::nullopt));
-    TRY_ASSIGN(Json j, parse_json(resp.body, url));
-    Order o = order_from(j, url);
-    if (o.status == until || o.status == "invalid" || o.status == "valid") return o;
-    if (seconds_since(start) >= timing_.deadline_s)
-      return Error(Category::Ca, url, fmt::format("the order is still {} after {} s", o.status, timing_.deadline_s));
-    TRY(sleep_for_retry(resp, delay, seconds_since(start)));
-  }
+Result<Authorization> Client::wait_authorization(const std::string& url) {
+  Authorization a;
+  auto settled = [&](const std::string& body) -> Result<bool> {
+    TRY_ASSIGN(a, parse_body(body, url, authz_from));
+    return a.status != AuthzStatus::Pending;
+  };
+  TRY(poll(url, settled, [&] {
+    return Error(Category::Ca, a.identifier.value,
+                 fmt::format("the CA did not validate within {} s (authorization still {})", timing_.deadline_s,
+                             to_string(a.status)));
+  }));
+  return a;
+}
+
+Result<Order> Client::wait_order(const std::string& url, OrderStatus until) {
+  Order o;
+  auto settled = [&](const std::string& body) -> Result<bool> {
+    TRY_ASSIGN(o, parse_body(body, url, order_from));
+    return o.status == until || o.status == OrderStatus::Invalid || o.status == OrderStatus::Valid;
+  };
+  TRY(poll(url, settled, [&] {
+    return Error(Category::Ca, url, fmt::format("the order is still {} after {} s", to_string(o.status), timing_.deadline_s));
+  }));
+  return o;
 }
 
 Result<Order> Client::finalize(const Order& order, std::string_view csr_der) {
   Json payload = {{"csr", crypto::base64url_encode(csr_der)}};
   TRY_ASSIGN(http::Response resp, post(order.finalize, payload.dump()));
   TRY_ASSIGN(Json j, parse_json(resp.body, order.finalize));
-  Order o = order_from(j, order.url);
-  if (o.status == "valid" || o.status == "invalid") return o;
-  return wait_order(order.url, "valid");
+  TRY_ASSIGN(Order o, order_from(j, order.url));
+  if (o.status == OrderStatus::Valid || o.status == OrderStatus::Invalid) return o;
+  return wait_order(order.url, OrderStatus::Valid);
 }
 
 Result<std::vector<std::string>> Client::download(const std::string& cert_url, bool alternates) {

@@ -102,7 +102,7 @@ class AcmeIssuer final : public Issuer {
     }
     if (!ordered) return ordered.error();
     acme::Order order = std::move(ordered).value();
-    if (order.status == "invalid")
+    if (order.status == acme::OrderStatus::Invalid)
       return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), "the new order is already invalid");
 
     // Collect the pending authorizations and their tasks; present them all at once.
@@ -110,9 +110,9 @@ class AcmeIssuer final : public Issuer {
     std::vector<std::pair<std::string, acme::ChallengeInfo>> pending;  // authz url, challenge
     for (const auto& url : order.authorizations) {
       TRY_ASSIGN(acme::Authorization a, client_.get_authorization(url));
-      if (a.status == "valid") continue;
-      if (a.status != "pending")
-        return Error(Category::Ca, a.identifier.value, fmt::format("authorization is {}", a.status));
+      if (a.status == acme::AuthzStatus::Valid) continue;
+      if (a.status != acme::AuthzStatus::Pending)
+        return Error(Category::Ca, a.identifier.value, fmt::format("authorization is {}", acme::to_string(a.status)));
       const std::string type = opts.challenge.type;
       auto ch = std::find_if(a.challenges.begin(), a.challenges.end(), [&](const auto& c) { return c.type == type; });
       if (ch == a.challenges.end()) {
@@ -140,12 +140,12 @@ class AcmeIssuer final : public Issuer {
     if (!tasks.empty()) TRY(solve(tasks, pending, opts.challenge));
 
     if (opts.dry_run) return Issued{};
-    TRY_ASSIGN(order, client_.wait_order(order.url, "ready"));
-    if (order.status == "invalid") return order_failed(order);
-    if (order.status == "ready") {
+    TRY_ASSIGN(order, client_.wait_order(order.url, acme::OrderStatus::Ready));
+    if (order.status == acme::OrderStatus::Invalid) return order_failed(order);
+    if (order.status == acme::OrderStatus::Ready) {
       TRY_ASSIGN(order, client_.finalize(order, csr.der));
     }
-    if (order.status != "valid" || order.certificate.empty()) return order_failed(order);
+    if (order.status != acme::OrderStatus::Valid || order.certificate.empty()) return order_failed(order);
     TRY_ASSIGN(std::vector<std::string> chains, client_.download(order.certificate, !opts.preferred_chain.empty()));
     const std::string& pem = chains[pick_chain(chains, opts.preferred_chain)];
     TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(pem, order.certificate));
@@ -185,8 +185,8 @@ class AcmeIssuer final : public Issuer {
       auto a = client_.wait_authorization(pending[i].first);
       if (!a) {
         failure = a.error();
-      } else if (a->status != "valid") {
-        std::string why = fmt::format("validation {} ", a->status);
+      } else if (a->status != acme::AuthzStatus::Valid) {
+        std::string why = fmt::format("validation {} ", acme::to_string(a->status));
         for (const auto& c : a->challenges)
           if (c.error) {
             problem_ = {c.error->short_type(), 0};
@@ -208,13 +208,13 @@ class AcmeIssuer final : public Issuer {
   Status deactivate(const std::vector<std::string>& urls) {
     for (const auto& u : urls) {
       auto a = client_.get_authorization(u);
-      if (a && a->status == "pending") (void)client_.deactivate_authorization(u);
+      if (a && a->status == acme::AuthzStatus::Pending) (void)client_.deactivate_authorization(u);
     }
     return ok();
   }
 
   Error order_failed(const acme::Order& o) const {
-    std::string msg = fmt::format("the order ended {}", o.status);
+    std::string msg = fmt::format("the order ended {}", acme::to_string(o.status));
     if (o.error) msg += ": " + o.error->summary();
     return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), msg);
   }
@@ -298,7 +298,7 @@ Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const
     return Error(Category::State, fmt::format("CA '{}'", profile.name),
                  fmt::format("no ACME account yet: run `certctl account register --ca {} --email ADDRESS --agree-tos`",
                              profile.name));
-  if (account->status == "deactivated")
+  if (account->status == acme::AccountStatus::Deactivated)
     return Error(Category::State, fmt::format("CA '{}'", profile.name), "its account is deactivated; register a new one");
   TRY_ASSIGN(crypto::PrivateKey key, load_account_key(vault, profile.name));
   http::ClientOptions ho;

@@ -163,7 +163,12 @@ Result<std::optional<Account>> load_account(const vault::Vault& v, std::string_v
   Account a;
   a.ca = std::string(ca);
   a.url = t["url"].value_or(std::string());
-  a.status = t["status"].value_or(std::string());
+  // No status (never written by certctl) reads as valid, as it always did.
+  if (const std::string status = t["status"].value_or(std::string()); !status.empty()) {
+    auto parsed = acme::parse_account_status(status, account_file(v, ca));
+    if (!parsed) return parsed.error().with_category(Category::Vault);
+    a.status = *parsed;
+  }
   a.key_type = t["key_type"].value_or(std::string());
   if (auto created = t["created"].value<std::string>()) {
     auto tt = parse_rfc3339(*created, account_file(v, ca));
@@ -189,7 +194,7 @@ Status save_account(const vault::Vault& v, const Account& a, const crypto::Priva
   }
   toml::table t;
   t.insert_or_assign("url", a.url);
-  t.insert_or_assign("status", a.status);
+  t.insert_or_assign("status", std::string(acme::to_string(a.status)));
   t.insert_or_assign("key_type", a.key_type);
   if (a.created) t.insert_or_assign("created", format_rfc3339(a.created));
   toml::array contact;

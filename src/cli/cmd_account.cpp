@@ -14,7 +14,7 @@ namespace {
 
 std::string account_text(const ca::Account& a) {
   return fmt::format("ca:        {}\naccount:   {}\nstatus:    {}\ncontact:   {}\nkey:       {}\ncreated:   {}\n", a.ca, a.url,
-                     a.status, fmt::join(a.contact, ", "), a.key_type, format_rfc3339(a.created));
+                     acme::to_string(a.status), fmt::join(a.contact, ", "), a.key_type, format_rfc3339(a.created));
 }
 
 }  // namespace
@@ -94,7 +94,7 @@ void setup_account(CLI::App& app, Globals& g) {
       TRY_ASSIGN(Session s, open_unlocked(g));
       if (!dd->yes) TRY(term::confirm(fmt::format("Deactivate the account at CA '{}' for good?", dd->ca), dd->ca));
       TRY_ASSIGN(ca::Account a, lifecycle::deactivate_account(s.ctx(), dd->ca));
-      note(g, fmt::format("account {} is {}", a.url, a.status));
+      note(g, fmt::format("account {} is {}", a.url, acme::to_string(a.status)));
       return ok();
     };
   });

@@ -80,6 +80,7 @@ Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
       fmt::print(stderr, "certctl: {}\n", results[i].error().text());
       if (!first) first = results[i].error();
     }
+    for (const auto& w : results[i].warnings) fmt::print(stderr, "certctl: warning: {}\n", w.text());
   }
   if (o.json) print_out(output::records_json(issued, s.clock.now()));
   if (first) return Error(first->category(), "issue", fmt::format("{} of {} failed", results.size() - issued.size(), results.size()));

@@ -34,6 +34,64 @@ Result<long> parse_duration(const std::string& s) {
   return bad();
 }
 
+/// --jitter: sleep a random time up to the duration given.
+Status sleep_jitter(const std::string& jitter) {
+  TRY_ASSIGN(long max_s, parse_duration(jitter));
+  if (max_s > 0) {
+    std::random_device rd;
+    std::uniform_int_distribution<long> pick(0, max_s * 1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pick(rd)));
+  }
+  return ok();
+}
+
+/// One line per item on stderr (failures) or as a note (the rest), then the run's warnings.
+void print_items(const Globals& g, const lifecycle::RenewReport& report) {
+  using lifecycle::RenewOutcome;
+  for (const auto& i : report.items) {
+    switch (i.outcome) {
+      case RenewOutcome::Failed:
+      case RenewOutcome::DeployFailed:
+        fmt::print(stderr, "certctl: {}\n", i.error);
+        break;
+      case RenewOutcome::Renewed:
+        note(g, fmt::format("renewed '{}' ({}) by {}: serial {}, valid until {}", i.name, i.reason, i.issued_by,
+                            i.serial_hex, format_rfc3339(i.not_after)));
+        break;
+      case RenewOutcome::Deployed:
+        note(g, fmt::format("deployed '{}' again (its last deploy had failed)", i.name));
+        break;
+      case RenewOutcome::Skipped:
+        break;  // the pre hook failed: its error line below says why nothing was renewed
+      case RenewOutcome::Validated:
+        note(g, fmt::format("dry run: '{}' ({}) validated by {}; nothing written", i.name, i.reason, i.issued_by));
+        break;
+      case RenewOutcome::NotDue:
+        note(g, fmt::format("'{}': {}", i.name, i.reason));
+        break;
+    }
+    for (const auto& w : i.warnings) fmt::print(stderr, "certctl: warning: {}\n", w);
+  }
+  if (report.hook_error) fmt::print(stderr, "certctl: {}\n", report.hook_error->text());
+  // A notifier that cannot be reached is a warning: the renewals themselves stand.
+  for (const auto& e : report.notify_errors) fmt::print(stderr, "certctl: warning: {}\n", e.text());
+}
+
+/// A failed run's exit code (the hook's, else the first failure's, else 7), with a summary
+/// line when several failed (each was printed already).
+void set_exit(Globals& g, const lifecycle::RenewReport& report) {
+  if (!report.any_failed()) return;
+  int code = report.hook_error ? report.hook_error->exit_code() : 0;
+  std::size_t failed = 0;
+  for (const auto& i : report.items)
+    if (lifecycle::is_failure(i.outcome)) {
+      ++failed;
+      if (!code) code = i.exit_code;
+    }
+  g.exit_override = code ? code : 7;
+  if (failed > 1) fmt::print(stderr, "certctl: renew: {} of {} due certificate(s) failed\n", failed, report.items.size());
+}
+
 }  // namespace
 
 void setup_renew(CLI::App& app, Globals& g) {
@@ -70,52 +128,13 @@ void setup_renew(CLI::App& app, Globals& g) {
       if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");
       if (o->reuse_key) o->req.reuse_key = true;
       if (o->new_key) o->req.reuse_key = false;
-      if (sub->count("--jitter")) {
-        TRY_ASSIGN(long max_s, parse_duration(o->jitter));
-        if (max_s > 0) {
-          std::random_device rd;
-          std::uniform_int_distribution<long> pick(0, max_s * 1000);
-          std::this_thread::sleep_for(std::chrono::milliseconds(pick(rd)));
-        }
-      }
+      if (sub->count("--jitter")) TRY(sleep_jitter(o->jitter));
       TRY_ASSIGN(Session s, open_session(g));
       o->req.unlock = [&g, &s] { return lifecycle::unlock(s.vault, unlock_options(g)); };
       TRY_ASSIGN(lifecycle::RenewReport report, lifecycle::renew(s.ctx(), o->req));
-      for (const auto& i : report.items) {
-        if (i.outcome == "failed") {
-          fmt::print(stderr, "certctl: {}\n", i.error);
-        } else if (i.outcome == "renewed") {
-          note(g, fmt::format("renewed '{}' ({}) by {}: serial {}, valid until {}", i.name, i.reason, i.issued_by,
-                              i.serial_hex, format_rfc3339(i.not_after)));
-        } else if (i.outcome == "deploy failed") {
-          fmt::print(stderr, "certctl: {}\n", i.error);
-        } else if (i.outcome == "deployed") {
-          note(g, fmt::format("deployed '{}' again (its last deploy had failed)", i.name));
-        } else if (i.outcome == "skipped") {
-          // The pre hook failed: its error line below says why nothing was renewed.
-        } else if (i.outcome == "validated") {
-          note(g, fmt::format("dry run: '{}' ({}) validated by {}; nothing written", i.name, i.reason, i.issued_by));
-        } else {
-          note(g, fmt::format("'{}': {}", i.name, i.reason));
-        }
-      }
-      if (report.hook_error) fmt::print(stderr, "certctl: {}\n", report.hook_error->text());
-      // A notifier that cannot be reached is a warning: the renewals themselves stand.
-      for (const auto& e : report.notify_errors) fmt::print(stderr, "certctl: warning: {}\n", e.text());
+      print_items(g, report);
       if (o->json) print_out(output::renew_report_json(report));
-      if (report.any_failed()) {
-        int code = report.hook_error ? report.hook_error->exit_code() : 0;
-        std::size_t failed = 0;
-        for (const auto& i : report.items)
-          if (i.outcome == "failed" || i.outcome == "deploy failed") {
-            ++failed;
-            if (!code) code = i.exit_code;
-          }
-        // Each failure was printed above; a summary only when there are several.
-        g.exit_override = code ? code : 7;
-        if (failed > 1)
-          fmt::print(stderr, "certctl: renew: {} of {} due certificate(s) failed\n", failed, report.items.size());
-      }
+      set_exit(g, report);
       return ok();
     };
   });

@@ -128,7 +128,7 @@ Result<ca::Account> register_account(Context ctx, const RegisterRequest& req) {
   // Reuse the stored key if there is one, so registering again finds the same account.
   TRY_ASSIGN(std::optional<ca::Account> existing, ca::load_account(ctx.vault, req.ca));
   // A deactivated account is gone for good: start over with a new key.
-  if (existing && existing->status == "deactivated") existing.reset();
+  if (existing && existing->status == acme::AccountStatus::Deactivated) existing.reset();
   crypto::PrivateKey key;
   bool new_key = false;
   if (existing) {
@@ -162,7 +162,7 @@ Result<ca::Account> register_account(Context ctx, const RegisterRequest& req) {
   a.ca = req.ca;
   a.url = info->url;
   a.contact = info->contact.empty() ? contact_of(req.email) : info->contact;
-  a.status = info->status.empty() ? "valid" : info->status;
+  a.status = info->status.value_or(acme::AccountStatus::Valid);
   a.key_type = std::string(key.key_type() ? crypto::key_type_name(*key.key_type()) : "other");
   a.created = existing ? existing->created : ctx.clock.now();
   TRY(ca::save_account(ctx.vault, a, new_key ? &key : nullptr));
@@ -197,7 +197,7 @@ Result<ca::Account> deactivate_account(Context ctx, const std::string& ca_name) 
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY_ASSIGN(Loaded l, load_registered(ctx, ca_name));
   TRY_ASSIGN(acme::AccountInfo info, l.acme.client->deactivate_account());
-  l.account.status = info.status.empty() ? "deactivated" : info.status;
+  l.account.status = info.status.value_or(acme::AccountStatus::Deactivated);
   TRY(ca::save_account(ctx.vault, l.account, nullptr));
   TRY(audit(ctx, "account-deactivate", "", {{"ca", ca_name}}));
   return l.account;

@@ -63,4 +63,22 @@ void apply_ari(vault::AriState& state, const ca::AriWindow& window, UnixTime now
 /// (best effort: a failure is kept in the record and retried in an hour).
 void refresh_renewal_info(Context ctx, std::vector<vault::Record>& records, UnixTime now);
 
+/// What a renew run will do, decided before anything is unlocked.
+struct RenewPlan {
+  /// One item per record looked at that is due, to deploy again, or named but not due (in
+  /// record order). Due and deploy-again items start Skipped, until the run gets to them.
+  RenewReport report;
+  std::vector<std::string> due;           ///< to issue
+  std::vector<std::string> deploy_again;  ///< issued, but the last deploy failed
+};
+/// Sort the records `req` covers (its names, or every record) into due, deploy again, and
+/// (when named) not due, with the reason for each.
+RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now);
+/// The report's item for a record, or null.
+RenewItem* item_named(RenewReport& report, std::string_view name);
+/// Put each issue result on the item of the same name: renewed (validated in a dry run) with
+/// the new certificate's details, or failed with the error; warnings travel along. Returns
+/// the renewed records, for deployment.
+std::vector<vault::Record> take_results(RenewReport& report, std::vector<IssueResult> results);
+
 }  // namespace certctl::lifecycle::detail

@@ -9,6 +9,7 @@
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
+#include "lifecycle/shared_solvers.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -80,14 +82,46 @@ std::optional<std::string> staging_for(Context ctx, const std::string& ca_name) 
   auto profile = ca::find_profile(ctx.vault, ca_name);
   if (!profile || profile->staging.empty()) return std::nullopt;
   auto account = ca::load_account(ctx.vault, profile->staging);
-  if (!account || !*account || (*account)->url.empty() || (*account)->status == "deactivated") return std::nullopt;
+  if (!account || !*account || (*account)->url.empty() || (*account)->status == acme::AccountStatus::Deactivated) return std::nullopt;
   return profile->staging;
 }
 
-std::string solver_key(const ca::ChallengeSettings& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot, c.dns,
-                     c.dns_options.tech_zone);
-}
+// What became of one job; commit switches on it (std::visit checks every case is handled).
+/// Prepared, not ordered yet.
+struct Ready {};
+/// Stopped by something that is not the CA's doing (a setting, the vault): reported as is,
+/// the record untouched.
+struct Stopped {
+  Error error;
+};
+/// A tech-zone CNAME is missing: the record waits in status pending with the instruction.
+struct Waiting {
+  std::string instruction;
+};
+/// Every CA failed: the record goes to status error.
+struct Failed {
+  std::vector<std::string> failures;  ///< one per CA tried, in order
+  /// The category the failures share (exit 6 when every CA was unreachable), Ca when mixed.
+  Category category = Category::Ca;
+  ca::ProblemInfo problem;  ///< what the last CA to refuse said
+  void add(const Error& e) {
+    category = failures.empty() || category == e.category() ? e.category() : Category::Ca;
+    failures.push_back(e.text());
+  }
+};
+/// A certificate; in a dry run, a validation (`cert` empty unless staging issued one).
+struct Issued {
+  ca::Issued cert;
+  std::string by;  ///< the CA that issued or validated it
+};
+using Outcome = std::variant<Ready, Stopped, Waiting, Failed, Issued>;
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 struct Job {
   std::string name;
@@ -96,24 +130,17 @@ struct Job {
   std::optional<crypto::CsrInfo> csr;
   std::string new_key_sealed;  ///< a renewal's fresh key (sealed); "" = keep the current key
   std::vector<std::string> cas;
-  std::optional<Error> error;  ///< a failure that is not the CA's (stops this job)
-  std::optional<ca::Issued> issued;
-  std::string issued_by;
-  std::vector<std::string> failures;
-  /// The category the failures share (exit 6 when every CA was unreachable), Ca when mixed.
-  Category failure_category = Category::Ca;
-  ca::ProblemInfo problem;
   bool renew = false;
   std::string replaces;  ///< ARI id of the certificate a renewal replaces (RFC 9773)
-  std::string pending;   ///< a missing tech-zone CNAME: the record waits in status pending
+  Outcome outcome;
 };
 
 /// What a dry run reports: the record as it is, with who validated it and, when staging
 /// issued a certificate, that certificate's details (none of it is written).
-vault::Record dry_run_view(const Job& j) {
-  vault::Record r = j.record;
-  r.issued_by = j.issued_by;
-  if (j.issued && !j.issued->leaf.empty()) r.cert = meta_from(j.issued->leaf.info());
+vault::Record dry_run_view(const vault::Record& record, const Issued& issued) {
+  vault::Record r = record;
+  r.issued_by = issued.by;
+  if (!issued.cert.leaf.empty()) r.cert = meta_from(issued.cert.leaf.info());
   return r;
 }
 
@@ -155,134 +182,120 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   return ok();
 }
 
-/// Solvers shared by the orders of a batch, one per distinct challenge set-up.
-class SharedSolvers {
- public:
-  Result<challenge::Solver*> get(const ca::ChallengeSettings& c) {
-    std::lock_guard lock(mu_);
-    auto& slot = solvers_[solver_key(c)];
-    if (!slot) {
-      TRY_ASSIGN(slot, ca::make_solver(c));
-    }
-    return slot.get();
-  }
-  void cleanup() {
-    std::lock_guard lock(mu_);
-    for (auto& [_, s] : solvers_) (void)s->cleanup();
-  }
+using Issuers = std::map<std::string, std::unique_ptr<ca::Issuer>>;
 
- private:
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<challenge::Solver>> solvers_;
-};
+/// A missing tech-zone CNAME, found before any order is placed; other lookup failures
+/// surface from the order's own solver, as a failure of that CA.
+std::optional<Waiting> missing_delegation(const Job& job, const ca::IssueOptions& opts) {
+  if (!opts.challenge.dns_provider || opts.challenge.dns_options.tech_zone.empty()) return std::nullopt;
+  dns::Resolver lookups(opts.challenge.dns_options.resolver);
+  Status delegated = challenge::check_delegations(lookups, job.csr->dns_names, opts.challenge.dns_options.tech_zone);
+  if (!delegated && challenge::is_missing_delegation(delegated.error())) return Waiting{delegated.error().message()};
+  return std::nullopt;
+}
 
-/// One worker: its own issuers (CA sessions), reused for every job it takes.
-void obtain(Context ctx, Job& job, const IssueRequest& req, std::map<std::string, std::unique_ptr<ca::Issuer>>& issuers,
-            SharedSolvers* shared) {
-  const std::string order_type = job.record.has_cert ? "reissue" : "issue";
+/// One order at one CA (its session kept in `issuers`); what the CA said when it refused goes
+/// to `problem`.
+Result<ca::Issued> order_at(Context ctx, const Job& job, const std::string& ca_name, ca::IssueOptions& opts,
+                            Issuers& issuers, SharedSolvers* shared, ca::ProblemInfo& problem) {
+  auto& issuer = issuers[ca_name];
+  if (!issuer) {
+    TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock));
+  }
+  if (shared) {
+    TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge, job.name));
+  }
+  auto out = issuer->issue(*job.csr, opts);
+  if (!out) {
+    problem = issuer->last_problem();
+    return out;
+  }
+  if (!opts.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
+  return out;
+}
+
+/// One line in orders.log per attempt (a dry run writes nothing).
+void log_attempt(Context ctx, const Job& job, const IssueRequest& req, const std::string& ca_name,
+                 const Result<ca::Issued>& attempt, std::chrono::steady_clock::time_point started) {
+  if (req.dry_run) return;
+  vault::Vault::OrderEntry e;
+  e.name = job.name;
+  e.ca = ca_name;
+  e.type = req.renew ? "renew" : job.record.has_cert ? "reissue" : "issue";
+  e.status = attempt ? "valid" : "failed";
+  e.error = attempt ? "" : attempt.error().text();
+  e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (attempt) e.replaces = attempt->replaced;
+  (void)ctx.vault.log_order(e, ctx.clock.now());
+}
+
+/// One worker's job: the record's CAs in turn until one issues (sessions kept in `issuers`
+/// for the worker's next jobs).
+Outcome obtain(Context ctx, const Job& job, const IssueRequest& req, Issuers& issuers, SharedSolvers* shared) {
+  Failed failed;
   for (const auto& listed_ca : job.cas) {
     const auto started = std::chrono::steady_clock::now();
     // A dry run goes all the way at the CA's staging environment when it has an account
     // there (nothing is written either way); else it validates without finalizing.
     const std::string ca_name = req.dry_run ? staging_for(ctx, listed_ca).value_or(listed_ca) : listed_ca;
     auto made = options_for(ctx, job.record, ca_name, req);
-    if (!made) {
-      job.error = made.error();
-      return;
-    }
+    if (!made) return Stopped{made.error()};
     ca::IssueOptions opts = std::move(made).value();
     if (ca_name != listed_ca) opts.dry_run = false;  // a real issuance, at staging
-    // A missing tech-zone CNAME is found before any order is placed: the record waits.
-    if (opts.challenge.dns_provider && !opts.challenge.dns_options.tech_zone.empty()) {
-      dns::Resolver lookups(opts.challenge.dns_options.resolver);
-      Status delegated = challenge::check_delegations(lookups, job.csr->dns_names, opts.challenge.dns_options.tech_zone);
-      // Other lookup failures surface from the order's own solver, as a failure of this CA.
-      if (!delegated && challenge::is_missing_delegation(delegated.error())) {
-        job.pending = delegated.error().message();
-        return;
-      }
-    }
+    if (auto waiting = missing_delegation(job, opts)) return *waiting;  // the record waits
     // "replaces" only names a certificate of the same CA (and account).
     if (ca_name == job.record.issued_by) opts.replaces = job.replaces;
-    auto attempt = [&]() -> Result<ca::Issued> {
-      auto& issuer = issuers[ca_name];
-      if (!issuer) {
-        TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock));
-      }
-      if (shared) {
-        TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge));
-      }
-      auto out = issuer->issue(*job.csr, opts);
-      if (!out) {
-        job.problem = issuer->last_problem();
-        return out;
-      }
-      if (!opts.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
-      return out;
-    }();
-    vault::Vault::OrderEntry e;
-    e.name = job.name;
-    e.ca = ca_name;
-    e.type = req.renew ? "renew" : order_type;
-    e.status = attempt ? "valid" : "failed";
-    e.error = attempt ? "" : attempt.error().text();
-    e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (attempt) e.replaces = attempt->replaced;
-    if (!req.dry_run) (void)ctx.vault.log_order(e, ctx.clock.now());  // a dry run writes nothing
-    if (attempt) {
-      job.issued = std::move(attempt).value();
-      job.issued_by = ca_name;
-      return;
-    }
-    if (challenge::is_missing_delegation(attempt.error())) {
-      job.pending = attempt.error().message();  // the record waits for its CNAME
-      return;
-    }
-    if (!is_ca_failure(attempt.error())) {
-      job.error = std::move(attempt).error();
-      return;
-    }
-    const Category c = attempt.error().category();
-    job.failure_category = job.failures.empty() || job.failure_category == c ? c : Category::Ca;
-    job.failures.push_back(attempt.error().text());
-    // A rate limit is not retried into: only the next CA is tried.
+    auto attempt = order_at(ctx, job, ca_name, opts, issuers, shared, failed.problem);
+    log_attempt(ctx, job, req, ca_name, attempt, started);
+    if (attempt) return Issued{std::move(attempt).value(), ca_name};
+    // The record waits for its CNAME.
+    if (challenge::is_missing_delegation(attempt.error())) return Waiting{attempt.error().message()};
+    if (!is_ca_failure(attempt.error())) return Stopped{std::move(attempt).error()};
+    failed.add(attempt.error());  // a rate limit is not retried into: only the next CA is tried
   }
+  return failed;
 }
 
-Result<vault::Record> commit(Context ctx, Job& job) {
+/// The record as re-read for commit, refused when it changed while the orders ran.
+Result<vault::Record> reread(Context ctx, const Job& job) {
   TRY_ASSIGN(vault::Record r, load_existing(ctx, job.name));
   if (r.version != job.record.version || r.has_cert != job.record.has_cert || !r.has_csr ||
       r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "changed while it was being issued; run the command again");
   r.settings = job.record.settings;
-  if (!job.issued && !job.pending.empty()) {
-    // Not the CA's failure: the DNS delegation is missing. Pending, with the record to add;
-    // issue and renew try again after the backoff (or at once after `certctl dns check`).
-    r.status = r.has_cert ? r.status : vault::CertStatus::Pending;
-    r.last_error = job.pending;
-    r.attempts += 1;
-    r.next_attempt = ctx.clock.now() + vault::backoff_after(r.attempts);
-    r.updated = ctx.clock.now();
-    TRY(ctx.vault.save(r));
-    TRY(audit(ctx, "issue-pending", job.name, {{"reason", job.pending}}));
-    return Error(Category::Dns, job.name,
-                 fmt::format("{}; it stays pending until then (check with `certctl dns check {}`)", job.pending, job.name));
-  }
-  if (!job.issued) {
-    // Keep why in the record (status error); the certificate it had, if any, stays.
-    r.status = vault::CertStatus::Error;
-    r.last_error = job.failures.back();
-    r.last_problem = job.problem.type;
-    r.retry_after = job.problem.retry_after_s ? ctx.clock.now() + job.problem.retry_after_s : 0;
-    r.attempts += 1;
-    r.next_attempt = std::max(r.retry_after, ctx.clock.now() + vault::backoff_after(r.attempts));
-    r.updated = ctx.clock.now();
-    TRY(ctx.vault.save(r));
-    TRY(audit(ctx, "issue-failed", job.name, {{"error", r.last_error}}));
-    return Error(job.failure_category, job.name,
-                 job.failures.size() == 1 ? job.failures.front()
-                                          : fmt::format("every CA failed: {}", fmt::join(job.failures, " | ")));
-  }
+  return r;
+}
+
+/// Not the CA's failure: the DNS delegation is missing. Pending, with the record to add; issue
+/// and renew try again after the backoff (or at once after `certctl dns check`).
+Result<vault::Record> commit_waiting(Context ctx, const std::string& name, vault::Record r, const Waiting& w) {
+  r.status = r.has_cert ? r.status : vault::CertStatus::Pending;
+  r.last_error = w.instruction;
+  r.attempts += 1;
+  r.next_attempt = ctx.clock.now() + vault::backoff_after(r.attempts);
+  r.updated = ctx.clock.now();
+  TRY(ctx.vault.save(r));
+  TRY(audit(ctx, "issue-pending", name, {{"reason", w.instruction}}));
+  return Error(Category::Dns, name,
+               fmt::format("{}; it stays pending until then (check with `certctl dns check {}`)", w.instruction, name));
+}
+
+/// Keep why in the record (status error); the certificate it had, if any, stays.
+Result<vault::Record> commit_failed(Context ctx, const std::string& name, vault::Record r, const Failed& f) {
+  r.status = vault::CertStatus::Error;
+  r.last_error = f.failures.back();
+  r.last_problem = f.problem.type;
+  r.retry_after = f.problem.retry_after_s ? ctx.clock.now() + f.problem.retry_after_s : 0;
+  r.attempts += 1;
+  r.next_attempt = std::max(r.retry_after, ctx.clock.now() + vault::backoff_after(r.attempts));
+  r.updated = ctx.clock.now();
+  TRY(ctx.vault.save(r));
+  TRY(audit(ctx, "issue-failed", name, {{"error", r.last_error}}));
+  return Error(f.category, name,
+               f.failures.size() == 1 ? f.failures.front() : fmt::format("every CA failed: {}", fmt::join(f.failures, " | ")));
+}
+
+Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r, const Issued& issued) {
   // Re-issue: a new version with the same key and CSR; the old one moves to history.
   int version = r.version;
   if (r.has_cert) {
@@ -298,12 +311,12 @@ Result<vault::Record> commit(Context ctx, Job& job) {
     retire_current(r, job.renew ? "renewed" : "reissued", ctx.clock.now());
     r.renewed = ctx.clock.now();
   }
-  TRY(ctx.vault.write_file(job.name, version, kCertFile, job.issued->leaf.to_pem()));
-  TRY(ctx.vault.write_file(job.name, version, kChainFile, crypto::to_pem_bundle(job.issued->chain)));
+  TRY(ctx.vault.write_file(job.name, version, kCertFile, issued.cert.leaf.to_pem()));
+  TRY(ctx.vault.write_file(job.name, version, kChainFile, crypto::to_pem_bundle(issued.cert.chain)));
   r.version = version;
   r.has_cert = r.has_chain = true;
-  r.cert = meta_from(job.issued->leaf.info());
-  r.issued_by = job.issued_by;
+  r.cert = meta_from(issued.cert.leaf.info());
+  r.issued_by = issued.by;
   r.status = vault::CertStatus::Active;
   r.issued = r.updated = ctx.clock.now();
   r.last_error.clear();
@@ -312,11 +325,64 @@ Result<vault::Record> commit(Context ctx, Job& job) {
   r.attempts = 0;
   r.next_attempt = 0;
   r.ari = {};
-  if (job.issued->ari && !job.issued->ari->cert_id.empty()) apply_ari(r.ari, *job.issued->ari, ctx.clock.now());
+  if (issued.cert.ari && !issued.cert.ari->cert_id.empty()) apply_ari(r.ari, *issued.cert.ari, ctx.clock.now());
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "issue", job.name,
-            {{"ca", job.issued_by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
+            {{"ca", issued.by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
+}
+
+Error never_ordered(const Job& job) { return Error(Category::Internal, job.name, "was prepared but never ordered"); }
+
+/// The job's result: written to the vault, or (dry run) reported with nothing written.
+Result<vault::Record> finish(Context ctx, const Job& job, bool dry_run) {
+  using R = Result<vault::Record>;
+  if (const auto* stopped = std::get_if<Stopped>(&job.outcome)) return stopped->error;
+  if (dry_run)
+    return std::visit(Overloaded{
+                          [&](const Ready&) -> R { return never_ordered(job); },
+                          [&](const Stopped& s) -> R { return s.error; },
+                          [&](const Waiting& w) -> R { return Error(Category::Dns, job.name, w.instruction); },
+                          [&](const Failed& f) -> R { return Error(f.category, job.name, f.failures.back()); },
+                          [&](const Issued& i) -> R { return dry_run_view(job.record, i); },
+                      },
+                      job.outcome);
+  TRY_ASSIGN(vault::Record r, reread(ctx, job));
+  return std::visit(Overloaded{
+                        [&](const Ready&) -> R { return never_ordered(job); },
+                        [&](const Stopped& s) -> R { return s.error; },
+                        [&](const Waiting& w) -> R { return commit_waiting(ctx, job.name, std::move(r), w); },
+                        [&](const Failed& f) -> R { return commit_failed(ctx, job.name, std::move(r), f); },
+                        [&](const Issued& i) -> R { return commit_issued(ctx, job, std::move(r), i); },
+                    },
+                    job.outcome);
+}
+
+/// Run the orders of every job still Ready, `parallel` workers at a time; a batch shares its
+/// solvers, whose cleanup failures come back as warnings per record name.
+std::map<std::string, std::vector<Error>> obtain_all(Context ctx, std::vector<Job>& jobs, const IssueRequest& req,
+                                                     int parallel) {
+  std::vector<Job*> ready;
+  for (auto& j : jobs)
+    if (std::holds_alternative<Ready>(j.outcome)) ready.push_back(&j);
+  std::optional<SharedSolvers> shared;
+  if (ready.size() > 1) shared.emplace();
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    Issuers issuers;
+    for (std::size_t i = next++; i < ready.size(); i = next++)
+      ready[i]->outcome = obtain(ctx, *ready[i], req, issuers, shared ? &*shared : nullptr);
+  };
+  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(ready.size(), 1)));
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  if (!shared) return {};
+  return shared->cleanup();
 }
 
 }  // namespace
@@ -340,11 +406,11 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
   if (deploy_hook) s.deploy_hook = *deploy_hook;
 }
 
-std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std::string>& names,
-                                              const IssueRequest& req, int parallel) {
-  std::vector<Result<vault::Record>> results;
+std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>& names, const IssueRequest& req,
+                                    int parallel) {
+  std::vector<IssueResult> results;
   auto fail_all = [&](const Error& e) {
-    results.assign(names.size(), Result<vault::Record>(e));
+    for (const auto& n : names) results.emplace_back(n, e);
     return results;
   };
   if (req.days < 1 || req.days > 3650) return fail_all(Error(Category::Usage, "--days", "must be between 1 and 3650"));
@@ -361,39 +427,16 @@ std::vector<Result<vault::Record>> issue_many(Context ctx, const std::vector<std
     for (std::size_t i = 0; i < names.size(); ++i) {
       jobs[i].name = names[i];
       jobs[i].renew = req.renew;
-      if (auto st = prepare(ctx, jobs[i], req); !st) jobs[i].error = st.error();
+      if (auto st = prepare(ctx, jobs[i], req); !st) jobs[i].outcome = Stopped{st.error()};
     }
   }
-
-  std::vector<Job*> pending_jobs;
-  for (auto& j : jobs)
-    if (!j.error) pending_jobs.push_back(&j);
-  std::optional<SharedSolvers> shared;
-  if (pending_jobs.size() > 1) shared.emplace();
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
-    for (std::size_t i = next++; i < pending_jobs.size(); i = next++) obtain(ctx, *pending_jobs[i], req, issuers, shared ? &*shared : nullptr);
-  };
-  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(pending_jobs.size(), 1)));
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
-  if (shared) shared->cleanup();
+  auto warnings = obtain_all(ctx, jobs, req, parallel);
 
   auto lock = ctx.vault.lock();
   if (!lock) return fail_all(lock.error());
-  for (auto& j : jobs) {
-    if (j.error) results.emplace_back(*j.error);
-    else if (req.dry_run)  // nothing is written: report the record as it is, or why it failed
-      results.push_back(j.issued            ? Result<vault::Record>(dry_run_view(j))
-                        : !j.pending.empty() ? Result<vault::Record>(Error(Category::Dns, j.name, j.pending))
-                                             : Result<vault::Record>(Error(j.failure_category, j.name, j.failures.back())));
-    else results.push_back(commit(ctx, j));
+  for (const auto& j : jobs) {
+    auto w = warnings.find(j.name);
+    results.emplace_back(j.name, finish(ctx, j, req.dry_run), w == warnings.end() ? std::vector<Error>() : w->second);
   }
   return results;
 }

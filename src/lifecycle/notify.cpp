@@ -190,6 +190,109 @@ int reminder_stage(long days, int window) {
   return stage;
 }
 
+Item item_of(const vault::Record& r, UnixTime now) {
+  return Item{r.name, r.domain, r.issued_by.empty() ? r.ca : r.issued_by,
+              std::string(vault::status_name(vault::effective_status(r, now))), "", "", vault::days_remaining(r, now),
+              r.cert ? r.cert->not_after : 0};
+}
+
+/// What a renew run tells the "failure" and "success" events.
+struct Outcomes {
+  std::vector<Item> failed, renewed;
+};
+
+Outcomes outcomes_of(const RenewReport& report, const std::vector<vault::Record>& all, UnixTime now) {
+  auto record_of = [&](const std::string& name) -> const vault::Record* {  // `all` is sorted by name
+    auto it = std::lower_bound(all.begin(), all.end(), name,
+                               [](const vault::Record& r, const std::string& n) { return r.name < n; });
+    return it == all.end() || it->name != name ? nullptr : &*it;
+  };
+  Outcomes out;
+  for (const auto& it : report.items) {
+    const vault::Record* r = record_of(it.name);
+    if (!r) continue;
+    Item i = item_of(*r, now);
+    i.reason = it.reason;
+    if (is_failure(it.outcome)) {
+      i.status = std::string(to_string(it.outcome));
+      i.error = it.error;
+      out.failed.push_back(std::move(i));
+    } else if (it.outcome == RenewOutcome::Renewed) {
+      i.status = std::string(to_string(it.outcome));
+      if (it.not_after) {
+        i.not_after = it.not_after;
+        i.days = days_until(now, it.not_after);
+      }
+      out.renewed.push_back(std::move(i));
+    }
+  }
+  return out;
+}
+
+/// The reminders a notifier is due, and the stages to mark as sent once it has them.
+struct Expiring {
+  struct Mark {
+    std::string key;
+    int stage;
+    UnixTime not_after;
+  };
+  std::vector<Item> items;
+  std::vector<Mark> marks;
+};
+
+/// Reminder stages already sent, per notifier and record, for the current not_after
+/// (<vault>/notify/reminders.json).
+class Reminders {
+ public:
+  explicit Reminders(std::string path) : path_(std::move(path)) {
+    if (fs::exists(path_))
+      if (auto text = fs::read_file(path_)) {
+        state_ = Json::parse(*text, nullptr, false);
+        if (!state_.is_object()) state_ = Json::object();
+      }
+  }
+
+  /// Imported certificates (renew does not renew them) at a reminder stage `n` was not sent yet.
+  Expiring due(const NotifierSpec& n, const std::vector<vault::Record>& all, UnixTime now) const {
+    Expiring out;
+    for (const auto& r : all) {
+      if (r.source != vault::Source::Imported || !r.cert || r.status == vault::CertStatus::Revoked) continue;
+      const long days = days_until(now, r.cert->not_after);
+      const int stage = reminder_stage(days, n.expiring_days);
+      if (stage == 0) continue;
+      const std::string key = n.name + "/" + r.name;
+      if (auto seen = state_.find(key); seen != state_.end() && seen->is_object() &&
+                                        seen->value("not_after", UnixTime{0}) == r.cert->not_after &&
+                                        seen->value("stage", 0) >= stage)
+        continue;
+      Item i = item_of(r, now);
+      i.reason = days < 0 ? "expired; imported, so certctl does not renew it" : "imported, so certctl does not renew it";
+      out.items.push_back(std::move(i));
+      out.marks.push_back({key, stage, r.cert->not_after});
+    }
+    return out;
+  }
+
+  void mark(const std::vector<Expiring::Mark>& marks) {
+    for (const auto& m : marks) {
+      state_[m.key] = {{"not_after", m.not_after}, {"stage", m.stage}};
+      changed_ = true;
+    }
+  }
+
+  /// Write the state back (under the vault lock) when a reminder was sent.
+  Status save(Context ctx) const {
+    if (!changed_) return ok();
+    TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+    return fs::write_file_atomic(path_, state_.dump(1));
+  }
+
+ private:
+  std::string path_;
+  Json state_ = Json::object();
+  bool changed_ = false;
+};
+
 }  // namespace
 
 Status notify_add(Context ctx, const NotifierSpec& spec) {
@@ -215,51 +318,13 @@ Status notify_test(Context ctx, const std::string& name) {
 }
 
 std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all) {
-  std::vector<Error> errors;
   auto notifiers = notify_list(ctx);
   if (!notifiers) return {notifiers.error()};
-  if (notifiers->empty()) return errors;
+  if (notifiers->empty()) return {};
   const UnixTime now = ctx.clock.now();
-  auto record_of = [&](const std::string& name) -> const vault::Record* {  // `all` is sorted by name
-    auto it = std::lower_bound(all.begin(), all.end(), name,
-                               [](const vault::Record& r, const std::string& n) { return r.name < n; });
-    return it == all.end() || it->name != name ? nullptr : &*it;
-  };
-  auto item_of = [&](const vault::Record& r) {
-    Item i{r.name, r.domain, r.issued_by.empty() ? r.ca : r.issued_by,
-           std::string(vault::status_name(vault::effective_status(r, now))), "", "", vault::days_remaining(r, now),
-           r.cert ? r.cert->not_after : 0};
-    return i;
-  };
-  std::vector<Item> failed, renewed;
-  for (const auto& it : report.items) {
-    const vault::Record* r = record_of(it.name);
-    if (!r) continue;
-    Item i = item_of(*r);
-    i.reason = it.reason;
-    if (it.outcome == "failed" || it.outcome == "deploy failed") {
-      i.status = it.outcome;
-      i.error = it.error;
-      failed.push_back(std::move(i));
-    } else if (it.outcome == "renewed") {
-      i.status = "renewed";
-      if (it.not_after) {
-        i.not_after = it.not_after;
-        i.days = days_until(now, it.not_after);
-      }
-      renewed.push_back(std::move(i));
-    }
-  }
-
-  // Reminders: stages already sent, per notifier and record, for the current not_after.
-  const std::string state_path = ctx.vault.layout().root() + "/notify/reminders.json";
-  Json state = Json::object();
-  if (fs::exists(state_path))
-    if (auto text = fs::read_file(state_path)) {
-      state = Json::parse(*text, nullptr, false);
-      if (!state.is_object()) state = Json::object();
-    }
-  bool state_changed = false;
+  const Outcomes outcomes = outcomes_of(report, all, now);
+  std::vector<Error> errors;
+  Reminders reminders(ctx.vault.layout().root() + "/notify/reminders.json");
   for (const auto& n : *notifiers) {
     auto deliver = [&](std::string_view event, const std::vector<Item>& items) {
       if (items.empty() || !wants(n, event)) return true;
@@ -267,46 +332,13 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
       if (!st) errors.push_back(st.error());
       return static_cast<bool>(st);
     };
-    deliver("failure", failed);
-    deliver("success", renewed);
+    deliver("failure", outcomes.failed);
+    deliver("success", outcomes.renewed);
     if (!wants(n, "expiring")) continue;
-    std::vector<Item> expiring;
-    struct Mark {
-      std::string key;
-      int stage;
-      UnixTime not_after;
-    };
-    std::vector<Mark> marks;
-    for (const auto& r : all) {
-      if (r.source != vault::Source::Imported || !r.cert || r.status == vault::CertStatus::Revoked) continue;
-      const long days = days_until(now, r.cert->not_after);
-      const int stage = reminder_stage(days, n.expiring_days);
-      if (stage == 0) continue;
-      const std::string key = n.name + "/" + r.name;
-      if (auto seen = state.find(key); seen != state.end() && seen->is_object() &&
-                                        seen->value("not_after", UnixTime{0}) == r.cert->not_after &&
-                                        seen->value("stage", 0) >= stage)
-        continue;
-      Item i = item_of(r);
-      i.reason = days < 0 ? "expired; imported, so certctl does not renew it"
-                          : "imported, so certctl does not renew it";
-      expiring.push_back(std::move(i));
-      marks.push_back({key, stage, r.cert->not_after});
-    }
-    if (deliver("expiring", expiring))
-      for (const auto& m : marks) {
-        state[m.key] = {{"not_after", m.not_after}, {"stage", m.stage}};
-        state_changed = true;
-      }
+    Expiring due = reminders.due(n, all, now);
+    if (deliver("expiring", due.items)) reminders.mark(due.marks);
   }
-  if (state_changed) {
-    auto lock = ctx.vault.lock();
-    if (lock) {
-      if (auto st = fs::write_file_atomic(state_path, state.dump(1)); !st) errors.push_back(st.error());
-    } else {
-      errors.push_back(lock.error());
-    }
-  }
+  if (auto st = reminders.save(ctx); !st) errors.push_back(st.error());
   return errors;
 }
 

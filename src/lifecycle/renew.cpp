@@ -1,5 +1,7 @@
 // renew: pick what is due (threshold, expiry, retries after errors with backoff) and renew it
 // in one batch, under the renew lock so overlapping cron runs never renew a record twice.
+// The steps: select, unlock, pre hooks, deploy again what failed to deploy, issue, put each
+// result on its item (by name), deploy the renewed, post hooks, notify.
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
@@ -11,24 +13,165 @@
 
 namespace certctl::lifecycle {
 
-bool RenewReport::any_failed() const {
-  return hook_error || std::any_of(items.begin(), items.end(), [](const RenewItem& i) {
-           return i.outcome == "failed" || i.outcome == "deploy failed";
-         });
+std::string_view to_string(RenewOutcome o) {
+  switch (o) {
+    case RenewOutcome::NotDue: return "not due";
+    case RenewOutcome::Skipped: return "skipped";
+    case RenewOutcome::Renewed: return "renewed";
+    case RenewOutcome::Validated: return "validated";
+    case RenewOutcome::Deployed: return "deployed";
+    case RenewOutcome::Failed: return "failed";
+    case RenewOutcome::DeployFailed: return "deploy failed";
+  }
+  return {};
 }
+
+bool is_failure(RenewOutcome o) { return o == RenewOutcome::Failed || o == RenewOutcome::DeployFailed; }
+
+bool RenewReport::any_failed() const {
+  return hook_error || std::any_of(items.begin(), items.end(), [](const RenewItem& i) { return is_failure(i.outcome); });
+}
+
+namespace detail {
+
+RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now) {
+  const std::set<std::string> wanted(req.names.begin(), req.names.end());
+  RenewPlan plan;
+  plan.report.dry_run = req.dry_run;
+  for (const auto& r : all) {
+    if (!wanted.empty() && !wanted.count(r.name)) continue;
+    ++plan.report.checked;
+    const std::string why = vault::renew_reason(r, now, req.force);
+    const RenewItem as_is{r.name, "", RenewOutcome::NotDue, "", 0, r.issued_by, r.cert ? r.cert->serial_hex : "",
+                          r.cert ? r.cert->not_after : 0, {}};
+    if (why.empty() && r.deploy_failed && r.has_cert && !req.dry_run) {
+      // Issued, but the last deploy failed: deploy it again (skipped if the pre hook fails).
+      plan.deploy_again.push_back(r.name);
+      plan.report.items.push_back(as_is);
+      plan.report.items.back().reason = "deploy retry";
+      plan.report.items.back().outcome = RenewOutcome::Skipped;
+    } else if (why.empty()) {
+      if (wanted.empty()) continue;  // only records named on the command line say why not
+      plan.report.items.push_back(as_is);
+      plan.report.items.back().reason = r.source == vault::Source::Imported ? "imported (renew it where it was issued)"
+                                        : r.next_attempt > now ? "backing off until " + format_rfc3339(r.next_attempt)
+                                                               : "not due";
+    } else {
+      plan.due.push_back(r.name);
+      plan.report.items.push_back({r.name, why, RenewOutcome::Skipped, "", 0, "", "", 0, {}});
+    }
+  }
+  return plan;
+}
+
+RenewItem* item_named(RenewReport& report, std::string_view name) {
+  auto it = std::find_if(report.items.begin(), report.items.end(), [&](const RenewItem& i) { return i.name == name; });
+  return it == report.items.end() ? nullptr : &*it;
+}
+
+std::vector<vault::Record> take_results(RenewReport& report, std::vector<IssueResult> results) {
+  std::vector<vault::Record> renewed;
+  for (auto& res : results) {
+    RenewItem* item = item_named(report, res.name);
+    if (!item) continue;
+    for (const auto& w : res.warnings) item->warnings.push_back(w.text());
+    if (!res) {
+      item->outcome = RenewOutcome::Failed;
+      item->error = res.error().text();
+      item->exit_code = res.error().exit_code();
+      continue;
+    }
+    item->outcome = report.dry_run ? RenewOutcome::Validated : RenewOutcome::Renewed;
+    item->issued_by = res->issued_by;
+    if (res->cert) {
+      item->serial_hex = res->cert->serial_hex;
+      item->not_after = res->cert->not_after;
+    }
+    renewed.push_back(std::move(res).value());
+  }
+  return renewed;
+}
+
+}  // namespace detail
 
 namespace {
 
+using detail::RenewPlan;
+
+/// Every name given must be a record.
+Status check_named(const std::vector<vault::Record>& all, const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (std::none_of(all.begin(), all.end(), [&n](const vault::Record& r) { return r.name == n; }))
+      return Error(Category::NotFound, n, "no such certificate in the vault (see `certctl list`)");
+  return ok();
+}
+
+/// The deploy targets that cover a record of this run: their pre and post hooks join the run's.
+std::vector<const DeployTarget*> run_targets(const std::vector<DeployTarget>& targets,
+                                             const std::vector<vault::Record>& all, const RenewPlan& plan) {
+  std::set<std::string> in_run(plan.due.begin(), plan.due.end());
+  in_run.insert(plan.deploy_again.begin(), plan.deploy_again.end());
+  std::vector<const DeployTarget*> out;
+  for (const auto& t : targets)
+    if (std::any_of(all.begin(), all.end(), [&](const vault::Record& r) { return in_run.count(r.name) && t.applies_to(r); }))
+      out.push_back(&t);
+  return out;
+}
+
+/// The run's own hook (`which` = "pre" or "post"), then each covering target's.
+Status run_hooks(const char* which, const std::string& own, const std::vector<const DeployTarget*>& targets,
+                 std::string DeployTarget::*hook) {
+  TRY(run_hook(which, own));
+  for (const DeployTarget* t : targets) TRY(run_hook(fmt::format("deploy target '{}' {}", t->name, which), t->*hook));
+  return ok();
+}
+
 void deploy_into(Context ctx, RenewItem& item, const std::string& extra_hook, const std::vector<DeployTarget>& targets,
-                 const char* success) {
+                 RenewOutcome success) {
   Status st = deploy(ctx, item.name, extra_hook, targets);
   if (st) {
     item.outcome = success;
   } else {
-    item.outcome = "deploy failed";
+    item.outcome = RenewOutcome::DeployFailed;
     item.error = st.error().text();
     item.exit_code = st.error().exit_code();
   }
+}
+
+std::vector<IssueResult> issue_due(Context ctx, const RenewRequest& req, const std::vector<std::string>& due) {
+  if (due.empty()) return {};
+  IssueRequest ir;
+  ir.renew = true;
+  ir.dry_run = req.dry_run;
+  ir.settings.reuse_key = req.reuse_key;
+  ir.dns_resolver = req.dns_resolver;
+  ir.dns_progress = req.dns_progress;
+  return issue_many(ctx, due, ir, req.parallel);
+}
+
+/// A run with something to do: unlock, hooks around deploying and issuing. False when the
+/// pre hook failed, so nothing was tried.
+Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<vault::Record>& all, RenewPlan& plan) {
+  RenewReport& report = plan.report;
+  if (req.unlock) TRY(req.unlock());
+  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+  const std::vector<const DeployTarget*> hooked = run_targets(targets, all, plan);
+  if (!req.dry_run) {
+    if (Status pre = run_hooks("pre", req.pre_hook, hooked, &DeployTarget::pre_hook); !pre) {
+      report.hook_error = pre.error();  // nothing renewed: the pre hook may have been needed
+      return false;
+    }
+  }
+  for (const auto& name : plan.deploy_again)
+    if (RenewItem* item = detail::item_named(report, name))
+      deploy_into(ctx, *item, req.deploy_hook, targets, RenewOutcome::Deployed);
+  for (const auto& r : detail::take_results(report, issue_due(ctx, req, plan.due)))
+    if (!req.dry_run && (has_deploy(r, targets) || !req.deploy_hook.empty()))
+      deploy_into(ctx, *detail::item_named(report, r.name), req.deploy_hook, targets, RenewOutcome::Renewed);
+  if (!req.dry_run)
+    if (Status post = run_hooks("post", req.post_hook, hooked, &DeployTarget::post_hook); !post)
+      report.hook_error = post.error();
+  return true;
 }
 
 }  // namespace
@@ -39,106 +182,16 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   // Read after taking the lock: a run that waited sees what the previous one renewed.
   TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all());
   const UnixTime now = ctx.clock.now();
-  std::set<std::string> wanted(req.names.begin(), req.names.end());
-  for (const auto& n : wanted)
-    if (std::none_of(all.begin(), all.end(), [&n](const vault::Record& r) { return r.name == n; }))
-      return Error(Category::NotFound, n, "no such certificate in the vault (see `certctl list`)");
+  TRY(check_named(all, req.names));
   // Renewal windows whose Retry-After has passed are asked for again before deciding.
   if (!req.dry_run) detail::refresh_renewal_info(ctx, all, now);
-
-  RenewReport report;
-  report.dry_run = req.dry_run;
-  std::vector<std::string> due;
-  std::vector<std::size_t> deploy_only;  // issued, but the last deploy failed
-  for (const auto& r : all) {
-    if (!wanted.empty() && !wanted.count(r.name)) continue;
-    ++report.checked;
-    const std::string why = vault::renew_reason(r, now, req.force);
-    if (why.empty() && r.deploy_failed && r.has_cert && !req.dry_run) {
-      deploy_only.push_back(report.items.size());
-      report.items.push_back({r.name, "deploy retry", "", "", 0, r.issued_by, r.cert ? r.cert->serial_hex : "",
-                              r.cert ? r.cert->not_after : 0});
-      continue;
-    }
-    if (why.empty()) {
-      if (!wanted.empty()) {
-        std::string not_due = r.source == vault::Source::Imported ? "imported (renew it where it was issued)"
-                              : r.next_attempt > now ? "backing off until " + format_rfc3339(r.next_attempt)
-                                                     : "not due";
-        report.items.push_back({r.name, not_due, "not due", "", 0, r.issued_by, r.cert ? r.cert->serial_hex : "",
-                                r.cert ? r.cert->not_after : 0});
-      }
-      continue;
-    }
-    due.push_back(r.name);
-    report.items.push_back({r.name, why, "", "", 0, "", "", 0});
+  RenewPlan plan = detail::select_due(all, req, now);
+  if (!plan.due.empty() || !plan.deploy_again.empty()) {
+    TRY_ASSIGN(const bool went_ahead, carry_out(ctx, req, all, plan));
+    if (!went_ahead) return std::move(plan.report);  // the pre hook failed: no notifications
   }
-  if (due.empty() && deploy_only.empty()) {
-    if (req.notify && !req.dry_run) report.notify_errors = notify_after_renew(ctx, report, all);
-    return report;
-  }
-  if (req.unlock) TRY(req.unlock());
-  // Deploy targets covering a record of this run add their pre and post hooks to the run's.
-  TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
-  std::set<std::string> in_run(due.begin(), due.end());
-  for (std::size_t i : deploy_only) in_run.insert(report.items[i].name);
-  std::vector<const DeployTarget*> run_targets;
-  for (const auto& t : targets)
-    if (std::any_of(all.begin(), all.end(), [&](const vault::Record& r) { return in_run.count(r.name) && t.applies_to(r); }))
-      run_targets.push_back(&t);
-  auto run_target_hooks = [&](const char* which, std::string DeployTarget::*hook) -> Status {
-    for (const DeployTarget* t : run_targets)
-      TRY(run_hook(fmt::format("deploy target '{}' {}", t->name, which), t->*hook));
-    return ok();
-  };
-  if (!req.dry_run) {
-    Status pre = run_hook("pre", req.pre_hook);
-    if (pre) pre = run_target_hooks("pre", &DeployTarget::pre_hook);
-    if (auto st = pre; !st) {
-      report.hook_error = st.error();  // nothing renewed: the pre hook may have been needed
-      for (auto& item : report.items)
-        if (item.outcome.empty()) item.outcome = "skipped";
-      return report;
-    }
-  }
-  for (std::size_t i : deploy_only) deploy_into(ctx, report.items[i], req.deploy_hook, targets, "deployed");
-
-  std::vector<Result<vault::Record>> results;
-  IssueRequest ir;
-  ir.renew = true;
-  ir.dry_run = req.dry_run;
-  ir.settings.reuse_key = req.reuse_key;
-  ir.dns_resolver = req.dns_resolver;
-  ir.dns_progress = req.dns_progress;
-  if (!due.empty()) results = issue_many(ctx, due, ir, req.parallel);
-  std::size_t k = 0;
-  for (auto& item : report.items) {
-    if (!item.outcome.empty()) continue;  // a named record that was not due, or deployed above
-    auto& res = results[k++];
-    if (res) {
-      item.outcome = req.dry_run ? "validated" : "renewed";
-      item.issued_by = res->issued_by;
-      if (res->cert) {
-        item.serial_hex = res->cert->serial_hex;
-        item.not_after = res->cert->not_after;
-      }
-      if (!req.dry_run && (has_deploy(*res, targets) || !req.deploy_hook.empty()))
-        deploy_into(ctx, item, req.deploy_hook, targets, "renewed");
-    } else {
-      item.outcome = "failed";
-      item.error = res.error().text();
-      item.exit_code = res.error().exit_code();
-    }
-  }
-  if (!req.dry_run) {
-    if (auto st = run_hook("post", req.post_hook); !st) {
-      report.hook_error = st.error();
-    } else if (auto tst = run_target_hooks("post", &DeployTarget::post_hook); !tst) {
-      report.hook_error = tst.error();
-    }
-  }
-  if (req.notify && !req.dry_run) report.notify_errors = notify_after_renew(ctx, report, all);
-  return report;
+  if (req.notify && !req.dry_run) plan.report.notify_errors = notify_after_renew(ctx, plan.report, all);
+  return std::move(plan.report);
 }
 
 }  // namespace certctl::lifecycle

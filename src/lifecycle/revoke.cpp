@@ -43,7 +43,7 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
   TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.issued_by));
   if (!profile.is_local()) {
     TRY_ASSIGN(std::optional<ca::Account> account, ca::load_account(ctx.vault, r.issued_by));
-    if (!account || account->status == "deactivated") {
+    if (!account || account->status == acme::AccountStatus::Deactivated) {
       if (!r.has_key)
         return Error(Category::State, name, "no ACME account and no private key in the vault to sign the revocation");
       TRY_ASSIGN(cert_key, load_key(ctx, r, r.version));

@@ -182,7 +182,7 @@ std::string account_json(const ca::Account& a) {
   Json j;
   j["ca"] = a.ca;
   j["url"] = a.url;
-  j["status"] = a.status;
+  j["status"] = acme::to_string(a.status);
   j["contact"] = a.contact;
   j["key_type"] = a.key_type;
   j["created"] = time_or_null(a.created);
@@ -196,11 +196,11 @@ std::string renew_report_json(const lifecycle::RenewReport& report) {
   std::size_t renewed = 0, failed = 0;
   Json items = Json::array();
   for (const auto& i : report.items) {
-    renewed += i.outcome == "renewed" || i.outcome == "validated";
-    failed += i.outcome == "failed" || i.outcome == "deploy failed";
+    renewed += i.outcome == lifecycle::RenewOutcome::Renewed || i.outcome == lifecycle::RenewOutcome::Validated;
+    failed += lifecycle::is_failure(i.outcome);
     Json o;
     o["name"] = i.name;
-    o["outcome"] = i.outcome;
+    o["outcome"] = lifecycle::to_string(i.outcome);
     o["reason"] = i.reason;
     o["error"] = str_or_null(i.error);
     o["exit_code"] = i.exit_code;

@@ -190,10 +190,10 @@ TEST_CASE("the order state machine against recorded responses", "[acme]") {
   CHECK(fx.jws(fx.http.requests.size() - 1).second == "{}");
   auto done = fx.client.wait_authorization(authz->url);
   REQUIRE(done);
-  CHECK(done->status == "valid");
+  CHECK(done->status == acme::AuthzStatus::Valid);
   auto fin = fx.client.finalize(*order, "fake-der");
   REQUIRE(fin);
-  CHECK(fin->status == "valid");
+  CHECK(fin->status == acme::OrderStatus::Valid);
   CHECK(fin->certificate == "https://ca.test/cert/1");
   auto chains = fx.client.download(fin->certificate, true);
   REQUIRE(chains);
