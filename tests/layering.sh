@@ -10,7 +10,7 @@ cd "${CERTCTL_SOURCE_DIR:-$(dirname "$0")/..}"
 declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [process]=core [secret]=core [terminal]=core [unique_fd]=core
-  [crypto]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme
+  [crypto]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
   [record]=vault [record_fields]=vault [vault]=vault [storage]=vault
   [ca]=ca [lifecycle]=lifecycle [output]=output
 )
