@@ -39,9 +39,16 @@ class FixedClock final : public Clock {
   UnixTime t_;
 };
 
-/// "2026-11-22T09:38:31Z"; 0 is rendered as "" (unset).
+/// The times certctl keeps: 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (0 means "unset").
+/// Over this range format_rfc3339 and parse_rfc3339 are exact inverses; a time from outside
+/// that falls beyond it is refused where it enters, so every stored time reads back.
+inline constexpr UnixTime kMaxTime = 253'402'300'799;
+
+/// "2026-11-22T09:38:31Z"; 0 is rendered as "" (unset). A t outside 0..kMaxTime is clamped
+/// into it (never produced by parse_rfc3339; a guard for arithmetic).
 std::string format_rfc3339(UnixTime t);
 /// Accepts "YYYY-MM-DDTHH:MM:SSZ" (also with fractional seconds and +hh:mm offsets) or digits.
+/// The day must exist in its month, and the result must lie in 0..kMaxTime (Input error).
 Result<UnixTime> parse_rfc3339(std::string_view s, std::string_view subject);
 /// Whole days from now until t, rounded down; negative once t is past.
 long days_until(UnixTime now, UnixTime t);

@@ -11,8 +11,17 @@
 
 namespace certctl::fs {
 
-Result<std::string> read_file(const std::string& path);
-Result<SecretBytes> read_secret_file(const std::string& path);
+/// Size limits of the files certctl reads (certctl(1), LIMITS). A larger file is an Input
+/// error naming it and the limit; nothing is read past the limit.
+inline constexpr std::size_t kMaxFileSize = 4u << 20;     ///< PEM, DER, PKCS#12, CSR, TOML, keys
+inline constexpr std::size_t kMaxSecretSize = 64u << 10;  ///< passphrase, password and key files
+inline constexpr std::size_t kMaxLogSize = 256u << 20;    ///< orders.log, the local CA's revoked list
+inline constexpr std::size_t kMaxCacheSize = 512u << 20;  ///< the record cache
+/// A pipe or device must deliver its whole content within this many seconds.
+inline constexpr int kPipeTimeoutSeconds = 30;
+
+Result<std::string> read_file(const std::string& path, std::size_t limit = kMaxFileSize);
+Result<SecretBytes> read_secret_file(const std::string& path, std::size_t limit = kMaxSecretSize);
 bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 

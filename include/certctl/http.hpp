@@ -52,7 +52,10 @@ std::unique_ptr<Client> make_curl_client(const ClientOptions& opts);
 
 /// Values of Link headers with the given rel, e.g. rel="alternate" or rel="up" (RFC 8288).
 std::vector<std::string> link_targets(const Response& r, std::string_view rel);
-/// Retry-After as seconds from now (delta-seconds or an HTTP date); nullopt if absent/bad.
+/// The longest wait a server's Retry-After can ask for: 30 days. A longer one is cut to this.
+inline constexpr long kMaxRetryAfter = 30L * 86400;
+/// Retry-After as seconds from now (delta-seconds or an HTTP date), 0..kMaxRetryAfter;
+/// nullopt if absent/bad.
 std::optional<long> retry_after_seconds(const Response& r, long long now_unix);
 
 /// A plain-text mail to send over SMTP.

@@ -109,9 +109,11 @@ class Vault {
 
   bool exists(std::string_view name) const;
   Result<Record> load(std::string_view name) const;
-  /// Every record, sorted by name. A record that cannot be read is an error naming it.
-  /// Served from the record cache where record.toml is unchanged; refreshes the cache.
-  Result<std::vector<Record>> load_all() const;
+  /// Every record, sorted by name. A record that cannot be read is an error naming it, or,
+  /// when `unreadable` is given, is skipped and its error (naming the file) added there, so
+  /// one damaged record never hides the others. Served from the record cache where
+  /// record.toml is unchanged; refreshes the cache.
+  Result<std::vector<Record>> load_all(std::vector<Error>* unreadable = nullptr) const;
   std::vector<std::string> names() const;
   /// Write record.toml atomically (last step of any multi-file change).
   Status save(const Record& r) const;

@@ -21,7 +21,7 @@ std::string revoked_path(const vault::Vault& v) { return v.layout().ca_dir(kLoca
 Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
   std::vector<crypto::RevokedEntry> out;
   if (!fs::exists(revoked_path(v))) return out;
-  TRY_ASSIGN(std::string text, fs::read_file(revoked_path(v)));
+  TRY_ASSIGN(std::string text, fs::read_file(revoked_path(v), fs::kMaxLogSize));
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
@@ -101,7 +101,10 @@ class LocalIssuer final : public Issuer {
     const std::string serial = cert.info().serial_hex;
     for (const auto& e : entries)
       if (e.serial_hex == serial) return ok();  // already revoked: nothing to do
-    std::string text = fs::exists(revoked_path(vault_)) ? *fs::read_file(revoked_path(vault_)) : std::string();
+    std::string text;
+    if (fs::exists(revoked_path(vault_))) {
+      TRY_ASSIGN(text, fs::read_file(revoked_path(vault_), fs::kMaxLogSize));
+    }
     text += fmt::format("{} {} {}\n", serial, clock_.now(), reason);
     return fs::write_file_atomic(revoked_path(vault_), text);
   }

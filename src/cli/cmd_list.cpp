@@ -39,7 +39,8 @@ void setup_list(CLI::App& app, Globals& g) {
         if (!out.empty()) print_out(out);
         return ok();
       }
-      TRY_ASSIGN(std::vector<vault::Record> all, s.vault.load_all());
+      Unreadable unreadable;
+      TRY_ASSIGN(std::vector<vault::Record> all, load_readable(s, unreadable));
       const UnixTime now = s.clock.now();
       std::vector<vault::Record> shown;
       shown.reserve(all.size());
@@ -54,6 +55,7 @@ void setup_list(CLI::App& app, Globals& g) {
       if (o->json) print_out(output::records_json(shown, now));
       else if (shown.empty()) note(g, all.empty() ? "no certificates yet: certctl create NAME --domain D" : "no certificate matches");
       else print_out(output::records_table(shown, now, color_stdout(g)));
+      report_skipped(g, unreadable);
       return ok();
     };
   });

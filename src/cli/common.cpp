@@ -1,6 +1,8 @@
 #include "cli/common.hpp"
 
 #include <certctl/terminal.hpp>
+#include <fmt/format.h>
+#include <certctl/fs.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +38,27 @@ void note(const Globals& g, std::string_view text) {
   if (g.quiet) return;
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fputc('\n', stderr);
+}
+
+Result<std::vector<vault::Record>> load_readable(const Session& s, Unreadable& unreadable) {
+  TRY_ASSIGN(auto records, s.vault.load_all(&unreadable.errors));
+  for (const Error& e : unreadable.errors) {
+    const std::string dir = fs::dirname(e.subject());  // <vault>/certs/NAME/record.toml
+    unreadable.names.push_back(dir.substr(dir.rfind('/') + 1));
+  }
+  return records;
+}
+
+void report_skipped(Globals& g, const Unreadable& unreadable) {
+  if (unreadable.errors.empty()) return;
+  std::vector<std::string> reasons;
+  for (const Error& e : unreadable.errors) reasons.push_back(e.text());
+  const Error e(Category::Vault, fmt::format("{}", fmt::join(unreadable.names, ", ")),
+                fmt::format("{} unreadable record(s) skipped", unreadable.names.size()),
+                fmt::format("{}", fmt::join(reasons, "; ")));
+  const std::string line = fmt::format("certctl: {}\n", e.text());
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  g.exit_override = e.exit_code();
 }
 
 Result<std::optional<dns::Server>> dns_resolver(const Globals& g) {

@@ -1,5 +1,6 @@
 #include <certctl/clock.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -21,6 +22,7 @@ UnixTime SystemClock::now() const {
 
 std::string format_rfc3339(UnixTime t) {
   if (t == 0) return {};
+  t = std::clamp<UnixTime>(t, 0, kMaxTime);
   std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -35,6 +37,11 @@ bool take_int(std::string_view& s, std::size_t digits, int& out) {
   if (r.ec != std::errc() || r.ptr != s.data() + digits) return false;
   s.remove_prefix(digits);
   return true;
+}
+int days_in_month(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
 }
 bool take_char(std::string_view& s, char c) {
   if (s.empty() || (s[0] != c && !(c == 'T' && (s[0] == 't' || s[0] == ' ')))) return false;
@@ -52,7 +59,7 @@ Result<UnixTime> parse_rfc3339(std::string_view in, std::string_view subject) {
   if (!in.empty() && in.find_first_not_of("0123456789") == std::string_view::npos) {
     long long v = 0;
     auto r = std::from_chars(in.data(), in.data() + in.size(), v);
-    if (r.ec != std::errc()) return bad();
+    if (r.ec != std::errc() || v > kMaxTime) return bad();
     return static_cast<UnixTime>(v);
   }
   std::string_view s = in;
@@ -77,7 +84,8 @@ Result<UnixTime> parse_rfc3339(std::string_view in, std::string_view subject) {
   } else {
     return bad();
   }
-  if (!s.empty() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return bad();
+  if (!s.empty() || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    return bad();
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -85,7 +93,11 @@ Result<UnixTime> parse_rfc3339(std::string_view in, std::string_view subject) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = se;
-  return static_cast<UnixTime>(timegm(&tm)) - offset;
+  const UnixTime t = static_cast<UnixTime>(timegm(&tm)) - offset;
+  if (t < 0 || t > kMaxTime)
+    return Error(Category::Input, std::string(subject),
+                 fmt::format("'{}' is outside the times certctl keeps (1970 to 9999-12-31T23:59:59Z)", in));
+  return t;
 }
 
 long days_until(UnixTime now, UnixTime t) {

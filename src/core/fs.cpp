@@ -2,7 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <ctime>
 #include <fcntl.h>
+#include <poll.h>
 #include <filesystem>
 #include <string>
 #include <type_traits>
@@ -15,6 +18,12 @@
 
 namespace certctl::fs {
 namespace {
+
+std::int64_t now_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
 
 Error sys_error(Category cat, const std::string& path, std::string_view what, int err) {
   return Error(cat, path, std::string(what), std::strerror(err));
@@ -39,11 +48,29 @@ Out make_buffer(std::size_t n) {
   else return Out(n);
 }
 
-/// Read a whole file. Sized by fstat, so a small file costs one allocation and one read(2);
-/// secrets are read into SecretBytes directly and never pass through a std::string.
+Error too_large(const std::string& path, std::size_t limit) {
+  return Error(Category::Input, path, fmt::format("larger than the {} KiB limit for this file", limit / 1024));
+}
+
+/// Waits until a pipe or device has data, up to the deadline. False on timeout.
+bool wait_readable(int fd, std::int64_t deadline_ms) {
+  for (;;) {
+    const std::int64_t left = deadline_ms - now_ms();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left, 1000)));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return true;  // let read(2) report it
+  }
+}
+
+/// Read a whole file of at most `limit` bytes. Sized by fstat, so a small file costs one
+/// allocation and one read(2); secrets are read into SecretBytes directly and never pass
+/// through a std::string. Pipes and devices are read without blocking past
+/// kPipeTimeoutSeconds (a FIFO nobody writes to reads as empty instead of hanging).
 template <class Out>
-Result<Out> read_into(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<Out> read_into(const std::string& path, std::size_t limit) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {
     int e = errno;
     return Error(e == ENOENT ? Category::NotFound : Category::Input, path,
@@ -52,19 +79,26 @@ Result<Out> read_into(const std::string& path) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return sys_error(Category::Input, path, "cannot stat", errno);
   if (S_ISDIR(st.st_mode)) return Error(Category::Input, path, "is a directory, expected a file");
+  const bool regular = S_ISREG(st.st_mode);
+  if (regular && static_cast<std::uint64_t>(st.st_size) > limit) return too_large(path, limit);
   // Regular files: read exactly their size (plus one byte to notice growth); others: chunks.
-  std::size_t chunk = S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 65536;
-  Out out = make_buffer<Out>(chunk);
+  Out out = make_buffer<Out>(regular ? static_cast<std::size_t>(st.st_size) + 1 : 65536);
   std::size_t used = 0;
+  const std::int64_t deadline = now_ms() + kPipeTimeoutSeconds * 1000LL;
   for (;;) {
+    if (used > limit) return too_large(path, limit);
     if (used == out.size()) {
-      Out bigger = make_buffer<Out>(out.size() * 2);
+      Out bigger = make_buffer<Out>(std::min(out.size() * 2, limit + 1));
       std::memcpy(bigger.data(), out.data(), used);
       out = std::move(bigger);
     }
     ssize_t r = ::read(fd.get(), out.data() + used, out.size() - used);
     if (r < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && !regular) {
+        if (wait_readable(fd.get(), deadline)) continue;
+        return Error(Category::Input, path, fmt::format("nothing to read after {} s", kPipeTimeoutSeconds));
+      }
       return sys_error(Category::Input, path, "cannot read", errno);
     }
     if (r == 0) break;
@@ -76,8 +110,12 @@ Result<Out> read_into(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> read_file(const std::string& path) { return read_into<std::string>(path); }
-Result<SecretBytes> read_secret_file(const std::string& path) { return read_into<SecretBytes>(path); }
+Result<std::string> read_file(const std::string& path, std::size_t limit) {
+  return read_into<std::string>(path, limit);
+}
+Result<SecretBytes> read_secret_file(const std::string& path, std::size_t limit) {
+  return read_into<SecretBytes>(path, limit);
+}
 
 bool exists(const std::string& path) {
   struct stat st {};

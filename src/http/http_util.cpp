@@ -200,15 +200,11 @@ std::optional<long> retry_after_seconds(const Response& r, long long now_unix) {
   if (!value) return std::nullopt;
   std::string_view v = trim(*value);
   long long n = 0;
-  if (parse_uint(v, n)) {
-    if (n > std::numeric_limits<long>::max()) return std::numeric_limits<long>::max();
-    return static_cast<long>(n);
-  }
+  if (parse_uint(v, n)) return static_cast<long>(std::min<long long>(n, kMaxRetryAfter));
   auto at = parse_imf_fixdate(v);
   if (!at) return std::nullopt;
-  long long delta = *at - now_unix;
-  if (delta < 0) delta = 0;
-  return static_cast<long>(delta);
+  const long long delta = *at > now_unix ? *at - now_unix : 0;  // both bounded by the date parser
+  return static_cast<long>(std::min<long long>(delta, kMaxRetryAfter));
 }
 
 }  // namespace certctl::http

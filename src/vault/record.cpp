@@ -50,9 +50,12 @@ CertStatus effective_status(const Record& r, UnixTime now) {
 int auto_renew_days(const Record& r) {
   if (r.renew_days > 0) return r.renew_days;
   if (!r.cert || r.cert->not_after <= r.cert->not_before) return 30;
-  const double lifetime_days = static_cast<double>(r.cert->not_after - r.cert->not_before) / 86400.0;
+  // In double: two int64 times a certificate claims may be far apart; the result is capped at
+  // a century, which any threshold check treats the same.
+  const double lifetime_days =
+      (static_cast<double>(r.cert->not_after) - static_cast<double>(r.cert->not_before)) / 86400.0;
   const double share = lifetime_days <= 10.0 ? 0.5 : 1.0 / 3.0;
-  return std::max(1, static_cast<int>(lifetime_days * share + 0.5));
+  return static_cast<int>(std::clamp(lifetime_days * share + 0.5, 1.0, 36500.0));
 }
 
 UnixTime backoff_after(int attempts) {

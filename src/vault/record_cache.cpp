@@ -142,7 +142,7 @@ std::optional<FileStamp> stamp_of(const std::string& path) {
 
 std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string& path) {
   std::unordered_map<std::string, CacheEntry> out;
-  auto data = fs::read_file(path);
+  auto data = fs::read_file(path, fs::kMaxCacheSize);
   if (!data || data->size() < kMagic.size() || std::string_view(*data).substr(0, kMagic.size()) != kMagic) return out;
   Reader rd(std::string_view(*data).substr(kMagic.size()));
   if (rd.u64() != kVersion) return out;

@@ -137,7 +137,7 @@ std::vector<std::string> Vault::names() const {
   return out;
 }
 
-Result<std::vector<Record>> Vault::load_all() const {
+Result<std::vector<Record>> Vault::load_all(std::vector<Error>* unreadable) const {
   auto cache = read_record_cache(layout_.record_cache());
   std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
   std::vector<CacheEntry*> order;
@@ -154,9 +154,14 @@ Result<std::vector<Record>> Vault::load_all() const {
       ++reused;
       continue;
     }
-    TRY_ASSIGN(std::string text, fs::read_file(path));
-    TRY_ASSIGN(Record r, parse_record(text, path));
-    fresh.push_back(CacheEntry{*stamp, std::move(r)});
+    auto text = fs::read_file(path);
+    auto r = text ? parse_record(*text, path) : Result<Record>(std::move(text).error());
+    if (!r) {
+      if (!unreadable) return std::move(r).error();
+      unreadable->push_back(std::move(r).error());
+      continue;
+    }
+    fresh.push_back(CacheEntry{*stamp, std::move(*r)});
   }
   // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
   for (auto& e : fresh) order.push_back(&e);

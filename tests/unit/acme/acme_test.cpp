@@ -213,7 +213,7 @@ TEST_CASE("polling gives up at the deadline with a clear message", "[acme]") {
   CHECK_THAT(r.error().message(), Catch::Contains("did not validate"));
 }
 
-TEST_CASE("renewalInfo: window, explanation and Retry-After; absent without the directory entry", "[acme]") {
+TEST_CASE("renewalInfo: window, explanation and Retry-After, absent without the directory entry", "[acme]") {
   {
     Fixture fx;  // the directory has no renewalInfo
     auto none = fx.client.renewal_info("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");

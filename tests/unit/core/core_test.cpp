@@ -8,6 +8,7 @@
 #include "temp_dir.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <sys/stat.h>
 
 using namespace certctl;
@@ -147,4 +148,58 @@ TEST_CASE("append_line appends whole lines", "[core]") {
   REQUIRE(fs::append_line(d.file("log"), "{\"a\":1}"));
   REQUIRE(fs::append_line(d.file("log"), "{\"b\":2}"));
   CHECK(*fs::read_file(d.file("log")) == "{\"a\":1}\n{\"b\":2}\n");
+}
+
+TEST_CASE("RFC 3339: format and parse are exact inverses over the kept range", "[core]") {
+  for (UnixTime t : {UnixTime{1}, UnixTime{86399}, UnixTime{951782400} /* 2000-02-29 */, UnixTime{4107542399},
+                     kMaxTime - 86400, kMaxTime}) {
+    INFO(t);
+    auto back = parse_rfc3339(format_rfc3339(t), "t");
+    REQUIRE(back);
+    CHECK(*back == t);
+  }
+  CHECK(format_rfc3339(kMaxTime) == "9999-12-31T23:59:59Z");
+  // Arithmetic beyond the range is clamped, so what is written always reads back.
+  CHECK(format_rfc3339(kMaxTime + 1000) == "9999-12-31T23:59:59Z");
+  CHECK(parse_rfc3339(format_rfc3339(std::numeric_limits<UnixTime>::max()), "t"));
+}
+
+TEST_CASE("RFC 3339: times outside the kept range and impossible dates are refused", "[core]") {
+  // A window end a CA once sent: stored as 10000-01-01 it made the whole vault unreadable.
+  auto far = parse_rfc3339("9999-12-31T23:59:59-23:59", "ari window");
+  REQUIRE_FALSE(far);
+  CHECK(far.error().subject() == "ari window");
+  CHECK_FALSE(parse_rfc3339("1969-12-31T23:59:59Z", "t"));
+  CHECK_FALSE(parse_rfc3339("253402300800", "t"));
+  CHECK_FALSE(parse_rfc3339("2025-02-29T00:00:00Z", "t"));
+  CHECK_FALSE(parse_rfc3339("2025-04-31T00:00:00Z", "t"));
+  CHECK(parse_rfc3339("2024-02-29T00:00:00Z", "t"));
+  CHECK(parse_rfc3339("9999-12-31T23:59:59+01:00", "t"));
+}
+
+TEST_CASE("read_file: a file over its limit is refused naming it, a device never fills memory", "[core]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/big.pem";
+  REQUIRE(fs::write_file_atomic(path, std::string(2000, 'x')));
+  CHECK(fs::read_file(path, 2000));
+  auto big = fs::read_file(path, 1999);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().category() == Category::Input);
+  CHECK(big.error().subject() == path);
+  CHECK(big.error().message().find("limit") != std::string::npos);
+  auto zero = fs::read_file("/dev/zero");
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().subject() == "/dev/zero");
+  auto secret = fs::read_secret_file("/dev/urandom");
+  REQUIRE_FALSE(secret);
+  CHECK(secret.error().message().find("limit") != std::string::npos);
+}
+
+TEST_CASE("read_file: a FIFO nobody writes to does not hang", "[core]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/fifo";
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  auto r = fs::read_file(path);  // no writer: reads as empty at once
+  REQUIRE(r);
+  CHECK(r->empty());
 }

@@ -447,3 +447,11 @@ TEST_CASE("retry_after_seconds: delta seconds and IMF-fixdate", "[http]") {
   CHECK_FALSE(http::retry_after_seconds(ra("Sun, 06 Foo 1994 08:49:37 GMT"), kDate).has_value());
   CHECK_FALSE(http::retry_after_seconds(with_headers({}), kDate).has_value());
 }
+
+TEST_CASE("retry_after_seconds: a wait beyond 30 days is cut to 30 days, never overflows", "[http]") {
+  auto ra = [](std::string v) { return with_headers({{"Retry-After", std::move(v)}}); };
+  CHECK(http::retry_after_seconds(ra("400000000000"), 0) == std::optional<long>(http::kMaxRetryAfter));
+  CHECK(http::retry_after_seconds(ra("9223372036854775807"), 0) == std::optional<long>(http::kMaxRetryAfter));
+  CHECK(http::retry_after_seconds(ra("99999999999999999999999"), 0) == std::nullopt);
+  CHECK(http::retry_after_seconds(ra("Fri, 31 Dec 9999 23:59:59 GMT"), 0) == std::optional<long>(http::kMaxRetryAfter));
+}

@@ -80,7 +80,7 @@ TEST_CASE("draft -> pending -> active with metadata filled from the certificate"
   REQUIRE(crypto::verify_against_roots(leaf->front(), {}, *roots, fx.clock.now(), "chain"));
 }
 
-TEST_CASE("names are fixed once issued; settings may change", "[lifecycle]") {
+TEST_CASE("names are fixed once issued, settings may change", "[lifecycle]") {
   Fixture fx;
   fx.issued("web", "example.test");
   auto e = lifecycle::edit(fx.ctx(), "web", fields("other.test"));

@@ -7,6 +7,7 @@
 #include "vault/record_toml.hpp"
 
 #include <fcntl.h>
+#include <limits>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -332,4 +333,18 @@ TEST_CASE("renew_reason: a fresh ARI window wins over the threshold", "[vault]")
   r.ari.last_error = "renewalInfo answered HTTP 500";
   CHECK_THAT(vault::renew_reason(r, na - 10 * 86400, false), Catch::Contains("threshold 21"));
   CHECK(vault::renew_reason(r, na + 1, false) == "expired");
+}
+
+TEST_CASE("renew threshold: extreme validity periods stay in range", "[vault]") {
+  vault::CertMeta m;
+  m.not_before = std::numeric_limits<UnixTime>::min() / 2;
+  m.not_after = std::numeric_limits<UnixTime>::max() / 2;
+  vault::Record r;
+  r.cert = m;
+  CHECK(vault::auto_renew_days(r) == 36500);
+  r.cert->not_before = 0;
+  r.cert->not_after = kMaxTime;
+  CHECK(vault::auto_renew_days(r) == 36500);
+  r.cert->not_after = 90 * 86400;
+  CHECK(vault::auto_renew_days(r) == 30);
 }
