@@ -201,6 +201,7 @@ struct RenewReport {
   bool dry_run = false;
   std::optional<Error> hook_error;  ///< a failed pre/post hook
   std::vector<Error> notify_errors;  ///< notifiers that could not be reached (warnings)
+  std::vector<vault::UnreadableRecord> unreadable;  ///< records that could not be read: skipped, a failure
   bool any_failed() const;
 };
 // ---- DNS providers (dns-01) ------------------------------------------------------------------

@@ -69,6 +69,12 @@ class VaultLock {
   int fd_ = -1;
 };
 
+/// A record whose record.toml exists but cannot be read or parsed.
+struct UnreadableRecord {
+  std::string name;
+  Error error;
+};
+
 class Vault {
  public:
   /// Open an existing vault: it must exist, be a directory owned by us and not writable by
@@ -110,10 +116,10 @@ class Vault {
   bool exists(std::string_view name) const;
   Result<Record> load(std::string_view name) const;
   /// Every record, sorted by name. A record that cannot be read is an error naming it, or,
-  /// when `unreadable` is given, is skipped and its error (naming the file) added there, so
-  /// one damaged record never hides the others. Served from the record cache where
+  /// when `unreadable` is given, is skipped and added there with its error (naming the file),
+  /// so one damaged record never hides the others. Served from the record cache where
   /// record.toml is unchanged; refreshes the cache.
-  Result<std::vector<Record>> load_all(std::vector<Error>* unreadable = nullptr) const;
+  Result<std::vector<Record>> load_all(std::vector<UnreadableRecord>* unreadable = nullptr) const;
   std::vector<std::string> names() const;
   /// Write record.toml atomically (last step of any multi-file change).
   Status save(const Record& r) const;

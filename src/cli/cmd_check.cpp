@@ -73,8 +73,8 @@ void setup_check(CLI::App& app, Globals& g) {
         if (o->crit_days < 0 || o->warn_days < o->crit_days)
           return Error(Category::Usage, "--warn-days", "must be at least --crit-days (and both at least 0)");
         TRY_ASSIGN(Session s, open_session(g));
-        Unreadable unreadable;  // a record nobody can read cannot be watched: CRITICAL
-        TRY_ASSIGN(std::vector<vault::Record> all, load_readable(s, unreadable));
+        std::vector<vault::UnreadableRecord> unreadable;  // a record nobody can read cannot be watched: CRITICAL
+        TRY_ASSIGN(std::vector<vault::Record> all, s.vault.load_all(&unreadable));
         const UnixTime now = s.clock.now();
         std::vector<std::string> crit, warn, errors;
         std::size_t watched = 0;
@@ -94,15 +94,15 @@ void setup_check(CLI::App& app, Globals& g) {
           TRY(fs::write_user_file(o->prometheus, prometheus_text(all, now), 0644));
         }
         std::string line;
-        if (!crit.empty() || !unreadable.names.empty()) {
+        if (!crit.empty() || !unreadable.empty()) {
           g.exit_override = 2;
           line = "CERTCTL CRITICAL - ";
           if (!crit.empty())
             line += fmt::format("{} certificate(s) expire within {} days: {}", crit.size(), o->crit_days,
                                 fmt::join(crit, ", "));
-          if (!unreadable.names.empty())
-            line += fmt::format("{}{} record(s) unreadable: {}", crit.empty() ? "" : "; ", unreadable.names.size(),
-                                fmt::join(unreadable.names, ", "));
+          if (!unreadable.empty())
+            line += fmt::format("{}{} record(s) unreadable: {}", crit.empty() ? "" : "; ", unreadable.size(),
+                                unreadable_names(unreadable));
         } else if (!warn.empty() || !errors.empty()) {
           g.exit_override = 1;
           line = "CERTCTL WARNING - ";

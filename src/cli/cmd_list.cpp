@@ -39,8 +39,8 @@ void setup_list(CLI::App& app, Globals& g) {
         if (!out.empty()) print_out(out);
         return ok();
       }
-      Unreadable unreadable;
-      TRY_ASSIGN(std::vector<vault::Record> all, load_readable(s, unreadable));
+      std::vector<vault::UnreadableRecord> unreadable;
+      TRY_ASSIGN(std::vector<vault::Record> all, s.vault.load_all(&unreadable));
       const UnixTime now = s.clock.now();
       std::vector<vault::Record> shown;
       shown.reserve(all.size());

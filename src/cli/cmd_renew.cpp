@@ -72,6 +72,7 @@ void print_items(const Globals& g, const lifecycle::RenewReport& report) {
     }
     for (const auto& w : i.warnings) fmt::print(stderr, "certctl: warning: {}\n", w);
   }
+  for (const auto& u : report.unreadable) fmt::print(stderr, "certctl: {}: skipped: {}\n", u.name, u.error.text());
   if (report.hook_error) fmt::print(stderr, "certctl: {}\n", report.hook_error->text());
   // A notifier that cannot be reached is a warning: the renewals themselves stand.
   for (const auto& e : report.notify_errors) fmt::print(stderr, "certctl: warning: {}\n", e.text());
@@ -82,6 +83,7 @@ void print_items(const Globals& g, const lifecycle::RenewReport& report) {
 void set_exit(Globals& g, const lifecycle::RenewReport& report) {
   if (!report.any_failed()) return;
   int code = report.hook_error ? report.hook_error->exit_code() : 0;
+  if (!code && !report.unreadable.empty()) code = report.unreadable.front().error.exit_code();
   std::size_t failed = 0;
   for (const auto& i : report.items)
     if (lifecycle::is_failure(i.outcome)) {
@@ -89,6 +91,7 @@ void set_exit(Globals& g, const lifecycle::RenewReport& report) {
       if (!code) code = i.exit_code;
     }
   g.exit_override = code ? code : 7;
+  failed += report.unreadable.size();
   if (failed > 1) fmt::print(stderr, "certctl: renew: {} of {} due certificate(s) failed\n", failed, report.items.size());
 }
 

@@ -33,8 +33,8 @@ Status run_rekey(Globals& g, const RekeyOptions& o) {
 Status run_info(Globals& g, bool json) {
   g.json_errors = json;
   TRY_ASSIGN(Session s, open_session(g));
-  Unreadable unreadable;
-  TRY_ASSIGN(auto records, load_readable(s, unreadable));
+  std::vector<vault::UnreadableRecord> unreadable;
+  TRY_ASSIGN(auto records, s.vault.load_all(&unreadable));
   std::map<std::string, int> by_status;
   for (const auto& r : records) by_status[std::string(vault::status_name(vault::effective_status(r, s.clock.now())))]++;
   std::vector<std::pair<std::string, int>> counts(by_status.begin(), by_status.end());
@@ -49,8 +49,8 @@ Status run_info(Globals& g, bool json) {
   if (i.kdf == "scrypt") out += fmt::format(", N={} r={} p={}", i.scrypt_n, i.scrypt_r, i.scrypt_p);
   out += fmt::format(")\nrecords:   {}\n", records.size());
   for (const auto& [k, v] : counts) out += fmt::format("  {:<9} {}\n", k + ":", v);
-  if (!unreadable.names.empty())
-    out += fmt::format("unreadable: {} ({})\n", unreadable.names.size(), fmt::join(unreadable.names, ", "));
+  if (!unreadable.empty())
+    out += fmt::format("unreadable: {} ({})\n", unreadable.size(), unreadable_names(unreadable));
   print_out(out);
   report_skipped(g, unreadable);
   return ok();

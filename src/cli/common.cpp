@@ -40,22 +40,18 @@ void note(const Globals& g, std::string_view text) {
   std::fputc('\n', stderr);
 }
 
-Result<std::vector<vault::Record>> load_readable(const Session& s, Unreadable& unreadable) {
-  TRY_ASSIGN(auto records, s.vault.load_all(&unreadable.errors));
-  for (const Error& e : unreadable.errors) {
-    const std::string dir = fs::dirname(e.subject());  // <vault>/certs/NAME/record.toml
-    unreadable.names.push_back(dir.substr(dir.rfind('/') + 1));
-  }
-  return records;
+std::string unreadable_names(const std::vector<vault::UnreadableRecord>& unreadable) {
+  std::string out;
+  for (const auto& u : unreadable) out += (out.empty() ? "" : ", ") + u.name;
+  return out;
 }
 
-void report_skipped(Globals& g, const Unreadable& unreadable) {
-  if (unreadable.errors.empty()) return;
-  std::vector<std::string> reasons;
-  for (const Error& e : unreadable.errors) reasons.push_back(e.text());
-  const Error e(Category::Vault, fmt::format("{}", fmt::join(unreadable.names, ", ")),
-                fmt::format("{} unreadable record(s) skipped", unreadable.names.size()),
-                fmt::format("{}", fmt::join(reasons, "; ")));
+void report_skipped(Globals& g, const std::vector<vault::UnreadableRecord>& unreadable) {
+  if (unreadable.empty()) return;
+  std::string reasons;
+  for (const auto& u : unreadable) reasons += (reasons.empty() ? "" : "; ") + u.error.text();
+  const Error e(Category::Vault, unreadable_names(unreadable),
+                fmt::format("{} unreadable record(s) skipped", unreadable.size()), reasons);
   const std::string line = fmt::format("certctl: {}\n", e.text());
   std::fwrite(line.data(), 1, line.size(), stderr);
   g.exit_override = e.exit_code();

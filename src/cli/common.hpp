@@ -50,17 +50,12 @@ Result<std::optional<dns::Server>> dns_resolver(const Globals& g);
 dns::Progress dns_progress(const Globals& g);
 void print_out(std::string_view text);
 void note(const Globals& g, std::string_view text);
-/// Records that could not be read: their names, and why (the error naming each file).
-struct Unreadable {
-  std::vector<std::string> names;
-  std::vector<Error> errors;
-};
-/// Every record that can be read; each one that cannot is added to `unreadable`, so list,
-/// check and vault info serve the rest.
-Result<std::vector<vault::Record>> load_readable(const Session& s, Unreadable& unreadable);
-/// After a command served the readable records: when some were skipped, one stderr line naming
-/// each with its reason, and the Vault exit code (5), without a second document on stdout.
-void report_skipped(Globals& g, const Unreadable& unreadable);
+/// After a command served the readable records (Vault::load_all with a list of unreadable
+/// ones): when some were skipped, one stderr line naming each with its reason, and the Vault
+/// exit code (5), without a second document on stdout.
+void report_skipped(Globals& g, const std::vector<vault::UnreadableRecord>& unreadable);
+/// "a, b" from their names.
+std::string unreadable_names(const std::vector<vault::UnreadableRecord>& unreadable);
 bool color_stdout(const Globals& g);
 
 /// Setup functions, one per command file.

@@ -29,7 +29,7 @@ std::string_view to_string(RenewOutcome o) {
 bool is_failure(RenewOutcome o) { return o == RenewOutcome::Failed || o == RenewOutcome::DeployFailed; }
 
 bool RenewReport::any_failed() const {
-  return hook_error || std::any_of(items.begin(), items.end(), [](const RenewItem& i) { return is_failure(i.outcome); });
+  return hook_error || !unreadable.empty() || std::any_of(items.begin(), items.end(), [](const RenewItem& i) { return is_failure(i.outcome); });
 }
 
 namespace detail {
@@ -99,9 +99,11 @@ namespace {
 using detail::RenewPlan;
 
 /// Every name given must be a record.
-Status check_named(const std::vector<vault::Record>& all, const std::vector<std::string>& names) {
+Status check_named(const std::vector<vault::Record>& all, const std::vector<vault::UnreadableRecord>& unreadable,
+                   const std::vector<std::string>& names) {
   for (const auto& n : names)
-    if (std::none_of(all.begin(), all.end(), [&n](const vault::Record& r) { return r.name == n; }))
+    if (std::none_of(all.begin(), all.end(), [&n](const vault::Record& r) { return r.name == n; }) &&
+        std::none_of(unreadable.begin(), unreadable.end(), [&n](const auto& u) { return u.name == n; }))
       return Error(Category::NotFound, n, "no such certificate in the vault (see `certctl list`)");
   return ok();
 }
@@ -180,12 +182,19 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   for (const auto& n : req.names) TRY(vault::validate_name(n));
   TRY_ASSIGN(vault::VaultLock renew_lock, ctx.vault.renew_lock());
   // Read after taking the lock: a run that waited sees what the previous one renewed.
-  TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all());
+  // A record that cannot be read is skipped and reported; it never stops the others.
+  std::vector<vault::UnreadableRecord> unreadable;
+  TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all(&unreadable));
   const UnixTime now = ctx.clock.now();
-  TRY(check_named(all, req.names));
+  if (!req.names.empty())  // only the named ones matter to this run
+    std::erase_if(unreadable, [&](const vault::UnreadableRecord& u) {
+      return std::find(req.names.begin(), req.names.end(), u.name) == req.names.end();
+    });
+  TRY(check_named(all, unreadable, req.names));
   // Renewal windows whose Retry-After has passed are asked for again before deciding.
   if (!req.dry_run) detail::refresh_renewal_info(ctx, all, now);
   RenewPlan plan = detail::select_due(all, req, now);
+  plan.report.unreadable = std::move(unreadable);
   if (!plan.due.empty() || !plan.deploy_again.empty()) {
     TRY_ASSIGN(const bool went_ahead, carry_out(ctx, req, all, plan));
     if (!went_ahead) return std::move(plan.report);  // the pre hook failed: no notifications

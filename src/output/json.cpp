@@ -212,6 +212,9 @@ std::string renew_report_json(const lifecycle::RenewReport& report) {
   j["renewed"] = renewed;
   j["failed"] = failed;
   j["hook_error"] = report.hook_error ? Json(report.hook_error->text()) : Json(nullptr);
+  Json unreadable = Json::array();
+  for (const auto& u : report.unreadable) unreadable.push_back({{"name", u.name}, {"error", u.error.text()}});
+  j["unreadable"] = std::move(unreadable);
   j["items"] = std::move(items);
   return dump(j, 2);
 }

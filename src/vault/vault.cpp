@@ -137,7 +137,7 @@ std::vector<std::string> Vault::names() const {
   return out;
 }
 
-Result<std::vector<Record>> Vault::load_all(std::vector<Error>* unreadable) const {
+Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {
   auto cache = read_record_cache(layout_.record_cache());
   std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
   std::vector<CacheEntry*> order;
@@ -158,7 +158,7 @@ Result<std::vector<Record>> Vault::load_all(std::vector<Error>* unreadable) cons
     auto r = text ? parse_record(*text, path) : Result<Record>(std::move(text).error());
     if (!r) {
       if (!unreadable) return std::move(r).error();
-      unreadable->push_back(std::move(r).error());
+      unreadable->push_back(UnreadableRecord{n, std::move(r).error()});
       continue;
     }
     fresh.push_back(CacheEntry{*stamp, std::move(*r)});
