@@ -1,5 +1,6 @@
 // Accounts (RFC 8555 7.3): register with optional EAB, look up by key, update, deactivate,
 // key rollover.
+#include "acme/headers.hpp"
 #include "acme/json.hpp"
 
 #include <fmt/format.h>
@@ -45,7 +46,8 @@ Result<AccountInfo> Client::new_account(const std::vector<std::string>& contact,
   }
   TRY_ASSIGN(http::Response resp, post(dir_.new_account, payload.dump(), nullptr, /*use_jwk=*/true));
   auto loc = resp.header("Location");
-  if (!loc) return Error(Category::Ca, dir_.new_account, "newAccount answered without a Location (account URL)");
+  if (!loc || !valid_header_url(*loc))
+    return Error(Category::Ca, dir_.new_account, "newAccount answered without a usable Location (account URL)");
   TRY_ASSIGN(Json j, parse_json(resp.body, dir_.new_account));
   kid_ = *loc;
   return account_from(j, *loc);

@@ -1,5 +1,6 @@
 // The ACME transport: directory, nonce pool, JWS signing and the POST loop that retries
 // badNonce (never shown to the user) and turns every other problem into an Error.
+#include "acme/headers.hpp"
 #include "acme/json.hpp"
 
 #include <certctl/interrupt.hpp>
@@ -62,6 +63,7 @@ Result<std::string> Client::nonce() {
   TRY_ASSIGN(http::Response resp, http_.send(req));
   auto n = resp.header("Replay-Nonce");
   if (!n || n->empty()) return Error(Category::Ca, dir_.new_nonce, fmt::format("sent no Replay-Nonce (HTTP {})", resp.status));
+  if (!valid_nonce(*n)) return Error(Category::Ca, dir_.new_nonce, "sent a Replay-Nonce that is not base64url text");
   return *n;
 }
 
@@ -77,11 +79,12 @@ Result<std::string> Client::sign(const std::string& url, const std::string& payl
   } else {
     prot["kid"] = kid_;
   }
-  const std::string p64 = crypto::base64url_encode(prot.dump());
+  TRY_ASSIGN(const std::string prot_text, to_text(prot, url));
+  const std::string p64 = crypto::base64url_encode(prot_text);
   const std::string b64 = crypto::base64url_encode(payload);  // "" stays "" (POST-as-GET)
   TRY_ASSIGN(std::string sig, crypto::jws_sign(key, p64 + "." + b64));
   Json jws = {{"protected", p64}, {"payload", b64}, {"signature", crypto::base64url_encode(sig)}};
-  return jws.dump();
+  return to_text(jws, url);
 }
 
 Error Client::ca_error(const Problem& p, const std::string& url) const {
@@ -108,7 +111,7 @@ Result<http::Response> Client::post(const std::string& url, const std::optional<
     req.headers.push_back({"Content-Type", "application/jose+json"});
     req.body = std::move(body);
     TRY_ASSIGN(http::Response resp, http_.send(req));
-    if (auto rn = resp.header("Replay-Nonce"); rn && !rn->empty()) nonces_.push_back(*rn);
+    if (auto rn = resp.header("Replay-Nonce"); rn && valid_nonce(*rn)) nonces_.push_back(*rn);
     if (resp.status < 400) return resp;
     Problem p = parse_problem(resp.body).value_or(Problem{});
     if (p.status == 0) p.status = resp.status;

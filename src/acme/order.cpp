@@ -1,5 +1,6 @@
 // Orders (RFC 8555 7.4-7.5): newOrder, authorizations, challenges, polling, finalize,
 // download with alternate chains, revocation.
+#include "acme/headers.hpp"
 #include "acme/json.hpp"
 
 #include <chrono>
@@ -78,7 +79,8 @@ Result<Order> Client::new_order(const std::vector<Identifier>& ids, const std::s
   if (!replaces.empty()) payload["replaces"] = replaces;
   TRY_ASSIGN(http::Response resp, post(dir_.new_order, payload.dump()));
   auto loc = resp.header("Location");
-  if (!loc) return Error(Category::Ca, dir_.new_order, "newOrder answered without a Location (order URL)");
+  if (!loc || !valid_header_url(*loc))
+    return Error(Category::Ca, dir_.new_order, "newOrder answered without a usable Location (order URL)");
   TRY_ASSIGN(Json j, parse_json(resp.body, dir_.new_order));
   return order_from(j, *loc);
 }
@@ -160,7 +162,8 @@ Result<std::vector<std::string>> Client::download(const std::string& cert_url, b
       return Error(Category::Ca, urls[i], "the certificate download is not a PEM chain");
     chains.push_back(resp.body);
     if (alternates && i == 0)
-      for (auto& alt : http::link_targets(resp, "alternate")) urls.push_back(std::move(alt));
+      for (auto& alt : http::link_targets(resp, "alternate"))
+        if (valid_header_url(alt)) urls.push_back(std::move(alt));
   }
   return chains;
 }

@@ -71,6 +71,14 @@ Result<Json> parse_json(std::string_view body, const std::string& url) {
   return j;
 }
 
+Result<std::string> to_text(const Json& j, std::string_view subject) {
+  try {
+    return j.dump();
+  } catch (const Json::exception&) {
+    return Error(Category::Ca, std::string(subject), "the CA sent text that is not UTF-8");
+  }
+}
+
 std::string str(const Json& j, const char* key) {
   if (!j.is_object()) return {};
   auto it = j.find(key);

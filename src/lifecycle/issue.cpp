@@ -370,8 +370,16 @@ std::map<std::string, std::vector<Error>> obtain_all(Context ctx, std::vector<Jo
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     Issuers issuers;
-    for (std::size_t i = next++; i < ready.size(); i = next++)
-      ready[i]->outcome = obtain(ctx, *ready[i], req, issuers, shared ? &*shared : nullptr);
+    for (std::size_t i = next++; i < ready.size(); i = next++) {
+      // Nothing may leave a worker thread: an exception fails this order only.
+      try {
+        ready[i]->outcome = obtain(ctx, *ready[i], req, issuers, shared ? &*shared : nullptr);
+      } catch (const std::exception& e) {
+        Failed f;
+        f.add(Error(Category::Internal, ready[i]->name, "unexpected failure while ordering", e.what()));
+        ready[i]->outcome = std::move(f);
+      }
+    }
   };
   const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(ready.size(), 1)));
   if (threads == 1) {

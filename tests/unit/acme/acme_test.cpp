@@ -260,3 +260,35 @@ TEST_CASE("newOrder carries replaces when given", "[acme]") {
   auto [prot, payload] = fx.jws(fx.http.requests.size() - 1);
   CHECK(Json::parse(payload)["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
 }
+
+TEST_CASE("headers that are not clean text from a CA are its error, never an exception", "[acme]") {
+  Fixture fx;
+  SECTION("a Replay-Nonce that is not base64url is not used again") {
+    fx.http.on("POST", "https://ca.test/order/1", 200, R"({"status":"pending"})",
+               {{"Replay-Nonce", std::string("\xff\xfe-bad nonce")}});
+    REQUIRE(fx.client.post("https://ca.test/order/1", std::nullopt));
+    REQUIRE(fx.client.post("https://ca.test/order/1", std::nullopt));
+    CHECK(fx.http.count("HEAD", "https://ca.test/nonce") == 2);  // fetched afresh instead
+  }
+  SECTION("a newNonce answer that is not base64url fails naming the URL") {
+    test::FakeHttp http;
+    http.on("GET", kDir, 200, directory_json());
+    http.on("HEAD", "https://ca.test/nonce", 200, "", {{"Replay-Nonce", std::string("\xc3\x28")}});
+    acme::Client client{http, kDir, fx.clock, acme::Timing{0.0, 0.01, 2, 3}};
+    client.set_account(&fx.key, "https://ca.test/acct/1");
+    auto r = client.post("https://ca.test/order/1", std::nullopt);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().category() == Category::Ca);
+    CHECK(r.error().subject() == "https://ca.test/nonce");
+  }
+  SECTION("a Location that is not a URL of printable ASCII fails the order, not the process") {
+    fx.http.on("POST", "https://ca.test/order", 201,
+               R"({"status":"pending","identifiers":[{"type":"dns","value":"a.test"}],"authorizations":[],)"
+               R"("finalize":"https://ca.test/fin"})",
+               {{"Location", std::string("https://ca.test/order/\xff")}});
+    auto r = fx.client.new_order({acme::Identifier{"dns", "a.test"}}, "", "");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().category() == Category::Ca);
+    CHECK(r.error().message().find("Location") != std::string::npos);
+  }
+}
