@@ -41,9 +41,10 @@ struct ChallengeSettings {
   int http_port = 80;             ///< standalone http-01 responder
   std::string webroot;            ///< http-01 via files instead of the responder
   int tls_port = 443;             ///< standalone tls-alpn-01 responder
-  std::string dns;                ///< dns-01: "manual", "exec:COMMAND" or a stored provider's name
-  int dns_timeout_s = 60;
-  /// dns-01 through a stored provider: its config (secrets opened) and how to look things up.
+  std::optional<challenge::DnsSetting> dns;  ///< dns-01: manual, exec:COMMAND or a stored provider
+  int dns_timeout_s = 60;         ///< each run of an exec: hook
+  /// dns-01 through a stored provider (ProviderRef): its config (secrets opened) and how to
+  /// look things up.
   std::shared_ptr<const dns::ProviderConfig> dns_provider;
   challenge::DnsProviderOptions dns_options;
 };

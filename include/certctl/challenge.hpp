@@ -6,9 +6,30 @@
 
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace certctl::challenge {
+
+/// A record's dns-01 setting (`--dns`), parsed once: `manual`, `exec:COMMAND` or the name of a
+/// provider stored with `certctl dns add`. Records keep the text (to_string gives it back).
+struct ManualDns {
+  bool operator==(const ManualDns&) const = default;
+};
+struct ExecHook {
+  std::string command;  ///< never empty
+  bool operator==(const ExecHook&) const = default;
+};
+struct ProviderRef {
+  std::string name;     ///< never empty, no ':'
+  bool operator==(const ProviderRef&) const = default;
+};
+using DnsSetting = std::variant<ManualDns, ExecHook, ProviderRef>;
+/// A Usage error naming --dns for "" ("dns-01 needs a provider"), "exec:" without a command
+/// and any other "word:" (not a provider name).
+Result<DnsSetting> parse_dns_setting(std::string_view text);
+/// The text records keep: "manual", "exec:COMMAND" or the provider's name.
+std::string to_string(const DnsSetting& setting);
 
 struct Task {
   std::string type;               ///< "http-01", "dns-01" or "tls-alpn-01"
@@ -37,16 +58,21 @@ Result<std::unique_ptr<Solver>> make_http_standalone(const std::string& address,
 Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot);
 /// tls-alpn-01 (RFC 8737) answered by a built-in TLS server on address:port.
 Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int port);
-/// dns-01 through a user command: `CMD present|cleanup FQDN VALUE`, run with execve (no
-/// shell), CERTCTL_ACTION/FQDN/VALUE/DOMAIN/TOKEN in its environment, a timeout, and its
-/// output kept for error messages. A non-zero exit is an error naming the hook.
+/// `--dns exec:CMD`: the `exec` DNS provider (src/dns/exec.cpp) for CMD, run at
+/// `_acme-challenge.<name>.` itself: no CNAME or SOA walk and no propagation wait, because the
+/// hook's contract is to return once the record is served.
 Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s);
+/// The `exec` provider's config that `exec:CMD` stands for (name "exec:CMD").
+dns::ProviderConfig exec_hook_config(const std::string& command, int timeout_s);
 /// dns-01 by hand: prints the records to create and waits for Enter; fails fast without a TTY.
 Result<std::unique_ptr<Solver>> make_dns_manual();
 
 /// dns-01 through a DNS provider (include/certctl/dns.hpp).
 struct DnsProviderOptions {
   dns::ResolverOptions resolver;
+  /// False for the exec: shorthand: records go to `_acme-challenge.<name>.` as they are (zone
+  /// unknown), with no CNAME, SOA or propagation lookups.
+  bool lookups = true;
   /// When set, every `_acme-challenge` name must be a CNAME into this zone; a missing one is a
   /// State error carrying the exact record to add (see delegation_instruction).
   std::string tech_zone;

@@ -15,6 +15,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace certctl::lifecycle {
@@ -353,5 +355,32 @@ struct LocalCaRequest {
   int days = 3650;
 };
 Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req);
+
+// ---- named configs: one option table per kind ------------------------------------------------
+/// One option of a named config (notify, deploy, dns). The table drives the stored file
+/// (<vault>/<kind>/<name>.toml) and the `--json` objects. The member's type is the option's:
+/// text (stored when not empty; JSON null when empty unless required), a comma-separated list,
+/// a number (decimal, or octal for file modes: "0644"; within [min, max]) or a flag.
+template <class T>
+struct ConfigOption {
+  using Member = std::variant<std::string T::*, std::vector<std::string> T::*, int T::*, bool T::*>;
+  std::string_view field;  ///< the struct member, as errors name it: "expiring_days"
+  std::string_view key;    ///< the key in the stored file: "expiring-days"
+  std::string_view json;   ///< the key in `--json` output: "expiring_days"
+  Member member;
+  bool required = false;   ///< reading a stored config fails without it
+  bool secret = false;     ///< never printed (a variable's name is not a secret)
+  std::string_view help;
+  long min = 0, max = 0;   ///< numbers only
+  int base = 10;           ///< 8 for file modes
+};
+template <class T>
+using ConfigTable = std::vector<ConfigOption<T>>;
+
+const ConfigTable<NotifierSpec>& notifier_options();
+const ConfigTable<DeployTarget>& deploy_target_options();
+/// The fixed options of a DNS provider (tech zone, TTL, timeout); the rest are its type's
+/// (dns::registry()).
+const ConfigTable<DnsProviderInfo>& dns_provider_options();
 
 }  // namespace certctl::lifecycle

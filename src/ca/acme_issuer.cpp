@@ -236,15 +236,12 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
   }
   if (s.type == "tls-alpn-01") return challenge::make_tls_alpn(s.http_address, s.tls_port);
   if (s.type == "dns-01") {
-    if (s.dns_provider) {
-      TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(*s.dns_provider));
-      return challenge::make_dns_provider(std::move(provider), s.dns_options);
-    }
-    if (s.dns == "manual") return challenge::make_dns_manual();
-    if (s.dns.rfind("exec:", 0) == 0 && s.dns.size() > 5) return challenge::make_dns_exec(s.dns.substr(5), s.dns_timeout_s);
-    return Error(Category::Usage, "--dns",
-                 s.dns.empty() ? "dns-01 needs a provider: --dns NAME (see `certctl dns add`), manual or exec:/path/to/hook"
-                               : fmt::format("'{}' is not a DNS provider (see `certctl dns list`; or manual, exec:/path/to/hook)", s.dns));
+    if (!s.dns) return challenge::parse_dns_setting("").error();
+    if (std::holds_alternative<challenge::ManualDns>(*s.dns)) return challenge::make_dns_manual();
+    if (auto* hook = std::get_if<challenge::ExecHook>(&*s.dns)) return challenge::make_dns_exec(hook->command, s.dns_timeout_s);
+    if (!s.dns_provider) return Error(Category::Internal, "--dns", "the stored provider's config was not loaded");
+    TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(*s.dns_provider));
+    return challenge::make_dns_provider(std::move(provider), s.dns_options);
   }
   return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
 }

@@ -38,6 +38,10 @@ std::string value_of(const Task& t) {
   return t.dns_value.empty() ? crypto::base64url_encode(crypto::sha256(t.key_authorization)) : t.dns_value;
 }
 
+std::string fqdn_of(const Task& t) {
+  return dns::absolute_name(t.fqdn.empty() ? "_acme-challenge." + base_name(t.identifier) : t.fqdn);
+}
+
 class DnsProvider final : public Solver {
  public:
   DnsProvider(std::unique_ptr<dns::Provider> p, DnsProviderOptions o)
@@ -47,13 +51,31 @@ class DnsProvider final : public Solver {
   std::string_view type() const override { return "dns-01"; }
 
   Status present(const std::vector<Task>& tasks) override {
-    std::vector<std::string> identifiers;
     for (const auto& t : tasks) {
-      const std::string fqdn = dns::absolute_name(t.fqdn.empty() ? "_acme-challenge." + t.identifier : t.fqdn);
-      if (!is_dns_name(fqdn) || !is_base64url(value_of(t)))
+      if (!is_dns_name(fqdn_of(t)) || !is_base64url(value_of(t)))
         return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
-      identifiers.push_back(t.identifier);
     }
+    TRY_ASSIGN(std::vector<dns::TxtRecord> records, opts_.lookups ? located(tasks) : as_named(tasks));
+    // Remembered before the provider runs: a half-done present is cleaned up too.
+    presented_.insert(presented_.end(), records.begin(), records.end());
+    TRY(provider_->present(records));
+    if (!opts_.lookups) return ok();
+    return dns::wait_propagation(resolver_, records, opts_.propagation_timeout, opts_.propagation_interval,
+                                 opts_.progress);
+  }
+
+  Status cleanup() override {
+    if (presented_.empty()) return ok();
+    std::vector<dns::TxtRecord> records;
+    records.swap(presented_);
+    return provider_->cleanup(records);
+  }
+
+ private:
+  /// The records after following CNAMEs (into the tech zone), each with its zone by SOA.
+  Result<std::vector<dns::TxtRecord>> located(const std::vector<Task>& tasks) {
+    std::vector<std::string> identifiers;
+    for (const auto& t : tasks) identifiers.push_back(t.identifier);
     // One CNAME walk per name (a wildcard and its base share it), then one SOA walk per target.
     TRY_ASSIGN(std::vector<Delegation> found, delegations(resolver_, identifiers, opts_.tech_zone));
     TRY(missing_delegations(found));
@@ -69,21 +91,16 @@ class DnsProvider final : public Solver {
       const auto d = std::find_if(found.begin(), found.end(), [&](const Delegation& x) { return x.identifier == id; });
       records.push_back(dns::TxtRecord{d->target, zone_of.at(d->target), value_of(t), t.identifier, t.token});
     }
-    // Remembered before the provider runs: a half-done present is cleaned up too.
-    presented_.insert(presented_.end(), records.begin(), records.end());
-    TRY(provider_->present(records));
-    return dns::wait_propagation(resolver_, records, opts_.propagation_timeout, opts_.propagation_interval,
-                                 opts_.progress);
+    return records;
   }
 
-  Status cleanup() override {
-    if (presented_.empty()) return ok();
+  /// The records at the tasks' own names, zone unknown (no lookups).
+  static Result<std::vector<dns::TxtRecord>> as_named(const std::vector<Task>& tasks) {
     std::vector<dns::TxtRecord> records;
-    records.swap(presented_);
-    return provider_->cleanup(records);
+    for (const auto& t : tasks) records.push_back(dns::TxtRecord{fqdn_of(t), "", value_of(t), t.identifier, t.token});
+    return records;
   }
 
- private:
   std::unique_ptr<dns::Provider> provider_;
   DnsProviderOptions opts_;
   dns::Resolver resolver_;

@@ -1,5 +1,6 @@
 // certctl create | edit
 #include "cli/common.hpp"
+#include "cli/named.hpp"
 #include "cli/record_options.hpp"
 
 #include <CLI/CLI.hpp>
@@ -49,41 +50,42 @@ struct CreateOptions {
 }  // namespace
 
 void setup_create(CLI::App& app, Globals& g) {
-  auto o = std::make_shared<CreateOptions>();
-  CLI::App* sub = app.add_subcommand("create", "Save a new certificate record as a draft (no key yet)");
-  sub->add_option("name", o->name, "Record name (letters, digits, '.', '_', '-')")->required();
-  add_record_options(sub, o->rec);
-  sub->footer("Next: `certctl csr NAME` makes the key and CSR, `certctl issue NAME` issues.");
-  sub->callback([&g, o, sub] {
-    finish_record_options(sub, o->rec);
-    g.action = [&g, o]() -> Status {
-      if (!o->rec.fields.domain) return Status(Error(Category::Usage, "--domain", "is required"));
-      TRY_ASSIGN(Session s, open_session(g));
-      TRY_ASSIGN(vault::Record r, lifecycle::create(s.ctx(), o->name, o->rec.fields));
-      note(g, fmt::format("created draft '{}' for {}; next: certctl csr {}", r.name, fmt::join(r.all_names(), ", "), r.name));
-      return ok();
-    };
-  });
+  auto bind = [](CLI::App& sub, CreateOptions& o) {
+    sub.add_option("name", o.name, "Record name (letters, digits, '.', '_', '-')")->required();
+    add_record_options(&sub, o.rec);
+    sub.footer("Next: `certctl csr NAME` makes the key and CSR, `certctl issue NAME` issues.");
+  };
+  command<CreateOptions>(app, g, "create", "Save a new certificate record as a draft (no key yet)", bind,
+                         [&g](CreateOptions& o, CLI::App& sub) -> Status {
+                           finish_record_options(&sub, o.rec);
+                           if (!o.rec.fields.domain) return Status(Error(Category::Usage, "--domain", "is required"));
+                           TRY_ASSIGN(Session s, open_session(g));
+                           TRY_ASSIGN(vault::Record r, lifecycle::create(s.ctx(), o.name, o.rec.fields));
+                           note(g, fmt::format("created draft '{}' for {}; next: certctl csr {}", r.name,
+                                               fmt::join(r.all_names(), ", "), r.name));
+                           return ok();
+                         });
 }
 
 void setup_edit(CLI::App& app, Globals& g) {
-  auto o = std::make_shared<CreateOptions>();
-  CLI::App* sub = app.add_subcommand("edit", "Change a record (names, subject and key type only before issuance)");
-  sub->add_option("name", o->name, "Record name")->required();
-  add_record_options(sub, o->rec);
-  sub->footer("--san replaces the whole SAN list. Changing names of a record with a CSR discards the CSR.");
-  sub->callback([&g, o, sub] {
-    finish_record_options(sub, o->rec);
-    g.action = [&g, o]() -> Status {
-      TRY_ASSIGN(Session s, open_session(g));
-      TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o->name, o->rec.fields));
-      if (r.csr_discarded)
-        note(g, fmt::format("updated '{}'; its CSR no longer matched and was discarded: run certctl csr {}", o->name, o->name));
-      else
-        note(g, fmt::format("updated '{}'", o->name));
-      return ok();
-    };
-  });
+  auto bind = [](CLI::App& sub, CreateOptions& o) {
+    sub.add_option("name", o.name, "Record name")->required();
+    add_record_options(&sub, o.rec);
+    sub.footer("--san replaces the whole SAN list. Changing names of a record with a CSR discards the CSR.");
+  };
+  command<CreateOptions>(
+      app, g, "edit", "Change a record (names, subject and key type only before issuance)", bind,
+      [&g](CreateOptions& o, CLI::App& sub) -> Status {
+        finish_record_options(&sub, o.rec);
+        TRY_ASSIGN(Session s, open_session(g));
+        TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o.name, o.rec.fields));
+        if (r.csr_discarded)
+          note(g, fmt::format("updated '{}'; its CSR no longer matched and was discarded: run certctl csr {}", o.name,
+                              o.name));
+        else
+          note(g, fmt::format("updated '{}'", o.name));
+        return ok();
+      });
 }
 
 }  // namespace certctl::cli

@@ -1,9 +1,12 @@
 // `exec`: a user command publishes and removes the TXT records, run without a shell as
 //   COMMAND present|cleanup FQDN VALUE
 // with CERTCTL_ACTION, CERTCTL_FQDN, CERTCTL_VALUE, CERTCTL_ZONE, CERTCTL_DOMAIN and
-// CERTCTL_TOKEN in its environment (the vault's secrets stripped), one run per record. certctl
-// then checks propagation itself, so the command only has to make the change.
+// CERTCTL_TOKEN in its environment (the vault's secrets stripped), stdin from /dev/null, its
+// output kept (the last 4 KiB) for error messages, one run per record and a timeout after
+// which its process group is killed. As a stored provider certctl then checks propagation
+// itself; `--dns exec:COMMAND` is the same provider without lookups (src/challenge/dns_exec.cpp).
 #include <certctl/dns.hpp>
+#include <certctl/number.hpp>
 #include <certctl/process.hpp>
 
 #include "dns/providers.hpp"
@@ -12,18 +15,36 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <cerrno>
+#include <cstring>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
 namespace certctl::dns {
 namespace {
 
-bool safe_arg(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*';
+/// Non-empty, letters and digits plus `extra` only: what may reach a user program's argv.
+bool only(std::string_view s, std::string_view extra) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](unsigned char c) {
+    return std::isalnum(c) || extra.find(static_cast<char>(c)) != std::string_view::npos;
   });
+}
+
+/// Checked before anything runs: names hold letters, digits, '-', '_' and '.'; the value and
+/// token (when there is one) base64url characters only.
+Status check_args(const TxtRecord& r) {
+  const std::string_view refusing = "refusing to run the DNS hook: ";
+  const std::string subject = r.domain.empty() ? r.fqdn : r.domain;
+  if (!only(r.fqdn, "-_.") || (!r.zone.empty() && !only(r.zone, "-_.")) || !only(r.domain, "-_."))
+    return Error(Category::Input, subject,
+                 fmt::format("{}a name contains characters other than letters, digits, '-', '_' and '.'", refusing));
+  if (!only(r.value, "-_"))
+    return Error(Category::Input, subject, fmt::format("{}the TXT value contains characters outside base64url", refusing));
+  if (!r.token.empty() && !only(r.token, "-_"))
+    return Error(Category::Input, subject, fmt::format("{}the token contains characters outside base64url", refusing));
+  return ok();
 }
 
 class ExecProvider final : public Provider {
@@ -32,53 +53,65 @@ class ExecProvider final : public Provider {
   std::string_view type() const override { return "exec"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& r : records) TRY(run("present", r));
+    for (const auto& r : records) TRY(check_args(r));
+    for (const auto& r : records) {
+      // Recorded first: a hook that fails midway may have created the record anyway.
+      started_.insert(key(r));
+      TRY(run("present", r));
+    }
     return ok();
   }
 
+  /// Runs for exactly the records whose present was started (once each).
   Status cleanup(const std::vector<TxtRecord>& records) override {
     std::optional<Error> first;
-    for (const auto& r : records)
+    for (const auto& r : records) {
+      if (started_.erase(key(r)) == 0) continue;
       if (Status s = run("cleanup", r); !s && !first) first = s.error();
+    }
     if (first) return *first;
     return ok();
   }
 
   static Result<std::unique_ptr<Provider>> make(const ProviderConfig& c) {
-    const std::string subject = fmt::format("exec provider '{}'", c.name);
     const std::string command = c.options.at("command");
-    int timeout = 60;
+    long timeout = 60;
     if (auto it = c.options.find("hook-timeout"); it != c.options.end()) {
-      timeout = std::atoi(it->second.c_str());
-      if (timeout < 1 || timeout > 3600) return Error(Category::Usage, subject, "hook-timeout must be 1..3600 seconds");
+      TRY_ASSIGN(timeout, parse_number(it->second, 1, 3600, NumberField{Category::Usage, command, "hook-timeout"}));
     }
     if (command.empty() || command.front() != '/')
-      return Error(Category::Usage, subject, fmt::format("command '{}' must be an absolute path", command));
+      return Error(Category::Usage, command.empty() ? "exec provider" : command,
+                   "the DNS hook must be an absolute path (it runs without a shell or $PATH)");
     struct stat st {};
-    if (::stat(command.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(command.c_str(), X_OK) != 0)
-      return Error(Category::Usage, subject, fmt::format("command '{}' is not an executable file", command));
-    return std::unique_ptr<Provider>(std::make_unique<ExecProvider>(command, timeout));
+    if (::stat(command.c_str(), &st) != 0)
+      return Error(Category::Usage, command, "the DNS hook does not exist", std::strerror(errno));
+    if (!S_ISREG(st.st_mode) || ::access(command.c_str(), X_OK) != 0)
+      return Error(Category::Usage, command, "the DNS hook is not an executable file");
+    return std::unique_ptr<Provider>(std::make_unique<ExecProvider>(command, static_cast<int>(timeout)));
   }
 
  private:
+  static std::pair<std::string, std::string> key(const TxtRecord& r) { return {r.fqdn, r.value}; }
+
   Status run(std::string_view action, const TxtRecord& r) {
-    if (!safe_arg(r.fqdn) || !safe_arg(r.value) || (!r.zone.empty() && !safe_arg(r.zone)))
-      return Error(Category::Input, r.fqdn, "refusing to pass a malformed name or value to the DNS command");
     proc::Command cmd;
     cmd.argv = {command_, std::string(action), r.fqdn, r.value};
     cmd.env = {{"CERTCTL_ACTION", std::string(action)}, {"CERTCTL_FQDN", r.fqdn}, {"CERTCTL_VALUE", r.value},
                {"CERTCTL_ZONE", r.zone},           {"CERTCTL_DOMAIN", r.domain}, {"CERTCTL_TOKEN", r.token}};
     cmd.timeout_s = timeout_s_;
     auto out = proc::run(cmd);
-    const std::string label = fmt::format("DNS command {} {}", command_, action);
-    if (!out) return Error(Category::Dns, r.fqdn, label + " cannot be started", out.error().cause());
+    // "hook /usr/local/bin/dns-hook exited 3: <last line of its output>"
+    const std::string hook = "hook " + command_;
+    if (!out) return Error(Category::Dns, r.fqdn, hook + " cannot be started", out.error().cause());
     if (out->ok()) return ok();
-    return Error(Category::Dns, r.fqdn, fmt::format("{} {}", label, out->describe(timeout_s_)),
+    const std::string how = out->describe(timeout_s_);
+    return Error(Category::Dns, r.fqdn, fmt::format("{} {}", hook, out->timed_out ? fmt::format("{} {}", action, how) : how),
                  proc::last_line(out->output));
   }
 
   std::string command_;
   int timeout_s_;
+  std::set<std::pair<std::string, std::string>> started_;  ///< (fqdn, value) presented, not yet cleaned up
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "lifecycle/config_table.hpp"
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
@@ -55,8 +56,17 @@ Status start_version(Context ctx, const std::string& name, int version) {
   return fs::remove_tree(ctx.vault.layout().version_dir(name, version));
 }
 
-bool is_stored_dns_provider(const std::string& dns) {
-  return !dns.empty() && dns != "manual" && dns.rfind("exec:", 0) != 0;
+std::optional<std::string> stored_dns_provider(const ca::ChallengeSettings& settings) {
+  if (settings.type != "dns-01" || !settings.dns) return std::nullopt;
+  if (auto* ref = std::get_if<challenge::ProviderRef>(&*settings.dns)) return ref->name;
+  return std::nullopt;
+}
+
+std::optional<std::string> stored_dns_provider(const std::string& dns) {
+  ca::ChallengeSettings c;
+  c.type = "dns-01";
+  if (auto setting = challenge::parse_dns_setting(dns)) c.dns = *setting;
+  return stored_dns_provider(c);
 }
 
 Status save_named_config(Context ctx, std::string_view kind, const vault::NamedConfig& config, std::string_view action,

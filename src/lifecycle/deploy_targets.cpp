@@ -3,10 +3,10 @@
 #include <certctl/ca.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "lifecycle/config_table.hpp"
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -45,27 +45,32 @@ bool DeployTarget::applies_to(const vault::Record& r) const {
   return true;
 }
 
+const ConfigTable<DeployTarget>& deploy_target_options() {
+  using T = DeployTarget;
+  static const ConfigTable<T> kOptions = {
+      {"cas", "cas", "cas", &T::cas, false, false, "only records of these CAs"},
+      {"records", "records", "records", &T::records, false, false, "only these records"},
+      {"cert", "cert", "cert", &T::cert, false, false, "certificate path"},
+      {"chain", "chain", "chain", &T::chain, false, false, "intermediates path"},
+      {"fullchain", "fullchain", "fullchain", &T::fullchain, false, false, "certificate + intermediates path"},
+      {"key", "key", "key", &T::key, false, false, "private key path"},
+      {"mode", "mode", "mode", &T::mode, false, false, "mode of the certificate files", 0, 0777, 8},
+      {"key_mode", "key-mode", "key_mode", &T::key_mode, false, false, "mode of the key file", 0, 0777, 8},
+      {"owner", "owner", "owner", &T::owner, false, false, "USER[:GROUP] of the files"},
+      {"hook", "hook", "hook", &T::hook, false, false, "shell command after each record"},
+      {"pre_hook", "pre-hook", "pre_hook", &T::pre_hook, false, false, "shell command before a renew run"},
+      {"post_hook", "post-hook", "post_hook", &T::post_hook, false, false, "shell command after a renew run"},
+  };
+  return kOptions;
+}
+
 Status deploy_target_add(Context ctx, const DeployTarget& t) {
   TRY(validate(ctx, t));
   vault::NamedConfig c;
   c.name = t.name;
   c.type = "files";
   c.created = ctx.clock.now();
-  auto put = [&](const char* k, const std::string& v) {
-    if (!v.empty()) c.options[k] = v;
-  };
-  put("cas", fmt::format("{}", fmt::join(t.cas, ",")));
-  put("records", fmt::format("{}", fmt::join(t.records, ",")));
-  put("cert", t.cert);
-  put("chain", t.chain);
-  put("fullchain", t.fullchain);
-  put("key", t.key);
-  c.options["mode"] = fmt::format("{:04o}", t.mode);
-  c.options["key-mode"] = fmt::format("{:04o}", t.key_mode);
-  put("owner", t.owner);
-  put("hook", t.hook);
-  put("pre-hook", t.pre_hook);
-  put("post-hook", t.post_hook);
+  detail::to_options(deploy_target_options(), t, c.options);
   return detail::save_named_config(ctx, kKind, c, "deploy-target-add");
 }
 
@@ -73,24 +78,9 @@ Result<std::vector<DeployTarget>> deploy_targets(Context ctx) {
   TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
   std::vector<DeployTarget> out;
   for (const auto& c : all) {
-    auto get = [&](const char* k) {
-      auto it = c.options.find(k);
-      return it == c.options.end() ? std::string() : it->second;
-    };
     DeployTarget t;
     t.name = c.name;
-    t.cas = detail::split_list(get("cas"));
-    t.records = detail::split_list(get("records"));
-    t.cert = get("cert");
-    t.chain = get("chain");
-    t.fullchain = get("fullchain");
-    t.key = get("key");
-    t.mode = static_cast<int>(std::strtol(get("mode").c_str(), nullptr, 8));
-    t.key_mode = static_cast<int>(std::strtol(get("key-mode").c_str(), nullptr, 8));
-    t.owner = get("owner");
-    t.hook = get("hook");
-    t.pre_hook = get("pre-hook");
-    t.post_hook = get("post-hook");
+    TRY(detail::from_options(deploy_target_options(), c.options, t, fmt::format("deploy target '{}'", c.name)));
     out.push_back(std::move(t));
   }
   return out;

@@ -7,6 +7,7 @@
 #include <certctl/domain.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "lifecycle/config_table.hpp"
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
@@ -21,19 +22,18 @@ namespace {
 constexpr std::string_view kKind = "dns";
 constexpr std::string_view kEnvSuffix = "-env";
 
-DnsProviderInfo info_of(const vault::NamedConfig& c) {
+std::string subject_of(std::string_view name) { return fmt::format("DNS provider '{}'", name); }
+
+Result<DnsProviderInfo> info_of(const vault::NamedConfig& c) {
   DnsProviderInfo i;
   i.name = c.name;
   i.type = c.type;
   i.created = c.created;
+  const auto& table = dns_provider_options();
+  TRY(detail::from_options(table, c.options, i, subject_of(c.name)));
   for (const auto& [k, v] : c.options) {
-    if (k == "tech-zone") {
-      i.tech_zone = v;
-    } else if (k == "ttl") {
-      i.ttl = std::atoi(v.c_str());
-    } else if (k == "timeout") {
-      i.timeout_s = std::atoi(v.c_str());
-    } else if (k.size() > kEnvSuffix.size() && k.compare(k.size() - kEnvSuffix.size(), kEnvSuffix.size(), kEnvSuffix) == 0) {
+    if (detail::find_option(table, k)) continue;
+    if (k.size() > kEnvSuffix.size() && k.compare(k.size() - kEnvSuffix.size(), kEnvSuffix.size(), kEnvSuffix) == 0) {
       i.secrets[k.substr(0, k.size() - kEnvSuffix.size())] = "env:" + v;
     } else {
       i.options[k] = v;
@@ -43,14 +43,27 @@ DnsProviderInfo info_of(const vault::NamedConfig& c) {
   return i;
 }
 
-std::string subject_of(std::string_view name) { return fmt::format("DNS provider '{}'", name); }
+/// The provider's config without its secrets.
+dns::ProviderConfig config_of(const DnsProviderInfo& i) {
+  return dns::ProviderConfig{i.name, i.type, i.options, {}, i.tech_zone, i.ttl, i.timeout_s};
+}
 
 }  // namespace
 
+const ConfigTable<DnsProviderInfo>& dns_provider_options() {
+  using I = DnsProviderInfo;
+  static const ConfigTable<I> kOptions = {
+      {"tech_zone", "tech-zone", "tech_zone", &I::tech_zone, false, false, "zone the _acme-challenge CNAMEs point into"},
+      {"ttl", "ttl", "ttl", &I::ttl, false, false, "TTL of the TXT records", 1, 86400},
+      {"timeout_s", "timeout", "timeout_s", &I::timeout_s, false, false, "propagation timeout in seconds", 1, 3600},
+  };
+  return kOptions;
+}
+
 Status dns_add(Context ctx, DnsProviderInput in) {
   TRY(vault::validate_name(in.name));
-  if (in.name == "manual")
-    return Error(Category::Usage, in.name, "is reserved for --dns manual; choose another name");
+  if (auto setting = challenge::parse_dns_setting(in.name); !setting || !std::holds_alternative<challenge::ProviderRef>(*setting))
+    return Error(Category::Usage, in.name, fmt::format("is reserved for --dns {}; choose another name", in.name));
   const std::string subject = subject_of(in.name);
   for (const auto& [k, _] : in.secrets)
     if (in.secret_envs.count(k))
@@ -65,12 +78,8 @@ Status dns_add(Context ctx, DnsProviderInput in) {
   }
   if (in.timeout_s < 1 || in.timeout_s > 3600) return Error(Category::Usage, "--timeout", "must be 1..3600 seconds");
   // Check everything with the registry before anything is stored.
-  dns::ProviderConfig check;
-  check.name = in.name;
-  check.type = in.type;
-  check.options = in.options;
-  check.ttl = in.ttl;
-  check.tech_zone = in.tech_zone;
+  const DnsProviderInfo info{in.name, in.type, in.tech_zone, in.options, {}, in.ttl, in.timeout_s, ctx.clock.now()};
+  dns::ProviderConfig check = config_of(info);
   for (const auto& [k, v] : in.secrets) check.secrets.emplace(k, v.clone());
   for (const auto& [k, var] : in.secret_envs) {
     // The variable's value when it is set now, else a stand-in of the usual (base64) shape.
@@ -79,15 +88,9 @@ Status dns_add(Context ctx, DnsProviderInput in) {
   }
   TRY(dns::make_provider(check));
 
-  vault::NamedConfig c;
-  c.name = in.name;
-  c.type = in.type;
-  c.created = ctx.clock.now();
-  c.options = in.options;
+  vault::NamedConfig c{in.name, in.type, in.options, {}, info.created};
   for (const auto& [k, var] : in.secret_envs) c.options[k + std::string(kEnvSuffix)] = var;
-  if (!in.tech_zone.empty()) c.options["tech-zone"] = in.tech_zone;
-  c.options["ttl"] = std::to_string(in.ttl);
-  c.options["timeout"] = std::to_string(in.timeout_s);
+  detail::to_options(dns_provider_options(), info, c.options);
   for (const auto& [k, v] : in.secrets) {
     TRY_ASSIGN(c.sealed[k], vault::seal_config_secret(ctx.vault, kKind, in.name, k, v));
   }
@@ -97,7 +100,10 @@ Status dns_add(Context ctx, DnsProviderInput in) {
 Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) {
   TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
   std::vector<DnsProviderInfo> out;
-  for (const auto& c : all) out.push_back(info_of(c));
+  for (const auto& c : all) {
+    TRY_ASSIGN(DnsProviderInfo i, info_of(c));
+    out.push_back(std::move(i));
+  }
   return out;
 }
 
@@ -112,7 +118,7 @@ Status dns_remove(Context ctx, const std::string& name) {
   TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all());
   std::vector<std::string> users;
   for (const auto& r : all)
-    if (r.settings.dns == name && r.status != vault::CertStatus::Revoked) users.push_back(r.name);
+    if (detail::stored_dns_provider(r.settings.dns) == name && r.status != vault::CertStatus::Revoked) users.push_back(r.name);
   if (!users.empty())
     return Error(Category::State, subject_of(name),
                  fmt::format("is used by {}; give them another with `certctl issue NAME --dns ...` first",
@@ -122,14 +128,8 @@ Status dns_remove(Context ctx, const std::string& name) {
 
 Result<dns::ProviderConfig> dns_provider_config(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
-  const DnsProviderInfo info = info_of(c);
-  dns::ProviderConfig p;
-  p.name = c.name;
-  p.type = c.type;
-  p.options = info.options;
-  p.tech_zone = info.tech_zone;
-  p.ttl = info.ttl;
-  p.timeout_s = info.timeout_s;
+  TRY_ASSIGN(const DnsProviderInfo info, info_of(c));
+  dns::ProviderConfig p = config_of(info);
   for (const auto& [k, source] : info.secrets) {
     if (source == "sealed") {
       TRY_ASSIGN(SecretBytes v, vault::open_config_secret(ctx.vault, kKind, c, k));
@@ -180,9 +180,10 @@ Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& reco
                                             const std::optional<dns::Server>& resolver) {
   TRY(vault::validate_name(record));
   TRY_ASSIGN(vault::Record r, ctx.vault.load(record));
-  if (r.settings.challenge != "dns-01" || !detail::is_stored_dns_provider(r.settings.dns))
+  const std::optional<std::string> provider = detail::stored_dns_provider(r.settings.dns);
+  if (r.settings.challenge != "dns-01" || !provider)
     return Error(Category::State, record, "is not issued by dns-01 through a DNS provider (see `certctl dns add`)");
-  TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, r.settings.dns));
+  TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, *provider));
   std::string tech_zone = info.tech_zone;
   if (tech_zone.empty()) {
     TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.ca));

@@ -4,6 +4,7 @@
 #include <certctl/crypto.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,11 @@ Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int ver
 Status audit(Context ctx, std::string_view action, const std::string& name,
              std::vector<std::pair<std::string, std::string>> details = {});
 
-/// A record's --dns names a provider stored with `dns add` (not manual, not exec:COMMAND).
-bool is_stored_dns_provider(const std::string& dns);
+/// The provider stored with `dns add` that a dns-01 setting names (none for manual,
+/// exec:COMMAND, another challenge or no setting).
+std::optional<std::string> stored_dns_provider(const ca::ChallengeSettings& settings);
+/// The same for a record's --dns text, whatever its challenge (text that does not parse names none).
+std::optional<std::string> stored_dns_provider(const std::string& dns);
 
 /// Write <vault>/<kind>/<name>.toml under the lock and audit it as `action`.
 Status save_named_config(Context ctx, std::string_view kind, const vault::NamedConfig& config, std::string_view action,
@@ -53,8 +57,6 @@ Result<vault::NamedConfig> load_named_config(Context ctx, std::string_view kind,
 /// Remove <vault>/<kind>/<name>.toml under the lock and audit it as `action`.
 Status remove_named_config(Context ctx, std::string_view kind, const std::string& name, std::string_view action);
 
-/// "a,b,,c" -> {"a", "b", "c"} (lists kept in named configs).
-std::vector<std::string> split_list(const std::string& s);
 
 /// Take a fetched ARI window into a record's state: a new window gets a new uniform random
 /// renew time, the next fetch is set from Retry-After (clamped to 1 minute..1 day).

@@ -59,11 +59,13 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   if (s.http_port) o.challenge.http_port = s.http_port;
   if (s.tls_port) o.challenge.tls_port = s.tls_port;
   o.challenge.webroot = s.webroot;
-  o.challenge.dns = s.dns;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
-  if (o.challenge.type == "dns-01" && is_stored_dns_provider(s.dns)) {
-    TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, s.dns));
+  if (o.challenge.type == "dns-01" && !s.dns.empty()) {
+    TRY_ASSIGN(o.challenge.dns, challenge::parse_dns_setting(s.dns));
+  }
+  if (auto provider = stored_dns_provider(o.challenge)) {
+    TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, *provider));
     challenge::DnsProviderOptions& d = o.challenge.dns_options;
     d.resolver.override_server = req.dns_resolver;
     d.propagation_timeout = std::chrono::seconds(config.timeout_s);

@@ -4,6 +4,7 @@
 #include <certctl/http.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "lifecycle/config_table.hpp"
 #include "lifecycle/internal.hpp"
 
 #include <unistd.h>
@@ -36,38 +37,15 @@ vault::NamedConfig to_config(const NotifierSpec& s, UnixTime now) {
   c.name = s.name;
   c.type = s.type;
   c.created = now;
-  auto put = [&](const char* k, const std::string& v) {
-    if (!v.empty()) c.options[k] = v;
-  };
-  put("url", s.url);
-  put("from", s.from);
-  put("to", fmt::format("{}", fmt::join(s.to, ",")));
-  put("user", s.user);
-  put("password-env", s.password_env);
-  put("ca-bundle", s.ca_bundle);
-  if (s.starttls) c.options["starttls"] = "true";
-  c.options["events"] = fmt::format("{}", fmt::join(s.events, ","));
-  c.options["expiring-days"] = std::to_string(s.expiring_days);
+  detail::to_options(notifier_options(), s, c.options);
   return c;
 }
 
-NotifierSpec from_config(const vault::NamedConfig& c) {
+Result<NotifierSpec> from_config(const vault::NamedConfig& c) {
   NotifierSpec s;
   s.name = c.name;
   s.type = c.type;
-  auto get = [&](const char* k) {
-    auto it = c.options.find(k);
-    return it == c.options.end() ? std::string() : it->second;
-  };
-  s.url = get("url");
-  s.from = get("from");
-  s.to = detail::split_list(get("to"));
-  s.user = get("user");
-  s.password_env = get("password-env");
-  s.ca_bundle = get("ca-bundle");
-  s.starttls = get("starttls") == "true";
-  s.events = detail::split_list(get("events"));
-  s.expiring_days = std::atoi(get("expiring-days").c_str());
+  TRY(detail::from_options(notifier_options(), c.options, s, fmt::format("notifier '{}'", c.name)));
   return s;
 }
 
@@ -295,6 +273,24 @@ class Reminders {
 
 }  // namespace
 
+const ConfigTable<NotifierSpec>& notifier_options() {
+  using N = NotifierSpec;
+  static const ConfigTable<N> kOptions = {
+      {"url", "url", "url", &N::url, true, false, "webhook: http(s):// URL; email: smtp:// or smtps:// server"},
+      {"from", "from", "from", &N::from, false, false, "mail sender address"},
+      {"to", "to", "to", &N::to, false, false, "mail recipients, comma-separated"},
+      {"user", "user", "smtp_user", &N::user, false, false, "SMTP AUTH user"},
+      {"password_env", "password-env", "smtp_password_env", &N::password_env, false, false,
+       "variable holding the SMTP password"},
+      {"starttls", "starttls", "starttls", &N::starttls, false, false, "upgrade smtp:// with STARTTLS"},
+      {"ca_bundle", "ca-bundle", "ca_bundle", &N::ca_bundle, false, false, "PEM roots for the webhook's or server's TLS"},
+      {"events", "events", "events", &N::events, false, false, "failure, success, expiring"},
+      {"expiring_days", "expiring-days", "expiring_days", &N::expiring_days, false, false,
+       "days before expiry to remind", 1, 365},
+  };
+  return kOptions;
+}
+
 Status notify_add(Context ctx, const NotifierSpec& spec) {
   TRY(validate(spec));
   return detail::save_named_config(ctx, kKind, to_config(spec, ctx.clock.now()), "notify-add", {{"type", spec.type}});
@@ -303,7 +299,10 @@ Status notify_add(Context ctx, const NotifierSpec& spec) {
 Result<std::vector<NotifierSpec>> notify_list(Context ctx) {
   TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
   std::vector<NotifierSpec> out;
-  for (const auto& c : all) out.push_back(from_config(c));
+  for (const auto& c : all) {
+    TRY_ASSIGN(NotifierSpec n, from_config(c));
+    out.push_back(std::move(n));
+  }
   return out;
 }
 
@@ -314,7 +313,8 @@ Status notify_remove(Context ctx, const std::string& name) {
 Status notify_test(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   Item i{"test", "example.invalid", "", "test", "a test notification from `certctl notify test`", "", {}, 0};
-  return send(from_config(c), "test", {i}, ctx.clock.now());
+  TRY_ASSIGN(NotifierSpec n, from_config(c));
+  return send(n, "test", {i}, ctx.clock.now());
 }
 
 std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all) {

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+
 namespace certctl::output {
 namespace {
 
@@ -237,49 +239,48 @@ std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
   return dump(arr, 2);
 }
 
+namespace {
+
+/// `head` plus one member per option of the table, in table order (see lifecycle::ConfigOption).
+template <class T>
+Json config_json(const lifecycle::ConfigTable<T>& table, const T& value, Json head) {
+  for (const auto& o : table) {
+    head[std::string(o.json)] = std::visit(
+        [&](auto member) -> Json {
+          const auto& v = value.*member;
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string>) {
+            return o.required ? Json(v) : str_or_null(v);
+          } else if constexpr (std::is_same_v<V, int>) {
+            return o.base == 8 ? Json(fmt::format("{:04o}", v)) : Json(v);
+          } else {
+            return Json(v);
+          }
+        },
+        o.member);
+  }
+  return head;
+}
+
+Json dns_provider(const lifecycle::DnsProviderInfo& p) {
+  return config_json(lifecycle::dns_provider_options(), p,
+                     {{"name", p.name}, {"type", p.type}, {"options", p.options}, {"secrets", p.secrets}});
+}
+
+}  // namespace
+
 std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers) {
   Json arr = Json::array();
   for (const auto& n : notifiers)
-    arr.push_back({{"name", n.name},
-                   {"type", n.type},
-                   {"url", n.url},
-                   {"from", str_or_null(n.from)},
-                   {"to", n.to},
-                   {"smtp_user", str_or_null(n.user)},
-                   {"smtp_password_env", str_or_null(n.password_env)},
-                   {"starttls", n.starttls},
-                   {"ca_bundle", str_or_null(n.ca_bundle)},
-                   {"events", n.events},
-                   {"expiring_days", n.expiring_days}});
+    arr.push_back(config_json(lifecycle::notifier_options(), n, {{"name", n.name}, {"type", n.type}}));
   return dump(arr, 2);
 }
 
 std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targets) {
   Json arr = Json::array();
-  for (const auto& t : targets)
-    arr.push_back({{"name", t.name},
-                   {"cas", t.cas},
-                   {"records", t.records},
-                   {"cert", str_or_null(t.cert)},
-                   {"chain", str_or_null(t.chain)},
-                   {"fullchain", str_or_null(t.fullchain)},
-                   {"key", str_or_null(t.key)},
-                   {"mode", fmt::format("{:04o}", t.mode)},
-                   {"key_mode", fmt::format("{:04o}", t.key_mode)},
-                   {"owner", str_or_null(t.owner)},
-                   {"hook", str_or_null(t.hook)},
-                   {"pre_hook", str_or_null(t.pre_hook)},
-                   {"post_hook", str_or_null(t.post_hook)}});
+  for (const auto& t : targets) arr.push_back(config_json(lifecycle::deploy_target_options(), t, {{"name", t.name}}));
   return dump(arr, 2);
 }
-
-namespace {
-Json dns_provider(const lifecycle::DnsProviderInfo& p) {
-  return {{"name", p.name},       {"type", p.type},       {"options", p.options},
-          {"secrets", p.secrets}, {"tech_zone", str_or_null(p.tech_zone)},
-          {"ttl", p.ttl},         {"timeout_s", p.timeout_s}};
-}
-}  // namespace
 
 std::string dns_providers_json(const std::vector<lifecycle::DnsProviderInfo>& providers) {
   Json arr = Json::array();
