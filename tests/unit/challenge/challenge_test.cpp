@@ -533,14 +533,72 @@ TEST_CASE("dns exec hook: unsafe values are refused before anything runs", "[cha
   CHECK_FALSE(exists(log));  // the hook never ran, not even for the good task or cleanup
 }
 
-TEST_CASE("dns exec hook: a missing command is a Config error", "[challenge]") {
+TEST_CASE("dns exec hook: a missing command is a Usage error (as the exec provider's)", "[challenge]") {
   test::TempDir dir;
   auto solver = challenge::make_dns_exec(dir.file("absent.sh"), 10);
   REQUIRE_FALSE(solver.ok());
-  CHECK(solver.error().category() == Category::Config);
+  CHECK(solver.error().category() == Category::Usage);
   CHECK(solver.error().subject() == dir.file("absent.sh"));
   CHECK_FALSE(challenge::make_dns_exec("", 10).ok());
   CHECK_FALSE(challenge::make_dns_exec("/bin/true", 0).ok());
+}
+
+TEST_CASE("dns exec hook: a relative command is refused (no $PATH lookup)", "[challenge]") {
+  auto solver = challenge::make_dns_exec("true", 10);
+  REQUIRE_FALSE(solver.ok());
+  CHECK(solver.error().category() == Category::Usage);
+  CHECK_THAT(solver.error().message(), Catch::Matchers::Contains("absolute path"));
+  auto timeout = challenge::make_dns_exec("/bin/true", 3601);
+  REQUIRE_FALSE(timeout.ok());
+  CHECK_THAT(timeout.error().message(), Catch::Matchers::Contains("hook-timeout"));
+}
+
+TEST_CASE("dns exec hook: CERTCTL_ZONE is empty without lookups; a stale one is not inherited", "[challenge]") {
+  test::TempDir dir;
+  const std::string hook = dir.file("hook.sh");
+  write_script(hook, "printf 'zone=[%s]\\n' \"$CERTCTL_ZONE\" >> \"$(dirname \"$0\")/calls.log\"\n");
+  EnvGuard g1("CERTCTL_ZONE");
+  ::setenv("CERTCTL_ZONE", "stale.example.", 1);
+  auto solver = challenge::make_dns_exec(hook, 10);
+  REQUIRE(solver.ok());
+  REQUIRE((*solver)->present({make_task("dns-01", "z.example", "tok")}).ok());
+  REQUIRE((*solver)->cleanup().ok());
+  CHECK(read_all(dir.file("calls.log")) == "zone=[]\nzone=[]\n");
+}
+
+// ---- the --dns setting -----------------------------------------------------------------------
+
+TEST_CASE("the --dns setting parses once into manual, an exec hook or a provider", "[challenge]") {
+  using namespace certctl::challenge;
+  auto manual = parse_dns_setting("manual");
+  REQUIRE(manual.ok());
+  CHECK(std::holds_alternative<ManualDns>(*manual));
+  auto hook = parse_dns_setting("exec:/usr/local/bin/dns-hook");
+  REQUIRE(hook.ok());
+  REQUIRE(std::holds_alternative<ExecHook>(*hook));
+  CHECK(std::get<ExecHook>(*hook).command == "/usr/local/bin/dns-hook");
+  auto provider = parse_dns_setting("bind-primary");
+  REQUIRE(provider.ok());
+  REQUIRE(std::holds_alternative<ProviderRef>(*provider));
+  CHECK(std::get<ProviderRef>(*provider).name == "bind-primary");
+  for (const char* text : {"manual", "exec:/usr/local/bin/dns-hook", "exec:/a b", "bind-primary"}) {
+    auto parsed = parse_dns_setting(text);
+    REQUIRE(parsed.ok());
+    CHECK(to_string(*parsed) == text);
+  }
+}
+
+TEST_CASE("a bad --dns setting is a Usage error naming --dns", "[challenge]") {
+  using namespace certctl::challenge;
+  for (const char* text : {"", "exec:", "exe:/bin/true", "http://x"}) {
+    INFO(text);
+    auto parsed = parse_dns_setting(text);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().category() == Category::Usage);
+    CHECK(parsed.error().subject() == "--dns");
+  }
+  CHECK_THAT(parse_dns_setting("").error().message(), Catch::Matchers::Contains("needs a provider"));
+  CHECK_THAT(parse_dns_setting("exe:/bin/true").error().message(), Catch::Matchers::Contains("'exe:/bin/true'"));
 }
 
 // ---- dns-01: manual --------------------------------------------------------------------------

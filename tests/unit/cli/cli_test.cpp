@@ -51,3 +51,109 @@ TEST_CASE("every command has help text", "[cli]") {
     CHECK_FALSE(sub->get_description().empty());
   }
 }
+
+// ---- the list/show/remove front end (ca, dns, notify, deploy, account) ------------------------
+
+#include "temp_dir.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace {
+
+/// Runs the parsed action with stdout captured in a file; returns (status, stdout).
+std::pair<Status, std::string> run_captured(TApp& a, const test::TempDir& dir) {
+  std::fflush(stdout);
+  const std::string path = dir.file("stdout.txt");
+  FILE* out = std::fopen(path.c_str(), "w");
+  const int saved = ::dup(STDOUT_FILENO);
+  ::dup2(::fileno(out), STDOUT_FILENO);
+  Status st = a.g.action();
+  std::fflush(stdout);
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  std::fclose(out);
+  std::ifstream in(path);
+  return {std::move(st), std::string(std::istreambuf_iterator<char>(in), {})};
+}
+
+struct VaultApp {
+  test::TempDir dir;
+  vault::Vault vault = test::make_vault(dir);
+  TApp app;
+  explicit VaultApp(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--vault", dir.file("vault"), "--quiet"});
+    app.parse(std::move(args));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("named-config commands keep their names, options and required arguments", "[cli]") {
+  for (std::vector<std::string> ok_args : std::vector<std::vector<std::string>>{
+           {"dns", "list", "--json"}, {"dns", "show", "p", "--json"}, {"dns", "remove", "p"},
+           {"notify", "list"}, {"notify", "remove", "n"}, {"notify", "test", "n"},
+           {"deploy", "list", "--json"}, {"deploy", "remove", "t"}, {"deploy", "run", "a", "b"},
+           {"ca", "list", "--json"}, {"ca", "show", "pebble"}, {"ca", "remove", "x", "-y"},
+           {"ca", "local", "export-root", "--out", "/tmp/x"}, {"account", "show", "--ca", "x", "--json"},
+           {"account", "deactivate", "--ca", "x", "--yes"}, {"delete", "x", "-y"}, {"rm", "x"},
+           {"orders", "--json"}}) {
+    INFO(ok_args.front() << " " << ok_args[1]);
+    TApp a;
+    a.parse(ok_args);
+    CHECK(static_cast<bool>(a.g.action));
+  }
+  for (std::vector<std::string> bad_args : std::vector<std::vector<std::string>>{
+           {"dns", "show"}, {"dns", "remove"}, {"notify", "remove"}, {"deploy", "remove"}, {"ca", "show"},
+           {"account", "show"}, {"dns", "remove", "p", "--yes"}, {"notify", "remove", "n", "--json"},
+           {"account", "update", "--ca", "x"}}) {
+    INFO(bad_args.front() << " " << bad_args[1]);
+    TApp a;
+    CHECK_THROWS_AS(a.parse(bad_args), CLI::ParseError);
+  }
+}
+
+TEST_CASE("list prints a table or JSON, and a note (not a table) when empty", "[cli]") {
+  VaultApp empty({"notify", "list"});
+  auto [st, out] = run_captured(empty.app, empty.dir);
+  REQUIRE(st.ok());
+  CHECK(out.empty());
+  VaultApp json({"deploy", "list", "--json"});
+  auto [st2, out2] = run_captured(json.app, json.dir);
+  REQUIRE(st2.ok());
+  CHECK(json.app.g.json_errors);
+  CHECK(out2 == "[]\n");
+  VaultApp cas({"ca", "list"});
+  auto [st3, out3] = run_captured(cas.app, cas.dir);
+  REQUIRE(st3.ok());
+  CHECK(out3.rfind("NAME                   TYPE   DIRECTORY\n", 0) == 0);
+  CHECK(out3.find("\nlocal                  local  (vault)\n") != std::string::npos);
+}
+
+TEST_CASE("show and remove name what is missing; show --json reports errors as JSON", "[cli]") {
+  VaultApp show({"dns", "show", "nosuch", "--json"});
+  auto [st, out] = run_captured(show.app, show.dir);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().category() == Category::NotFound);
+  CHECK(show.app.g.json_errors);
+  CHECK(out.empty());
+  VaultApp remove({"notify", "remove", "nosuch"});
+  auto [st2, out2] = run_captured(remove.app, remove.dir);
+  REQUIRE_FALSE(st2.ok());
+  CHECK(st2.error().category() == Category::NotFound);
+  VaultApp ca({"ca", "show", "pebble-nosuch"});
+  auto [st3, out3] = run_captured(ca.app, ca.dir);
+  REQUIRE_FALSE(st3.ok());
+  CHECK_THAT(st3.error().text(), Catch::Matchers::Contains("pebble-nosuch"));
+}
+
+TEST_CASE("deploy add checks --mode before touching the vault", "[cli]") {
+  TApp a;
+  a.parse({"--vault", "/nonexistent/vault", "deploy", "add", "t", "--key", "/k.pem", "--key-mode", "0800"});
+  Status st = a.g.action();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().category() == Category::Usage);
+  CHECK(st.error().text() == "--key-mode: not an octal number: '0800'");
+}
