@@ -13,6 +13,10 @@ namespace certctl::cli {
 
 namespace {
 
+Result<std::vector<lifecycle::DeployTarget>> load_targets(Session& s) { return lifecycle::deploy_targets(s.ctx()); }
+Status remove_target(Session& s, const std::string& name) { return lifecycle::deploy_target_remove(s.ctx(), name); }
+std::string removed(const std::string& name) { return fmt::format("deploy target '{}' removed", name); }
+
 struct AddOpts {
   lifecycle::DeployTarget t;
   std::string mode = "0644", key_mode = "0600";
@@ -73,18 +77,10 @@ Status run_deploy(Globals& g, const std::vector<std::string>& names) {
 }  // namespace
 
 void setup_deploy(CLI::App& app, Globals& g) {
-  CLI::App* dep = app.add_subcommand("deploy", "Deploy targets: files and hooks for every record, a CA's records or a list");
-  dep->require_subcommand(1);
-  command<AddOpts>(*dep, g, "add", "Add (or replace) a deploy target", bind_add,
-                   [&g](AddOpts& a) { return run_add(g, a); });
-  add_list(*dep, g,
-           ListSpec{"List deploy targets", "Print a JSON array",
-                    [](Session& s) { return lifecycle::deploy_targets(s.ctx()); }, &output::deploy_targets_json,
-                    &targets_table, "no deploy targets; add one with `certctl deploy add NAME --fullchain PATH --key PATH`"});
-  add_remove(
-      *dep, g, "Remove a deploy target (deployed files stay)", {},
-      [](Session& s, const std::string& name) { return lifecycle::deploy_target_remove(s.ctx(), name); },
-      [](const std::string& name) { return fmt::format("deploy target '{}' removed", name); });
+  CLI::App* dep = group(app, "deploy", "Deploy targets: files and hooks for every record, a CA's records or a list");
+  command<AddOpts>(*dep, g, "add", "Add (or replace) a deploy target", bind_add, &run_add);
+  add_list(*dep, g, ListSpec{"List deploy targets", "Print a JSON array", &load_targets, &output::deploy_targets_json, &targets_table, "no deploy targets; add one with `certctl deploy add NAME --fullchain PATH --key PATH`"});
+  add_remove(*dep, g, "Remove a deploy target (deployed files stay)", {}, &remove_target, &removed);
   command<std::vector<std::string>>(
       *dep, g, "run", "Deploy records now (their own settings and every target that covers them)",
       [](CLI::App& sub, std::vector<std::string>& names) { sub.add_option("name", names, "Records to deploy")->required(); },

@@ -18,6 +18,13 @@ namespace certctl::cli {
 
 namespace {
 
+Result<std::vector<lifecycle::DnsProviderInfo>> load_providers(Session& s) { return lifecycle::dns_list(s.ctx()); }
+Result<lifecycle::DnsProviderInfo> show_provider(Session& s, const std::string& name) {
+  return lifecycle::dns_show(s.ctx(), name);
+}
+Status remove_provider(Session& s, const std::string& name) { return lifecycle::dns_remove(s.ctx(), name); }
+std::string removed(const std::string& name) { return fmt::format("DNS provider '{}' removed", name); }
+
 std::string provider_text(const lifecycle::DnsProviderInfo& p) {
   std::string out = fmt::format("name:       {}\ntype:       {}\n", p.name, p.type);
   for (const auto& [k, v] : p.options) out += fmt::format("{:<12}{}\n", k + ":", v);
@@ -141,22 +148,12 @@ Status run_check(Globals& g, const CheckOpts& o) {
 }  // namespace
 
 void setup_dns(CLI::App& app, Globals& g) {
-  CLI::App* dns_cmd = app.add_subcommand("dns", "DNS providers for dns-01: add, list, show, remove, test, check");
-  dns_cmd->require_subcommand(1);
-  command<AddOpts>(*dns_cmd, g, "add", "Add (or replace) a DNS provider", bind_add,
-                   [&g](AddOpts& a, CLI::App& add) { return run_add(g, a, add); });
-  add_list(*dns_cmd, g,
-           ListSpec{"List DNS providers", "Print a JSON array",
-                    [](Session& s) { return lifecycle::dns_list(s.ctx()); }, &output::dns_providers_json,
-                    &providers_table, "no DNS providers; add one with `certctl dns add NAME --provider TYPE ...`"});
-  add_show(
-      *dns_cmd, g, "Show one DNS provider (secrets only by where they come from)", {},
-      [](Session& s, const std::string& name) { return lifecycle::dns_show(s.ctx(), name); },
-      &output::dns_provider_json, &provider_text);
-  add_remove(
-      *dns_cmd, g, "Remove a DNS provider", {},
-      [](Session& s, const std::string& name) { return lifecycle::dns_remove(s.ctx(), name); },
-      [](const std::string& name) { return fmt::format("DNS provider '{}' removed", name); });
+  CLI::App* dns_cmd = group(app, "dns", "DNS providers for dns-01: add, list, show, remove, test, check");
+  command<AddOpts>(*dns_cmd, g, "add", "Add (or replace) a DNS provider", bind_add, &run_add);
+  add_list(*dns_cmd, g, ListSpec{"List DNS providers", "Print a JSON array", &load_providers, &output::dns_providers_json, &providers_table, "no DNS providers; add one with `certctl dns add NAME --provider TYPE ...`"});
+  add_show(*dns_cmd, g, "Show one DNS provider (secrets only by where they come from)", {}, &show_provider,
+           &output::dns_provider_json, &provider_text);
+  add_remove(*dns_cmd, g, "Remove a DNS provider", {}, &remove_provider, &removed);
   command<TestOpts>(
       *dns_cmd, g, "test", "Write a test TXT record for a domain, wait until it is served, remove it",
       [](CLI::App& sub, TestOpts& o) {

@@ -12,6 +12,10 @@ namespace certctl::cli {
 
 namespace {
 
+Result<std::vector<lifecycle::NotifierSpec>> load_notifiers(Session& s) { return lifecycle::notify_list(s.ctx()); }
+Status remove_notifier(Session& s, const std::string& name) { return lifecycle::notify_remove(s.ctx(), name); }
+std::string removed(const std::string& name) { return fmt::format("notifier '{}' removed", name); }
+
 struct AddOpts {
   lifecycle::NotifierSpec spec;
   std::string webhook, smtp;
@@ -60,18 +64,10 @@ std::string notifiers_table(const std::vector<lifecycle::NotifierSpec>& all) {
 }  // namespace
 
 void setup_notify(CLI::App& app, Globals& g) {
-  CLI::App* notify = app.add_subcommand("notify", "Notifiers: a webhook or mail on renewal failure, success or coming expiry");
-  notify->require_subcommand(1);
-  command<AddOpts>(*notify, g, "add", "Add (or replace) a notifier", bind_add,
-                   [&g](AddOpts& a, CLI::App& add) { return run_add(g, a, add); });
-  add_list(*notify, g,
-           ListSpec{"List notifiers", "Print a JSON array", [](Session& s) { return lifecycle::notify_list(s.ctx()); },
-                    &output::notifiers_json, &notifiers_table,
-                    "no notifiers; add one with `certctl notify add NAME --webhook URL` or `--smtp URL`"});
-  add_remove(
-      *notify, g, "Remove a notifier", {},
-      [](Session& s, const std::string& name) { return lifecycle::notify_remove(s.ctx(), name); },
-      [](const std::string& name) { return fmt::format("notifier '{}' removed", name); });
+  CLI::App* notify = group(app, "notify", "Notifiers: a webhook or mail on renewal failure, success or coming expiry");
+  command<AddOpts>(*notify, g, "add", "Add (or replace) a notifier", bind_add, &run_add);
+  add_list(*notify, g, ListSpec{"List notifiers", "Print a JSON array", &load_notifiers, &output::notifiers_json, &notifiers_table, "no notifiers; add one with `certctl notify add NAME --webhook URL` or `--smtp URL`"});
+  add_remove(*notify, g, "Remove a notifier", {}, &remove_notifier, &removed);
   command<std::string>(
       *notify, g, "test", "Send a test message through a notifier",
       [](CLI::App& sub, std::string& name) { sub.add_option("name", name, "Its name")->required(); },

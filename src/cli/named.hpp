@@ -17,21 +17,32 @@ namespace certctl::cli {
 
 /// A subcommand whose options `bind(sub, opts)` adds into an Opts that lives as long as the
 /// App; once parsed, the action is `run(opts)` (or `run(opts, sub)` when it asks for the
-/// subcommand, e.g. to see which options were given).
+/// subcommand, e.g. to see which options were given); either may take the Globals first.
 template <class Opts, class Bind, class Run>
 CLI::App* command(CLI::App& parent, Globals& g, const std::string& name, const std::string& help, Bind bind, Run run) {
   auto o = std::make_shared<Opts>();
   CLI::App* sub = parent.add_subcommand(name, help);
   bind(*sub, *o);
   sub->callback([&g, o, sub, run] {
-    g.action = [o, sub, run]() -> Status {
-      if constexpr (std::is_invocable_v<Run, Opts&, CLI::App&>) {
+    g.action = [&g, o, sub, run]() -> Status {
+      if constexpr (std::is_invocable_v<Run, Globals&, Opts&, CLI::App&>) {
+        return run(g, *o, *sub);
+      } else if constexpr (std::is_invocable_v<Run, Globals&, Opts&>) {
+        return run(g, *o);
+      } else if constexpr (std::is_invocable_v<Run, Opts&, CLI::App&>) {
         return run(*o, *sub);
       } else {
         return run(*o);
       }
     };
   });
+  return sub;
+}
+
+/// A command made only of subcommands (`dns`, `notify`, ...): one of them is required.
+inline CLI::App* group(CLI::App& app, const std::string& name, const std::string& help) {
+  CLI::App* sub = app.add_subcommand(name, help);
+  sub->require_subcommand(1);
   return sub;
 }
 

@@ -87,4 +87,16 @@ const ConfigOption<T>* find_option(const ConfigTable<T>& table, std::string_view
   return nullptr;
 }
 
+/// Every config of a kind, each turned into its struct by `of` (the first failure stops it).
+template <class T>
+Result<std::vector<T>> load_all(const vault::Vault& vault, std::string_view kind, Result<T> (*of)(const vault::NamedConfig&)) {
+  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(vault, kind));
+  std::vector<T> out;
+  for (const auto& c : all) {
+    TRY_ASSIGN(T value, of(c));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
 }  // namespace certctl::lifecycle::detail

@@ -34,6 +34,13 @@ Status validate(Context ctx, const DeployTarget& t) {
   return ok();
 }
 
+Result<DeployTarget> target_of(const vault::NamedConfig& c) {
+  DeployTarget t;
+  t.name = c.name;
+  TRY(detail::from_options(deploy_target_options(), c.options, t, fmt::format("deploy target '{}'", c.name)));
+  return t;
+}
+
 }  // namespace
 
 bool DeployTarget::applies_to(const vault::Record& r) const {
@@ -75,15 +82,7 @@ Status deploy_target_add(Context ctx, const DeployTarget& t) {
 }
 
 Result<std::vector<DeployTarget>> deploy_targets(Context ctx) {
-  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
-  std::vector<DeployTarget> out;
-  for (const auto& c : all) {
-    DeployTarget t;
-    t.name = c.name;
-    TRY(detail::from_options(deploy_target_options(), c.options, t, fmt::format("deploy target '{}'", c.name)));
-    out.push_back(std::move(t));
-  }
-  return out;
+  return detail::load_all(ctx.vault, kKind, &target_of);
 }
 
 Status deploy_target_remove(Context ctx, const std::string& name) {

@@ -97,15 +97,7 @@ Status dns_add(Context ctx, DnsProviderInput in) {
   return detail::save_named_config(ctx, kKind, c, "dns-add", {{"type", in.type}});
 }
 
-Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) {
-  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
-  std::vector<DnsProviderInfo> out;
-  for (const auto& c : all) {
-    TRY_ASSIGN(DnsProviderInfo i, info_of(c));
-    out.push_back(std::move(i));
-  }
-  return out;
-}
+Result<std::vector<DnsProviderInfo>> dns_list(Context ctx) { return detail::load_all(ctx.vault, kKind, &info_of); }
 
 Result<DnsProviderInfo> dns_show(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));

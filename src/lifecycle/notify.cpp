@@ -296,15 +296,7 @@ Status notify_add(Context ctx, const NotifierSpec& spec) {
   return detail::save_named_config(ctx, kKind, to_config(spec, ctx.clock.now()), "notify-add", {{"type", spec.type}});
 }
 
-Result<std::vector<NotifierSpec>> notify_list(Context ctx) {
-  TRY_ASSIGN(std::vector<vault::NamedConfig> all, vault::load_configs(ctx.vault, kKind));
-  std::vector<NotifierSpec> out;
-  for (const auto& c : all) {
-    TRY_ASSIGN(NotifierSpec n, from_config(c));
-    out.push_back(std::move(n));
-  }
-  return out;
-}
+Result<std::vector<NotifierSpec>> notify_list(Context ctx) { return detail::load_all(ctx.vault, kKind, &from_config); }
 
 Status notify_remove(Context ctx, const std::string& name) {
   return detail::remove_named_config(ctx, kKind, name, "notify-remove");
