@@ -139,20 +139,13 @@ Result<AcmeDnsAccount> acme_dns_register(http::Client& client, std::string_view 
 }
 
 ProviderType acme_dns_type() {
-  return ProviderType{
-      "acme-dns",
-      "acme-dns server (joohoi/acme-dns): _acme-challenge CNAMEs into its zone",
-      {
-          {"api-url", true, false, "base URL of the acme-dns API, e.g. https://auth.acme-dns.io"},
-          {"username", true, false, "the account's username (from /register)"},
-          {"password", true, true, "the account's password (from /register)"},
-          {"subdomain", true, false, "the account's subdomain; CNAME target is <subdomain>.<acme-dns domain>"},
-          {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
-      },
-      [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_acme_dns(config, api::client_for(config));
-      },
-  };
+  return api::http_provider("acme-dns", "acme-dns server (joohoi/acme-dns): _acme-challenge CNAMEs into its zone", {
+      {"api-url", true, false, "base URL of the acme-dns API, e.g. https://auth.acme-dns.io"},
+      {"username", true, false, "the account's username (from /register)"},
+      {"password", true, true, "the account's password (from /register)"},
+      {"subdomain", true, false, "the account's subdomain; CNAME target is <subdomain>.<acme-dns domain>"},
+      {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
+  }, &make_acme_dns);
 }
 
 }  // namespace certctl::dns

@@ -199,18 +199,11 @@ Result<std::unique_ptr<Provider>> make_cloudflare(const ProviderConfig& config,
 }
 
 ProviderType cloudflare_type() {
-  return ProviderType{
-      "cloudflare",
-      "Cloudflare DNS, through the API v4 with an API token",
-      {
-          {"api-token", true, true, "API token with Zone:Read and DNS:Edit on the zone"},
-          {"zone-id", false, false, "zone id, instead of looking the zone up by name"},
-          {"api-url", false, false, "API base URL (default: https://api.cloudflare.com/client/v4)"},
-      },
-      [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_cloudflare(config, api::client_for(config));
-      },
-  };
+  return api::http_provider("cloudflare", "Cloudflare DNS, through the API v4 with an API token", {
+      {"api-token", true, true, "API token with Zone:Read and DNS:Edit on the zone"},
+      {"zone-id", false, false, "zone id, instead of looking the zone up by name"},
+      {"api-url", false, false, "API base URL (default: https://api.cloudflare.com/client/v4)"},
+  }, &make_cloudflare);
 }
 
 }  // namespace certctl::dns

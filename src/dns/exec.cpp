@@ -117,15 +117,10 @@ class ExecProvider final : public Provider {
 }  // namespace
 
 ProviderType exec_type() {
-  return ProviderType{
-      "exec",
-      "a command of yours: COMMAND present|cleanup FQDN VALUE (certctl checks propagation)",
-      {
-          {"command", true, false, "absolute path of the executable to run (no shell)"},
-          {"hook-timeout", false, false, "seconds each run may take (default 60)"},
-      },
-      &ExecProvider::make,
-  };
+  return ProviderType{"exec", "a command of yours: COMMAND present|cleanup FQDN VALUE (certctl checks propagation)", {
+      {"command", true, false, "absolute path of the executable to run (no shell)"},
+      {"hook-timeout", false, false, "seconds each run may take (default 60)"},
+  }, &ExecProvider::make};
 }
 
 }  // namespace certctl::dns

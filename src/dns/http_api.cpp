@@ -149,4 +149,10 @@ std::unique_ptr<http::Client> client_for(const ProviderConfig& config) {
   return http::make_curl_client(o);
 }
 
+ProviderType http_provider(std::string_view name, std::string_view summary, std::vector<OptionSpec> options,
+                           HttpFactory make) {
+  return ProviderType{name, summary, std::move(options),
+                      [make](const ProviderConfig& config) { return make(config, client_for(config)); }};
+}
+
 }  // namespace certctl::dns::api

@@ -51,4 +51,10 @@ std::string snippet(std::string_view body);
 /// Send the request, then wipe every header value (they may hold API keys or tokens).
 Result<http::Response> send(http::Client& client, http::Request req);
 
+/// A provider's factory over a given client (make_powerdns, make_cloudflare, make_acme_dns).
+using HttpFactory = Result<std::unique_ptr<Provider>> (*)(const ProviderConfig&, std::unique_ptr<http::Client>);
+/// The registry row of an HTTP-API provider: its factory gets client_for(config).
+ProviderType http_provider(std::string_view name, std::string_view summary, std::vector<OptionSpec> options,
+                           HttpFactory make);
+
 }  // namespace certctl::dns::api

@@ -210,20 +210,13 @@ Result<std::unique_ptr<Provider>> make_powerdns(const ProviderConfig& config,
 }
 
 ProviderType powerdns_type() {
-  return ProviderType{
-      "powerdns",
-      "PowerDNS Authoritative server, through its HTTP API (v1)",
-      {
-          {"api-url", true, false, "base URL of the API, e.g. http://127.0.0.1:8081"},
-          {"api-key", true, true, "the API key (X-API-Key), the server's api-key setting"},
-          {"server-id", false, false, "server id in API paths (default: localhost)"},
-          {"zone", false, false, "zone to write into, instead of the one found by SOA lookup"},
-          {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
-      },
-      [](const ProviderConfig& config) -> Result<std::unique_ptr<Provider>> {
-        return make_powerdns(config, api::client_for(config));
-      },
-  };
+  return api::http_provider("powerdns", "PowerDNS Authoritative server, through its HTTP API (v1)", {
+      {"api-url", true, false, "base URL of the API, e.g. http://127.0.0.1:8081"},
+      {"api-key", true, true, "the API key (X-API-Key), the server's api-key setting"},
+      {"server-id", false, false, "server id in API paths (default: localhost)"},
+      {"zone", false, false, "zone to write into, instead of the one found by SOA lookup"},
+      {"ca-bundle", false, false, "PEM file of roots to trust for an https:// api-url (default: the system's)"},
+  }, &make_powerdns);
 }
 
 }  // namespace certctl::dns

@@ -185,19 +185,14 @@ class Rfc2136Provider final : public Provider {
 }  // namespace
 
 ProviderType rfc2136_type() {
-  return ProviderType{
-      "rfc2136",
-      "DNS UPDATE (RFC 2136) with TSIG: BIND, Knot, PowerDNS and other servers",
-      {
-          {"server", true, false, "IP[:PORT] of the primary server that accepts updates"},
-          {"key-name", false, false, "name of the TSIG key"},
-          {"algorithm", false, false,
-           "TSIG algorithm: hmac-sha256 (default), hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1"},
-          {"tsig-secret", false, true, "the TSIG key's secret, base64"},
-          {"zone", false, false, "zone to update, instead of the one found by SOA lookup"},
-      },
-      &Rfc2136Provider::make,
-  };
+  return ProviderType{"rfc2136", "DNS UPDATE (RFC 2136) with TSIG: BIND, Knot, PowerDNS and other servers", {
+      {"server", true, false, "IP[:PORT] of the primary server that accepts updates"},
+      {"key-name", false, false, "name of the TSIG key"},
+      {"algorithm", false, false,
+       "TSIG algorithm: hmac-sha256 (default), hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1"},
+      {"tsig-secret", false, true, "the TSIG key's secret, base64"},
+      {"zone", false, false, "zone to update, instead of the one found by SOA lookup"},
+  }, &Rfc2136Provider::make};
 }
 
 }  // namespace certctl::dns
