@@ -17,21 +17,11 @@ namespace certctl::lifecycle {
 namespace detail {
 
 vault::CertMeta meta_from(const crypto::CertInfo& i) {
-  vault::CertMeta m;
-  m.subject_dn = i.subject_dn;
-  m.issuer = i.issuer_dn;
-  m.issuer_cn = i.issuer_cn;
-  m.serial_dec = i.serial_dec;
-  m.serial_hex = i.serial_hex;
-  m.fingerprint_md5 = i.fingerprint_md5;
-  m.fingerprint_sha1 = i.fingerprint_sha1;
-  m.fingerprint_sha256 = i.fingerprint_sha256;
-  m.key_description = i.key_description;
-  m.key_size = i.key_bits;
-  m.signature_algorithm = i.signature_algorithm;
-  m.not_before = i.not_before;
-  m.not_after = i.not_after;
-  return m;
+  // In CertMeta's order: subject, issuer DN and CN, serial, fingerprints, key, signature, validity.
+  return vault::CertMeta{i.subject_dn,         i.issuer_dn,        i.issuer_cn,          i.serial_dec,
+                         i.serial_hex,         i.fingerprint_md5,  i.fingerprint_sha1,   i.fingerprint_sha256,
+                         i.key_description,    i.key_bits,         i.signature_algorithm, i.not_before,
+                         i.not_after};
 }
 
 void retire_current(vault::Record& r, std::string_view reason, UnixTime now) {
