@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "certctl_bench_vault: {}\n", v.error().text());
     return v.error().exit_code();
   }
-  lifecycle::Context ctx{*v, *clock};
+  const http::ClientFactory clients = http::make_curl_client;  // the local CA needs none
+  lifecycle::Context ctx{*v, *clock, clients};
   if (auto ca = lifecycle::init_local_ca(ctx, {}); !ca) {
     fmt::print(stderr, "certctl_bench_vault: {}\n", ca.error().text());
     return 1;

@@ -5,6 +5,7 @@
 #include <certctl/acme_status.hpp>
 #include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
+#include <certctl/http.hpp>
 #include <certctl/result.hpp>
 #include <certctl/vault.hpp>
 
@@ -125,9 +126,14 @@ Result<crypto::PrivateKey> load_account_key(const vault::Vault& vault, std::stri
 /// Store (key first, account.toml last). Caller holds the lock.
 Status save_account(const vault::Vault& vault, const Account& a, const crypto::PrivateKey* key);
 
+/// An HTTP client for the profile's ACME server, made by `http` with the TLS options the
+/// profile asks for (its ca_bundle).
+std::unique_ptr<http::Client> acme_http_client(const CaProfile& profile, const http::ClientFactory& http);
+
 /// The issuer for a CA profile name; unknown names are a NotFound error that lists the
-/// known ones. The vault must be unlocked.
-Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock);
+/// known ones. The vault must be unlocked. An ACME issuer talks through a client from `http`.
+Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock,
+                                            const http::ClientFactory& http);
 /// The solver the challenge settings ask for (http-01 standalone or webroot, dns-01 exec or
 /// manual, tls-alpn-01).
 Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s);
@@ -135,7 +141,7 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
 /// keeping one connection per CA for a whole `renew` run.
 class RenewalInfoClient {
  public:
-  RenewalInfoClient(const vault::Vault& vault, const Clock& clock);
+  RenewalInfoClient(const vault::Vault& vault, const Clock& clock, http::ClientFactory http);
   ~RenewalInfoClient();
   /// nullopt when the CA is the local one or its directory has no renewalInfo.
   Result<std::optional<AriWindow>> fetch(std::string_view ca, const std::string& cert_id);
@@ -146,7 +152,8 @@ class RenewalInfoClient {
 };
 
 /// An ACME issuer without an account, only able to revoke with a certificate's own key.
-Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock);
+Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock,
+                                                        const http::ClientFactory& http);
 /// Known CA profile names, for help text and validation.
 std::vector<std::string> known_cas(const vault::Vault* vault = nullptr);
 Status validate_ca_name(std::string_view ca, const vault::Vault* vault = nullptr);

@@ -3,6 +3,7 @@
 /// One Client keeps its connection open between requests (keep-alive to the CA).
 #include <certctl/result.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ class Client {
 };
 
 std::unique_ptr<Client> make_curl_client(const ClientOptions& opts);
+/// Makes the clients of code that opens its own connections (the ACME issuer, accounts,
+/// notifiers): the CLI passes make_curl_client, unit tests a fake (tests/support/fake_http.hpp).
+using ClientFactory = std::function<std::unique_ptr<Client>(const ClientOptions&)>;
 
 /// Values of Link headers with the given rel, e.g. rel="alternate" or rel="up" (RFC 8288).
 std::vector<std::string> link_targets(const Response& r, std::string_view rel);

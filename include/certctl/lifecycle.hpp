@@ -5,6 +5,7 @@
 /// prints; the CLI renders what is returned.
 #include <certctl/ca.hpp>
 #include <certctl/dns.hpp>
+#include <certctl/http.hpp>
 #include <certctl/clock.hpp>
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
@@ -24,6 +25,9 @@ namespace certctl::lifecycle {
 struct Context {
   vault::Vault& vault;
   const Clock& clock;
+  /// Makes every HTTP client lifecycle needs (ACME, notifier webhooks): the CLI passes
+  /// http::make_curl_client, unit tests a fake.
+  const http::ClientFactory& http;
 };
 
 /// Where the unlock secret comes from (resolved in this order: passphrase file, the

@@ -246,9 +246,16 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
   return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
 }
 
+std::unique_ptr<http::Client> acme_http_client(const CaProfile& profile, const http::ClientFactory& http) {
+  http::ClientOptions ho;
+  ho.ca_bundle = profile.ca_bundle;
+  return http(ho);
+}
+
 struct RenewalInfoClient::Impl {
   const vault::Vault& vault;
   const Clock& clock;
+  http::ClientFactory http;
   struct Session {
     std::unique_ptr<http::Client> http;
     std::unique_ptr<acme::Client> client;
@@ -256,8 +263,8 @@ struct RenewalInfoClient::Impl {
   std::map<std::string, Session, std::less<>> sessions;
 };
 
-RenewalInfoClient::RenewalInfoClient(const vault::Vault& vault, const Clock& clock)
-    : impl_(std::make_unique<Impl>(Impl{vault, clock, {}})) {}
+RenewalInfoClient::RenewalInfoClient(const vault::Vault& vault, const Clock& clock, http::ClientFactory http)
+    : impl_(std::make_unique<Impl>(Impl{vault, clock, std::move(http), {}})) {}
 RenewalInfoClient::~RenewalInfoClient() = default;
 
 Result<std::optional<AriWindow>> RenewalInfoClient::fetch(std::string_view ca, const std::string& cert_id) {
@@ -266,9 +273,7 @@ Result<std::optional<AriWindow>> RenewalInfoClient::fetch(std::string_view ca, c
     TRY_ASSIGN(CaProfile profile, find_profile(impl_->vault, ca));
     Impl::Session s;
     if (!profile.is_local()) {
-      http::ClientOptions ho;
-      ho.ca_bundle = profile.ca_bundle;
-      s.http = http::make_curl_client(ho);
+      s.http = acme_http_client(profile, impl_->http);
       s.client = std::make_unique<acme::Client>(*s.http, profile.directory, impl_->clock);
     }
     it = impl_->sessions.emplace(std::string(ca), std::move(s)).first;
@@ -280,16 +285,15 @@ Result<std::optional<AriWindow>> RenewalInfoClient::fetch(std::string_view ca, c
                                             info->retry_after_s.value_or(0), ""});
 }
 
-Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock) {
+Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock,
+                                                        const http::ClientFactory& http) {
   if (profile.is_local()) return Error(Category::Internal, "local CA", "revokes locally");
-  http::ClientOptions ho;
-  ho.ca_bundle = profile.ca_bundle;
   return std::unique_ptr<Issuer>(
-      std::make_unique<AcmeIssuer>(profile, http::make_curl_client(ho), crypto::PrivateKey(), "", clock));
+      std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), crypto::PrivateKey(), "", clock));
 }
 
 Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const vault::Vault& vault,
-                                                 const Clock& clock) {
+                                                 const Clock& clock, const http::ClientFactory& http) {
   TRY_ASSIGN(std::optional<Account> account, load_account(vault, profile.name));
   if (!account || account->url.empty())
     return Error(Category::State, fmt::format("CA '{}'", profile.name),
@@ -298,10 +302,8 @@ Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const
   if (account->status == acme::AccountStatus::Deactivated)
     return Error(Category::State, fmt::format("CA '{}'", profile.name), "its account is deactivated; register a new one");
   TRY_ASSIGN(crypto::PrivateKey key, load_account_key(vault, profile.name));
-  http::ClientOptions ho;
-  ho.ca_bundle = profile.ca_bundle;
-  auto http = http::make_curl_client(ho);
-  return std::unique_ptr<Issuer>(std::make_unique<AcmeIssuer>(profile, std::move(http), std::move(key), account->url, clock));
+  return std::unique_ptr<Issuer>(
+      std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), std::move(key), account->url, clock));
 }
 
 }  // namespace certctl::ca

@@ -203,10 +203,11 @@ Status save_account(const vault::Vault& v, const Account& a, const crypto::Priva
   return fs::write_file_atomic(account_file(v, a.ca), render(t, "certctl ACME account"));
 }
 
-Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock) {
+Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock,
+                                            const http::ClientFactory& http) {
   TRY_ASSIGN(CaProfile p, find_profile(vault, ca));
   if (p.is_local()) return make_local_issuer(vault, clock);
-  return make_acme_issuer(p, vault, clock);
+  return make_acme_issuer(p, vault, clock, http);
 }
 
 }  // namespace certctl::ca

@@ -2,6 +2,7 @@
 // Shared CLI plumbing: global options, the action chosen by parsing, and helpers to open and
 // unlock the vault. CLI11 is included only by src/cli and src/main.cpp.
 #include <certctl/clock.hpp>
+#include <certctl/http.hpp>
 #include <certctl/lifecycle.hpp>
 #include <certctl/result.hpp>
 #include <certctl/vault.hpp>
@@ -29,11 +30,13 @@ struct Globals {
   CLI::App* root = nullptr;
 };
 
-/// Everything a command needs at run time: the opened vault and the clock.
+/// Everything a command needs at run time: the opened vault, the clock and the HTTP clients
+/// (libcurl: the one place the real client is chosen).
 struct Session {
   vault::Vault vault;
   SystemClock clock;
-  lifecycle::Context ctx() { return lifecycle::Context{vault, clock}; }
+  http::ClientFactory http = http::make_curl_client;
+  lifecycle::Context ctx() { return lifecycle::Context{vault, clock, http}; }
 };
 
 lifecycle::UnlockOptions unlock_options(const Globals& g);

@@ -25,10 +25,8 @@ struct Session {
 
 Result<Session> open_acme(Context ctx, const ca::CaProfile& p) {
   if (p.is_local()) return Error(Category::Usage, "CA 'local'", "is the vault's own CA and has no ACME account");
-  http::ClientOptions ho;
-  ho.ca_bundle = p.ca_bundle;
   Session s;
-  s.http = http::make_curl_client(ho);
+  s.http = ca::acme_http_client(p, ctx.http);
   s.client = std::make_unique<acme::Client>(*s.http, p.directory, ctx.clock);
   TRY(s.client->load_directory());
   return s;

@@ -59,7 +59,7 @@ void refresh_renewal_info(Context ctx, std::vector<vault::Record>& records, Unix
       stale.push_back(i);
   }
   if (stale.empty()) return;
-  ca::RenewalInfoClient client(ctx.vault, ctx.clock);
+  ca::RenewalInfoClient client(ctx.vault, ctx.clock, ctx.http);
   std::vector<std::pair<std::size_t, ca::AriWindow>> fetched;
   for (std::size_t i : stale) {  // network first, without the vault lock
     const auto& r = records[i];

@@ -202,7 +202,7 @@ Result<ca::Issued> order_at(Context ctx, const Job& job, const std::string& ca_n
                             Issuers& issuers, SharedSolvers* shared, ca::ProblemInfo& problem) {
   auto& issuer = issuers[ca_name];
   if (!issuer) {
-    TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock));
+    TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock, ctx.http));
   }
   if (shared) {
     TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge, job.name));

@@ -91,7 +91,8 @@ std::string subject_for(std::string_view event, std::size_t n) {
   return fmt::format("certctl on {}: {} certificate(s) expire soon", host, n);
 }
 
-Status send(const NotifierSpec& n, std::string_view event, const std::vector<Item>& items, UnixTime now) {
+Status send(const http::ClientFactory& http, const NotifierSpec& n, std::string_view event,
+            const std::vector<Item>& items, UnixTime now) {
   if (n.type == "webhook") {
     Json j;
     j["event"] = event;
@@ -114,7 +115,7 @@ Status send(const NotifierSpec& n, std::string_view event, const std::vector<Ite
     http::ClientOptions o;
     o.ca_bundle = n.ca_bundle;
     o.timeout_s = 15;
-    auto client = http::make_curl_client(o);
+    auto client = http(o);
     http::Request req;
     req.method = "POST";
     req.url = n.url;
@@ -306,7 +307,7 @@ Status notify_test(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   Item i{"test", "example.invalid", "", "test", "a test notification from `certctl notify test`", "", {}, 0};
   TRY_ASSIGN(NotifierSpec n, from_config(c));
-  return send(n, "test", {i}, ctx.clock.now());
+  return send(ctx.http, n, "test", {i}, ctx.clock.now());
 }
 
 std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all) {
@@ -320,7 +321,7 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
   for (const auto& n : *notifiers) {
     auto deliver = [&](std::string_view event, const std::vector<Item>& items) {
       if (items.empty() || !wants(n, event)) return true;
-      Status st = send(n, event, items, now);
+      Status st = send(ctx.http, n, event, items, now);
       if (!st) errors.push_back(st.error());
       return static_cast<bool>(st);
     };

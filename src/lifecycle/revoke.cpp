@@ -51,10 +51,10 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
   }
   std::unique_ptr<ca::Issuer> issuer;
   if (profile.is_local() || !cert_key) {
-    TRY_ASSIGN(issuer, ca::make_issuer(r.issued_by, ctx.vault, ctx.clock));
+    TRY_ASSIGN(issuer, ca::make_issuer(r.issued_by, ctx.vault, ctx.clock, ctx.http));
     TRY(issuer->revoke(certs.front(), reason, nullptr));
   } else {
-    TRY_ASSIGN(issuer, ca::make_key_signed_revoker(profile, ctx.clock));
+    TRY_ASSIGN(issuer, ca::make_key_signed_revoker(profile, ctx.clock, ctx.http));
     TRY(issuer->revoke(certs.front(), reason, &*cert_key));
   }
   r.status = vault::CertStatus::Revoked;

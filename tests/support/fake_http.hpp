@@ -1,10 +1,12 @@
 #pragma once
 // A scripted http::Client: answers requests from a queue of canned responses per
-// "METHOD URL" and records every request, so ACME flows run without a network.
+// "METHOD URL" and records every request, so ACME flows run without a network. factory()
+// hands it to code that makes its own clients.
 #include <certctl/http.hpp>
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,15 @@ class FakeHttp final : public http::Client {
     return r;
   }
 
+  /// Makes clients that send through this fake (for code given an http::ClientFactory, such
+  /// as lifecycle::Context or ca::make_issuer) and keeps the options each was made with.
+  http::ClientFactory factory() {
+    return [this](const http::ClientOptions& o) -> std::unique_ptr<http::Client> {
+      options.push_back(o);
+      return std::make_unique<Forward>(*this);
+    };
+  }
+
   std::size_t count(const std::string& method, const std::string& url) const {
     std::size_t n = 0;
     for (const auto& r : requests)
@@ -38,8 +49,18 @@ class FakeHttp final : public http::Client {
   }
 
   std::vector<http::Request> requests;
+  std::vector<http::ClientOptions> options;  ///< of every client factory() made
 
  private:
+  class Forward final : public http::Client {
+   public:
+    explicit Forward(FakeHttp& to) : to_(to) {}
+    Result<http::Response> send(const http::Request& req) override { return to_.send(req); }
+
+   private:
+    FakeHttp& to_;
+  };
+
   std::map<std::string, std::deque<http::Response>> routes_;
   int nonce_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "fake_http.hpp"
 #include "temp_dir.hpp"
 
 using namespace certctl;
@@ -14,7 +15,9 @@ struct Fixture {
   test::TempDir dir;
   vault::Vault vault = test::make_vault(dir);
   FixedClock clock{1'800'000'000};
-  lifecycle::Context ctx() { return {vault, clock}; }
+  test::FakeHttp fake_http;  // no routes: these tests use the local CA only
+  http::ClientFactory clients = fake_http.factory();
+  lifecycle::Context ctx() { return {vault, clock, clients}; }
 
   Fixture() {
     auto ca = lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650});
