@@ -38,12 +38,19 @@ enum class KeyType { Rsa2048, Rsa3072, Rsa4096, Ec256, Ec384 };
 Result<KeyType> parse_key_type(std::string_view s);
 std::string_view key_type_name(KeyType t);
 
+/// Deleters of the OpenSSL handles PrivateKey and Certificate own, defined in src/crypto so
+/// this header needs only <openssl/types.h>; src/crypto/handles.hpp uses the same ones.
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const noexcept;
+};
+struct X509Free {
+  void operator()(X509* p) const noexcept;
+};
+
+/// Move-only owner of an EVP_PKEY.
 class PrivateKey {
  public:
-  PrivateKey();  // empty
-  ~PrivateKey();
-  PrivateKey(PrivateKey&&) noexcept;
-  PrivateKey& operator=(PrivateKey&&) noexcept;
+  PrivateKey() = default;  // empty
 
   static Result<PrivateKey> generate(KeyType type);
   /// PEM (PKCS#8, traditional RSA/EC) or DER; `subject` names the source in errors.
@@ -62,11 +69,11 @@ class PrivateKey {
   /// e.g. "RSA 2048" or "EC P-256"
   std::string description() const;
 
-  EVP_PKEY* get() const noexcept { return pkey_; }
+  EVP_PKEY* get() const noexcept { return pkey_.get(); }
 
  private:
   explicit PrivateKey(EVP_PKEY* owned) noexcept : pkey_(owned) {}
-  EVP_PKEY* pkey_ = nullptr;
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey_;
 };
 
 // ---- names -----------------------------------------------------------------------------------
@@ -123,25 +130,23 @@ struct CertInfo {
   std::string public_key_der;
 };
 
+/// Move-only owner of an X509; clone() shares it by reference count.
 class Certificate {
  public:
-  Certificate();
-  ~Certificate();
-  Certificate(Certificate&&) noexcept;
-  Certificate& operator=(Certificate&&) noexcept;
+  Certificate() = default;
   Certificate clone() const;
 
   bool empty() const noexcept { return !x509_; }
   std::string to_pem() const;
   std::string to_der() const;
   CertInfo info() const;
-  X509* get() const noexcept { return x509_; }
+  X509* get() const noexcept { return x509_.get(); }
   /// Takes ownership.
   static Certificate adopt(X509* owned) noexcept;
 
  private:
   explicit Certificate(X509* owned) noexcept : x509_(owned) {}
-  X509* x509_ = nullptr;
+  std::unique_ptr<X509, X509Free> x509_;
 };
 
 /// Parse one or more certificates: a PEM bundle (any number of CERTIFICATE blocks) or one DER

@@ -4,6 +4,7 @@
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
+#include <certctl/unique_fd.hpp>
 
 #include <map>
 #include <memory>
@@ -56,17 +57,14 @@ struct VaultInfo {
 };
 
 /// An exclusive flock on <vault>/.lock, released on destruction (or when the process dies).
+/// Move-only: closing the descriptor releases the flock.
 class VaultLock {
  public:
   VaultLock() = default;
-  explicit VaultLock(int fd) : fd_(fd) {}
-  ~VaultLock();
-  VaultLock(VaultLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  VaultLock& operator=(VaultLock&&) = delete;
-  VaultLock(const VaultLock&) = delete;
+  explicit VaultLock(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 /// A record whose record.toml exists but cannot be read or parsed.

@@ -48,7 +48,7 @@ inline std::string errno_text(int err) { return std::strerror(err); }
 
 #include <certctl/result.hpp>
 
-#include "core/unique_fd.hpp"
+#include <certctl/unique_fd.hpp>
 
 namespace certctl::challenge {
 

@@ -1,4 +1,5 @@
 #include <certctl/fs.hpp>
+#include <certctl/unique_fd.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -13,8 +14,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-
-#include "core/unique_fd.hpp"
 
 namespace certctl::fs {
 namespace {

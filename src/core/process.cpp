@@ -1,7 +1,7 @@
 // Child processes for hooks (see include/certctl/process.hpp).
 #include <certctl/process.hpp>
 
-#include "core/unique_fd.hpp"
+#include <certctl/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,5 @@
 #include <certctl/terminal.hpp>
+#include <certctl/unique_fd.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -6,8 +7,6 @@
 #include <string>
 #include <termios.h>
 #include <unistd.h>
-
-#include "core/unique_fd.hpp"
 
 namespace certctl::term {
 

@@ -29,11 +29,12 @@ namespace certctl::crypto {
 /// A stateless deleter calling the OpenSSL free function `Free` (src/core/free_fn.hpp).
 using ::certctl::FreeFn;
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, FreeFn<EVP_PKEY_free>>;
+/// PkeyFree and X509Free (crypto.hpp) are the deleters PrivateKey and Certificate hold.
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, FreeFn<EVP_PKEY_CTX_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, FreeFn<EVP_MD_CTX_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, FreeFn<EVP_CIPHER_CTX_free>>;
-using X509Ptr = std::unique_ptr<X509, FreeFn<X509_free>>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, FreeFn<X509_REQ_free>>;
 using X509NamePtr = std::unique_ptr<X509_NAME, FreeFn<X509_NAME_free>>;
 using X509ExtPtr = std::unique_ptr<X509_EXTENSION, FreeFn<X509_EXTENSION_free>>;
@@ -85,6 +86,17 @@ BioPtr bio_over(std::string_view data);
 BioPtr new_mem_bio();
 /// Everything written to a memory BIO so far.
 std::string bio_contents(BIO* bio);
+/// What `write(bio)` puts into a fresh memory BIO; "" when the BIO cannot be made or `write`
+/// returns false (the error queue is then cleared).
+template <class Write>
+std::string write_to_string(Write&& write) {
+  BioPtr bio = new_mem_bio();
+  if (!bio || !write(bio.get())) {
+    clear_openssl_errors();
+    return {};
+  }
+  return bio_contents(bio.get());
+}
 /// Like bio_contents, for private material: the copy is a SecretBytes.
 SecretBytes bio_secret_contents(BIO* bio);
 

@@ -170,17 +170,7 @@ const EVP_MD* signing_digest(const EVP_PKEY* pkey) {
 
 // ---- PrivateKey ------------------------------------------------------------------------------
 
-PrivateKey::PrivateKey() = default;
-PrivateKey::~PrivateKey() { EVP_PKEY_free(pkey_); }
-PrivateKey::PrivateKey(PrivateKey&& o) noexcept : pkey_(o.pkey_) { o.pkey_ = nullptr; }
-PrivateKey& PrivateKey::operator=(PrivateKey&& o) noexcept {
-  if (this != &o) {
-    EVP_PKEY_free(pkey_);
-    pkey_ = o.pkey_;
-    o.pkey_ = nullptr;
-  }
-  return *this;
-}
+void PkeyFree::operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
 
 Result<PrivateKey> PrivateKey::generate(KeyType type) {
   EVP_PKEY* pkey = nullptr;
@@ -233,7 +223,7 @@ SecretBytes PrivateKey::to_pem() const {
   if (!pkey_) return {};
   // Secure-heap BIO where available; memory BIOs are cleansed when freed either way.
   BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     clear_openssl_errors();
     return {};
   }
@@ -242,18 +232,13 @@ SecretBytes PrivateKey::to_pem() const {
 
 std::string PrivateKey::public_key_pem() const {
   if (!pkey_) return {};
-  BioPtr bio = new_mem_bio();
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey_) != 1) {
-    clear_openssl_errors();
-    return {};
-  }
-  return bio_contents(bio.get());
+  return write_to_string([this](BIO* b) { return PEM_write_bio_PUBKEY(b, pkey_.get()) == 1; });
 }
 
-std::string PrivateKey::public_key_der() const { return pkey_spki_der(pkey_); }
-std::string PrivateKey::algorithm() const { return pkey_algorithm(pkey_); }
-int PrivateKey::bits() const { return pkey_bits(pkey_); }
-std::optional<KeyType> PrivateKey::key_type() const { return pkey_key_type(pkey_); }
-std::string PrivateKey::description() const { return pkey_description(pkey_); }
+std::string PrivateKey::public_key_der() const { return pkey_spki_der(pkey_.get()); }
+std::string PrivateKey::algorithm() const { return pkey_algorithm(pkey_.get()); }
+int PrivateKey::bits() const { return pkey_bits(pkey_.get()); }
+std::optional<KeyType> PrivateKey::key_type() const { return pkey_key_type(pkey_.get()); }
+std::string PrivateKey::description() const { return pkey_description(pkey_.get()); }
 
 }  // namespace certctl::crypto

@@ -29,12 +29,7 @@ UnixTime to_unix(const ASN1_TIME* t) {
 }
 
 std::string name_rfc2253(const X509_NAME* name) {
-  BioPtr bio = new_mem_bio();
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
-    clear_openssl_errors();
-    return {};
-  }
-  return bio_contents(bio.get());
+  return write_to_string([name](BIO* b) { return X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0; });
 }
 
 std::string fingerprint(const X509* x, const EVP_MD* md) {
@@ -141,40 +136,25 @@ Result<Certificate> sign_cert(X509Ptr x, EVP_PKEY* key) {
 
 // ---- Certificate -----------------------------------------------------------------------------
 
-Certificate::Certificate() = default;
-Certificate::~Certificate() { X509_free(x509_); }
-Certificate::Certificate(Certificate&& o) noexcept : x509_(o.x509_) { o.x509_ = nullptr; }
-Certificate& Certificate::operator=(Certificate&& o) noexcept {
-  if (this != &o) {
-    X509_free(x509_);
-    x509_ = o.x509_;
-    o.x509_ = nullptr;
-  }
-  return *this;
-}
+void X509Free::operator()(X509* p) const noexcept { X509_free(p); }
 
 /// Shares the (immutable) X509 by reference count rather than re-encoding it.
 Certificate Certificate::clone() const {
-  if (x509_) X509_up_ref(x509_);
-  return Certificate(x509_);
+  if (x509_) X509_up_ref(x509_.get());
+  return Certificate(x509_.get());
 }
 
 Certificate Certificate::adopt(X509* owned) noexcept { return Certificate(owned); }
 
 std::string Certificate::to_pem() const {
   if (!x509_) return {};
-  BioPtr bio = new_mem_bio();
-  if (!bio || PEM_write_bio_X509(bio.get(), x509_) != 1) {
-    clear_openssl_errors();
-    return {};
-  }
-  return bio_contents(bio.get());
+  return write_to_string([this](BIO* b) { return PEM_write_bio_X509(b, x509_.get()) == 1; });
 }
 
 std::string Certificate::to_der() const {
   if (!x509_) return {};
   unsigned char* der = nullptr;
-  int len = i2d_X509(x509_, &der);
+  int len = i2d_X509(x509_.get(), &der);
   if (len <= 0) {
     clear_openssl_errors();
     return {};
@@ -187,14 +167,14 @@ std::string Certificate::to_der() const {
 CertInfo Certificate::info() const {
   CertInfo info;
   if (!x509_) return info;
-  const X509_NAME* subject = X509_get_subject_name(x509_);
-  const X509_NAME* issuer = X509_get_issuer_name(x509_);
+  const X509_NAME* subject = X509_get_subject_name(x509_.get());
+  const X509_NAME* issuer = X509_get_issuer_name(x509_.get());
   info.subject = read_subject(subject);
   info.subject_dn = name_rfc2253(subject);
   info.issuer_dn = name_rfc2253(issuer);
   info.issuer_cn = name_entry(issuer, NID_commonName);
 
-  BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_), nullptr));
+  BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
   if (serial) {
     if (char* dec = BN_bn2dec(serial.get())) {
       info.serial_dec = dec;
@@ -210,25 +190,25 @@ CertInfo Certificate::info() const {
       info.serial_hex = h;
     }
   }
-  info.fingerprint_md5 = fingerprint(x509_, EVP_md5());
-  info.fingerprint_sha1 = fingerprint(x509_, EVP_sha1());
-  info.fingerprint_sha256 = fingerprint(x509_, EVP_sha256());
-  info.not_before = to_unix(X509_get0_notBefore(x509_));
-  info.not_after = to_unix(X509_get0_notAfter(x509_));
-  const char* sig = OBJ_nid2ln(X509_get_signature_nid(x509_));
+  info.fingerprint_md5 = fingerprint(x509_.get(), EVP_md5());
+  info.fingerprint_sha1 = fingerprint(x509_.get(), EVP_sha1());
+  info.fingerprint_sha256 = fingerprint(x509_.get(), EVP_sha256());
+  info.not_before = to_unix(X509_get0_notBefore(x509_.get()));
+  info.not_after = to_unix(X509_get0_notAfter(x509_.get()));
+  const char* sig = OBJ_nid2ln(X509_get_signature_nid(x509_.get()));
   info.signature_algorithm = sig ? sig : "unknown";
 
-  const EVP_PKEY* pub = X509_get0_pubkey(x509_);
+  const EVP_PKEY* pub = X509_get0_pubkey(x509_.get());
   info.key_description = pkey_description(pub);
   info.key_bits = pkey_bits(pub);
   info.key_type = pkey_key_type(pub);
   info.public_key_der = pkey_spki_der(pub);
 
   GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(x509_, NID_subject_alt_name, nullptr, nullptr)));
+      X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr)));
   read_sans(sans.get(), info.dns_names, info.ip_addresses);
-  info.is_ca = (X509_get_extension_flags(x509_) & EXFLAG_CA) != 0;
-  info.self_signed = X509_self_signed(x509_, 1) == 1;
+  info.is_ca = (X509_get_extension_flags(x509_.get()) & EXFLAG_CA) != 0;
+  info.self_signed = X509_self_signed(x509_.get(), 1) == 1;
   clear_openssl_errors();
   return info;
 }

@@ -1,6 +1,8 @@
 // DNS messages and one request/response exchange (see wire.hpp).
 #include "dns/wire.hpp"
 
+#include <certctl/unique_fd.hpp>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,8 +16,6 @@
 #include <variant>
 
 #include <fmt/format.h>
-
-#include "core/unique_fd.hpp"
 
 namespace certctl::dns::wire {
 

@@ -3,6 +3,7 @@
 #include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/http.hpp>
+#include <certctl/unique_fd.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -26,7 +27,6 @@
 #include <sstream>
 #include <thread>
 
-#include "core/unique_fd.hpp"
 #include "temp_dir.hpp"
 
 using namespace certctl;
