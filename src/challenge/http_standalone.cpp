@@ -22,18 +22,8 @@ namespace {
 constexpr std::string_view kPrefix = "/.well-known/acme-challenge/";
 constexpr int kWorkerThreads = 4;
 
-/// The answers, shared by the solver and the server's handler threads.
-struct Answers {
-  std::mutex mu;
-  std::map<std::string, std::string> by_token;  ///< token -> key authorization
-
-  std::optional<std::string> find(const std::string& token) {
-    std::lock_guard lock(mu);
-    auto it = by_token.find(token);
-    if (it == by_token.end()) return std::nullopt;
-    return it->second;
-  }
-};
+/// The answers, token -> key authorization, shared with the server's handler threads.
+using Answers = Presented<std::string>;
 
 Status check_task(const Task& t) {
   const std::string& subject = t.identifier.empty() ? std::string("http-01") : t.identifier;
@@ -48,29 +38,15 @@ Status check_task(const Task& t) {
   return {};
 }
 
-class HttpStandalone final : public Solver {
+class HttpStandalone final : public Responder<std::string> {
  public:
-  HttpStandalone(std::string address, int port) : address_(std::move(address)), port_(port) {}
+  HttpStandalone(std::string address, int port)
+      : Responder(std::make_shared<Answers>()), address_(std::move(address)), port_(port) {}
   ~HttpStandalone() override { stop(); }
 
   std::string_view type() const override { return "http-01"; }
 
-  Status present(const std::vector<Task>& tasks) override {
-    for (const auto& t : tasks) TRY(check_task(t));
-    if (!server_) TRY(start());  // after a cleanup()
-    std::lock_guard lock(answers_->mu);
-    for (const auto& t : tasks) answers_->by_token[t.token] = t.key_authorization;
-    return {};
-  }
-
-  Status cleanup() override {
-    stop();
-    std::lock_guard lock(answers_->mu);
-    answers_->by_token.clear();
-    return {};
-  }
-
-  Status start() {
+  Status start() override {
     auto server = std::make_unique<httplib::Server>();
     // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let us bind next to
     // another listener instead of reporting the port as busy.
@@ -85,7 +61,7 @@ class HttpStandalone final : public Solver {
     server->set_read_timeout(5);
     server->set_write_timeout(5);
     server->set_payload_max_length(4096);
-    std::shared_ptr<Answers> answers = answers_;
+    std::shared_ptr<Answers> answers = presented_;
     server->Get(std::string(kPrefix) + "([A-Za-z0-9_-]+)",
                 [answers](const httplib::Request& req, httplib::Response& res) {
                   auto ka = answers->find(req.matches[1].str());
@@ -125,7 +101,7 @@ class HttpStandalone final : public Solver {
     return {};
   }
 
-  void stop() noexcept {
+  void stop() noexcept override {
     if (!server_) return;
     server_->stop();
     if (thread_.joinable()) thread_.join();
@@ -133,9 +109,14 @@ class HttpStandalone final : public Solver {
   }
 
  private:
+  Result<std::pair<std::string, std::string>> answer(const Task& t) const override {
+    TRY(check_task(t));
+    return std::pair(t.token, t.key_authorization);
+  }
+  bool running() const override { return server_ != nullptr; }
+
   std::string address_;
   int port_;
-  std::shared_ptr<Answers> answers_ = std::make_shared<Answers>();
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

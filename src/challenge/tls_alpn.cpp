@@ -46,16 +46,7 @@ constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
 constexpr auto kLingerDeadline = std::chrono::seconds(2);
 
 /// The certificates being presented, keyed by the SNI name a validator sends.
-struct Certs {
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<const crypto::TlsAlpnCert>> by_name;
-
-  std::shared_ptr<const crypto::TlsAlpnCert> find(const std::string& name) {
-    std::lock_guard lock(mu);
-    auto it = by_name.find(name);
-    return it == by_name.end() ? nullptr : it->second;
-  }
-};
+using Certs = Presented<std::shared_ptr<const crypto::TlsAlpnCert>>;
 
 std::string lowercase(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -134,7 +125,7 @@ int client_hello_cb(SSL* ssl, int* alert, void* arg) {
     return SSL_CLIENT_HELLO_ERROR;
   }
   std::string name = sni_name(parse_sni(p, len));
-  auto cert = name.empty() ? nullptr : certs->find(name);
+  auto cert = name.empty() ? nullptr : certs->find(name).value_or(nullptr);
   if (!cert || SSL_use_certificate(ssl, cert->cert.get()) != 1 ||
       SSL_use_PrivateKey(ssl, cert->key.get()) != 1) {
     *alert = SSL_AD_UNRECOGNIZED_NAME;
@@ -200,43 +191,15 @@ void serve_connection(UniqueFd fd, SSL_CTX* ctx, int stop_fd) {
   ERR_clear_error();
 }
 
-class TlsAlpn final : public Solver {
+class TlsAlpn final : public Responder<std::shared_ptr<const crypto::TlsAlpnCert>> {
  public:
   TlsAlpn(std::string address, int port, SslCtxPtr ctx, std::shared_ptr<Certs> certs)
-      : address_(std::move(address)), port_(port), ctx_(std::move(ctx)), certs_(std::move(certs)) {}
+      : Responder(std::move(certs)), address_(std::move(address)), port_(port), ctx_(std::move(ctx)) {}
   ~TlsAlpn() override { stop(); }
 
   std::string_view type() const override { return "tls-alpn-01"; }
 
-  Status present(const std::vector<Task>& tasks) override {
-    std::vector<std::pair<std::string, std::shared_ptr<const crypto::TlsAlpnCert>>> made;
-    for (const auto& t : tasks) {
-      if (t.identifier.empty()) return Error(Category::Input, "tls-alpn-01", "a challenge without an identifier");
-      if (!is_base64url(t.token) || t.key_authorization.rfind(t.token + ".", 0) != 0) {
-        return Error(Category::Input, t.identifier, "the key authorization is not \"<token>.<thumbprint>\"");
-      }
-      auto cert = crypto::make_tls_alpn_cert(t.identifier, t.key_authorization,
-                                             static_cast<UnixTime>(std::time(nullptr)));
-      if (!cert) return std::move(cert).error();
-      made.emplace_back(sni_name(t.identifier),
-                        std::make_shared<const crypto::TlsAlpnCert>(std::move(cert).value()));
-    }
-    if (!running()) TRY(start());
-    std::lock_guard lock(certs_->mu);
-    for (auto& [name, cert] : made) certs_->by_name[name] = std::move(cert);
-    return {};
-  }
-
-  Status cleanup() override {
-    stop();
-    std::lock_guard lock(certs_->mu);
-    certs_->by_name.clear();
-    return {};
-  }
-
-  bool running() const { return acceptor_.joinable(); }
-
-  Status start() {
+  Status start() override {
     TRY_ASSIGN(UniqueFd listener, listen_tcp(address_, port_));
     int p[2];
     if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -248,7 +211,7 @@ class TlsAlpn final : public Solver {
     return {};
   }
 
-  void stop() noexcept {
+  void stop() noexcept override {
     if (!acceptor_.joinable()) return;
     char c = 'x';
     // The byte is never read, so every poll on the pipe sees it from now on.
@@ -305,10 +268,20 @@ class TlsAlpn final : public Solver {
     reap(true);
   }
 
+  Result<std::pair<std::string, std::shared_ptr<const crypto::TlsAlpnCert>>> answer(const Task& t) const override {
+    if (t.identifier.empty()) return Error(Category::Input, "tls-alpn-01", "a challenge without an identifier");
+    if (!is_base64url(t.token) || t.key_authorization.rfind(t.token + ".", 0) != 0) {
+      return Error(Category::Input, t.identifier, "the key authorization is not \"<token>.<thumbprint>\"");
+    }
+    auto cert = crypto::make_tls_alpn_cert(t.identifier, t.key_authorization, static_cast<UnixTime>(std::time(nullptr)));
+    if (!cert) return std::move(cert).error();
+    return std::pair(sni_name(t.identifier), std::make_shared<const crypto::TlsAlpnCert>(std::move(cert).value()));
+  }
+  bool running() const override { return acceptor_.joinable(); }
+
   std::string address_;
   int port_;
   SslCtxPtr ctx_;
-  std::shared_ptr<Certs> certs_;
   UniqueFd stop_w_;
   std::thread acceptor_;
 };

@@ -34,13 +34,29 @@ void append_bounded(std::string& buf, const char* data, std::size_t n) {
   if (buf.size() > kOutputLimit) buf.erase(0, buf.size() - kOutputLimit);
 }
 
-/// posix_spawn attributes and file actions with RAII destroy.
+/// posix_spawn attributes and file actions with RAII destroy: the child gets its own process
+/// group (so a timeout kills its children), default SIGPIPE/SIGINT/SIGTERM handling, an empty
+/// signal mask, stdin from /dev/null and stdout+stderr into `out_fd`.
 struct SpawnSetup {
   posix_spawnattr_t attr;
   posix_spawn_file_actions_t actions;
-  SpawnSetup() {
+  explicit SpawnSetup(int out_fd) {
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_setpgroup(&attr, 0);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
   }
   ~SpawnSetup() {
     posix_spawn_file_actions_destroy(&actions);
@@ -49,6 +65,65 @@ struct SpawnSetup {
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
+
+/// Our environment without the vault's secrets and the variables `cmd` sets, then cmd.env.
+std::vector<std::string> child_environment(const Command& cmd) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    const std::string_view name = kv.substr(0, kv.find('='));
+    bool drop = std::find(std::begin(kSecretVars), std::end(kSecretVars), name) != std::end(kSecretVars);
+    for (const auto& [k, v] : cmd.env) drop = drop || name == k;
+    if (!drop) env.emplace_back(kv);
+  }
+  for (const auto& [k, v] : cmd.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+/// A null-terminated array of pointers into `strings` (which must outlive it).
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+/// Read everything available from the non-blocking `fd` into `output`; false at end of file.
+bool drain(int fd, std::string& output) {
+  char buf[1024];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      append_bounded(output, buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno != EINTR) return true;
+  }
+}
+
+/// Collect the child's output until it exits (true, `wstatus` set) or `timeout` passes (false).
+bool wait_reading(pid_t pid, int out_fd, std::chrono::seconds timeout, std::string& output, int& wstatus) {
+  const auto deadline = Clock::now() + timeout;
+  ::fcntl(out_fd, F_SETFL, ::fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+  bool pipe_open = true;
+  while (true) {
+    const bool exited = ::waitpid(pid, &wstatus, WNOHANG) == pid;
+    if (pipe_open) pipe_open = drain(out_fd, output);
+    // A background child of the hook may still hold the pipe: stop reading once the hook
+    // itself is gone and what it wrote has been read.
+    if (exited) return true;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    int wait_ms = static_cast<int>(std::min<long long>(left, 50));
+    if (pipe_open) {
+      pollfd fd{out_fd, POLLIN, 0};
+      ::poll(&fd, 1, wait_ms);
+    } else {
+      ::usleep(static_cast<useconds_t>(wait_ms) * 1000);
+    }
+  }
+}
 
 }  // namespace
 
@@ -73,95 +148,23 @@ Result<Outcome> run(const Command& cmd) {
   const std::string& program = cmd.argv.front();
   // argv and envp: every string outlives the spawn.
   std::vector<std::string> args = cmd.argv;
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    const std::string_view name = kv.substr(0, kv.find('='));
-    bool drop = std::find(std::begin(kSecretVars), std::end(kSecretVars), name) != std::end(kSecretVars);
-    for (const auto& [k, v] : cmd.env) drop = drop || name == k;
-    if (!drop) env.emplace_back(kv);
-  }
-  for (const auto& [k, v] : cmd.env) env.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
+  std::vector<std::string> env = child_environment(cmd);
+  std::vector<char*> argv = c_strings(args), envp = c_strings(env);
 
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return Error(Category::Internal, program, "cannot create a pipe", std::strerror(errno));
-    UniqueFd out_r(p[0]), out_w(p[1]);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return Error(Category::Internal, program, "cannot create a pipe", std::strerror(errno));
+  UniqueFd out_r(p[0]), out_w(p[1]);
+  SpawnSetup setup(out_w.get());
+  pid_t pid = -1;
+  const bool has_slash = program.find('/') != std::string::npos;
+  int rc = has_slash ? posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data())
+                     : posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+  out_w.close();
+  if (rc != 0) return Error(Category::Config, program, "cannot be started", std::strerror(rc));
 
-    SpawnSetup setup;
-    posix_spawnattr_setpgroup(&setup.attr, 0);  // its own group, so a timeout kills its children
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&setup.attr, &none);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&setup.actions, out_w.get(), STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&setup.actions, out_w.get(), STDERR_FILENO);
-
-    pid_t pid = -1;
-    bool has_slash = program.find('/') != std::string::npos;
-    int rc = has_slash ? posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data())
-                       : posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-    out_w.close();
-    if (rc != 0) return Error(Category::Config, program, "cannot be started", std::strerror(rc));
-
-    std::string output;
-    bool timed_out = false;
-    bool exited = false;
-    int wstatus = 0;
-    bool pipe_open = true;
-    auto deadline = Clock::now() + std::chrono::seconds(cmd.timeout_s);
-    ::fcntl(out_r.get(), F_SETFL, ::fcntl(out_r.get(), F_GETFL) | O_NONBLOCK);
-    char buf[1024];
-    auto drain = [&] {
-      while (true) {
-        ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-        if (n > 0) {
-          append_bounded(output, buf, static_cast<std::size_t>(n));
-          continue;
-        }
-        if (n == 0) pipe_open = false;
-        else if (errno == EINTR) continue;
-        return;
-      }
-    };
-    while (true) {
-      if (!exited) {
-        pid_t w = ::waitpid(pid, &wstatus, WNOHANG);
-        if (w == pid) exited = true;
-      }
-      if (pipe_open) drain();
-      if (exited) {
-        // A background child of the hook may still hold the pipe: stop reading once the hook
-        // itself is gone and what it wrote has been read.
-        break;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) {
-        timed_out = true;
-        break;
-      }
-      int wait_ms = static_cast<int>(std::min<long long>(left, 50));
-      if (pipe_open) {
-        pollfd fd{out_r.get(), POLLIN, 0};
-        ::poll(&fd, 1, wait_ms);
-      } else {
-        ::usleep(static_cast<useconds_t>(wait_ms) * 1000);
-      }
-    }
   Outcome o;
-  o.output = std::move(output);
-  if (timed_out) {
+  int wstatus = 0;
+  if (!wait_reading(pid, out_r.get(), std::chrono::seconds(cmd.timeout_s), o.output, wstatus)) {
     ::kill(-pid, SIGKILL);
     while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }

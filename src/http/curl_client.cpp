@@ -93,66 +93,66 @@ std::string_view describe(CURLcode code) {
   }
 }
 
-class CurlClient final : public Client {
- public:
-  CurlClient(ClientOptions opts, CurlPtr handle) : opts_(std::move(opts)), curl_(std::move(handle)) {}
+Error network_error(const Request& req, std::string_view message, std::string cause = {}) {
+  return Error(Category::Network, req.url, std::string(message), std::move(cause));
+}
 
-  Result<Response> send(const Request& req) override {
-    std::lock_guard lock(mu_);  // one easy handle: one transfer at a time
-    CURL* h = curl_.get();
-    // Reset options but keep the connection cache, so the next request reuses the connection.
-    curl_easy_reset(h);
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
 
-    char errbuf[CURL_ERROR_SIZE];
-    errbuf[0] = '\0';
-    Transfer t;
-    CurlSlistPtr headers;
+bool sends_body(const std::string& method, const Request& req) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || (method == "DELETE" && !req.body.empty());
+}
 
-    auto fail = [&](std::string_view message, std::string cause = {}) {
-      return Error(Category::Network, req.url, std::string(message), std::move(cause));
-    };
-
-    std::string method = req.method;
-    std::transform(method.begin(), method.end(), method.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-
-    for (const auto& hd : req.headers) {
-      if (hd.name.find_first_of(":\r\n") != std::string::npos ||
-          hd.value.find_first_of("\r\n") != std::string::npos) {
-        return Error(Category::Internal, req.url, "invalid request header '" + hd.name + "'");
-      }
-      // "Name:" alone would delete curl's own header; "Name;" sends it empty.
-      std::string line = hd.value.empty() ? hd.name + ";" : hd.name + ": " + hd.value;
-      if (!slist_append(headers, line.c_str())) return fail("out of memory");
+/// The request's headers as a curl list, plus an empty "Expect:" when a body is sent.
+Result<CurlSlistPtr> header_list(const Request& req, bool has_body) {
+  CurlSlistPtr headers;
+  for (const auto& hd : req.headers) {
+    if (hd.name.find_first_of(":\r\n") != std::string::npos || hd.value.find_first_of("\r\n") != std::string::npos) {
+      return Error(Category::Internal, req.url, "invalid request header '" + hd.name + "'");
     }
-    const bool has_body = method == "POST" || method == "PUT" || method == "PATCH" ||
-                          (method == "DELETE" && !req.body.empty());
-    if (has_body) {
-      // No "Expect: 100-continue" round trip for JWS or JSON bodies.
-      if (!slist_append(headers, "Expect:")) return fail("out of memory");
-    }
+    // "Name:" alone would delete curl's own header; "Name;" sends it empty.
+    std::string line = hd.value.empty() ? hd.name + ";" : hd.name + ": " + hd.value;
+    if (!slist_append(headers, line.c_str())) return network_error(req, "out of memory");
+  }
+  // No "Expect: 100-continue" round trip for JWS or JSON bodies.
+  if (has_body && !slist_append(headers, "Expect:")) return network_error(req, "out of memory");
+  return headers;
+}
 
-    CURLcode rc = CURLE_OK;
-    auto set = [&](CURLoption opt, auto value) {
-      if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, value);
-    };
+/// curl_easy_setopt calls for one transfer; the first failure is kept in `rc`.
+struct Setup {
+  CURL* h;
+  CURLcode rc = CURLE_OK;
+  template <class V>
+  void set(CURLoption opt, V value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, value);
+  }
+
+  /// Everything but the method: URL, limits, TLS verification, callbacks into `t`.
+  void common(const ClientOptions& opts, const Request& req, curl_slist* headers, Transfer& t, char* errbuf) {
     set(CURLOPT_ERRORBUFFER, errbuf);
     set(CURLOPT_URL, req.url.c_str());
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_NOSIGNAL, 1L);
     set(CURLOPT_FOLLOWLOCATION, 0L);
-    set(CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
-    set(CURLOPT_TIMEOUT, opts_.timeout_s);
-    set(CURLOPT_USERAGENT, opts_.user_agent.c_str());
+    set(CURLOPT_CONNECTTIMEOUT, opts.connect_timeout_s);
+    set(CURLOPT_TIMEOUT, opts.timeout_s);
+    set(CURLOPT_USERAGENT, opts.user_agent.c_str());
     set(CURLOPT_SSL_VERIFYPEER, 1L);
     set(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!opts_.ca_bundle.empty()) set(CURLOPT_CAINFO, opts_.ca_bundle.c_str());
+    if (!opts.ca_bundle.empty()) set(CURLOPT_CAINFO, opts.ca_bundle.c_str());
     set(CURLOPT_WRITEFUNCTION, &on_body);
     set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
     set(CURLOPT_HEADERFUNCTION, &on_header);
     set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
-    if (headers) set(CURLOPT_HTTPHEADER, headers.get());
+    if (headers) set(CURLOPT_HTTPHEADER, headers);
+  }
 
+  /// The method (and body); false for a method the client does not speak.
+  bool method(const std::string& method, const Request& req, bool has_body) {
     if (method == "GET") {
       set(CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
@@ -167,19 +167,38 @@ class CurlClient final : public Client {
       }
       if (method != "POST") set(CURLOPT_CUSTOMREQUEST, method.c_str());
     } else {
-      return Error(Category::Internal, req.url, "unsupported HTTP method '" + req.method + "'");
+      return false;
     }
-    if (rc != CURLE_OK) {
-      return fail("cannot set up the request", curl_easy_strerror(rc));
-    }
+    return true;
+  }
+};
 
-    rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-      if (t.body_too_large) {
-        return fail(fmt::format("response body larger than {} bytes", kMaxBodyBytes));
-      }
+class CurlClient final : public Client {
+ public:
+  CurlClient(ClientOptions opts, CurlPtr handle) : opts_(std::move(opts)), curl_(std::move(handle)) {}
+
+  Result<Response> send(const Request& req) override {
+    std::lock_guard lock(mu_);  // one easy handle: one transfer at a time
+    CURL* h = curl_.get();
+    // Reset options but keep the connection cache, so the next request reuses the connection.
+    curl_easy_reset(h);
+
+    const std::string method = upper(req.method);
+    const bool has_body = sends_body(method, req);
+    TRY_ASSIGN(CurlSlistPtr headers, header_list(req, has_body));
+    char errbuf[CURL_ERROR_SIZE];
+    errbuf[0] = '\0';
+    Transfer t;
+    Setup setup{h};
+    setup.common(opts_, req, headers.get(), t, errbuf);
+    if (!setup.method(method, req, has_body))
+      return Error(Category::Internal, req.url, "unsupported HTTP method '" + req.method + "'");
+    if (setup.rc != CURLE_OK) return network_error(req, "cannot set up the request", curl_easy_strerror(setup.rc));
+
+    if (CURLcode rc = curl_easy_perform(h); rc != CURLE_OK) {
+      if (t.body_too_large) return network_error(req, fmt::format("response body larger than {} bytes", kMaxBodyBytes));
       std::string cause = errbuf[0] ? trim(errbuf) : std::string(curl_easy_strerror(rc));
-      return fail(describe(rc), std::move(cause));
+      return network_error(req, describe(rc), std::move(cause));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -32,6 +32,89 @@ std::string key_type_string(const crypto::PrivateKey& key) {
   return fmt::format("{}{}", alg, key.bits());
 }
 
+/// What an import brings, read and checked before anything is written.
+struct Incoming {
+  crypto::Certificate leaf;
+  std::vector<crypto::Certificate> chain;
+  crypto::PrivateKey key;
+  crypto::CertInfo info;
+  std::vector<std::string> names;  ///< CN first, then the SANs; never empty
+};
+
+Result<Incoming> read_incoming(const ImportRequest& req) {
+  Incoming in;
+  TRY_ASSIGN(std::string cert_data, fs::read_file(req.cert_file));
+  TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(cert_data, req.cert_file));
+  in.leaf = std::move(certs.front());
+  for (std::size_t i = 1; i < certs.size(); ++i) in.chain.push_back(std::move(certs[i]));
+  if (!req.chain_file.empty()) {
+    TRY_ASSIGN(std::string chain_data, fs::read_file(req.chain_file));
+    TRY_ASSIGN(auto more, crypto::parse_certificates(chain_data, req.chain_file));
+    for (auto& c : more) in.chain.push_back(std::move(c));
+  }
+  TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file));
+  TRY_ASSIGN(in.key, crypto::PrivateKey::parse(key_data, req.key_file));
+  if (!crypto::key_matches(in.leaf, in.key))
+    return Error(Category::Input, req.key_file,
+                 fmt::format("this private key does not match the certificate in {}", req.cert_file));
+  TRY(crypto::verify_chain_links(in.leaf, in.chain, req.chain_file.empty() ? req.cert_file : req.chain_file));
+
+  in.info = in.leaf.info();
+  if (!in.info.subject.cn.empty()) in.names.push_back(normalized_or_raw(in.info.subject.cn));
+  for (const auto& n : in.info.dns_names) in.names.push_back(normalized_or_raw(n));
+  for (const auto& n : in.info.ip_addresses) in.names.push_back(n);
+  if (in.names.empty()) return Error(Category::Input, req.cert_file, "the certificate names no domain (no CN, no SAN)");
+  return in;
+}
+
+/// The record to import into (caller holds the lock): a new one, or with --replace the
+/// existing imported record with its current version retired.
+Result<vault::Record> target_record(Context ctx, const std::string& name, bool replace, UnixTime now) {
+  vault::Record r;
+  if (ctx.vault.exists(name)) {
+    if (!replace)
+      return Error(Category::State, name, "exists already; pass --replace to import a new version into it");
+    TRY_ASSIGN(r, load_existing(ctx, name));
+    if (r.source != vault::Source::Imported)
+      return Error(Category::State, name,
+                   fmt::format("is {}, not imported; certctl issues its certificates (`certctl issue {}`)",
+                               vault::source_name(r.source), name));
+    retire_current(r, "reimported", now);
+    r.renewed = now;
+  } else if (replace) {
+    return Error(Category::NotFound, name, "no such certificate to --replace; drop --replace to import it new");
+  } else {
+    r.name = name;
+    r.created = now;
+  }
+  return r;
+}
+
+/// The record's fields for the imported certificate, now its version `version`.
+void describe_import(vault::Record& r, const Incoming& in, const ImportRequest& req, int version, UnixTime now) {
+  r.domain = in.names.front();
+  r.sans.clear();
+  for (std::size_t i = 1; i < in.names.size(); ++i)
+    if (in.names[i] != r.domain && std::find(r.sans.begin(), r.sans.end(), in.names[i]) == r.sans.end())
+      r.sans.push_back(in.names[i]);
+  const crypto::Subject& s = in.info.subject;
+  r.subject = vault::Subject{s.o, s.ou, s.c, s.st, s.l, s.email};
+  r.key_type = key_type_string(in.key);
+  r.ca = "";
+  r.issued_by = in.info.issuer_cn.empty() ? in.info.issuer_dn : in.info.issuer_cn;
+  if (req.renew_days) r.renew_days = *req.renew_days;
+  r.status = vault::CertStatus::Active;
+  r.source = vault::Source::Imported;
+  r.version = version;
+  r.has_key = r.has_cert = true;
+  r.has_csr = false;
+  r.has_chain = !in.chain.empty();
+  r.cert = meta_from(in.info);
+  r.issued = in.info.not_before;
+  r.updated = now;
+  r.last_error.clear();
+}
+
 }  // namespace
 
 Result<vault::Record> import_certificate(Context ctx, const std::string& name, const ImportRequest& req) {
@@ -42,79 +125,19 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
     return Error(Category::Usage, "--renew-days", "must be between 0 (automatic) and 3650");
 
   // ---- read and check everything first ----
-  TRY_ASSIGN(std::string cert_data, fs::read_file(req.cert_file));
-  TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(cert_data, req.cert_file));
-  crypto::Certificate leaf = std::move(certs.front());
-  std::vector<crypto::Certificate> chain;
-  for (std::size_t i = 1; i < certs.size(); ++i) chain.push_back(std::move(certs[i]));
-  if (!req.chain_file.empty()) {
-    TRY_ASSIGN(std::string chain_data, fs::read_file(req.chain_file));
-    TRY_ASSIGN(auto more, crypto::parse_certificates(chain_data, req.chain_file));
-    for (auto& c : more) chain.push_back(std::move(c));
-  }
-  TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file));
-  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::parse(key_data, req.key_file));
-  if (!crypto::key_matches(leaf, key))
-    return Error(Category::Input, req.key_file,
-                 fmt::format("this private key does not match the certificate in {}", req.cert_file));
-  TRY(crypto::verify_chain_links(leaf, chain, req.chain_file.empty() ? req.cert_file : req.chain_file));
-
-  const crypto::CertInfo info = leaf.info();
-  std::vector<std::string> names;
-  if (!info.subject.cn.empty()) names.push_back(normalized_or_raw(info.subject.cn));
-  for (const auto& n : info.dns_names) names.push_back(normalized_or_raw(n));
-  for (const auto& n : info.ip_addresses) names.push_back(n);
-  if (names.empty()) return Error(Category::Input, req.cert_file, "the certificate names no domain (no CN, no SAN)");
-
-  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
+  TRY_ASSIGN(Incoming in, read_incoming(req));
+  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, in.key.to_pem()));
 
   // ---- then write, record last ----
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  vault::Record r;
   const UnixTime now = ctx.clock.now();
-  if (ctx.vault.exists(name)) {
-    if (!req.replace)
-      return Error(Category::State, name, "exists already; pass --replace to import a new version into it");
-    TRY_ASSIGN(r, load_existing(ctx, name));
-    if (r.source != vault::Source::Imported)
-      return Error(Category::State, name,
-                   fmt::format("is {}, not imported; certctl issues its certificates (`certctl issue {}`)",
-                               vault::source_name(r.source), name));
-    retire_current(r, "reimported", now);
-    r.renewed = now;
-  } else if (req.replace) {
-    return Error(Category::NotFound, name, "no such certificate to --replace; drop --replace to import it new");
-  } else {
-    r.name = name;
-    r.created = now;
-  }
+  TRY_ASSIGN(vault::Record r, target_record(ctx, name, req.replace, now));
   const int version = r.version + 1;
   TRY(start_version(ctx, name, version));
   TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
-  TRY(ctx.vault.write_file(name, version, kCertFile, leaf.to_pem()));
-  if (!chain.empty()) TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(chain)));
-
-  r.domain = names.front();
-  r.sans.clear();
-  for (std::size_t i = 1; i < names.size(); ++i)
-    if (names[i] != r.domain && std::find(r.sans.begin(), r.sans.end(), names[i]) == r.sans.end())
-      r.sans.push_back(names[i]);
-  r.subject = vault::Subject{info.subject.o, info.subject.ou, info.subject.c, info.subject.st, info.subject.l,
-                             info.subject.email};
-  r.key_type = key_type_string(key);
-  r.ca = "";
-  r.issued_by = info.issuer_cn.empty() ? info.issuer_dn : info.issuer_cn;
-  if (req.renew_days) r.renew_days = *req.renew_days;
-  r.status = vault::CertStatus::Active;
-  r.source = vault::Source::Imported;
-  r.version = version;
-  r.has_key = r.has_cert = true;
-  r.has_csr = false;
-  r.has_chain = !chain.empty();
-  r.cert = meta_from(info);
-  r.issued = info.not_before;
-  r.updated = now;
-  r.last_error.clear();
+  TRY(ctx.vault.write_file(name, version, kCertFile, in.leaf.to_pem()));
+  if (!in.chain.empty()) TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(in.chain)));
+  describe_import(r, in, req, version, now);
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
