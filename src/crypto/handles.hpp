@@ -97,6 +97,20 @@ std::string write_to_string(Write&& write) {
   }
   return bio_contents(bio.get());
 }
+/// The DER an i2d_* call writes: `encode(&der)` returns its length and allocates `der`, which
+/// is freed here; "" when it fails (the error queue is then cleared).
+template <class Encode>
+std::string der_to_string(Encode&& encode) {
+  unsigned char* der = nullptr;
+  const int len = encode(&der);
+  if (len <= 0) {
+    clear_openssl_errors();
+    return {};
+  }
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
 /// Like bio_contents, for private material: the copy is a SecretBytes.
 SecretBytes bio_secret_contents(BIO* bio);
 

@@ -145,15 +145,7 @@ std::string pkey_description(const EVP_PKEY* pkey) {
 
 std::string pkey_spki_der(const EVP_PKEY* pkey) {
   if (!pkey) return {};
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(const_cast<EVP_PKEY*>(pkey), &der);
-  if (len <= 0) {
-    clear_openssl_errors();
-    return {};
-  }
-  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
-  OPENSSL_free(der);
-  return out;
+  return der_to_string([pkey](unsigned char** der) { return i2d_PUBKEY(const_cast<EVP_PKEY*>(pkey), der); });
 }
 
 PkeyPtr pkey_from_spki_der(std::string_view der) {

@@ -153,15 +153,7 @@ std::string Certificate::to_pem() const {
 
 std::string Certificate::to_der() const {
   if (!x509_) return {};
-  unsigned char* der = nullptr;
-  int len = i2d_X509(x509_.get(), &der);
-  if (len <= 0) {
-    clear_openssl_errors();
-    return {};
-  }
-  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
-  OPENSSL_free(der);
-  return out;
+  return der_to_string([this](unsigned char** der) { return i2d_X509(x509_.get(), der); });
 }
 
 CertInfo Certificate::info() const {
