@@ -97,7 +97,7 @@ struct AcmeVault {
     ca::Account a;
     a.ca = "fakeca";
     a.url = url;
-    a.status = "valid";
+    a.status = acme::AccountStatus::Valid;
     a.key_type = "ec256";
     a.created = created;
     if (!ca::save_account(vault, a, &key)) throw std::runtime_error("save_account");

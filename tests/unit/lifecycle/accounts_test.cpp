@@ -60,7 +60,7 @@ TEST_CASE("register: a new account sends contact and ToS agreement with the new 
   REQUIRE(stored);
   REQUIRE(*stored);
   CHECK((*stored)->url == "https://ca.test/acct/42");
-  CHECK((*stored)->status == "valid");
+  CHECK((*stored)->status == acme::AccountStatus::Valid);
   CHECK((*stored)->created == fx.clock.now());
   auto key = ca::load_account_key(fx.vault, "fakeca");
   REQUIRE(key);
