@@ -241,6 +241,11 @@ struct ScryptParams {
   std::uint32_t p = 1;
   std::string salt;  ///< raw bytes
 };
+/// The most memory scrypt may use (128 * N * r bytes): 1 GiB, so N is at most 2^20 with r = 8.
+inline constexpr std::uint64_t kScryptMaxMemory = std::uint64_t{1} << 30;
+/// Why these scrypt parameters cannot be used ("" when they can): N a power of two above 1,
+/// r and p positive, and within kScryptMaxMemory.
+std::string scrypt_problem(std::uint64_t n, std::uint32_t r, std::uint32_t p);
 /// scrypt through EVP_KDF ("SCRYPT"); 32-byte output by default.
 Result<SecretBytes> scrypt(const SecretBytes& passphrase, const ScryptParams& params,
                            std::size_t out_len = 32);

@@ -4,6 +4,8 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 
+#include <fmt/format.h>
+
 namespace certctl::crypto {
 namespace {
 
@@ -29,20 +31,31 @@ Result<SecretBytes> derive(const char* algorithm, const OSSL_PARAM* params, std:
 
 }  // namespace
 
+std::string scrypt_problem(std::uint64_t n, std::uint32_t r, std::uint32_t p) {
+  if (n < 2 || (n & (n - 1)) != 0) return fmt::format("scrypt N={} is not a power of two above 1", n);
+  if (r == 0 || p == 0) return "scrypt r and p must be positive";
+  if (n > kScryptMaxMemory / 128 / r)
+    return fmt::format("scrypt N={} with r={} needs {} MiB, over the {} MiB limit (N at most {})", n, r,
+                       n / 1024 * 128 * r / 1024, kScryptMaxMemory >> 20, kScryptMaxMemory / 128 / r);
+  return {};
+}
+
 Result<SecretBytes> scrypt(const SecretBytes& passphrase, const ScryptParams& params, std::size_t out_len) {
-  // scrypt needs N a power of two above 1; r and p positive. Bad values usually come from a
-  // damaged vault header, which the caller reports with its own subject.
-  if (params.n < 2 || (params.n & (params.n - 1)) != 0 || params.r == 0 || params.p == 0) {
-    return Error(Category::Input, "scrypt", "invalid scrypt parameters (N must be a power of two > 1, r and p > 0)");
-  }
+  // Bad values usually come from a damaged vault header, which the caller reports with its own
+  // subject; callers check scrypt_problem first to say which setting is at fault.
+  if (std::string why = scrypt_problem(params.n, params.r, params.p); !why.empty())
+    return Error(Category::Input, "scrypt", why);
   std::uint64_t n = params.n;
   std::uint32_t r = params.r, p = params.p;
+  // Room for scrypt's own p * 128 * r bytes and OpenSSL's rounding above the N * 128 * r.
+  std::uint64_t maxmem = kScryptMaxMemory + (std::uint64_t{1} << 24);
   OSSL_PARAM list[] = {
       octets(OSSL_KDF_PARAM_PASSWORD, passphrase.data(), passphrase.size()),
       octets(OSSL_KDF_PARAM_SALT, params.salt.data(), params.salt.size()),
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
       OSSL_PARAM_construct_end(),
   };
   return derive("SCRYPT", list, out_len);

@@ -78,6 +78,9 @@ Status Vault::unlock(const UnlockSecret& secret) {
 
 Status Vault::rekey(const UnlockSecret& new_secret, std::uint64_t scrypt_n) {
   if (!unlocked()) return Error(Category::Internal, layout_.root(), "rekey before unlock");
+  if (std::string why = crypto::scrypt_problem(scrypt_n, crypto::ScryptParams{}.r, 1);
+      new_secret.kind == UnlockSecret::Kind::Passphrase && !why.empty())
+    return Error(Category::Usage, "--scrypt-n", why);
   Config next = *config_;
   TRY(wrap_vault_key(next, new_secret, vault_key_, scrypt_n));
   TRY(fs::write_file_atomic(layout_.config(), render_config(next)));

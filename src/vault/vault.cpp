@@ -63,8 +63,8 @@ Result<Vault> Vault::open(const std::string& dir) {
 
 Result<Vault> Vault::create(const std::string& dir, const UnlockSecret& secret,
                             std::uint64_t scrypt_n, UnixTime now) {
-  if (scrypt_n < 2 || (scrypt_n & (scrypt_n - 1)) != 0)
-    return Error(Category::Usage, "--scrypt-n", fmt::format("{} is not a power of two", scrypt_n));
+  if (std::string why = crypto::scrypt_problem(scrypt_n, crypto::ScryptParams{}.r, 1); !why.empty())
+    return Error(Category::Usage, "--scrypt-n", why);
   if (fs::exists(fs::join(dir, "config.toml")))
     return Error(Category::State, dir, "a vault already exists here");
   if (fs::exists(dir)) {

@@ -28,8 +28,9 @@ Result<Vault::Config> parse_config(std::string_view text, const std::string& pat
     return Error(Category::Config, path, fmt::format("unlock.method '{}' is not passphrase or key-file", c.method));
   if (c.kdf != "scrypt" && c.kdf != "hkdf-sha256")
     return Error(Category::Config, path, fmt::format("unlock.kdf '{}' is not scrypt or hkdf-sha256", c.kdf));
-  if (c.kdf == "scrypt" && (c.n < 2 || (c.n & (c.n - 1)) != 0 || c.r == 0 || c.p == 0))
-    return Error(Category::Config, path, "unlock: scrypt n must be a power of two, r and p positive");
+  if (c.kdf == "scrypt")
+    if (std::string why = crypto::scrypt_problem(c.n, c.r, c.p); !why.empty())
+      return Error(Category::Config, path, "unlock: " + why);
   TRY_ASSIGN(c.salt, crypto::base64_decode((*u)["salt"].value<std::string>().value_or(""), path + ": unlock.salt"));
   TRY_ASSIGN(c.wrapped_key,
              crypto::base64_decode((*u)["wrapped_key"].value<std::string>().value_or(""), path + ": unlock.wrapped_key"));

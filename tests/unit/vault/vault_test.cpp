@@ -348,3 +348,26 @@ TEST_CASE("renew threshold: extreme validity periods stay in range", "[vault]") 
   r.cert->not_after = 90 * 86400;
   CHECK(vault::auto_renew_days(r) == 30);
 }
+
+TEST_CASE("scrypt costs over the memory limit are a usage or config error, never a crash", "[vault]") {
+  test::TempDir d;
+  auto big = vault::Vault::create(d.file("vault"), test::passphrase(), std::uint64_t{1} << 21, 1'800'000'000);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().category() == Category::Usage);
+  CHECK(big.error().subject() == "--scrypt-n");
+  CHECK_THAT(big.error().message(), Catch::Contains("1024 MiB limit"));
+  CHECK_FALSE(fs::exists(d.file("vault")));
+  // A config.toml that asks for more than the limit is named as the fault.
+  { auto v = test::make_vault(d); }
+  const std::string config = d.file("vault") + "/config.toml";
+  auto text = fs::read_file(config);
+  REQUIRE(text);
+  const auto pos = text->find("n = ");
+  REQUIRE(pos != std::string::npos);
+  text->replace(pos, text->find('\n', pos) - pos, "n = 1073741824");
+  REQUIRE(fs::write_file_atomic(config, *text));
+  auto opened = vault::Vault::open(d.file("vault"));
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().category() == Category::Config);
+  CHECK(opened.error().subject() == config);
+}
