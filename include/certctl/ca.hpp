@@ -37,7 +37,7 @@ struct Issued {
 
 /// How the ACME challenges of an order are answered (ignored by the local CA).
 struct ChallengeSettings {
-  std::string type = "http-01";   ///< http-01, dns-01, tls-alpn-01
+  vault::ChallengeType type = vault::ChallengeType::Http01;
   std::string http_address = "0.0.0.0";
   int http_port = 80;             ///< standalone http-01 responder
   std::string webroot;            ///< http-01 via files instead of the responder

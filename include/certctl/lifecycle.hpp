@@ -77,7 +77,8 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
 /// Issue settings given on a command line: each one set replaces the record's stored value
 /// (and is stored with the record for renewals); unset ones keep it.
 struct SettingsOverride {
-  std::optional<std::string> challenge, dns, webroot, http_address, profile, preferred_chain;
+  std::optional<vault::ChallengeType> challenge;
+  std::optional<std::string> dns, webroot, http_address, profile, preferred_chain;
   std::optional<int> http_port, tls_port;
   std::optional<std::vector<std::string>> fallback;
   std::optional<bool> reuse_key;

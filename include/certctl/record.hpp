@@ -18,6 +18,12 @@ Result<CertStatus> parse_status(std::string_view s);
 std::string_view source_name(Source s);
 Result<Source> parse_source(std::string_view s);
 
+/// The ACME challenge a record is validated with (its RFC 8555 name on the wire and in files).
+enum class ChallengeType { Http01, Dns01, TlsAlpn01 };
+std::string_view challenge_name(ChallengeType c);
+/// "http-01", "dns-01" or "tls-alpn-01"; anything else is an Input error listing them.
+Result<ChallengeType> parse_challenge(std::string_view s);
+
 /// Metadata of an issued certificate (filled from the certificate itself, never typed in).
 struct CertMeta {
   std::string subject_dn;
@@ -57,7 +63,7 @@ struct Subject {
 
 /// How a record is issued by an ACME CA (kept so renewals repeat it). Empty = defaults.
 struct IssueSettings {
-  std::string challenge;        ///< http-01 (default), dns-01, tls-alpn-01
+  ChallengeType challenge = ChallengeType::Http01;
   std::string dns;              ///< dns-01 provider: manual, exec:COMMAND
   std::string webroot;          ///< http-01 via files
   std::string http_address;     ///< standalone responder address

@@ -19,6 +19,8 @@ inline std::string_view enum_name(CertStatus s) { return status_name(s); }
 inline std::string_view enum_name(Source s) { return source_name(s); }
 inline Result<CertStatus> parse_enum(std::string_view s, CertStatus*) { return parse_status(s); }
 inline Result<Source> parse_enum(std::string_view s, Source*) { return parse_source(s); }
+inline std::string_view enum_name(ChallengeType c) { return challenge_name(c); }
+inline Result<ChallengeType> parse_enum(std::string_view s, ChallengeType*) { return parse_challenge(s); }
 
 template <class E>
 concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view s) {
@@ -30,7 +32,8 @@ concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view s) {
 /// alternative says the field's kind, and every encoder handles each kind once.
 template <class T>
 using FieldRef = std::variant<std::string& (*)(T&), int& (*)(T&), bool& (*)(T&), UnixTime& (*)(T&),
-                              std::vector<std::string>& (*)(T&), CertStatus& (*)(T&), Source& (*)(T&)>;
+                              std::vector<std::string>& (*)(T&), CertStatus& (*)(T&), Source& (*)(T&),
+                              ChallengeType& (*)(T&)>;
 
 enum FieldFlag : unsigned {
   kAlways = 1u,        ///< record.toml writes it even when it holds its default

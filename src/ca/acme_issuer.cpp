@@ -113,7 +113,7 @@ class AcmeIssuer final : public Issuer {
       if (a.status == acme::AuthzStatus::Valid) continue;
       if (a.status != acme::AuthzStatus::Pending)
         return Error(Category::Ca, a.identifier.value, fmt::format("authorization is {}", acme::to_string(a.status)));
-      const std::string type = opts.challenge.type;
+      const std::string_view type = vault::challenge_name(opts.challenge.type);
       auto ch = std::find_if(a.challenges.begin(), a.challenges.end(), [&](const auto& c) { return c.type == type; });
       if (ch == a.challenges.end()) {
         std::vector<std::string> offered;
@@ -126,7 +126,7 @@ class AcmeIssuer final : public Issuer {
       }
       if (!is_base64url(ch->token)) return Error(Category::Ca, a.identifier.value, "the CA sent a malformed challenge token");
       challenge::Task t;
-      t.type = type;
+      t.type = std::string(type);
       t.identifier = a.identifier.value;
       t.wildcard = a.wildcard;
       t.token = ch->token;
@@ -230,20 +230,21 @@ class AcmeIssuer final : public Issuer {
 }  // namespace
 
 Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s) {
-  if (s.type == "http-01") {
-    if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
-    return challenge::make_http_standalone(s.http_address, s.http_port);
+  switch (s.type) {
+    case vault::ChallengeType::Http01:
+      if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
+      return challenge::make_http_standalone(s.http_address, s.http_port);
+    case vault::ChallengeType::TlsAlpn01:
+      return challenge::make_tls_alpn(s.http_address, s.tls_port);
+    case vault::ChallengeType::Dns01:
+      break;
   }
-  if (s.type == "tls-alpn-01") return challenge::make_tls_alpn(s.http_address, s.tls_port);
-  if (s.type == "dns-01") {
-    if (!s.dns) return challenge::parse_dns_setting("").error();
-    if (std::holds_alternative<challenge::ManualDns>(*s.dns)) return challenge::make_dns_manual();
-    if (auto* hook = std::get_if<challenge::ExecHook>(&*s.dns)) return challenge::make_dns_exec(hook->command, s.dns_timeout_s);
-    if (!s.dns_provider) return Error(Category::Internal, "--dns", "the stored provider's config was not loaded");
-    TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(*s.dns_provider));
-    return challenge::make_dns_provider(std::move(provider), s.dns_options);
-  }
-  return Error(Category::Usage, "--challenge", fmt::format("'{}' is not http-01, dns-01 or tls-alpn-01", s.type));
+  if (!s.dns) return challenge::parse_dns_setting("").error();
+  if (std::holds_alternative<challenge::ManualDns>(*s.dns)) return challenge::make_dns_manual();
+  if (auto* hook = std::get_if<challenge::ExecHook>(&*s.dns)) return challenge::make_dns_exec(hook->command, s.dns_timeout_s);
+  if (!s.dns_provider) return Error(Category::Internal, "--dns", "the stored provider's config was not loaded");
+  TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(*s.dns_provider));
+  return challenge::make_dns_provider(std::move(provider), s.dns_options);
 }
 
 std::unique_ptr<http::Client> acme_http_client(const CaProfile& profile, const http::ClientFactory& http) {

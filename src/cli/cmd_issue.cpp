@@ -20,6 +20,7 @@ struct IssueOptions {
   bool json = false, agree_tos = false;
   RecordOptionBinding rec;  // --domain, --san, --key-type for the one-shot form
   vault::IssueSettings settings;
+  std::string challenge;  ///< --challenge as typed; checked by parse_challenge when parsed
   std::vector<std::string> fallback;
 };
 
@@ -27,7 +28,7 @@ struct IssueOptions {
 lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o) {
   lifecycle::SettingsOverride out;
   auto given = [sub](const char* n) { return sub->count(n) > 0; };
-  if (given("--challenge")) out.challenge = o.settings.challenge;
+  if (given("--challenge")) out.challenge = vault::parse_challenge(o.challenge).value();  // checked at parse
   if (given("--dns")) out.dns = o.settings.dns;
   if (given("--webroot")) out.webroot = o.settings.webroot;
   if (given("--http-address")) out.http_address = o.settings.http_address;
@@ -142,7 +143,11 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");
   sub->add_option("--san", o->rec.sans, "One-shot: additional name (repeat)")->allow_extra_args(false);
   sub->add_option("--key-type", o->rec.key_type, "One-shot: key type (default ec256)");
-  sub->add_option("--challenge", o->settings.challenge, "http-01 (default), dns-01 or tls-alpn-01");
+  sub->add_option("--challenge", o->challenge, "http-01 (default), dns-01 or tls-alpn-01")
+      ->check([](const std::string& s) {
+        auto c = vault::parse_challenge(s);
+        return c ? std::string() : c.error().message();
+      });
   sub->add_option("--dns", o->settings.dns,
                   "dns-01 provider: a name from `certctl dns add`, manual, or exec:/path/to/hook");
   sub->add_option("--webroot", o->settings.webroot, "http-01 by writing files under this web root");

@@ -47,14 +47,14 @@ Status start_version(Context ctx, const std::string& name, int version) {
 }
 
 std::optional<std::string> stored_dns_provider(const ca::ChallengeSettings& settings) {
-  if (settings.type != "dns-01" || !settings.dns) return std::nullopt;
+  if (settings.type != vault::ChallengeType::Dns01 || !settings.dns) return std::nullopt;
   if (auto* ref = std::get_if<challenge::ProviderRef>(&*settings.dns)) return ref->name;
   return std::nullopt;
 }
 
 std::optional<std::string> stored_dns_provider(const std::string& dns) {
   ca::ChallengeSettings c;
-  c.type = "dns-01";
+  c.type = vault::ChallengeType::Dns01;
   if (auto setting = challenge::parse_dns_setting(dns)) c.dns = *setting;
   return stored_dns_provider(c);
 }

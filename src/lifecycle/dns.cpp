@@ -173,7 +173,7 @@ Result<std::vector<DnsCheckItem>> dns_check(Context ctx, const std::string& reco
   TRY(vault::validate_name(record));
   TRY_ASSIGN(vault::Record r, ctx.vault.load(record));
   const std::optional<std::string> provider = detail::stored_dns_provider(r.settings.dns);
-  if (r.settings.challenge != "dns-01" || !provider)
+  if (r.settings.challenge != vault::ChallengeType::Dns01 || !provider)
     return Error(Category::State, record, "is not issued by dns-01 through a DNS provider (see `certctl dns add`)");
   TRY_ASSIGN(DnsProviderInfo info, dns_show(ctx, *provider));
   std::string tech_zone = info.tech_zone;

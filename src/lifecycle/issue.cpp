@@ -54,14 +54,14 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   o.days = req.days;
   o.dry_run = req.dry_run;
   const vault::IssueSettings& s = r.settings;
-  if (!s.challenge.empty()) o.challenge.type = s.challenge;
+  o.challenge.type = s.challenge;
   if (!s.http_address.empty()) o.challenge.http_address = s.http_address;
   if (s.http_port) o.challenge.http_port = s.http_port;
   if (s.tls_port) o.challenge.tls_port = s.tls_port;
   o.challenge.webroot = s.webroot;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
-  if (o.challenge.type == "dns-01" && !s.dns.empty()) {
+  if (o.challenge.type == vault::ChallengeType::Dns01 && !s.dns.empty()) {
     TRY_ASSIGN(o.challenge.dns, challenge::parse_dns_setting(s.dns));
   }
   if (auto provider = stored_dns_provider(o.challenge)) {
@@ -401,7 +401,7 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
   if (challenge) s.challenge = *challenge;
   if (dns) {
     s.dns = *dns;
-    if (!challenge) s.challenge = "dns-01";
+    if (!challenge) s.challenge = vault::ChallengeType::Dns01;
   }
   if (webroot) s.webroot = *webroot;
   if (http_address) s.http_address = *http_address;

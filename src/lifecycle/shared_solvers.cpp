@@ -7,7 +7,7 @@ namespace certctl::lifecycle::detail {
 namespace {
 
 std::string solver_key(const ca::ChallengeSettings& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", c.type, c.http_address, c.http_port, c.tls_port, c.webroot,
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}", vault::challenge_name(c.type), c.http_address, c.http_port, c.tls_port, c.webroot,
                      c.dns ? challenge::to_string(*c.dns) : "",
                      c.dns_options.tech_zone);
 }

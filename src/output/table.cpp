@@ -159,7 +159,7 @@ void head_lines(DetailWriter& w, const vault::Record& r, UnixTime now) {
 }
 
 std::string challenge_line(const vault::IssueSettings& is) {
-  std::string how = is.challenge.empty() ? "http-01" : is.challenge;
+  std::string how(vault::challenge_name(is.challenge));
   if (!is.dns.empty()) how += " via " + is.dns;
   if (!is.webroot.empty()) how += " webroot " + is.webroot;
   if (is.http_port) how += fmt::format(" port {}", is.http_port);

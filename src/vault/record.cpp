@@ -9,6 +9,7 @@ namespace certctl::vault {
 namespace {
 constexpr std::string_view kStatusNames[] = {"draft", "pending", "active", "expired", "error", "revoked"};
 constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr"};
+constexpr std::string_view kChallengeNames[] = {"http-01", "dns-01", "tls-alpn-01"};
 
 /// The enumerator whose name is s (names[i] names enumerator i), or an Input error naming
 /// `what` and listing the names: "unknown status; use draft, pending, ... or revoked".
@@ -26,6 +27,10 @@ std::string_view status_name(CertStatus s) { return kStatusNames[static_cast<int
 Result<CertStatus> parse_status(std::string_view s) { return parse_named<CertStatus>(kStatusNames, s, "status"); }
 std::string_view source_name(Source s) { return kSourceNames[static_cast<int>(s)]; }
 Result<Source> parse_source(std::string_view s) { return parse_named<Source>(kSourceNames, s, "source"); }
+std::string_view challenge_name(ChallengeType c) { return kChallengeNames[static_cast<int>(c)]; }
+Result<ChallengeType> parse_challenge(std::string_view s) {
+  return parse_named<ChallengeType>(kChallengeNames, s, "challenge");
+}
 
 std::vector<std::string> Record::all_names() const {
   std::vector<std::string> out;

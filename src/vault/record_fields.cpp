@@ -45,7 +45,7 @@ const Field<Record> kRecordFields[] = {
     {"files", "csr", "", R(has_csr), kAlways, "has_csr"},
     {"files", "cert", "", R(has_cert), kAlways, "has_cert"},
     {"files", "chain", "", R(has_chain), kAlways, "has_chain"},
-    {"issue", "challenge", "", R(settings.challenge), 0, "", "http-01"},
+    {"issue", "challenge", "", R(settings.challenge)},
     {"issue", "dns", "", R(settings.dns)},
     {"issue", "webroot", "", R(settings.webroot)},
     {"issue", "http_address", "", R(settings.http_address)},

@@ -36,6 +36,7 @@ void fill(std::span<const vault::Field<T>> fields, T& obj, int seed) {
         [&](std::vector<std::string>& v) { v = {text + "a", text + "b"}; },
         [&](vault::CertStatus& v) { v = vault::CertStatus::Revoked; },
         [&](vault::Source& v) { v = vault::Source::ExternalCsr; },
+        [&](vault::ChallengeType& v) { v = vault::ChallengeType::TlsAlpn01; },
     });
   }
 }

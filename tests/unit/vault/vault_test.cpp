@@ -51,7 +51,7 @@ vault::Record full_record() {
   m.not_after = 1'800'000'000 + 90 * 86400;
   r.cert = m;
   r.history.push_back({1, 1'800'000'030, "reissued", "local", "0A", "11:22", 1'790'000'000, 1'797'776'000});
-  r.settings.challenge = "dns-01";
+  r.settings.challenge = vault::ChallengeType::Dns01;
   r.settings.dns = "exec:/usr/local/bin/hook";
   r.settings.http_port = 8080;
   r.settings.profile = "shortlived";
