@@ -3,6 +3,7 @@
 #include "cli/common.hpp"
 
 #include <certctl/interrupt.hpp>
+#include <certctl/process.hpp>
 
 #include <certctl/output.hpp>
 
@@ -24,6 +25,7 @@ int report(const certctl::Error& e, const certctl::cli::Globals& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  certctl::proc::harden_process();
   certctl::cli::Globals g;
   certctl::install_interrupt_handlers();
   try {

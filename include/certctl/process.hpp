@@ -29,8 +29,12 @@ struct Outcome {
   std::string describe(int timeout_s) const;
 };
 
-/// Run and wait. An Error (Config, subject argv[0]) only when it cannot be started at all.
+/// Run and wait; the program gets stdin, stdout and stderr and no other descriptor of ours.
+/// An Error (Config, subject argv[0]) only when it cannot be started at all.
 Result<Outcome> run(const Command& cmd);
+/// First thing at start: no core dumps (RLIMIT_CORE 0) and not dumpable or traceable by other
+/// processes of the user (PR_SET_DUMPABLE 0), so a crash never writes decrypted keys to disk.
+void harden_process();
 /// The last non-empty line of some output, control characters blanked: for one-line errors.
 std::string last_line(std::string_view out);
 

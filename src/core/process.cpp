@@ -1,6 +1,9 @@
 // Child processes for hooks (see include/certctl/process.hpp).
 #include <certctl/process.hpp>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <certctl/unique_fd.hpp>
 
 #include <fcntl.h>
@@ -20,6 +23,13 @@
 extern char** environ;
 
 namespace certctl::proc {
+
+void harden_process() {
+  const rlimit none{0, 0};
+  (void)::setrlimit(RLIMIT_CORE, &none);
+  (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -57,6 +67,9 @@ struct SpawnSetup {
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+    // Nothing else of ours reaches the program: no socket, vault file or lock, whatever flags
+    // the library that opened it used.
+    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   }
   ~SpawnSetup() {
     posix_spawn_file_actions_destroy(&actions);

@@ -4,12 +4,19 @@
 #include <certctl/domain.hpp>
 #include <certctl/error.hpp>
 #include <certctl/fs.hpp>
+#include <certctl/process.hpp>
 
 #include "temp_dir.hpp"
 
 #include <filesystem>
 #include <limits>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sstream>
+#include <algorithm>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace certctl;
 
@@ -202,4 +209,36 @@ TEST_CASE("read_file: a FIFO nobody writes to does not hang", "[core]") {
   auto r = fs::read_file(path);  // no writer: reads as empty at once
   REQUIRE(r);
   CHECK(r->empty());
+}
+
+TEST_CASE("a program run by certctl gets no descriptor but stdin, stdout and stderr", "[core]") {
+  // An inheritable descriptor, as a library might leave one (a socket, a lock file).
+  // A high number, so it cannot be confused with the one ls opens to read the directory.
+  const int opened = ::open("/dev/null", O_RDONLY);
+  REQUIRE(opened > 2);
+  const int fd = ::dup2(opened, 57);
+  ::close(opened);
+  REQUIRE(fd == 57);
+  proc::Command cmd;
+  cmd.argv = {"/bin/sh", "-c", "ls /proc/self/fd"};
+  auto out = proc::run(cmd);
+  ::close(fd);
+  REQUIRE(out);
+  REQUIRE(out->ok());
+  std::vector<std::string> fds;
+  std::istringstream lines(out->output);
+  for (std::string l; std::getline(lines, l);)
+    if (!l.empty()) fds.push_back(l);
+  // 0, 1, 2 and the one ls opened to read the directory.
+  CHECK(fds.size() == 4);
+  CHECK(std::find(fds.begin(), fds.end(), std::to_string(fd)) == fds.end());
+}
+
+TEST_CASE("harden_process: no core dumps and not dumpable", "[core]") {
+  proc::harden_process();
+  rlimit core{};
+  REQUIRE(::getrlimit(RLIMIT_CORE, &core) == 0);
+  CHECK(core.rlim_cur == 0);
+  CHECK(core.rlim_max == 0);
+  CHECK(::prctl(PR_GET_DUMPABLE) == 0);
 }
