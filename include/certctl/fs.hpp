@@ -26,8 +26,10 @@ bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
-/// write_file_atomic for a file the user named outside the vault (--out, --dir, --prometheus):
-/// a failure is the user's path (Category::Input), not the vault's.
+/// write_file_atomic for a file the user named outside the vault (--out, --dir, --prometheus,
+/// deploy paths): a failure is the user's path (Category::Input), not the vault's. Only a new
+/// path or an existing regular file is written; a device, FIFO, socket, directory or symlink
+/// is refused and left as it was.
 Status write_user_file(const std::string& path, std::string_view data, mode_t mode);
 /// The temporary name write_file_atomic uses next to `path`: ".<name>.<pid>.<attempt>.tmp",
 /// hidden and never ending like the target (a collector reading *.prom must not see it).

@@ -177,6 +177,14 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
 }
 
 Status write_user_file(const std::string& path, std::string_view data, mode_t mode) {
+  // Renaming over a device, FIFO, socket or symlink would replace it with a regular file (as
+  // root, --out /dev/full once replaced the device): only a new path or a regular file is written.
+  struct stat st_before {};
+  if (::lstat(path.c_str(), &st_before) == 0 && !S_ISREG(st_before.st_mode))
+    return Error(Category::Input, path,
+                 S_ISLNK(st_before.st_mode) ? "is a symbolic link; refusing to replace it (name its target instead)"
+                 : S_ISDIR(st_before.st_mode) ? "is a directory, expected a file"
+                                              : "is not a regular file; refusing to replace it");
   auto st = write_file_atomic(path, data, mode);
   if (!st) return st.error().with_category(Category::Input);
   return ok();

@@ -170,3 +170,17 @@ e = json.loads(sys.stdin.read())
 assert e["action"] == "show-key" and e["certificate"] == "web", e' || fail "last audit entry is not show-key for web"
 if grep -q 'PRIVATE KEY' "$CERTCTL_VAULT/audit.log"; then fail "audit.log contains a private key"; fi
 pass
+
+step "--out never replaces a FIFO, a symlink or a device"
+mkfifo "$W/out.fifo"
+ln -s "$W/web.pfx" "$W/out.link"
+before=$(sha256sum <"$W/web.pfx")
+for out in "$W/out.fifo" "$W/out.link"; do
+  expect_exit 4 certctl export-pfx web --out "$out" --password-file "$W/pfx.pass"
+  assert_contains "$ERR" "$out"
+done
+[[ -p $W/out.fifo && -L $W/out.link ]] || fail "the FIFO or the symlink was replaced"
+assert_eq "$(sha256sum <"$W/web.pfx")" "$before" "the symlink's target"
+expect_exit 4 certctl ca local crl --out /dev/null
+[[ -c /dev/null ]] || fail "/dev/null is no longer a device"
+pass

@@ -242,3 +242,28 @@ TEST_CASE("harden_process: no core dumps and not dumpable", "[core]") {
   CHECK(core.rlim_max == 0);
   CHECK(::prctl(PR_GET_DUMPABLE) == 0);
 }
+
+TEST_CASE("write_user_file never replaces a device, FIFO, directory or symlink", "[core]") {
+  test::TempDir dir;
+  const std::string fifo = dir.path() + "/fifo", link = dir.path() + "/link", target = dir.path() + "/target";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  REQUIRE(fs::write_file_atomic(target, "keep"));
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  for (const std::string& path : {fifo, link, dir.path(), std::string("/dev/null")}) {
+    INFO(path);
+    auto st = fs::write_user_file(path, "x", 0600);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().category() == Category::Input);
+    CHECK(st.error().subject() == path);
+  }
+  struct stat sb {};
+  REQUIRE(::lstat(fifo.c_str(), &sb) == 0);
+  CHECK(S_ISFIFO(sb.st_mode));
+  REQUIRE(::lstat(link.c_str(), &sb) == 0);
+  CHECK(S_ISLNK(sb.st_mode));
+  CHECK(*fs::read_file(target) == "keep");
+  // A new path and an existing regular file are written.
+  CHECK(fs::write_user_file(target, "new", 0600));
+  CHECK(*fs::read_file(target) == "new");
+  CHECK(fs::write_user_file(dir.path() + "/fresh", "x", 0600));
+}
