@@ -3,6 +3,7 @@
 /// the record cache, `show --json` and `show` all walk these tables, so a new field is one line
 /// there (plus its member in record.hpp); tests/unit/vault/record_fields_test.cpp fails when a
 /// member of the struct is missing from its table.
+#include <certctl/overloaded.hpp>
 #include <certctl/record.hpp>
 
 #include <span>
@@ -43,7 +44,7 @@ enum FieldFlag : unsigned {
 
 template <class T>
 struct Field {
-  std::string_view section;  ///< record.toml table ("" = the top level); JSON via record_sections()
+  std::string_view section;  ///< record.toml table ("" = the top level); JSON via json_section()
   std::string_view key;      ///< key in record.toml; the table's order is the cache's order
   std::string_view label;    ///< `show` label ("" = shown by a line of its own, or not at all)
   FieldRef<T> ref;
@@ -54,16 +55,9 @@ struct Field {
   std::string_view json() const { return json_override.empty() ? key : json_override; }
 };
 
-/// Where a record.toml table goes in `show --json` ("" = the top-level object).
-struct Section {
-  std::string_view toml;
-  std::string_view json;
-};
-
 std::span<const Field<Record>> record_fields();
 std::span<const Field<CertMeta>> cert_fields();      ///< record.toml [cert], JSON "certificate"
 std::span<const Field<HistoryEntry>> history_fields();  ///< record.toml [[history]], JSON "history"
-std::span<const Section> record_sections();
 
 /// The JSON object a record.toml section goes to ("" = top level).
 std::string_view json_section(std::string_view toml_section);
@@ -80,12 +74,6 @@ void visit_field(const Field<T>& f, const T& obj, Fn&& fn) {
   std::visit([&](auto get) { fn(std::as_const(get(const_cast<T&>(obj)))); }, f.ref);
 }
 
-/// The usual overload set for std::visit.
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
+using certctl::Overloaded;  // encoders write vault::Overloaded{...} next to visit_field
 
 }  // namespace certctl::vault

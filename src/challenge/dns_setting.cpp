@@ -1,5 +1,6 @@
 // A record's `--dns` text, parsed once into challenge::DnsSetting (and back).
 #include <certctl/challenge.hpp>
+#include <certctl/overloaded.hpp>
 
 #include <fmt/format.h>
 
@@ -8,13 +9,6 @@ namespace {
 
 constexpr std::string_view kExec = "exec:";
 constexpr std::string_view kManual = "manual";
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <certctl/ca.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/domain.hpp>
+#include <certctl/overloaded.hpp>
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
@@ -117,13 +118,6 @@ struct Issued {
   std::string by;  ///< the CA that issued or validated it
 };
 using Outcome = std::variant<Ready, Stopped, Waiting, Failed, Issued>;
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 struct Job {
   std::string name;

@@ -100,6 +100,12 @@ const Field<HistoryEntry> kHistoryFields[] = {
 #undef R
 #undef CERTCTL_REF
 
+/// Where a record.toml table goes in `show --json` ("" = the top-level object).
+struct Section {
+  std::string_view toml;
+  std::string_view json;
+};
+
 constexpr Section kSections[] = {
     {"", ""},          {"times", ""},  {"files", ""},           {"subject", "subject"},
     {"issue", "issue"}, {"ari", "ari"}, {"cert", "certificate"}, {"history", "history"},
@@ -110,7 +116,6 @@ constexpr Section kSections[] = {
 std::span<const Field<Record>> record_fields() { return kRecordFields; }
 std::span<const Field<CertMeta>> cert_fields() { return kCertFields; }
 std::span<const Field<HistoryEntry>> history_fields() { return kHistoryFields; }
-std::span<const Section> record_sections() { return kSections; }
 
 std::string_view json_section(std::string_view toml_section) {
   for (const Section& s : kSections)
