@@ -5,10 +5,12 @@
 #include <certctl/interrupt.hpp>
 #include <certctl/process.hpp>
 
+#include <certctl/lifecycle.hpp>
 #include <certctl/output.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -26,6 +28,11 @@ int report(const certctl::Error& e, const certctl::cli::Globals& g) {
 
 int main(int argc, char** argv) {
   certctl::proc::harden_process();
+  // The network process of issue/renew (never typed by a user: it reads its plan from fd 3).
+  if (argc == 2 && std::string_view(argv[1]) == "--network-process") {
+    certctl::install_interrupt_handlers();
+    return certctl::lifecycle::network_process_main(3);
+  }
   certctl::cli::Globals g;
   certctl::install_interrupt_handlers();
   try {

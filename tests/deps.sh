@@ -8,7 +8,7 @@ BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
   libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2)
 # Peers the tests talk to: the openssl command and Java's keytool for interop; BIND9 and Knot
 # (with dig and nsupdate) for the RFC 2136 dns-01 tests; PowerDNS (sqlite3 backend) for its API.
-TEST_PKGS=(python3 default-jdk-headless pebble curl bind9 bind9-dnsutils knot pdns-server pdns-backend-sqlite3)
+TEST_PKGS=(python3 python3-cryptography default-jdk-headless pebble curl bind9 bind9-dnsutils knot pdns-server pdns-backend-sqlite3)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

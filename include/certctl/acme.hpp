@@ -95,6 +95,7 @@ std::string key_authorization(std::string_view token, std::string_view thumbprin
 std::string dns01_value(std::string_view key_authorization);
 /// RFC 7638 JWK thumbprint (base64url of SHA-256 of the canonical JWK).
 Result<std::string> thumbprint(const crypto::PrivateKey& key);
+std::string thumbprint(const crypto::JwkParams& jwk);
 
 /// Poll timing: Retry-After is honoured between these bounds, within an overall deadline.
 struct Timing {
@@ -113,8 +114,9 @@ class Client {
   const Directory& directory() const { return dir_; }
   const std::string& directory_url() const { return directory_url_; }
 
-  /// The account key signs every request; kid is empty until the account is known.
-  void set_account(const crypto::PrivateKey* key, std::string kid);
+  /// The account key signs every request (through `signer`, which must outlive the client);
+  /// kid is empty until the account is known.
+  void set_account(const crypto::Signer* signer, std::string kid);
   const std::string& kid() const { return kid_; }
 
   // ---- accounts ----
@@ -123,7 +125,7 @@ class Client {
                                   const std::optional<ExternalBinding>& eab);
   Result<AccountInfo> update_account(const std::vector<std::string>& contact);
   Result<AccountInfo> deactivate_account();
-  Status key_change(const crypto::PrivateKey& new_key);
+  Status key_change(const crypto::Signer& new_key);
 
   // ---- orders ----
   Result<Order> new_order(const std::vector<Identifier>& ids, const std::string& profile,
@@ -147,18 +149,18 @@ class Client {
 
   // ---- revocation ----
   /// Signed with `signer` when given (the certificate's own key, with a jwk), else the account.
-  Status revoke(std::string_view cert_der, int reason, const crypto::PrivateKey* signer);
+  Status revoke(std::string_view cert_der, int reason, const crypto::Signer* signer);
 
   /// Low level: a JWS POST (payload nullopt = POST-as-GET). badNonce is retried inside; any
   /// other problem becomes a Category::Ca error whose message is the problem summary.
   Result<http::Response> post(const std::string& url, const std::optional<std::string>& payload_json,
-                              const crypto::PrivateKey* signer = nullptr, bool use_jwk = false);
+                              const crypto::Signer* signer = nullptr, bool use_jwk = false);
   /// The problem of the last failed request, if it was one.
   const std::optional<Problem>& last_problem() const { return last_problem_; }
 
  private:
   Result<std::string> nonce();
-  Result<std::string> sign(const std::string& url, const std::string& payload, const crypto::PrivateKey& key,
+  Result<std::string> sign(const std::string& url, const std::string& payload, const crypto::Signer& key,
                            bool use_jwk, const std::string& nonce) const;
   Error ca_error(const Problem& p, const std::string& url) const;
   Status sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
@@ -174,7 +176,7 @@ class Client {
   Directory dir_;
   bool have_dir_ = false;
   std::vector<std::string> nonces_;
-  const crypto::PrivateKey* key_ = nullptr;
+  const crypto::Signer* key_ = nullptr;
   std::string kid_;
   std::optional<Problem> last_problem_;
 };

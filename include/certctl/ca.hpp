@@ -81,7 +81,7 @@ class Issuer {
   virtual ProblemInfo last_problem() const { return {}; }
   /// Revoke a certificate this CA issued (RFC 5280 reason code). `cert_key` signs instead of
   /// the account when given (ACME) — the local CA ignores it.
-  virtual Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey* cert_key) = 0;
+  virtual Status revoke(const crypto::Certificate& cert, int reason, const crypto::Signer* cert_key) = 0;
 };
 
 /// A CA profile: the local CA, a built-in ACME CA, or one added with `certctl ca add`.
@@ -151,6 +151,18 @@ class RenewalInfoClient {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The registered account of an ACME profile, ready to sign: its URL (the JWS kid) and a
+/// signer over its key. A State error naming the CA when there is no account yet or it is
+/// deactivated. The vault must be unlocked.
+struct AccountSigner {
+  std::string kid;
+  std::unique_ptr<crypto::Signer> signer;
+};
+Result<AccountSigner> account_signer(const vault::Vault& vault, const CaProfile& profile);
+/// An ACME issuer for `profile` whose account `kid` signs through `signer`; it needs no vault
+/// (the network process builds its issuers this way, with signers that ask over a socket).
+std::unique_ptr<Issuer> make_acme_issuer(const CaProfile& profile, std::unique_ptr<crypto::Signer> signer,
+                                         std::string kid, const Clock& clock, const http::ClientFactory& http);
 /// An ACME issuer without an account, only able to revoke with a certificate's own key.
 Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile, const Clock& clock,
                                                         const http::ClientFactory& http);

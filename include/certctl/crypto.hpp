@@ -57,6 +57,8 @@ class PrivateKey {
   static Result<PrivateKey> parse(const SecretBytes& data, std::string_view subject);
 
   bool empty() const noexcept { return !pkey_; }
+  /// A second owner of the same (immutable) key, e.g. for a Signer while the key is stored.
+  PrivateKey share() const;
   /// Unencrypted PKCS#8 PEM.
   SecretBytes to_pem() const;
   std::string public_key_pem() const;
@@ -224,6 +226,25 @@ Result<JwkParams> jwk_params(const PrivateKey& key);
 Result<std::string> jws_algorithm(const PrivateKey& key);
 /// A JWS signature over `input`: raw r||s for ECDSA (RFC 7518 3.4), PKCS#1 v1.5 for RSA.
 Result<std::string> jws_sign(const PrivateKey& key, std::string_view input);
+/// A private key used only through this interface: what it is and "sign these bytes" (the
+/// shape of OpenBSD acme-client's acctproc). The ACME client signs every request with one and
+/// never sees key material, so the network process (src/lifecycle/network_process.cpp) can
+/// hold a signer that asks the key-holding process over a socket.
+class Signer {
+ public:
+  virtual ~Signer() = default;
+  /// "ES256", "ES384" or "RS256".
+  virtual const std::string& algorithm() const = 0;
+  /// The public half.
+  virtual const JwkParams& jwk() const = 0;
+  /// A JWS signature over `input` (as jws_sign).
+  virtual Result<std::string> sign(std::string_view input) const = 0;
+};
+/// The signer of a key held in this process; Input error for a key that cannot sign JWS.
+Result<std::unique_ptr<Signer>> make_key_signer(PrivateKey key);
+/// The JWS algorithm for the public key `jwk` ("ES256", "ES384", "RS256").
+std::string jws_algorithm(const JwkParams& jwk);
+
 /// HMAC-SHA256 (EAB, RFC 8555 7.3.4).
 Result<std::string> hmac_sha256(std::string_view key, std::string_view data);
 

@@ -28,7 +28,14 @@ struct Context {
   /// Makes every HTTP client lifecycle needs (ACME, notifier webhooks): the CLI passes
   /// http::make_curl_client, unit tests a fake.
   const http::ClientFactory& http;
+  /// Run the orders of issue and renew in the network process (certctl --network-process),
+  /// which holds no key: the CLI's choice. Unit tests run them here, through `http`.
+  bool network_process = false;
 };
+
+/// The network process's main: `certctl --network-process`, started by issue and renew with
+/// their end of a socket pair as descriptor `fd` (src/lifecycle/network_process.cpp).
+int network_process_main(int fd);
 
 /// Where the unlock secret comes from (resolved in this order: passphrase file, the
 /// CERTCTL_PASSPHRASE environment variable, CERTCTL_PASSPHRASE_FILE, key file (flag or

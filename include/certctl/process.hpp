@@ -32,6 +32,14 @@ struct Outcome {
 /// Run and wait; the program gets stdin, stdout and stderr and no other descriptor of ours.
 /// An Error (Config, subject argv[0]) only when it cannot be started at all.
 Result<Outcome> run(const Command& cmd);
+/// A helper process of certctl's own (the network process): this program again, from
+/// /proc/self/exe, with `args` after argv[0]; `channel` becomes its descriptor 3 and nothing
+/// else of ours but 0, 1 and 2 reaches it; it stays in our process group (Ctrl-C reaches both);
+/// its environment is ours without the vault's secrets. Returns its pid.
+Result<int> spawn_self(const std::vector<std::string>& args, int channel);
+/// Wait for a process spawn_self started (retrying EINTR).
+Outcome wait_self(int pid);
+
 /// First thing at start: no core dumps (RLIMIT_CORE 0) and not dumpable or traceable by other
 /// processes of the user (PR_SET_DUMPABLE 0), so a crash never writes decrypted keys to disk.
 void harden_process();

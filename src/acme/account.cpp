@@ -36,7 +36,7 @@ Result<AccountInfo> Client::new_account(const std::vector<std::string>& contact,
     if (agree_tos) payload["termsOfServiceAgreed"] = true;
     if (eab) {
       // The EAB JWS: the account's public JWK, MACed with the CA-issued key (RFC 8555 7.3.4).
-      TRY_ASSIGN(Json jwk, jwk_json(*key_));
+      const Json jwk = jwk_json(key_->jwk());
       Json prot = {{"alg", "HS256"}, {"kid", eab->kid}, {"url", dir_.new_account}};
       const std::string p64 = crypto::base64url_encode(prot.dump());
       const std::string b64 = crypto::base64url_encode(jwk.dump());
@@ -67,19 +67,16 @@ Result<AccountInfo> Client::deactivate_account() {
   return account_from(j, kid_);
 }
 
-Status Client::key_change(const crypto::PrivateKey& new_key) {
+Status Client::key_change(const crypto::Signer& new_key) {
   TRY(load_directory());
   if (dir_.key_change.empty()) return Error(Category::Ca, directory_url_, "the CA does not support key rollover");
   if (!key_) return Error(Category::Internal, "account", "no account key");
   // Inner JWS: signed by the new key, with its jwk, no nonce (RFC 8555 7.3.5).
-  TRY_ASSIGN(Json old_jwk, jwk_json(*key_));
-  TRY_ASSIGN(Json new_jwk, jwk_json(new_key));
-  TRY_ASSIGN(std::string alg, crypto::jws_algorithm(new_key));
-  Json prot = {{"alg", alg}, {"jwk", new_jwk}, {"url", dir_.key_change}};
-  Json inner_payload = {{"account", kid_}, {"oldKey", old_jwk}};
+  Json prot = {{"alg", new_key.algorithm()}, {"jwk", jwk_json(new_key.jwk())}, {"url", dir_.key_change}};
+  Json inner_payload = {{"account", kid_}, {"oldKey", jwk_json(key_->jwk())}};
   const std::string p64 = crypto::base64url_encode(prot.dump());
   const std::string b64 = crypto::base64url_encode(inner_payload.dump());
-  TRY_ASSIGN(std::string sig, crypto::jws_sign(new_key, p64 + "." + b64));
+  TRY_ASSIGN(std::string sig, new_key.sign(p64 + "." + b64));
   Json inner = {{"protected", p64}, {"payload", b64}, {"signature", crypto::base64url_encode(sig)}};
   TRY(post(dir_.key_change, inner.dump()));
   return ok();

@@ -45,8 +45,8 @@ Status Client::load_directory() {
   return ok();
 }
 
-void Client::set_account(const crypto::PrivateKey* key, std::string kid) {
-  key_ = key;
+void Client::set_account(const crypto::Signer* signer, std::string kid) {
+  key_ = signer;
   kid_ = std::move(kid);
 }
 
@@ -67,22 +67,21 @@ Result<std::string> Client::nonce() {
   return *n;
 }
 
-Result<std::string> Client::sign(const std::string& url, const std::string& payload, const crypto::PrivateKey& key,
+Result<std::string> Client::sign(const std::string& url, const std::string& payload, const crypto::Signer& key,
                                  bool use_jwk, const std::string& nonce) const {
-  TRY_ASSIGN(std::string alg, crypto::jws_algorithm(key));
   Json prot = Json::object();
-  prot["alg"] = alg;
+  prot["alg"] = key.algorithm();
   prot["nonce"] = nonce;
   prot["url"] = url;
   if (use_jwk || kid_.empty()) {
-    TRY_ASSIGN(prot["jwk"], jwk_json(key));
+    prot["jwk"] = jwk_json(key.jwk());
   } else {
     prot["kid"] = kid_;
   }
   TRY_ASSIGN(const std::string prot_text, to_text(prot, url));
   const std::string p64 = crypto::base64url_encode(prot_text);
   const std::string b64 = crypto::base64url_encode(payload);  // "" stays "" (POST-as-GET)
-  TRY_ASSIGN(std::string sig, crypto::jws_sign(key, p64 + "." + b64));
+  TRY_ASSIGN(std::string sig, key.sign(p64 + "." + b64));
   Json jws = {{"protected", p64}, {"payload", b64}, {"signature", crypto::base64url_encode(sig)}};
   return to_text(jws, url);
 }
@@ -98,8 +97,8 @@ Error Client::ca_error(const Problem& p, const std::string& url) const {
 }
 
 Result<http::Response> Client::post(const std::string& url, const std::optional<std::string>& payload_json,
-                                    const crypto::PrivateKey* signer, bool use_jwk) {
-  const crypto::PrivateKey* key = signer ? signer : key_;
+                                    const crypto::Signer* signer, bool use_jwk) {
+  const crypto::Signer* key = signer ? signer : key_;
   if (!key) return Error(Category::Internal, url, "ACME request without an account key");
   last_problem_.reset();
   for (int attempt = 0;; ++attempt) {

@@ -3,8 +3,7 @@
 
 namespace certctl::acme {
 
-Result<Json> jwk_json(const crypto::PrivateKey& key) {
-  TRY_ASSIGN(crypto::JwkParams p, crypto::jwk_params(key));
+Json jwk_json(const crypto::JwkParams& p) {
   Json j = Json::object();  // nlohmann::json keeps keys sorted: the RFC 7638 order
   if (p.kty == "EC") {
     j["crv"] = p.crv;
@@ -29,9 +28,11 @@ std::string jwk_thumbprint(const Json& jwk) {
   return crypto::base64url_encode(crypto::sha256(canon.dump()));
 }
 
+std::string thumbprint(const crypto::JwkParams& jwk) { return jwk_thumbprint(jwk_json(jwk)); }
+
 Result<std::string> thumbprint(const crypto::PrivateKey& key) {
-  TRY_ASSIGN(Json j, jwk_json(key));
-  return jwk_thumbprint(j);
+  TRY_ASSIGN(crypto::JwkParams p, crypto::jwk_params(key));
+  return thumbprint(p);
 }
 
 std::string key_authorization(std::string_view token, std::string_view thumb) {

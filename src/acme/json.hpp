@@ -16,7 +16,7 @@ Result<std::string> to_text(const Json& j, std::string_view subject);
 /// A string member, or "" when missing / not a string.
 std::string str(const Json& j, const char* key);
 /// The JWK (public) of a key as JSON, members in the order RFC 7638 wants for thumbprints.
-Result<Json> jwk_json(const crypto::PrivateKey& key);
+Json jwk_json(const crypto::JwkParams& p);
 Problem problem_from(const Json& j);
 /// RFC 7638 thumbprint of a JWK given as JSON (only the required members are hashed).
 std::string jwk_thumbprint(const Json& jwk);

@@ -168,7 +168,7 @@ Result<std::vector<std::string>> Client::download(const std::string& cert_url, b
   return chains;
 }
 
-Status Client::revoke(std::string_view cert_der, int reason, const crypto::PrivateKey* signer) {
+Status Client::revoke(std::string_view cert_der, int reason, const crypto::Signer* signer) {
   TRY(load_directory());
   if (dir_.revoke_cert.empty()) return Error(Category::Ca, directory_url_, "the CA has no revokeCert endpoint");
   Json payload = {{"certificate", crypto::base64url_encode(cert_der)}, {"reason", reason}};

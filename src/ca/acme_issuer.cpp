@@ -56,11 +56,11 @@ AriWindow fetch_window(acme::Client& client, const crypto::Certificate& leaf) {
 
 class AcmeIssuer final : public Issuer {
  public:
-  AcmeIssuer(CaProfile profile, std::unique_ptr<http::Client> http, crypto::PrivateKey key, std::string kid,
-             const Clock& clock)
+  AcmeIssuer(CaProfile profile, std::unique_ptr<http::Client> http, std::unique_ptr<crypto::Signer> key,
+             std::string kid, const Clock& clock)
       : profile_(std::move(profile)), http_(std::move(http)), key_(std::move(key)),
         client_(*http_, profile_.directory, clock) {
-    client_.set_account(&key_, std::move(kid));
+    client_.set_account(key_.get(), std::move(kid));
   }
   const std::string& name() const override { return profile_.name; }
 
@@ -74,7 +74,7 @@ class AcmeIssuer final : public Issuer {
 
   ProblemInfo last_problem() const override { return problem_; }
 
-  Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey* cert_key) override {
+  Status revoke(const crypto::Certificate& cert, int reason, const crypto::Signer* cert_key) override {
     return client_.revoke(cert.to_der(), reason, cert_key);
   }
 
@@ -87,7 +87,8 @@ class AcmeIssuer final : public Issuer {
       ids.push_back({"dns", n});
     }
     for (const auto& ip : csr.ip_addresses) ids.push_back({"ip", ip});
-    TRY_ASSIGN(std::string thumb, acme::thumbprint(key_));
+    if (!key_) return Error(Category::Internal, fmt::format("CA '{}'", profile_.name), "no account to order with");
+    const std::string thumb = acme::thumbprint(key_->jwk());
     TRY(client_.load_directory());
     const bool has_ari = !client_.directory().renewal_info.empty();
     // RFC 9773 5: "replaces" only to a CA that offers ARI; alreadyReplaced means another order
@@ -221,7 +222,7 @@ class AcmeIssuer final : public Issuer {
 
   CaProfile profile_;
   std::unique_ptr<http::Client> http_;
-  crypto::PrivateKey key_;
+  std::unique_ptr<crypto::Signer> key_;  ///< the account's; null for a key-signed revoker
   acme::Client client_;
   ProblemInfo problem_;
   challenge::Solver* shared_solver_ = nullptr;
@@ -290,11 +291,16 @@ Result<std::unique_ptr<Issuer>> make_key_signed_revoker(const CaProfile& profile
                                                         const http::ClientFactory& http) {
   if (profile.is_local()) return Error(Category::Internal, "local CA", "revokes locally");
   return std::unique_ptr<Issuer>(
-      std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), crypto::PrivateKey(), "", clock));
+      std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), nullptr, "", clock));
 }
 
 Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const vault::Vault& vault,
                                                  const Clock& clock, const http::ClientFactory& http) {
+  TRY_ASSIGN(AccountSigner account, account_signer(vault, profile));
+  return make_acme_issuer(profile, std::move(account.signer), std::move(account.kid), clock, http);
+}
+
+Result<AccountSigner> account_signer(const vault::Vault& vault, const CaProfile& profile) {
   TRY_ASSIGN(std::optional<Account> account, load_account(vault, profile.name));
   if (!account || account->url.empty())
     return Error(Category::State, fmt::format("CA '{}'", profile.name),
@@ -303,8 +309,14 @@ Result<std::unique_ptr<Issuer>> make_acme_issuer(const CaProfile& profile, const
   if (account->status == acme::AccountStatus::Deactivated)
     return Error(Category::State, fmt::format("CA '{}'", profile.name), "its account is deactivated; register a new one");
   TRY_ASSIGN(crypto::PrivateKey key, load_account_key(vault, profile.name));
-  return std::unique_ptr<Issuer>(
-      std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), std::move(key), account->url, clock));
+  TRY_ASSIGN(std::unique_ptr<crypto::Signer> signer, crypto::make_key_signer(std::move(key)));
+  return AccountSigner{account->url, std::move(signer)};
+}
+
+std::unique_ptr<Issuer> make_acme_issuer(const CaProfile& profile, std::unique_ptr<crypto::Signer> signer,
+                                         std::string kid, const Clock& clock, const http::ClientFactory& http) {
+  return std::make_unique<AcmeIssuer>(profile, acme_http_client(profile, http), std::move(signer), std::move(kid),
+                                      clock);
 }
 
 }  // namespace certctl::ca

@@ -92,7 +92,7 @@ class LocalIssuer final : public Issuer {
     return out;
   }
 
-  Status revoke(const crypto::Certificate& cert, int reason, const crypto::PrivateKey*) override {
+  Status revoke(const crypto::Certificate& cert, int reason, const crypto::Signer*) override {
     TRY_ASSIGN(crypto::Certificate root, load_root(vault_));
     std::vector<crypto::Certificate> chain;
     chain.push_back(std::move(root));

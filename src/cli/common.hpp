@@ -36,7 +36,7 @@ struct Session {
   vault::Vault vault;
   SystemClock clock;
   http::ClientFactory http = http::make_curl_client;
-  lifecycle::Context ctx() { return lifecycle::Context{vault, clock, http}; }
+  lifecycle::Context ctx() { return lifecycle::Context{vault, clock, http, /*network_process=*/true}; }
 };
 
 lifecycle::UnlockOptions unlock_options(const Globals& g);

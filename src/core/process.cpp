@@ -189,4 +189,34 @@ Result<Outcome> run(const Command& cmd) {
   return o;
 }
 
+Result<int> spawn_self(const std::vector<std::string>& args, int channel) {
+  std::vector<std::string> all{"certctl"};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<std::string> env = child_environment(Command{});
+  std::vector<char*> argv = c_strings(all), envp = c_strings(env);
+  // dup2 onto itself would keep close-on-exec: first move a channel that is already 3.
+  UniqueFd moved(channel == 3 ? ::fcntl(channel, F_DUPFD_CLOEXEC, 4) : -1);
+  if (channel == 3 && !moved) return Error(Category::Internal, "network process", "cannot move its socket", std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, moved ? moved.get() : channel, 3);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Error(Category::Internal, "/proc/self/exe", "cannot start the network process", std::strerror(rc));
+  return static_cast<int>(pid);
+}
+
+Outcome wait_self(int pid) {
+  Outcome o;
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0) {
+    if (errno != EINTR) return o;
+  }
+  if (WIFEXITED(wstatus)) o.exit_code = WEXITSTATUS(wstatus);
+  else if (WIFSIGNALED(wstatus)) o.signal = WTERMSIG(wstatus);
+  return o;
+}
+
 }  // namespace certctl::proc

@@ -55,10 +55,14 @@ Result<JwkParams> jwk_params(const PrivateKey& key) {
   return Error(Category::Input, "account key", "only RSA and EC keys can sign ACME requests");
 }
 
+std::string jws_algorithm(const JwkParams& jwk) {
+  if (jwk.kty == "RSA") return "RS256";
+  return jwk.crv == "P-256" ? "ES256" : "ES384";
+}
+
 Result<std::string> jws_algorithm(const PrivateKey& key) {
   TRY_ASSIGN(JwkParams p, jwk_params(key));
-  if (p.kty == "RSA") return std::string("RS256");
-  return std::string(p.crv == "P-256" ? "ES256" : "ES384");
+  return jws_algorithm(p);
 }
 
 Result<std::string> jws_sign(const PrivateKey& key, std::string_view input) {
@@ -83,6 +87,28 @@ Result<std::string> jws_sign(const PrivateKey& key, std::string_view input) {
   std::string raw = bn_bytes(ECDSA_SIG_get0_r(der), n) + bn_bytes(ECDSA_SIG_get0_s(der), n);
   ECDSA_SIG_free(der);
   return raw;
+}
+
+namespace {
+
+class KeySigner final : public Signer {
+ public:
+  KeySigner(PrivateKey key, JwkParams jwk) : key_(std::move(key)), jwk_(std::move(jwk)), alg_(jws_algorithm(jwk_)) {}
+  const std::string& algorithm() const override { return alg_; }
+  const JwkParams& jwk() const override { return jwk_; }
+  Result<std::string> sign(std::string_view input) const override { return jws_sign(key_, input); }
+
+ private:
+  PrivateKey key_;
+  JwkParams jwk_;
+  std::string alg_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Signer>> make_key_signer(PrivateKey key) {
+  TRY_ASSIGN(JwkParams jwk, jwk_params(key));
+  return std::unique_ptr<Signer>(std::make_unique<KeySigner>(std::move(key), std::move(jwk)));
 }
 
 Result<std::string> hmac_sha256(std::string_view key, std::string_view data) {

@@ -211,6 +211,11 @@ Result<PrivateKey> PrivateKey::parse(const SecretBytes& data, std::string_view s
   return key;
 }
 
+PrivateKey PrivateKey::share() const {
+  if (!pkey_ || EVP_PKEY_up_ref(pkey_.get()) != 1) return {};
+  return PrivateKey(pkey_.get());
+}
+
 SecretBytes PrivateKey::to_pem() const {
   if (!pkey_) return {};
   // Secure-heap BIO where available; memory BIOs are cleansed when freed either way.

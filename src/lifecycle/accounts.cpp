@@ -49,7 +49,7 @@ struct Loaded {
   ca::CaProfile profile;
   ca::Account account;
   /// On the heap: the ACME client keeps a pointer to it, and Loaded is moved when returned.
-  std::unique_ptr<crypto::PrivateKey> key;
+  std::unique_ptr<crypto::Signer> key;
   Session acme;
 };
 
@@ -62,7 +62,7 @@ Result<Loaded> load_registered(Context ctx, const std::string& name) {
                  fmt::format("no account: run `certctl account register --ca {} --email ADDRESS --agree-tos`", name));
   l.account = std::move(*a);
   TRY_ASSIGN(crypto::PrivateKey key, ca::load_account_key(ctx.vault, name));
-  l.key = std::make_unique<crypto::PrivateKey>(std::move(key));
+  TRY_ASSIGN(l.key, crypto::make_key_signer(std::move(key)));
   TRY_ASSIGN(l.acme, open_acme(ctx, l.profile));
   l.acme.client->set_account(l.key.get(), l.account.url);
   return l;
@@ -135,8 +135,9 @@ Result<ca::Account> register_account(Context ctx, const RegisterRequest& req) {
     TRY_ASSIGN(key, crypto::PrivateKey::generate(kt));
     new_key = true;
   }
+  TRY_ASSIGN(std::unique_ptr<crypto::Signer> signer, crypto::make_key_signer(key.share()));
   TRY_ASSIGN(Session s, open_acme(ctx, profile));
-  s.client->set_account(&key, "");
+  s.client->set_account(signer.get(), "");
   const acme::Directory& dir = s.client->directory();
   if (!dir.terms_of_service.empty() && !req.agree_tos)
     return Error(Category::Usage, fmt::format("CA '{}'", req.ca),
@@ -184,7 +185,8 @@ Result<ca::Account> rollover_account_key(Context ctx, const std::string& ca_name
   TRY_ASSIGN(Loaded l, load_registered(ctx, ca_name));
   TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(l.account.key_type == "other" ? "ec256" : l.account.key_type));
   TRY_ASSIGN(crypto::PrivateKey fresh, crypto::PrivateKey::generate(kt));
-  TRY(l.acme.client->key_change(fresh));
+  TRY_ASSIGN(std::unique_ptr<crypto::Signer> fresh_signer, crypto::make_key_signer(fresh.share()));
+  TRY(l.acme.client->key_change(*fresh_signer));
   // The CA now knows only the new key: store it before anything else can fail.
   TRY(ca::save_account(ctx.vault, l.account, &fresh));
   TRY(audit(ctx, "account-key-rollover", "", {{"ca", ca_name}}));

@@ -10,14 +10,12 @@
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
-#include "lifecycle/shared_solvers.hpp"
+#include "lifecycle/network_process.hpp"
+#include "lifecycle/obtain.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <variant>
 
 #include <fmt/format.h>
@@ -27,27 +25,6 @@ namespace certctl::lifecycle {
 using namespace detail;
 
 namespace {
-
-/// The issued certificate must be for the CSR's key and carry every name of the record.
-Status check_issued(const vault::Record& r, const crypto::CsrInfo& csr, const ca::Issued& issued,
-                    std::string_view ca_name) {
-  const std::string subject = fmt::format("CA '{}'", ca_name);
-  if (!crypto::public_key_matches(issued.leaf, csr))
-    return Error(Category::Ca, subject, "returned a certificate for a different key than the CSR");
-  const crypto::CertInfo info = issued.leaf.info();
-  for (const auto& n : r.all_names()) {
-    auto has = [&n](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), n) != v.end(); };
-    if (!has(info.dns_names) && !has(info.ip_addresses))
-      return Error(Category::Ca, subject, fmt::format("returned a certificate without the name '{}'", n));
-  }
-  return crypto::verify_chain_links(issued.leaf, issued.chain, subject);
-}
-
-/// Failures that mean "this CA could not issue now" (try the next CA, mark the record error),
-/// as opposed to mistakes in the command or the vault.
-bool is_ca_failure(const Error& e) {
-  return e.category() == Category::Ca || e.category() == Category::Network || e.category() == Category::Dns;
-}
 
 Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const std::string& ca_name,
                                      const IssueRequest& req) {
@@ -89,36 +66,6 @@ std::optional<std::string> staging_for(Context ctx, const std::string& ca_name) 
   return profile->staging;
 }
 
-// What became of one job; commit switches on it (std::visit checks every case is handled).
-/// Prepared, not ordered yet.
-struct Ready {};
-/// Stopped by something that is not the CA's doing (a setting, the vault): reported as is,
-/// the record untouched.
-struct Stopped {
-  Error error;
-};
-/// A tech-zone CNAME is missing: the record waits in status pending with the instruction.
-struct Waiting {
-  std::string instruction;
-};
-/// Every CA failed: the record goes to status error.
-struct Failed {
-  std::vector<std::string> failures;  ///< one per CA tried, in order
-  /// The category the failures share (exit 6 when every CA was unreachable), Ca when mixed.
-  Category category = Category::Ca;
-  ca::ProblemInfo problem;  ///< what the last CA to refuse said
-  void add(const Error& e) {
-    category = failures.empty() || category == e.category() ? e.category() : Category::Ca;
-    failures.push_back(e.text());
-  }
-};
-/// A certificate; in a dry run, a validation (`cert` empty unless staging issued one).
-struct Issued {
-  ca::Issued cert;
-  std::string by;  ///< the CA that issued or validated it
-};
-using Outcome = std::variant<Ready, Stopped, Waiting, Failed, Issued>;
-
 struct Job {
   std::string name;
   vault::Record record;  ///< as read in prepare
@@ -129,6 +76,7 @@ struct Job {
   bool renew = false;
   std::string replaces;  ///< ARI id of the certificate a renewal replaces (RFC 9773)
   Outcome outcome;
+  std::vector<AttemptLog> log;  ///< what each CA said, for orders.log
 };
 
 /// What a dry run reports: the record as it is, with who validated it and, when staging
@@ -178,78 +126,49 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   return ok();
 }
 
-using Issuers = std::map<std::string, std::unique_ptr<ca::Issuer>>;
-
-/// A missing tech-zone CNAME, found before any order is placed; other lookup failures
-/// surface from the order's own solver, as a failure of that CA.
-std::optional<Waiting> missing_delegation(const Job& job, const ca::IssueOptions& opts) {
-  if (!opts.challenge.dns_provider || opts.challenge.dns_options.tech_zone.empty()) return std::nullopt;
-  dns::Resolver lookups(opts.challenge.dns_options.resolver);
-  Status delegated = challenge::check_delegations(lookups, job.csr->dns_names, opts.challenge.dns_options.tech_zone);
-  if (!delegated && challenge::is_missing_delegation(delegated.error())) return Waiting{delegated.error().message()};
-  return std::nullopt;
+/// The CAs to try for a job: the listed ones, a dry run's staging profile in place of its CA
+/// when there is an account there, each with the options it orders with.
+OrderJob order_job(Context ctx, const Job& job, const IssueRequest& req) {
+  OrderJob order{job.name, job.record.all_names(), *job.csr, {}};
+  for (const auto& listed : job.cas) {
+    Attempt at;
+    // A dry run goes all the way at the CA's staging environment when it has an account
+    // there (nothing is written either way); else it validates without finalizing.
+    at.ca = req.dry_run ? staging_for(ctx, listed).value_or(listed) : listed;
+    auto made = options_for(ctx, job.record, at.ca, req);
+    if (!made) {
+      at.stop = made.error();
+      order.attempts.push_back(std::move(at));
+      break;
+    }
+    at.options = std::move(made).value();
+    if (at.ca != listed) at.options.dry_run = false;  // a real issuance, at staging
+    // "replaces" only names a certificate of the same CA (and account).
+    if (at.ca == job.record.issued_by) at.options.replaces = job.replaces;
+    order.attempts.push_back(std::move(at));
+  }
+  return order;
 }
 
-/// One order at one CA (its session kept in `issuers`); what the CA said when it refused goes
-/// to `problem`.
-Result<ca::Issued> order_at(Context ctx, const Job& job, const std::string& ca_name, ca::IssueOptions& opts,
-                            Issuers& issuers, SharedSolvers* shared, ca::ProblemInfo& problem) {
-  auto& issuer = issuers[ca_name];
-  if (!issuer) {
-    TRY_ASSIGN(issuer, ca::make_issuer(ca_name, ctx.vault, ctx.clock, ctx.http));
-  }
-  if (shared) {
-    TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge, job.name));
-  }
-  auto out = issuer->issue(*job.csr, opts);
-  if (!out) {
-    problem = issuer->last_problem();
-    return out;
-  }
-  if (!opts.dry_run) TRY(check_issued(job.record, *job.csr, *out, ca_name));
-  return out;
+/// The issuers of this process: each CA's from the vault, its account key opened here.
+IssuerSource in_process_issuers(Context ctx) {
+  return [ctx](const std::string& ca) { return ca::make_issuer(ca, ctx.vault, ctx.clock, ctx.http); };
 }
 
 /// One line in orders.log per attempt (a dry run writes nothing).
-void log_attempt(Context ctx, const Job& job, const IssueRequest& req, const std::string& ca_name,
-                 const Result<ca::Issued>& attempt, std::chrono::steady_clock::time_point started) {
+void log_attempts(Context ctx, const Job& job, const IssueRequest& req) {
   if (req.dry_run) return;
-  vault::Vault::OrderEntry e;
-  e.name = job.name;
-  e.ca = ca_name;
-  e.type = req.renew ? "renew" : job.record.has_cert ? "reissue" : "issue";
-  e.status = attempt ? "valid" : "failed";
-  e.error = attempt ? "" : attempt.error().text();
-  e.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (attempt) e.replaces = attempt->replaced;
-  (void)ctx.vault.log_order(e, ctx.clock.now());
-}
-
-/// One worker's job: the record's CAs in turn until one issues (sessions kept in `issuers`
-/// for the worker's next jobs).
-Outcome obtain(Context ctx, const Job& job, const IssueRequest& req, Issuers& issuers, SharedSolvers* shared) {
-  Failed failed;
-  for (const auto& listed_ca : job.cas) {
-    const auto started = std::chrono::steady_clock::now();
-    // A dry run goes all the way at the CA's staging environment when it has an account
-    // there (nothing is written either way); else it validates without finalizing.
-    const std::string ca_name = req.dry_run ? staging_for(ctx, listed_ca).value_or(listed_ca) : listed_ca;
-    auto made = options_for(ctx, job.record, ca_name, req);
-    if (!made) return Stopped{made.error()};
-    ca::IssueOptions opts = std::move(made).value();
-    if (ca_name != listed_ca) opts.dry_run = false;  // a real issuance, at staging
-    if (auto waiting = missing_delegation(job, opts)) return *waiting;  // the record waits
-    // "replaces" only names a certificate of the same CA (and account).
-    if (ca_name == job.record.issued_by) opts.replaces = job.replaces;
-    auto attempt = order_at(ctx, job, ca_name, opts, issuers, shared, failed.problem);
-    log_attempt(ctx, job, req, ca_name, attempt, started);
-    if (attempt) return Issued{std::move(attempt).value(), ca_name};
-    // The record waits for its CNAME.
-    if (challenge::is_missing_delegation(attempt.error())) return Waiting{attempt.error().message()};
-    if (!is_ca_failure(attempt.error())) return Stopped{std::move(attempt).error()};
-    failed.add(attempt.error());  // a rate limit is not retried into: only the next CA is tried
+  for (const AttemptLog& a : job.log) {
+    vault::Vault::OrderEntry e;
+    e.name = job.name;
+    e.ca = a.ca;
+    e.type = req.renew ? "renew" : job.record.has_cert ? "reissue" : "issue";
+    e.status = a.error.empty() ? "valid" : "failed";
+    e.error = a.error;
+    e.duration_s = a.duration_s;
+    e.replaces = a.replaces;
+    (void)ctx.vault.log_order(e, ctx.clock.now());
   }
-  return failed;
 }
 
 /// The record as re-read for commit, refused when it changed while the orders ran.
@@ -354,39 +273,32 @@ Result<vault::Record> finish(Context ctx, const Job& job, bool dry_run) {
                     job.outcome);
 }
 
-/// Run the orders of every job still Ready, `parallel` workers at a time; a batch shares its
-/// solvers, whose cleanup failures come back as warnings per record name.
+/// Run the orders of every job still Ready (in the network process when the context asks
+/// for it); a batch shares its solvers, whose cleanup failures come back as warnings per
+/// record name.
 std::map<std::string, std::vector<Error>> obtain_all(Context ctx, std::vector<Job>& jobs, const IssueRequest& req,
                                                      int parallel) {
   std::vector<Job*> ready;
+  std::vector<OrderJob> orders;
   for (auto& j : jobs)
-    if (std::holds_alternative<Ready>(j.outcome)) ready.push_back(&j);
-  std::optional<SharedSolvers> shared;
-  if (ready.size() > 1) shared.emplace();
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    Issuers issuers;
-    for (std::size_t i = next++; i < ready.size(); i = next++) {
-      // Nothing may leave a worker thread: an exception fails this order only.
-      try {
-        ready[i]->outcome = obtain(ctx, *ready[i], req, issuers, shared ? &*shared : nullptr);
-      } catch (const std::exception& e) {
-        Failed f;
-        f.add(Error(Category::Internal, ready[i]->name, "unexpected failure while ordering", e.what()));
-        ready[i]->outcome = std::move(f);
-      }
+    if (std::holds_alternative<Ready>(j.outcome)) {
+      ready.push_back(&j);
+      orders.push_back(order_job(ctx, j, req));
     }
-  };
-  const int threads = std::clamp(parallel, 1, static_cast<int>(std::max<std::size_t>(ready.size(), 1)));
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+  if (orders.empty()) return {};
+  Result<Batch> batch = ctx.network_process
+                            ? run_in_network_process(ctx, orders, parallel, req.dns_progress)
+                            : Result<Batch>(run_orders(orders, in_process_issuers(ctx), parallel));
+  for (std::size_t i = 0; i < ready.size(); ++i) {
+    if (!batch) {
+      ready[i]->outcome = Stopped{batch.error()};
+      continue;
+    }
+    ready[i]->outcome = std::move(batch->results[i].outcome);
+    ready[i]->log = std::move(batch->results[i].log);
+    log_attempts(ctx, *ready[i], req);
   }
-  if (!shared) return {};
-  return shared->cleanup();
+  return batch ? std::move(batch->warnings) : std::map<std::string, std::vector<Error>>{};
 }
 
 }  // namespace

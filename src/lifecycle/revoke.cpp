@@ -39,14 +39,15 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
   TRY_ASSIGN(std::string pem, ctx.vault.read_file(name, r.version, kCertFile));
   TRY_ASSIGN(auto certs, crypto::parse_certificates(pem, ctx.vault.layout().version_file(name, r.version, kCertFile)));
   // With an ACME account the account key signs; without one the certificate's own key does.
-  std::optional<crypto::PrivateKey> cert_key;
+  std::unique_ptr<crypto::Signer> cert_key;
   TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.issued_by));
   if (!profile.is_local()) {
     TRY_ASSIGN(std::optional<ca::Account> account, ca::load_account(ctx.vault, r.issued_by));
     if (!account || account->status == acme::AccountStatus::Deactivated) {
       if (!r.has_key)
         return Error(Category::State, name, "no ACME account and no private key in the vault to sign the revocation");
-      TRY_ASSIGN(cert_key, load_key(ctx, r, r.version));
+      TRY_ASSIGN(crypto::PrivateKey key, load_key(ctx, r, r.version));
+      TRY_ASSIGN(cert_key, crypto::make_key_signer(std::move(key)));
     }
   }
   std::unique_ptr<ca::Issuer> issuer;
@@ -55,7 +56,7 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
     TRY(issuer->revoke(certs.front(), reason, nullptr));
   } else {
     TRY_ASSIGN(issuer, ca::make_key_signed_revoker(profile, ctx.clock, ctx.http));
-    TRY(issuer->revoke(certs.front(), reason, &*cert_key));
+    TRY(issuer->revoke(certs.front(), reason, cert_key.get()));
   }
   r.status = vault::CertStatus::Revoked;
   r.revoked = r.updated = ctx.clock.now();

@@ -22,12 +22,13 @@ struct Fixture {
   test::FakeHttp http;
   FixedClock clock{1'800'000'000};
   crypto::PrivateKey key = std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value();
+  std::unique_ptr<crypto::Signer> signer = std::move(crypto::make_key_signer(key.share())).value();
   acme::Client client{http, kDir, clock, acme::Timing{0.0, 0.01, 2, 3}};
 
   Fixture() {
     http.on("GET", kDir, 200, directory_json());
     http.on("HEAD", "https://ca.test/nonce", 200, "");
-    client.set_account(&key, "https://ca.test/acct/1");
+    client.set_account(signer.get(), "https://ca.test/acct/1");
   }
 
   /// The decoded protected header and payload of the n-th request.
@@ -134,7 +135,7 @@ TEST_CASE("an unknown profile lists the offered ones", "[acme]") {
 
 TEST_CASE("a new account sends the jwk, ToS agreement and a valid EAB binding", "[acme]") {
   Fixture fx;
-  fx.client.set_account(&fx.key, "");
+  fx.client.set_account(fx.signer.get(), "");
   fx.http.on("POST", "https://ca.test/acct", 201, R"({"status":"valid","contact":["mailto:a@example.com"]})",
              {{"Location", "https://ca.test/acct/42"}});
   acme::ExternalBinding eab{"kid-1", "secret-hmac-key"};
@@ -206,7 +207,7 @@ TEST_CASE("polling gives up at the deadline with a clear message", "[acme]") {
   fx.http.on("POST", "https://ca.test/authz/9", 200,
              R"({"status":"pending","identifier":{"type":"dns","value":"slow.example"},"challenges":[]})");
   acme::Client quick{fx.http, kDir, fx.clock, acme::Timing{0.0, 0.01, 0.05, 3}};
-  quick.set_account(&fx.key, "https://ca.test/acct/1");
+  quick.set_account(fx.signer.get(), "https://ca.test/acct/1");
   auto r = quick.wait_authorization("https://ca.test/authz/9");
   REQUIRE_FALSE(r);
   CHECK(r.error().subject() == "slow.example");
@@ -275,7 +276,7 @@ TEST_CASE("headers that are not clean text from a CA are its error, never an exc
     http.on("GET", kDir, 200, directory_json());
     http.on("HEAD", "https://ca.test/nonce", 200, "", {{"Replay-Nonce", std::string("\xc3\x28")}});
     acme::Client client{http, kDir, fx.clock, acme::Timing{0.0, 0.01, 2, 3}};
-    client.set_account(&fx.key, "https://ca.test/acct/1");
+    client.set_account(fx.signer.get(), "https://ca.test/acct/1");
     auto r = client.post("https://ca.test/order/1", std::nullopt);
     REQUIRE_FALSE(r);
     CHECK(r.error().category() == Category::Ca);

@@ -70,12 +70,13 @@ struct Ca {
   test::FakeHttp http;
   FixedClock clock{1'800'000'000};
   crypto::PrivateKey key = std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value();
+  std::unique_ptr<crypto::Signer> signer = std::move(crypto::make_key_signer(key.share())).value();
   acme::Client client{http, "https://ca.test/dir", clock, acme::Timing{0.0, 0.01, 2, 3}};
   Ca() {
     http.on("GET", "https://ca.test/dir", 200,
             R"({"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct","newOrder":"https://ca.test/order"})");
     http.on("HEAD", "https://ca.test/nonce", 200, "");
-    client.set_account(&key, "https://ca.test/acct/1");
+    client.set_account(signer.get(), "https://ca.test/acct/1");
   }
 };
 

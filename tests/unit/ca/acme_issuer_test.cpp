@@ -159,7 +159,9 @@ TEST_CASE("key-signed revocation goes through the client factory with the profil
   REQUIRE(leaf);
   auto revoker = ca::make_key_signed_revoker(test::FakeAcme::profile(), fx.clock, fx.clients);
   REQUIRE(revoker);
-  REQUIRE((*revoker)->revoke(leaf->front(), 4, &fx.cert_key));
+  auto signer = crypto::make_key_signer(fx.cert_key.share());
+  REQUIRE(signer);
+  REQUIRE((*revoker)->revoke(leaf->front(), 4, signer->get()));
   REQUIRE(fx.ca.http.options.size() == 1);
   CHECK(fx.ca.http.options[0].ca_bundle == test::FakeAcme::kBundle);
   auto [prot, payload] = test::FakeAcme::jws(fx.ca.http.requests.back());
