@@ -2,12 +2,14 @@
 // No exception and no stack trace reaches the user.
 #include "cli/common.hpp"
 
+#include <certctl/challenge.hpp>
 #include <certctl/interrupt.hpp>
 #include <certctl/process.hpp>
 
 #include <certctl/output.hpp>
 
 #include <cstdio>
+#include <string_view>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +28,9 @@ int report(const certctl::Error& e, const certctl::cli::Globals& g) {
 
 int main(int argc, char** argv) {
   certctl::proc::harden_process();
+  // The re-executed responder child (challenge::Responders::spawn): nothing else of main runs.
+  if (argc > 1 && std::string_view(argv[1]) == certctl::challenge::kResponderArg)
+    return certctl::challenge::responder_main(argc, argv);
   certctl::cli::Globals g;
   certctl::install_interrupt_handlers();
   try {
