@@ -82,9 +82,9 @@ class LinkedSolver : public Solver {
   std::vector<std::string> keys_;  ///< presented through a shared host, withdrawn by cleanup()
 };
 
-/// A listening TCP socket (SO_REUSEADDR, close-on-exec, non-blocking) on address:port; an
-/// empty address means every interface. A failure is a Config error naming "address:port"
-/// with the reason (port in use, permission denied, bad address).
+/// A listening TCP socket (SO_REUSEADDR, close-on-exec, non-blocking, backlog SOMAXCONN) on
+/// address:port; an empty address means every interface. A failure is a Config error naming
+/// "address:port" with the reason (port in use, permission denied, bad address).
 Result<UniqueFd> listen_tcp(const std::string& address, int port);
 
 /// Config error unless 1 <= port <= 65535.

@@ -54,6 +54,7 @@ struct SpawnSetup {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, link_fd, kLinkFd);  // dup2 clears close-on-exec
     posix_spawn_file_actions_addclosefrom_np(&actions, kLinkFd + 1);
   }

@@ -30,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxKey = 255;        ///< a token or an SNI name
 constexpr std::size_t kMaxKeyAuth = 1024;   ///< token "." thumbprint
 constexpr std::size_t kMaxPem = 8 * 1024;   ///< a challenge certificate or its key
-constexpr int kAcceptsPerRound = 64;
+constexpr int kAcceptsPerRound = 128;
 
 struct Connection {
   UniqueFd fd;
