@@ -6,7 +6,9 @@
 # - the responder is a child process that (as root) runs as an unprivileged user with
 #   no_new_privs: pebble validates through a proxy (tests/support/peek_proxy.py) that, while
 #   the CA waits, looks at the process listening on the responder port;
-# - --responder-user / CERTCTL_RESPONDER_USER, and a busy port named in the error.
+# - --responder-user / CERTCTL_RESPONDER_USER, and a busy port named in the error;
+# - renew runs its pre hook before the child binds (the hook may free the port) and its post
+#   hook even after a failed unlock; the child exits when certctl is killed.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pebble.sh"
 
@@ -55,7 +57,7 @@ slow_issue() {
   kill -0 "$SLOW_PID" 2>/dev/null || fail "the slow clients were gone before certctl exited: $(cat "$TEST_TMP/$name.slow.log")"
   pass
   [[ -s $TEST_TMP/$name.ready ]] || fail "certctl finished before the slow clients were connected"
-  ISSUED_AT=$(tail -n 1 "$TEST_TMP/$PROXY_NAME.report" | cut -d' ' -f1)
+  ISSUED_AT=$(grep ' forwarded$' "$TEST_TMP/$PROXY_NAME.report" | tail -n 1 | cut -d' ' -f1)
   kill "$SLOW_PID" 2>/dev/null || true
   wait "$SLOW_PID" 2>/dev/null || true
 }
@@ -86,7 +88,7 @@ step "the responder is a child process, unprivileged with no_new_privs when cert
 if [[ $(id -u) == 0 ]]; then
   NOBODY="$(id -u nobody),$(id -u nobody),$(id -u nobody),$(id -u nobody)"
   for report in http-proxy tls-proxy; do
-    line=$(tail -n 1 "$TEST_TMP/$report.report")
+    line=$(grep ' pid=' "$TEST_TMP/$report.report" | tail -n 1)
     assert_contains "$line" " uid=$NOBODY " "$report: the responder's credentials"
     assert_contains "$line" " gid=$(id -g nobody)," "$report: the responder's group"
     assert_contains "$line" " nonewprivs=1" "$report: the responder's no_new_privs"
@@ -116,6 +118,50 @@ expect_ok certctl renew slowhttp --force
 assert_contains "$(cat "$TEST_TMP/http-proxy.report")" "pid=" "the CA validated the renewal"
 if [[ $(id -u) == 0 ]]; then
   assert_contains "$(cat "$TEST_TMP/http-proxy.report")" " uid=$NOBODY " "the renewal's responder"
+fi
+
+step "renew: the pre hook runs first (it may free the port), the post hook even after a failed unlock"
+"$PYTHON3" -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", '"$HTTP_BACKEND"')); s.listen(1); time.sleep(300)' </dev/null >/dev/null 2>&1 &
+HOLDER=$!
+BACKGROUND_PIDS+=("$HOLDER")
+for ((i = 0; i < 100; i++)); do
+  [[ -n $(grep -i ":$(printf '%04X' "$HTTP_BACKEND") 00000000:0000 0A" /proc/net/tcp) ]] && break
+  sleep 0.05
+done
+expect_ok certctl renew slowhttp --force --json --pre-hook "kill $HOLDER; sleep 0.2"
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("slowhttp", "renewed")]'
+new_passphrase_file "$TEST_TMP/wrong.pass" "not the passphrase"
+expect_exit 5 env CERTCTL_PASSPHRASE_FILE="$TEST_TMP/wrong.pass" "$CERTCTL_BIN" renew slowhttp --force \
+  --pre-hook "echo pre >>'$TEST_TMP/hooks.log'" --post-hook "echo post >>'$TEST_TMP/hooks.log'"
+assert_eq "$(tr '\n' ' ' <"$TEST_TMP/hooks.log")" "pre post " "hooks around a failed unlock"
+
+step "the responder child exits with certctl, even when certctl is killed"
+# (The proxy finds the child through /proc/*/fd, which only root may read for it.)
+if [[ $(id -u) == 0 ]]; then
+  : >"$TEST_TMP/http-proxy.report"
+  rm -f "$TEST_TMP/slowhttp.ready"  # the proxy now holds the CA's connection
+  "$CERTCTL_BIN" issue slowhttp </dev/null >/dev/null 2>&1 &
+  CPID=$!
+  BACKGROUND_PIDS+=("$CPID")
+  for ((i = 0; i < 400; i++)); do
+    grep -q ' pid=' "$TEST_TMP/http-proxy.report" && break
+    sleep 0.05
+  done
+  CHILD=$(grep -o ' pid=[0-9]*' "$TEST_TMP/http-proxy.report" | head -n 1 | cut -d= -f2)
+  [[ -n $CHILD ]] || fail "the CA never reached the responder: $(cat "$TEST_TMP/http-proxy.report")"
+  assert_contains "$(grep ' pid=' "$TEST_TMP/http-proxy.report")" " ppid=$CPID " "the responder's parent"
+  kill -KILL "$CPID"
+  wait "$CPID" 2>/dev/null || true
+  # Gone, or a zombie nobody reaped (a container's init may not).
+  gone() { [[ ! -e /proc/$CHILD ]] || [[ $(sed 's/.*) //' "/proc/$CHILD/stat" 2>/dev/null | cut -c1) == Z ]]; }
+  for ((i = 0; i < 100; i++)); do
+    gone && break
+    sleep 0.02
+  done
+  gone || fail "the responder child $CHILD outlived certctl by 2 s"
+  pass
 fi
 
 step "a busy responder port is a config error naming address:port, before anything is unlocked"

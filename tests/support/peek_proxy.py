@@ -3,12 +3,13 @@
 
     peek_proxy.py --listen PORT --to PORT --report FILE [--wait-file FILE] --port-file FILE
 
-Each connection it accepts (the CA validating) is held until --wait-file exists (so the test
-decides what else is connected to the responder first); then the proxy finds the process that
-listens on 127.0.0.1:--to (through /proc/net/tcp and /proc/*/fd, so root only), appends one
-line to --report: "<epoch seconds> pid=<pid> ppid=<ppid> uid=<real,effective,saved,fs>
-gid=<...> nonewprivs=<0|1>", and forwards the bytes both ways. Since the CA waits for the
-proxy, the responder is alive while the proxy looks at it."""
+For each connection it accepts (the CA validating) the proxy finds the process that listens on
+127.0.0.1:--to (through /proc/net/tcp and /proc/*/fd, so root only) and appends one line to
+--report: "<epoch seconds> pid=<pid> ppid=<ppid> uid=<real,effective,saved,fs> gid=<...>
+nonewprivs=<0|1>". Since the CA waits for the proxy, the responder is alive while the proxy
+looks at it. It then holds the connection until --wait-file exists (so the test decides what
+else is connected to the responder first), appends "<epoch seconds> forwarded" and forwards
+the bytes both ways."""
 import argparse, os, socket, threading, time
 
 
@@ -61,10 +62,12 @@ def pipe(src, dst):
 
 
 def serve(conn, args):
+    with open(args.report, "a") as f:
+        f.write("%.3f %s\n" % (time.time(), owner(args.to)))
     while args.wait_file and not os.path.exists(args.wait_file):
         time.sleep(0.02)
     with open(args.report, "a") as f:
-        f.write("%.3f %s\n" % (time.time(), owner(args.to)))
+        f.write("%.3f forwarded\n" % time.time())
     try:
         back = socket.create_connection(("127.0.0.1", args.to), timeout=10)
         back.settimeout(None)
