@@ -5,12 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace certctl::challenge {
