@@ -4,7 +4,8 @@
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
   renew check revoke delete rm orders notify deploy dns help'
-_certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver -h --help'
+_certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver
+  --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
 _certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
@@ -18,7 +19,7 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
   --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
-  --record --fullchain --mode --key-mode --owner --hook --dns-resolver --provider --server
+  --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
   --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
   --password-env --subdomain --ttl --timeout --staging'

@@ -15,7 +15,7 @@ function __certctl_args
         --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
         --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
         --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
-        --key-mode --owner --hook --dns-resolver --provider --server --key-name --algorithm \
+        --key-mode --owner --hook --dns-resolver --responder-user --provider --server --key-name --algorithm \
         --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
         --api-key-file --api-token-env --api-token-file --zone-id --username --password-env \
         --subdomain --ttl --timeout --staging
@@ -153,6 +153,7 @@ complete -c certctl -l key-file -r -F -d 'Unlock a vault created with a key file
 complete -c certctl -l no-color -d 'Do not colour the output'
 complete -c certctl -s q -l quiet -d 'Print only results and errors'
 complete -c certctl -l dns-resolver -x -d 'dns-01: send every DNS lookup to IP[:PORT]'
+complete -c certctl -l responder-user -x -a '(__fish_complete_users)' -d 'User the http-01/tls-alpn-01 responder runs as'
 complete -c certctl -s h -l help -d 'Show help'
 complete -c certctl -n __certctl_path -l version -d 'Print the version'
 

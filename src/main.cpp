@@ -2,6 +2,7 @@
 // No exception and no stack trace reaches the user.
 #include "cli/common.hpp"
 
+#include <certctl/challenge.hpp>
 #include <certctl/interrupt.hpp>
 #include <certctl/process.hpp>
 
@@ -28,7 +29,11 @@ int report(const certctl::Error& e, const certctl::cli::Globals& g) {
 
 int main(int argc, char** argv) {
   certctl::proc::harden_process();
-  // The network process of issue/renew (never typed by a user: it reads its plan from fd 3).
+  // The re-executed helper processes (never typed by a user: each reads its socket on fd 3).
+  // The responder child (challenge::Responders::spawn): nothing else of main runs.
+  if (argc > 1 && std::string_view(argv[1]) == certctl::challenge::kResponderArg)
+    return certctl::challenge::responder_main(argc, argv);
+  // The network process of issue/renew (lifecycle::detail::run_in_network_process).
   if (argc == 2 && std::string_view(argv[1]) == "--network-process") {
     certctl::install_interrupt_handlers();
     return certctl::lifecycle::network_process_main(3);

@@ -34,7 +34,7 @@ declare -A HEAVY=(
   ['toml++/']='^src/(vault/((record_toml|vault_config|named_config)\.cpp|toml_parse\.hpp)|ca/profiles\.cpp)$'
   ['CLI/']='^src/(cli/.*|main\.cpp)$'
   ['ldns/']='^src/dns/'
-  ['httplib.h']='^src/(challenge|dns)/'
+  ['httplib.h']='^src/dns/'
 )
 
 fail=0

@@ -48,6 +48,9 @@ struct ChallengeSettings {
   /// look things up.
   std::shared_ptr<const dns::ProviderConfig> dns_provider;
   challenge::DnsProviderOptions dns_options;
+  /// The run's responder child (started before unlocking), when it serves this set-up's
+  /// http-01 or tls-alpn-01 endpoint; null = a responder thread of the solver's own.
+  std::shared_ptr<challenge::Responders> responders;
 };
 
 struct IssueOptions {

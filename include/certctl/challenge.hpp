@@ -3,8 +3,11 @@
 /// publish a TXT record) and take it down again. The ACME flow hands them complete tasks.
 #include <certctl/dns.hpp>
 #include <certctl/result.hpp>
+#include <certctl/unique_fd.hpp>
 
+#include <compare>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -51,13 +54,102 @@ class Solver {
   virtual Status cleanup() = 0;
 };
 
+// ---- the built-in responders (http-01 standalone, tls-alpn-01) ----------------------------
+// One single-threaded poll() loop serves every listening socket of a run
+// (src/challenge/responder_server.cpp). It runs in a child process started before the vault is
+// unlocked (ResponderProcess: binds, drops to an unprivileged user, never holds a vault key) or,
+// without one, in a thread of this process. Either way the solvers talk to it only through a
+// ResponderLink: the tokens and tls-alpn-01 certificates go over a socket.
+
+enum class ResponderKind { Http01, TlsAlpn01 };
+/// A listening socket a run needs: kind, address ("" or "0.0.0.0" = every interface) and port.
+struct Endpoint {
+  ResponderKind kind = ResponderKind::Http01;
+  std::string address;
+  int port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+};
+/// "http-01 on 127.0.0.1:80"
+std::string to_string(const Endpoint& e);
+
+/// The parent's side of a responder: one socket (SOCK_SEQPACKET, one message per request and
+/// one answer), safe to use from several threads. Constructible from any descriptor whose other
+/// end runs serve_responder, so the socket can be handed to another process.
+class ResponderLink {
+ public:
+  explicit ResponderLink(UniqueFd fd) : fd_(std::move(fd)) {}
+  /// Bind these endpoints (once, first); the error names the address:port that failed.
+  Status bind(const std::vector<Endpoint>& endpoints);
+  /// http-01: answer GET /.well-known/acme-challenge/<token> with the key authorization.
+  Status add_http(const std::string& token, const std::string& key_authorization);
+  /// tls-alpn-01: present this challenge certificate (PEM) and its throwaway key (PEM) to a
+  /// ClientHello with this SNI name and ALPN acme-tls/1.
+  Status add_tls(const std::string& sni, const std::string& cert_pem, const std::string& key_pem);
+  Status remove(ResponderKind kind, const std::string& key);
+  /// Close the socket: the responder stops at once.
+  void close() noexcept;
+  /// The socket's descriptor, to hand to another process (the network process).
+  int native_handle() const noexcept { return fd_.get(); }
+
+ private:
+  Status call(char type, std::vector<std::string> fields);
+  std::mutex mu_;
+  UniqueFd fd_;
+};
+
+/// A running responder with its link: a child process (spawn) or a thread (start_thread).
+/// Destroying it closes the link, which stops the responder, and reaps it.
+class Responders {
+ public:
+  /// The child: /proc/self/exe re-executed with kResponderArg and an empty environment, the
+  /// link on descriptor 3. It binds `endpoints`, then, when running as root, drops to `user`
+  /// ("" = nobody) and its primary group, and sets no_new_privs. Binding errors come back
+  /// as Config errors naming the address:port.
+  static Result<std::shared_ptr<Responders>> spawn(const std::vector<Endpoint>& endpoints, const std::string& user);
+  /// The same server in a thread of this process (no privilege change).
+  static Result<std::shared_ptr<Responders>> start_thread(const std::vector<Endpoint>& endpoints);
+  /// A responder another process started (the network process gets the parent's child this
+  /// way): `fd` is a copy of its link, already bound to `endpoints`. Destroying it closes only
+  /// this copy.
+  static std::shared_ptr<Responders> adopt(UniqueFd fd, std::vector<Endpoint> endpoints);
+  ~Responders();
+  Responders(const Responders&) = delete;
+  Responders& operator=(const Responders&) = delete;
+
+  ResponderLink& link() { return link_; }
+  bool serves(const Endpoint& e) const;
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+  int pid() const { return pid_; }  ///< the child's process id; 0 for a thread
+
+ private:
+  struct Thread;
+  Responders(UniqueFd fd, std::vector<Endpoint> endpoints);
+  ResponderLink link_;
+  std::vector<Endpoint> endpoints_;
+  int pid_ = 0;
+  std::unique_ptr<Thread> thread_;
+};
+
+/// argv[1] of the re-executed responder child; main() hands it to responder_main.
+inline constexpr const char* kResponderArg = "--certctl-internal-responder";
+/// The child's whole life: serve the link on descriptor 3 until it closes. The exit code.
+int responder_main(int argc, char** argv);
+/// The user the responder child runs as when started by root: --responder-user, else
+/// CERTCTL_RESPONDER_USER, else "nobody".
+inline constexpr const char* kResponderUserEnv = "CERTCTL_RESPONDER_USER";
+
 /// http-01 answered by a built-in HTTP server on address:port, serving only the expected
-/// /.well-known/acme-challenge/<token> paths (404 for everything else).
-Result<std::unique_ptr<Solver>> make_http_standalone(const std::string& address, int port);
+/// /.well-known/acme-challenge/<token> paths (404 for everything else). Through `host` when it
+/// serves that endpoint (the responder child; cleanup then only withdraws the tokens), else
+/// in a thread of this process (bound at once; cleanup stops it).
+Result<std::unique_ptr<Solver>> make_http_standalone(const std::string& address, int port,
+                                                     std::shared_ptr<Responders> host = nullptr);
 /// http-01 answered by files in <webroot>/.well-known/acme-challenge/ (removed on cleanup).
 Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot);
-/// tls-alpn-01 (RFC 8737) answered by a built-in TLS server on address:port.
-Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int port);
+/// tls-alpn-01 (RFC 8737) answered by a built-in TLS server on address:port (through `host`
+/// as make_http_standalone).
+Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int port,
+                                              std::shared_ptr<Responders> host = nullptr);
 /// `--dns exec:CMD`: the `exec` DNS provider (src/dns/exec.cpp) for CMD, run at
 /// `_acme-challenge.<name>.` itself: no CNAME or SOA walk and no propagation wait, because the
 /// hook's contract is to return once the record is served.

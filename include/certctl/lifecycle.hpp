@@ -107,7 +107,16 @@ struct IssueRequest {
   std::optional<dns::Server> dns_resolver;
   /// dns-01: one-line progress while waiting for propagation (a TTY line), may be empty.
   dns::Progress dns_progress;
+  /// The responder child started before unlocking (see responder_endpoints); the http-01 and
+  /// tls-alpn-01 solvers of the endpoints it serves go through it. Null: their own threads.
+  std::shared_ptr<challenge::Responders> responders;
 };
+/// The built-in responders (http-01 standalone, tls-alpn-01) the orders of these records would
+/// use: read from the records and the request's overrides without unlocking, so the responder
+/// child can bind them first. A name without a record (the one-step `issue --domain`) counts
+/// with default settings and `new_record_ca`; records whose CAs are all the local CA need none.
+std::vector<challenge::Endpoint> responder_endpoints(Context ctx, const std::vector<std::string>& names,
+                                                     const IssueRequest& req, const std::string& new_record_ca = "local");
 /// Issue (or re-issue) from the record's CA, then its fallbacks. The vault must be unlocked.
 /// A CA failure (refusal, network, DNS) leaves the record in status error with the reason.
 Result<vault::Record> issue(Context ctx, const std::string& name, const IssueRequest& req);
@@ -184,6 +193,10 @@ struct RenewRequest {
   bool notify = true;       ///< send the vault's notifiers what happened (see notify_after_renew)
   std::optional<dns::Server> dns_resolver;  ///< as IssueRequest::dns_resolver
   dns::Progress dns_progress;
+  /// Starts the responder child for the due records' endpoints, before `unlock` (empty: the
+  /// solvers run their own responder threads, as in the unit tests).
+  std::function<Result<std::shared_ptr<challenge::Responders>>(const std::vector<challenge::Endpoint>&)>
+      start_responders;
 };
 /// What a renew run did with one record; to_string() is the name printed and put in JSON.
 enum class RenewOutcome {

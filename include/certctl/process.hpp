@@ -33,10 +33,10 @@ struct Outcome {
 /// An Error (Config, subject argv[0]) only when it cannot be started at all.
 Result<Outcome> run(const Command& cmd);
 /// A helper process of certctl's own (the network process): this program again, from
-/// /proc/self/exe, with `args` after argv[0]; `channel` becomes its descriptor 3 and nothing
+/// /proc/self/exe, with `args` after argv[0]; `fds[i]` becomes its descriptor 3 + i and nothing
 /// else of ours but 0, 1 and 2 reaches it; it stays in our process group (Ctrl-C reaches both);
 /// its environment is ours without the vault's secrets. Returns its pid.
-Result<int> spawn_self(const std::vector<std::string>& args, int channel);
+Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds);
 /// Wait for a process spawn_self started (retrying EINTR).
 Outcome wait_self(int pid);
 

@@ -234,9 +234,9 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
   switch (s.type) {
     case vault::ChallengeType::Http01:
       if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
-      return challenge::make_http_standalone(s.http_address, s.http_port);
+      return challenge::make_http_standalone(s.http_address, s.http_port, s.responders);
     case vault::ChallengeType::TlsAlpn01:
-      return challenge::make_tls_alpn(s.http_address, s.tls_port);
+      return challenge::make_tls_alpn(s.http_address, s.tls_port, s.responders);
     case vault::ChallengeType::Dns01:
       break;
   }

@@ -1,15 +1,13 @@
 #pragma once
 /// Helpers shared by the challenge solvers. Private to src/challenge.
+#include <certctl/challenge.hpp>
 #include <certctl/error.hpp>
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace certctl::challenge {
@@ -49,79 +47,41 @@ inline std::string host_port(std::string_view address, int port) {
 
 inline std::string errno_text(int err) { return std::strerror(err); }
 
-}  // namespace certctl::challenge
-
-#include <certctl/challenge.hpp>
-#include <certctl/result.hpp>
-#include <certctl/unique_fd.hpp>
-
-#include <memory>
-
-namespace certctl::challenge {
-
-/// What a responder presents, by key (http-01 token, tls-alpn-01 SNI name): filled by the
-/// solver's present(), emptied by cleanup(), read by the server's threads.
-template <class V>
-class Presented {
+/// A solver that answers from the built-in responder (http-01 standalone, tls-alpn-01): through
+/// `host` (the responder child a run started before unlocking; cleanup() withdraws this
+/// solver's answers) or, without one, through a responder thread of its own (started by
+/// start(), again by a present() after cleanup(), which stops it). Safe to share between the
+/// workers of a batch.
+class LinkedSolver : public Solver {
  public:
-  void add(std::vector<std::pair<std::string, V>> entries) {
-    std::lock_guard lock(mu_);
-    for (auto& [key, value] : entries) by_key_[key] = std::move(value);
-  }
-  std::optional<V> find(const std::string& key) const {
-    std::lock_guard lock(mu_);
-    auto it = by_key_.find(key);
-    if (it == by_key_.end()) return std::nullopt;
-    return it->second;
-  }
-  void clear() {
-    std::lock_guard lock(mu_);
-    by_key_.clear();
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, V> by_key_;
-};
-
-/// A solver that answers from a server of its own (http-01 standalone, tls-alpn-01).
-/// present() makes every task's answer (checking the task), starts the server when it is not
-/// running (after a cleanup()) and publishes the answers; cleanup() stops it and forgets them.
-template <class V>
-class Responder : public Solver {
- public:
-  Status present(const std::vector<Task>& tasks) final {
-    std::vector<std::pair<std::string, V>> answers;
-    for (const auto& t : tasks) {
-      auto a = answer(t);
-      if (!a) return std::move(a).error();
-      answers.push_back(std::move(a).value());
-    }
-    if (!running()) TRY(start());
-    presented_->add(std::move(answers));
-    return {};
-  }
-  Status cleanup() final {
-    stop();
-    presented_->clear();
-    return {};
-  }
-  /// Bind and serve (also called once by the factory, so a busy port fails early).
-  virtual Status start() = 0;
+  Status present(const std::vector<Task>& tasks) final;
+  Status cleanup() final;
+  /// Own responder only: bind and serve now (the factory calls it, so a busy port fails early).
+  Status start();
 
  protected:
-  explicit Responder(std::shared_ptr<Presented<V>> presented) : presented_(std::move(presented)) {}
-  /// The key the server looks the answer up by, and the answer; an error for a bad task.
-  virtual Result<std::pair<std::string, V>> answer(const Task& t) const = 0;
-  virtual bool running() const = 0;
-  virtual void stop() noexcept = 0;
+  LinkedSolver(Endpoint endpoint, std::shared_ptr<Responders> host)
+      : endpoint_(std::move(endpoint)), host_(std::move(host)), owned_(!host_) {}
+  /// What the responder is told for one task: the key it looks the answer up by (token, SNI
+  /// name) and the answer (key authorization; certificate and key PEM). An error for a bad task.
+  struct Answer {
+    std::string key;
+    std::vector<std::string> values;
+  };
+  virtual Result<Answer> answer(const Task& t) const = 0;
 
-  std::shared_ptr<Presented<V>> presented_;  ///< shared with the server's threads
+ private:
+  Status send(const Answer& a);
+  Endpoint endpoint_;
+  std::mutex mu_;
+  std::shared_ptr<Responders> host_;
+  bool owned_;
+  std::vector<std::string> keys_;  ///< presented through a shared host, withdrawn by cleanup()
 };
 
-/// A listening TCP socket (SO_REUSEADDR, close-on-exec, non-blocking) on address:port; an
-/// empty address means every interface. A failure is a Config error naming "address:port"
-/// with the reason (port in use, permission denied, bad address).
+/// A listening TCP socket (SO_REUSEADDR, close-on-exec, non-blocking, backlog SOMAXCONN) on
+/// address:port; an empty address means every interface. A failure is a Config error naming
+/// "address:port" with the reason (port in use, permission denied, bad address).
 Result<UniqueFd> listen_tcp(const std::string& address, int port);
 
 /// Config error unless 1 <= port <= 65535.

@@ -40,7 +40,7 @@ Result<UniqueFd> listen_tcp(const std::string& address, int port) {
     }
     int yes = 1;
     ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(s.get(), 64) != 0) {
+    if (::bind(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(s.get(), SOMAXCONN) != 0) {
       last_errno = errno;
       continue;
     }

@@ -56,6 +56,9 @@ void build_app(CLI::App& app, Globals& g) {
   app.add_flag("--quiet,-q", g.quiet, "Print results only, no notes on stderr");
   app.add_option("--dns-resolver", g.dns_resolver,
                  "dns-01: send every DNS lookup, propagation checks included, to IP[:PORT] (env CERTCTL_DNS_RESOLVER)");
+  app.add_option("--responder-user", g.responder_user,
+                 "issue/renew as root: the user the http-01/tls-alpn-01 responder process runs as after binding "
+                 "(env CERTCTL_RESPONDER_USER; default nobody)");
   app.footer("Exit status: 0 ok, 1 aborted, 2 usage, 3 config, 4 bad input, 5 vault, 6 network, 7 CA refused,\n"
              "8 DNS, 9 wrong state or exists, 10 not found, 70 internal. See certctl(1).");
 

@@ -61,11 +61,11 @@ Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, Is
 }
 
 /// Several names: one batch (orders in parallel, shared sessions and responders).
-Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
+Status run_batch(Globals& g, IssueOptions& o, Session& s, lifecycle::IssueRequest req) {
   if (o.rec.fields.domain || !o.email.empty() || o.agree_tos)
     return Error(Category::Usage, "--domain", "the one-step form (--domain, --email, --agree-tos) takes one NAME");
-  TRY_ASSIGN(lifecycle::IssueRequest req, make_request(g, sub, o));
   auto results = lifecycle::issue_many(s.ctx(), o.names, req, o.parallel);
+  req.responders.reset();  // the responder child exits now, before the deploys
   std::optional<Error> first;
   std::vector<vault::Record> issued;
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -88,10 +88,22 @@ Status run_batch(Globals& g, CLI::App* sub, IssueOptions& o, Session& s) {
   return ok();
 }
 
+/// The vault opened, the responder child started for the built-in responders the orders will
+/// use (before anything is decrypted), then unlocked.
+Result<Session> open_for_issue(Globals& g, CLI::App* sub, IssueOptions& o, lifecycle::IssueRequest& req) {
+  TRY_ASSIGN(Session s, open_session(g));
+  TRY_ASSIGN(req, make_request(g, sub, o));
+  const std::string new_record_ca = !o.ca.empty() ? o.ca : o.rec.fields.ca.value_or("local");
+  TRY_ASSIGN(req.responders, start_responders(g, lifecycle::responder_endpoints(s.ctx(), o.names, req, new_record_ca)));
+  TRY(lifecycle::unlock(s.vault, unlock_options(g)));
+  return s;
+}
+
 Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   g.json_errors = o.json;
-  TRY_ASSIGN(Session s, open_unlocked(g));
-  if (o.names.size() > 1) return run_batch(g, sub, o, s);
+  lifecycle::IssueRequest req;
+  TRY_ASSIGN(Session s, open_for_issue(g, sub, o, req));
+  if (o.names.size() > 1) return run_batch(g, o, s, std::move(req));
   o.name = o.names.front();
   std::optional<vault::Record> existing;
   if (s.vault.exists(o.name)) {
@@ -100,8 +112,6 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   if (!existing && !o.rec.fields.domain)
     return Error(Category::NotFound, o.name,
                  "no such certificate in the vault (see `certctl list`); add --domain to create and issue it in one step");
-  TRY_ASSIGN(lifecycle::IssueRequest req, make_request(g, sub, o));
-
   // --email/--agree-tos: register with the CA first when it has no account yet (CI one-liner).
   const std::string ca_name = !o.ca.empty() ? o.ca : existing ? existing->ca : o.rec.fields.ca.value_or("local");
   if (!o.email.empty() || o.agree_tos) {
@@ -119,6 +129,7 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
 
   Result<vault::Record> r = (existing && !o.rec.fields.domain) ? lifecycle::issue(s.ctx(), o.name, req)
                                                                : lifecycle::issue_new(s.ctx(), o.name, o.rec.fields, req);
+  req.responders.reset();  // the responder child exits now, before the deploy
   if (!r) return std::move(r).error();
   if (o.json) print_out(output::record_json(*r, s.clock.now()));
   else

@@ -134,6 +134,9 @@ void setup_renew(CLI::App& app, Globals& g) {
       if (sub->count("--jitter")) TRY(sleep_jitter(o->jitter));
       TRY_ASSIGN(Session s, open_session(g));
       o->req.unlock = [&g, &s] { return lifecycle::unlock(s.vault, unlock_options(g)); };
+      o->req.start_responders = [&g](const std::vector<challenge::Endpoint>& endpoints) {
+        return start_responders(g, endpoints);
+      };
       TRY_ASSIGN(lifecycle::RenewReport report, lifecycle::renew(s.ctx(), o->req));
       print_items(g, report);
       if (o->json) print_out(output::renew_report_json(report));

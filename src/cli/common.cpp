@@ -29,6 +29,32 @@ Result<Session> open_unlocked(const Globals& g) {
   return s;
 }
 
+namespace {
+
+/// --responder-user, else CERTCTL_RESPONDER_USER, else nobody; a user name's characters only.
+Result<std::string> responder_user(const Globals& g) {
+  std::string user = g.responder_user, what = "--responder-user";
+  if (user.empty()) {
+    const char* env = std::getenv(challenge::kResponderUserEnv);
+    user = env && *env ? env : "nobody";
+    what = challenge::kResponderUserEnv;
+  }
+  const bool ok = !user.empty() && user.size() <= 32 && user.front() != '-' &&
+                  user.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                      std::string::npos;
+  if (!ok) return Error(Category::Usage, what, "not a user name (letters, digits, '_', '.', '-'; at most 32)");
+  return user;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<challenge::Responders>> start_responders(const Globals& g,
+                                                                const std::vector<challenge::Endpoint>& endpoints) {
+  TRY_ASSIGN(std::string user, responder_user(g));
+  if (endpoints.empty()) return std::shared_ptr<challenge::Responders>();
+  return challenge::Responders::spawn(endpoints, user);
+}
+
 void print_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);

@@ -8,6 +8,7 @@
 #include <certctl/vault.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,7 @@ struct Globals {
   bool no_color = false;
   bool quiet = false;
   std::string dns_resolver;        ///< --dns-resolver (else $CERTCTL_DNS_RESOLVER)
+  std::string responder_user;      ///< --responder-user (else $CERTCTL_RESPONDER_USER, else nobody)
   bool json_errors = false;        ///< set by commands run with --json
   std::function<Status()> action;  ///< what the parsed command line asks for
   int exit_override = 0;           ///< a successful action's own exit code (check: 1 warning, 2 critical)
@@ -45,6 +47,11 @@ Result<SystemClock> make_clock();
 Result<Session> open_session(const Globals& g);
 /// Open and unlock.
 Result<Session> open_unlocked(const Globals& g);
+
+/// The responder child for these endpoints (null when there are none), started before the
+/// vault is unlocked; as root it runs as --responder-user / CERTCTL_RESPONDER_USER / nobody.
+Result<std::shared_ptr<challenge::Responders>> start_responders(const Globals& g,
+                                                                const std::vector<challenge::Endpoint>& endpoints);
 
 /// Results go to stdout; notes to stderr (suppressed by --quiet).
 /// --dns-resolver or $CERTCTL_DNS_RESOLVER, checked; nullopt when neither is set.

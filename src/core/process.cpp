@@ -189,18 +189,24 @@ Result<Outcome> run(const Command& cmd) {
   return o;
 }
 
-Result<int> spawn_self(const std::vector<std::string>& args, int channel) {
+Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds) {
   std::vector<std::string> all{"certctl"};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> env = child_environment(Command{});
   std::vector<char*> argv = c_strings(all), envp = c_strings(env);
-  // dup2 onto itself would keep close-on-exec: first move a channel that is already 3.
-  UniqueFd moved(channel == 3 ? ::fcntl(channel, F_DUPFD_CLOEXEC, 4) : -1);
-  if (channel == 3 && !moved) return Error(Category::Internal, "network process", "cannot move its socket", std::strerror(errno));
+  // Each descriptor first moves above the targets, so no dup2 overwrites a source that is
+  // still to come, and none is dup2'ed onto itself (which would keep close-on-exec).
+  const int first_free = 3 + static_cast<int>(fds.size());
+  std::vector<UniqueFd> moved;
+  for (int fd : fds) {
+    moved.emplace_back(::fcntl(fd, F_DUPFD_CLOEXEC, first_free));
+    if (!moved.back()) return Error(Category::Internal, "/proc/self/exe", "cannot pass a descriptor", std::strerror(errno));
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, moved ? moved.get() : channel, 3);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  for (std::size_t i = 0; i < moved.size(); ++i)
+    posix_spawn_file_actions_adddup2(&actions, moved[i].get(), 3 + static_cast<int>(i));
+  posix_spawn_file_actions_addclosefrom_np(&actions, first_free);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);

@@ -37,6 +37,7 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   if (s.http_port) o.challenge.http_port = s.http_port;
   if (s.tls_port) o.challenge.tls_port = s.tls_port;
   o.challenge.webroot = s.webroot;
+  o.challenge.responders = req.responders;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
   if (o.challenge.type == vault::ChallengeType::Dns01 && !s.dns.empty()) {

@@ -210,15 +210,21 @@ Result<Batch> run_in_network_process(Context ctx, const std::vector<OrderJob>& j
   plan.parallel = parallel;
   plan.progress = static_cast<bool>(progress);
   Keys keys;
+  std::shared_ptr<challenge::Responders> responders;  // the run's responder child, if any
   for (const OrderJob& job : jobs)
-    for (const Attempt& at : job.attempts)
+    for (const Attempt& at : job.attempts) {
       if (!plan.cas.count(at.ca)) plan.cas.emplace(at.ca, ca_spec(ctx, at.ca, keys));
+      if (at.options.challenge.responders) responders = at.options.challenge.responders;
+    }
+  if (responders) plan.responders = responders->endpoints();
 
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return Error(Category::Internal, std::string(kSubject), "cannot create a socket pair", std::strerror(errno));
   UniqueFd mine(sv[0]), theirs(sv[1]);
-  TRY_ASSIGN(int pid, proc::spawn_self({"--network-process"}, theirs.get()));
+  std::vector<int> fds{theirs.get()};  // 3: this socket; 4 (kResponderFd): the responder's link
+  if (responders) fds.push_back(responders->link().native_handle());
+  TRY_ASSIGN(int pid, proc::spawn_self({"--network-process"}, fds));
   theirs.close();
   std::string text = wire::encode(plan);
   Status sent = wire::send_frame(mine.get(), text);
@@ -246,12 +252,17 @@ int network_process_main(int fd) {
   auto clock = SystemClock::from_environment();
   if (!plan || !clock) return exit_code(Category::Internal);
   Link link(fd);
-  if (plan->progress)
-    for (OrderJob& job : plan->jobs)
-      for (Attempt& at : job.attempts)
+  // The responder child the parent started: its solvers present through it.
+  std::shared_ptr<challenge::Responders> responders;
+  if (plan->responders) responders = challenge::Responders::adopt(UniqueFd(wire::kResponderFd), *plan->responders);
+  for (OrderJob& job : plan->jobs)
+    for (Attempt& at : job.attempts) {
+      at.options.challenge.responders = responders;
+      if (plan->progress)
         at.options.challenge.dns_options.progress = [&link](std::string_view line) {
           (void)link.tell(wire::ProgressNote{std::string(line)});
         };
+    }
   Batch batch = run_orders(plan->jobs, remote_issuers(*plan, link, *clock), plan->parallel);
   if (!link.tell(wire::Done{std::move(batch)})) return exit_code(Category::Internal);
   return 0;

@@ -435,6 +435,24 @@ Result<Json> parse_object(std::string_view text) {
 /// The JSON text of j (strings from the network are not always UTF-8: replaced, not thrown).
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+Json endpoints_json(const std::vector<challenge::Endpoint>& endpoints) {
+  Json out = Json::array();
+  for (const auto& e : endpoints)
+    out.push_back({{"tls_alpn", e.kind == challenge::ResponderKind::TlsAlpn01}, {"address", e.address}, {"port", e.port}});
+  return out;
+}
+
+std::vector<challenge::Endpoint> endpoints_from(const Json& j, Reader& outer) {
+  std::vector<challenge::Endpoint> out;
+  for (const auto& e : j) {
+    Reader r(e);
+    out.push_back({r.flag("tls_alpn") ? challenge::ResponderKind::TlsAlpn01 : challenge::ResponderKind::Http01,
+                   r.str("address"), static_cast<int>(r.num("port"))});
+    if (r.error()) outer.fail("responders", r);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode(const Plan& plan) {
@@ -442,8 +460,9 @@ std::string encode(const Plan& plan) {
   for (const OrderJob& job : plan.jobs) jobs.push_back(job_json(job));
   Json cas = Json::object();
   for (const auto& [name, spec] : plan.cas) cas[name] = ca_json(spec);
-  return dump({{"jobs", std::move(jobs)}, {"cas", std::move(cas)}, {"parallel", plan.parallel},
-               {"progress", plan.progress}});
+  Json j = {{"jobs", std::move(jobs)}, {"cas", std::move(cas)}, {"parallel", plan.parallel}, {"progress", plan.progress}};
+  if (plan.responders) j["responders"] = endpoints_json(*plan.responders);
+  return dump(j);
 }
 
 Result<Plan> decode_plan(std::string_view text) {
@@ -454,6 +473,7 @@ Result<Plan> decode_plan(std::string_view text) {
   for (const auto& [name, spec] : r.sub("cas", &Json::is_object).items()) plan.cas.emplace(name, ca_from(spec, r));
   plan.parallel = static_cast<int>(r.num("parallel"));
   plan.progress = r.flag("progress");
+  if (j.contains("responders")) plan.responders = endpoints_from(r.sub("responders", &Json::is_array), r);
   if (r.error()) return *r.error();
   return plan;
 }

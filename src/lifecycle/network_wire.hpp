@@ -33,7 +33,11 @@ struct Plan {
   std::map<std::string, CaSpec> cas;
   int parallel = 1;
   bool progress = false;  ///< send DNS propagation progress lines back
+  /// The responder child the parent started (before unlocking) and what it serves; its link
+  /// is the network process's descriptor kResponderFd.
+  std::optional<std::vector<challenge::Endpoint>> responders;
 };
+inline constexpr int kResponderFd = 4;
 
 // Messages from the network process; the parent answers the first two with a Reply.
 struct SignRequest {

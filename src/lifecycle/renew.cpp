@@ -1,7 +1,8 @@
 // renew: pick what is due (threshold, expiry, retries after errors with backoff) and renew it
 // in one batch, under the renew lock so overlapping cron runs never renew a record twice.
-// The steps: select, unlock, pre hooks, deploy again what failed to deploy, issue, put each
-// result on its item (by name), deploy the renewed, post hooks, notify.
+// The steps: select, pre hooks, start the responder child (when a due record answers http-01
+// or tls-alpn-01 itself), unlock, deploy again what failed to deploy, issue, put each result on
+// its item (by name), deploy the renewed, post hooks, notify.
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
@@ -140,22 +141,51 @@ void deploy_into(Context ctx, RenewItem& item, const std::string& extra_hook, co
   }
 }
 
-std::vector<IssueResult> issue_due(Context ctx, const RenewRequest& req, const std::vector<std::string>& due) {
-  if (due.empty()) return {};
+/// The request issue_many gets for the due records (what the CLI's issue would build).
+IssueRequest issue_request(const RenewRequest& req) {
   IssueRequest ir;
   ir.renew = true;
   ir.dry_run = req.dry_run;
   ir.settings.reuse_key = req.reuse_key;
   ir.dns_resolver = req.dns_resolver;
   ir.dns_progress = req.dns_progress;
-  return issue_many(ctx, due, ir, req.parallel);
+  return ir;
 }
 
-/// A run with something to do: unlock, hooks around deploying and issuing. False when the
-/// pre hook failed, so nothing was tried.
+/// The responder child for the due records' built-in responders, started before unlocking.
+Result<std::shared_ptr<challenge::Responders>> start_responders(Context ctx, const RenewRequest& req,
+                                                                const std::vector<std::string>& due) {
+  if (!req.start_responders || due.empty()) return std::shared_ptr<challenge::Responders>();
+  const std::vector<challenge::Endpoint> endpoints = responder_endpoints(ctx, due, issue_request(req));
+  if (endpoints.empty()) return std::shared_ptr<challenge::Responders>();
+  return req.start_responders(endpoints);
+}
+
+/// Between the hooks: start the responder child (before any key is decrypted), unlock, deploy
+/// again what failed to deploy, issue what is due, deploy the renewed.
+Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployTarget>& targets, RenewPlan& plan) {
+  RenewReport& report = plan.report;
+  IssueRequest ir = issue_request(req);
+  TRY_ASSIGN(ir.responders, start_responders(ctx, req, plan.due));
+  if (req.unlock) TRY(req.unlock());
+  for (const auto& name : plan.deploy_again)
+    if (RenewItem* item = detail::item_named(report, name))
+      deploy_into(ctx, *item, req.deploy_hook, targets, RenewOutcome::Deployed);
+  std::vector<IssueResult> results;
+  if (!plan.due.empty()) results = issue_many(ctx, plan.due, ir, req.parallel);
+  ir.responders.reset();  // the child exits now, not after the deploys and hooks
+  for (const auto& r : detail::take_results(report, std::move(results)))
+    if (!req.dry_run && (has_deploy(r, targets) || !req.deploy_hook.empty()))
+      deploy_into(ctx, *detail::item_named(report, r.name), req.deploy_hook, targets, RenewOutcome::Renewed);
+  return ok();
+}
+
+/// A run with something to do: the pre hooks first (they may free the responders' ports, e.g.
+/// by stopping a web server), then renew_due, then the post hooks, which run even when
+/// renew_due stopped early (so what the pre hook stopped starts again). False when the pre hook
+/// failed, so nothing was tried.
 Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<vault::Record>& all, RenewPlan& plan) {
   RenewReport& report = plan.report;
-  if (req.unlock) TRY(req.unlock());
   TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
   const std::vector<const DeployTarget*> hooked = run_targets(targets, all, plan);
   if (!req.dry_run) {
@@ -164,15 +194,11 @@ Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<v
       return false;
     }
   }
-  for (const auto& name : plan.deploy_again)
-    if (RenewItem* item = detail::item_named(report, name))
-      deploy_into(ctx, *item, req.deploy_hook, targets, RenewOutcome::Deployed);
-  for (const auto& r : detail::take_results(report, issue_due(ctx, req, plan.due)))
-    if (!req.dry_run && (has_deploy(r, targets) || !req.deploy_hook.empty()))
-      deploy_into(ctx, *detail::item_named(report, r.name), req.deploy_hook, targets, RenewOutcome::Renewed);
+  const Status renewed = renew_due(ctx, req, targets, plan);
   if (!req.dry_run)
     if (Status post = run_hooks("post", req.post_hook, hooked, &DeployTarget::post_hook); !post)
       report.hook_error = post.error();
+  TRY(renewed);
   return true;
 }
 

@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "net_util.hpp"
 #include "temp_dir.hpp"
 
 using namespace certctl;
@@ -46,33 +47,8 @@ challenge::Task make_task(std::string type, std::string identifier, std::string 
   return t;
 }
 
-/// A port nothing listens on (bound once by the kernel's choice, then released).
-int unused_port() {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  REQUIRE(fd);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  return ntohs(a.sin_port);
-}
-
-/// A socket listening on 127.0.0.1 (so the port is busy); its port in *port.
-UniqueFd occupy_port(int* port) {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  REQUIRE(fd);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd.get(), 1) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
+using test::occupy_port;
+using test::unused_port;
 
 std::string read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -78,6 +78,8 @@ wire::Plan sample_plan() {
   missing.profile.name = "other";
   missing.unavailable = Error(Category::State, "CA 'other'", "no ACME account yet");
   plan.cas.emplace("other", missing);
+  plan.responders = std::vector<challenge::Endpoint>{{challenge::ResponderKind::Http01, "127.0.0.1", 5002},
+                                                     {challenge::ResponderKind::TlsAlpn01, "", 5001}};
   return plan;
 }
 
@@ -123,6 +125,11 @@ TEST_CASE("network wire: a plan round-trips, secrets and errors included", "[lif
   CHECK(crypto::jws_algorithm(spec.jwk) == "ES256");
   REQUIRE(back->cas.at("other").unavailable);
   CHECK(back->cas.at("other").unavailable->category() == Category::State);
+  REQUIRE(back->responders);
+  CHECK(*back->responders == *plan.responders);
+  wire::Plan without = sample_plan();
+  without.responders.reset();
+  CHECK_FALSE(wire::decode_plan(wire::encode(without))->responders);
 }
 
 TEST_CASE("network wire: every outcome and the warnings round-trip", "[lifecycle][wire]") {
