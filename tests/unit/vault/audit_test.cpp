@@ -8,6 +8,7 @@
 #include "temp_dir.hpp"
 #include "vault/audit_chain.hpp"
 
+#include <future>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -254,4 +255,25 @@ TEST_CASE("audit: a long last line is found by reading the whole log", "[vault][
   auto r = verify(v);
   CHECK(r.intact());
   CHECK(r.keyed == 3);
+}
+
+TEST_CASE("audit: appenders in parallel keep one chain (the log's flock)", "[vault][audit]") {
+  test::TempDir d;
+  { auto v = test::make_vault(d); }
+  auto writer = [&d](const char* prefix) {
+    auto v = vault::Vault::open(d.file("vault"));
+    if (!v || !v->unlock(test::passphrase())) return false;
+    for (int i = 0; i < 40; ++i)
+      if (!v->audit("edit", prefix + std::to_string(i), {}, kNow)) return false;
+    return true;
+  };
+  auto left = std::async(std::launch::async, writer, "left");
+  auto right = std::async(std::launch::async, writer, "right");
+  REQUIRE(left.get());
+  REQUIRE(right.get());
+  auto v = reopen_locked(d);
+  REQUIRE(v.unlock(test::passphrase()));
+  auto r = verify(v);
+  CHECK(r.intact());
+  CHECK(r.keyed == 80);
 }
