@@ -19,15 +19,20 @@ std::string summary(const vault::AuditReport& r) {
   if (r.sealed) out += fmt::format(", {} written without the vault key and sealed by a later keyed line", r.sealed);
   if (r.unchained) out += fmt::format(", {} unchained (before v1)", r.unchained);
   out += "\n";
-  if (r.unverifiable)
-    out += fmt::format("unverifiable: lines {}-{} were written without the vault key after the last keyed line; the "
-                       "next command that unlocks the vault seals them\n",
-                       r.unverifiable_from, r.unverifiable_from + r.unverifiable - 1);
+  if (r.unverifiable) {
+    const std::size_t last = r.unverifiable_from + r.unverifiable - 1;
+    out += fmt::format("unverifiable: {} written without the vault key after the last keyed line; the next command "
+                       "that unlocks the vault seals it\n",
+                       last == r.unverifiable_from ? fmt::format("line {} was", last)
+                                                   : fmt::format("lines {}-{} were", r.unverifiable_from, last));
+  }
   for (const auto& p : r.problems) {
     if (p.line == 0) out += fmt::format("log: {}\n", p.problem);
     else out += fmt::format("line {} ({} {}): {}\n", p.line, p.time.empty() ? "?" : p.time, p.action.empty() ? "?" : p.action, p.problem);
   }
-  out += r.intact() ? "intact\n" : fmt::format("BROKEN: {} problem(s)\n", r.problems.size());
+  if (!r.intact()) out += fmt::format("BROKEN: {} problem(s)\n", r.problems.size());
+  else if (r.unverifiable) out += fmt::format("intact up to line {}; the rest unverifiable\n", r.unverifiable_from - 1);
+  else out += "intact\n";
   return out;
 }
 

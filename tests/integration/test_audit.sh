@@ -27,7 +27,8 @@ pass
 expect_ok certctl audit verify --json
 json_check 'd["intact"] and d["keyed"] == 2 and d["unverifiable"] == 1 and d["unverifiable_from"] == 3'
 expect_ok certctl audit verify
-assert_contains "$OUT" "unverifiable: lines 3-3"
+assert_contains "$OUT" "unverifiable: line 3 was written without the vault key"
+assert_contains "$OUT" "intact up to line 2; the rest unverifiable"
 expect_ok certctl csr web
 expect_ok certctl issue web
 expect_ok certctl audit verify --json
