@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders notify deploy dns help'
+  renew check revoke delete rm orders audit notify deploy dns help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver
   --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -199,6 +199,11 @@ _certctl() {
       opts="$_certctl_global_opts --version"
       words=$_certctl_commands ;;
     init) opts='--generate-key-file --scrypt-n' ;;
+    audit)
+      case ${pos[1]-} in
+        '') words='verify' ;;
+        verify) opts='--json' ;;
+      esac ;;
     vault)
       case ${pos[1]-} in
         '') words='rekey info' ;;

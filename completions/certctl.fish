@@ -179,6 +179,7 @@ complete -c certctl -n $nocmd -a revoke -d 'Revoke a certificate at its CA'
 complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
+complete -c certctl -n $nocmd -a audit -d 'Verify the audit log'
 complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
 complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
 complete -c certctl -n $nocmd -a dns -d 'DNS providers for dns-01'
@@ -186,11 +187,12 @@ complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders notify deploy dns help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
 complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
+complete -c certctl -n '__certctl_path help audit' -a 'verify'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
 complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
 complete -c certctl -n '__certctl_path help account' -a 'register show update key-rollover deactivate'
@@ -201,6 +203,10 @@ complete -c certctl -n __certctl_wants_record -a '(__certctl_records)' -d Record
 # init
 complete -c certctl -n '__certctl_cmd init' -l generate-key-file -r -F -d 'Write a new random key file and unlock with it'
 complete -c certctl -n '__certctl_cmd init' -l scrypt-n -x -d 'scrypt cost parameter N (a power of two)'
+
+# audit verify
+complete -c certctl -n '__certctl_path audit' -a verify -d 'Check the chain of the audit log'
+complete -c certctl -n '__certctl_path audit verify' -l json -d 'Print the report as JSON'
 
 # vault rekey | info
 complete -c certctl -n '__certctl_path vault' -a rekey -d 'Change the unlock secret'

@@ -65,4 +65,7 @@ step "Delete the record (--yes because a script has no terminal to ask on)"
 run delete web --yes
 run list --json
 
+step "Check the audit log: every line chained with an HMAC under the vault key"
+run audit verify
+
 step "Done; the vault in $work is removed on exit"

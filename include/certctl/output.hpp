@@ -43,5 +43,7 @@ std::string dns_provider_json(const lifecycle::DnsProviderInfo& provider);
 /// `dns check --json`.
 std::string dns_check_json(const std::vector<lifecycle::DnsCheckItem>& items);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
+/// `audit verify --json`: the counts of vault::AuditReport and its problems.
+std::string audit_report_json(const vault::AuditReport& report);
 
 }  // namespace certctl::output

@@ -30,6 +30,8 @@ class Layout {
   std::string version_file(std::string_view name, int version, std::string_view file) const;
   std::string ca_dir(std::string_view ca) const { return root_ + "/ca/" + std::string(ca); }
   std::string audit_log() const { return root_ + "/audit.log"; }
+  /// The seq and MAC of the last line written with the audit key (src/vault/audit_chain.hpp).
+  std::string audit_head() const { return root_ + "/audit.head"; }
   std::string orders_log() const { return root_ + "/orders.log"; }
   /// Derived, disposable: see src/vault/record_cache.hpp.
   std::string record_cache() const { return root_ + "/cache/records.bin"; }
@@ -65,6 +67,25 @@ class VaultLock {
 
  private:
   UniqueFd fd_;
+};
+
+/// One finding of `audit verify`: a line (1-based) and what is wrong with it.
+struct AuditProblem {
+  std::size_t line = 0;      ///< 0: the log as a whole (e.g. lines cut from its end)
+  std::string time, action;  ///< as the line states them ("" when it cannot be read)
+  std::string problem;
+};
+
+/// What `audit verify` found in audit.log.
+struct AuditReport {
+  std::size_t lines = 0;
+  std::size_t unchained = 0;          ///< lines written before the chain began (before v1)
+  std::size_t keyed = 0;              ///< lines written with the audit key, their MAC checked
+  std::size_t sealed = 0;             ///< written without the key, vouched for by a later keyed line
+  std::size_t unverifiable = 0;       ///< written without the key after the last keyed line
+  std::size_t unverifiable_from = 0;  ///< the first of those (line number)
+  std::vector<AuditProblem> problems;
+  bool intact() const { return problems.empty(); }
 };
 
 /// A record whose record.toml exists but cannot be read or parsed.
@@ -127,9 +148,14 @@ class Vault {
   /// Remove a record and all its versions.
   Status remove(std::string_view name) const;
 
-  /// Append to audit.log: {"time","user","action","certificate","details":{...}}.
+  /// Append to audit.log: {"time","user","action","certificate","details":{...},"seq","chain"},
+  /// chained to the line before: with the audit key when the vault is unlocked, else marked as
+  /// written without it (src/vault/audit_chain.hpp). Appends are serialised by a flock on the log.
   Status audit(std::string_view action, std::string_view certificate,
                const std::vector<std::pair<std::string, std::string>>& details, UnixTime now) const;
+  /// Walk audit.log and audit.head and report every line edited, removed, inserted or moved
+  /// (the vault must be unlocked).
+  Result<AuditReport> verify_audit() const;
   /// Append to orders.log (issuance attempts).
   struct OrderEntry {
     std::string name, ca, type, status, error;

@@ -83,6 +83,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_revoke(app, g);
   setup_delete(app, g);
   setup_orders(app, g);
+  setup_audit(app, g);
   setup_help(app, g);
 }
 

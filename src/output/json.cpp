@@ -239,6 +239,28 @@ std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
   return dump(arr, 2);
 }
 
+std::string audit_report_json(const vault::AuditReport& r) {
+  Json j;
+  j["intact"] = r.intact();
+  j["lines"] = r.lines;
+  j["unchained"] = r.unchained;
+  j["keyed"] = r.keyed;
+  j["sealed"] = r.sealed;
+  j["unverifiable"] = r.unverifiable;
+  j["unverifiable_from"] = r.unverifiable ? Json(r.unverifiable_from) : Json(nullptr);
+  Json problems = Json::array();
+  for (const auto& p : r.problems) {
+    Json e;
+    e["line"] = p.line ? Json(p.line) : Json(nullptr);
+    e["time"] = str_or_null(p.time);
+    e["action"] = str_or_null(p.action);
+    e["problem"] = p.problem;
+    problems.push_back(std::move(e));
+  }
+  j["problems"] = std::move(problems);
+  return dump(j, 2);
+}
+
 namespace {
 
 /// `head` plus one member per option of the table, in table order (see lifecycle::ConfigOption).

@@ -1,6 +1,9 @@
-// audit.log and orders.log: append-only JSON lines, one write(2) each.
+// audit.log and orders.log: append-only JSON lines, one write(2) each; audit.log is chained
+// (src/vault/audit_chain.hpp).
 #include <certctl/fs.hpp>
 #include <certctl/vault.hpp>
+
+#include "vault/audit_chain.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,8 +19,35 @@ Status Vault::audit(std::string_view action, std::string_view certificate,
   nlohmann::ordered_json d = nlohmann::ordered_json::object();
   for (const auto& [k, v] : details) d[k] = v;
   j["details"] = std::move(d);
-  return fs::append_line(layout_.audit_log(), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::optional<SecretBytes> key;
+  if (unlocked()) {
+    TRY_ASSIGN(key, audit::derive_key(vault_key_));
+  }
+  TRY_ASSIGN(audit::LogAppender log, audit::LogAppender::open(layout_.audit_log()));
+  TRY_ASSIGN(const audit::ChainState prev, log.last_state());
+  const audit::ChainState next{prev.seq + 1, ""};
+  j["seq"] = next.seq;
+  const std::string content = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  TRY_ASSIGN(std::string chain, audit::chain_value(key ? &*key : nullptr, prev.chain, content));
+  TRY(log.append(audit::join_line(content, key.has_value(), chain)));
+  if (!key) return ok();
+  TRY_ASSIGN(std::string head, audit::render_head(audit::ChainState{next.seq, chain}, *key));
+  return fs::write_file_atomic(layout_.audit_head(), head);
 }
+
+namespace audit {
+
+LineFields line_fields(std::string_view content) {
+  LineFields f;
+  auto j = nlohmann::json::parse(content, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return f;
+  if (auto it = j.find("seq"); it != j.end() && it->is_number_unsigned()) f.seq = it->get<std::uint64_t>();
+  if (auto it = j.find("time"); it != j.end() && it->is_string()) f.time = it->get<std::string>();
+  if (auto it = j.find("action"); it != j.end() && it->is_string()) f.action = it->get<std::string>();
+  return f;
+}
+
+}  // namespace audit
 
 Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
   nlohmann::ordered_json j;
