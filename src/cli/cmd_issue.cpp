@@ -3,6 +3,7 @@
 #include "cli/record_options.hpp"
 
 #include <certctl/ca.hpp>
+#include <certctl/domain.hpp>
 #include <certctl/output.hpp>
 
 #include <CLI/CLI.hpp>
@@ -139,6 +140,15 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   return ok();
 }
 
+/// --http-address: an address the responders can bind, i.e. an IPv4 or IPv6 literal.
+CLI::Validator ip_literal_check() {
+  return CLI::Validator(
+      [](const std::string& s) {
+        return domain::is_ip(s) ? std::string() : "'" + s + "' is not an IPv4 or IPv6 address (e.g. 0.0.0.0, ::1)";
+      },
+      "ADDRESS");
+}
+
 }  // namespace
 
 void setup_issue(CLI::App& app, Globals& g) {
@@ -162,9 +172,14 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--dns", o->settings.dns,
                   "dns-01 provider: a name from `certctl dns add`, manual, or exec:/path/to/hook");
   sub->add_option("--webroot", o->settings.webroot, "http-01 by writing files under this web root");
-  sub->add_option("--http-address", o->settings.http_address, "Address of the built-in responders (default 0.0.0.0)");
-  sub->add_option("--http-port", o->settings.http_port, "Port of the built-in http-01 responder (default 80)");
-  sub->add_option("--tls-port", o->settings.tls_port, "Port of the built-in tls-alpn-01 responder (default 443)");
+  // Checked when parsed, whatever the CA: a record must never store a responder that cannot bind.
+  sub->add_option("--http-address", o->settings.http_address,
+                  "Address of the built-in responders, an IPv4 or IPv6 literal (default 0.0.0.0)")
+      ->check(ip_literal_check());
+  sub->add_option("--http-port", o->settings.http_port, "Port of the built-in http-01 responder, 1-65535 (default 80)")
+      ->check(CLI::Range(1, 65535));
+  sub->add_option("--tls-port", o->settings.tls_port, "Port of the built-in tls-alpn-01 responder, 1-65535 (default 443)")
+      ->check(CLI::Range(1, 65535));
   sub->add_option("--profile", o->settings.profile, "ACME profile for the order (as the CA's directory lists)");
   sub->add_option("--preferred-chain", o->settings.preferred_chain, "Issuer CN of the chain to prefer among alternates");
   sub->add_option("--fallback", o->fallback, "CAs to try in order when the record's CA fails (comma-separated)")
