@@ -363,6 +363,9 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
 struct PfxRequest {
   std::string out;
   std::string password_file;  ///< empty: generate one
+  /// The password from password_file, read by read_pfx_password before the vault is unlocked
+  /// (export_pfx reads it itself, before decrypting the key, when the caller did not).
+  SecretBytes password;
   bool legacy = false;
   std::string friendly_name;  ///< empty: the record name
   int version = 0;
@@ -371,6 +374,8 @@ struct PfxResult {
   std::string path;
   SecretBytes generated_password;  ///< empty when the password came from a file
 };
+/// The PKCS#12 password in `file` (trailing newline dropped; empty is an Input error naming it).
+Result<SecretBytes> read_pfx_password(const std::string& file);
 Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequest& req);
 
 /// Local CA set-up (vault unlocked).

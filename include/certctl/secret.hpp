@@ -1,6 +1,8 @@
 #pragma once
 /// SecretBytes: key material, passphrases and passwords. Wiped with OPENSSL_cleanse when
 /// destroyed, never printed (the fmt formatter writes "<redacted>"), copied only on purpose.
+/// Its bytes live in pages of their own, locked in memory (mlock) where RLIMIT_MEMLOCK allows,
+/// so they are never swapped out; over the limit they are simply not locked.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +12,25 @@
 #include <fmt/format.h>
 
 namespace certctl {
+
+/// The allocator behind SecretBytes: whole pages, mlock-ed when the limit allows (a failure is
+/// ignored), wiped and munlock-ed when freed. Pages are never shared with another allocation,
+/// so unlocking one secret never unlocks another.
+struct LockedPages {
+  static void* allocate(std::size_t n);
+  static void deallocate(void* p, std::size_t n) noexcept;
+};
+
+template <class T>
+struct LockedAllocator {
+  using value_type = T;
+  LockedAllocator() noexcept = default;
+  template <class U>
+  LockedAllocator(const LockedAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(LockedPages::allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { LockedPages::deallocate(p, n * sizeof(T)); }
+  friend bool operator==(const LockedAllocator&, const LockedAllocator&) noexcept { return true; }
+};
 
 class SecretBytes {
  public:
@@ -41,7 +62,8 @@ class SecretBytes {
   void wipe();
 
  private:
-  std::vector<std::uint8_t> bytes_;
+  using Buffer = std::vector<std::uint8_t, LockedAllocator<std::uint8_t>>;
+  Buffer bytes_;
 };
 
 bool constant_time_equal(const SecretBytes& a, const SecretBytes& b);

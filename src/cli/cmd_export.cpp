@@ -47,6 +47,10 @@ void setup_export_pfx(CLI::App& app, Globals& g) {
   sub->add_option("--version", o->second.version, "Export an older version from the history")->check(CLI::PositiveNumber);
   sub->callback([&g, o] {
     g.action = [&g, o]() -> Status {
+      // Read the password before the vault key is unwrapped (a pipe may keep us waiting).
+      if (!o->second.password_file.empty()) {
+        TRY_ASSIGN(o->second.password, lifecycle::read_pfx_password(o->second.password_file));
+      }
       TRY_ASSIGN(Session s, open_unlocked(g));
       TRY_ASSIGN(lifecycle::PfxResult res, lifecycle::export_pfx(s.ctx(), o->first, o->second));
       note(g, fmt::format("wrote {}", res.path));

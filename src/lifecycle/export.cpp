@@ -119,8 +119,24 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
   return out;
 }
 
+Result<SecretBytes> read_pfx_password(const std::string& file) {
+  TRY_ASSIGN(SecretBytes password, fs::read_secret_file(file));
+  password.trim_newline();
+  if (password.empty()) return Error(Category::Input, file, "password file is empty");
+  return password;
+}
+
 Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequest& req) {
   if (req.out.empty()) return Error(Category::Usage, "--out", "is required");
+  // The password first: no key is decrypted while a password file (a pipe) is still awaited.
+  PfxResult out;
+  SecretBytes password = req.password.clone();
+  if (password.empty() && !req.password_file.empty()) {
+    TRY_ASSIGN(password, read_pfx_password(req.password_file));
+  } else if (password.empty()) {
+    password = crypto::random_password(24);
+    out.generated_password = password.clone();
+  }
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   TRY_ASSIGN(int v, resolve_version(r, req.version));
   if (r.source == vault::Source::ExternalCsr && !fs::exists(ctx.vault.layout().version_file(name, v, kKeyFile)))
@@ -134,16 +150,6 @@ Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequ
   std::vector<crypto::Certificate> chain;
   if (!chain_text.empty()) {
     TRY_ASSIGN(chain, crypto::parse_certificates(chain_text, ctx.vault.layout().version_file(name, v, kChainFile)));
-  }
-  PfxResult out;
-  SecretBytes password;
-  if (!req.password_file.empty()) {
-    TRY_ASSIGN(password, fs::read_secret_file(req.password_file));
-    password.trim_newline();
-    if (password.empty()) return Error(Category::Input, req.password_file, "password file is empty");
-  } else {
-    password = crypto::random_password(24);
-    out.generated_password = password.clone();
   }
   const std::string friendly = req.friendly_name.empty() ? name : req.friendly_name;
   TRY_ASSIGN(std::string der, crypto::make_pkcs12(key, leaf_list.front(), chain, friendly, password, req.legacy));
