@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
       // One line, like every other error (certctl(1), EXIT STATUS).
-      fmt::print(stderr, "certctl: {} (see `certctl --help` or `certctl help COMMAND`)\n", e.what());
+      fmt::print(stderr, "certctl: {} (see `certctl --help` or `certctl help COMMAND`)\n", certctl::printable(e.what()));
       return certctl::exit_code(certctl::Category::Usage);
     }
     if (!g.action) {

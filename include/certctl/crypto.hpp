@@ -108,6 +108,12 @@ Result<std::string> make_csr(const PrivateKey& key, const CsrRequest& req);
 /// Parse a PEM or DER CSR and verify its self-signature.
 Result<CsrInfo> parse_csr(std::string_view data, std::string_view subject);
 
+/// The smallest RSA key certctl makes, imports or accepts in a certificate it stores.
+inline constexpr int kMinRsaBits = 2048;
+/// At most this many bytes (other than white space) may follow the last PEM block of a file;
+/// more is refused as an Input error naming the file.
+inline constexpr std::size_t kMaxPemTrailer = 1024;
+
 // ---- certificates ----------------------------------------------------------------------------
 struct CertInfo {
   Subject subject;

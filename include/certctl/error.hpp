@@ -24,6 +24,11 @@ enum class Category {
   Internal,  ///< 70: a bug
 };
 
+/// `s` safe to print on one terminal line: control characters (a newline, ESC, DEL) become
+/// \n, \r, \t or \xNN; everything else, UTF-8 included, is kept. Error::text() applies it, so
+/// a name from a file or the command line is never echoed raw.
+std::string printable(std::string_view s);
+
 /// The process exit code of a category.
 int exit_code(Category c) noexcept;
 /// A short stable name ("input", "vault", ...), used in JSON error objects.
@@ -41,7 +46,8 @@ class Error {
   const std::string& cause() const noexcept { return cause_; }
   int exit_code() const noexcept { return certctl::exit_code(category_); }
 
-  /// "<subject>: <message>[: <cause>]" (no "certctl: " prefix, no newline).
+  /// "<subject>: <message>[: <cause>]" (no "certctl: " prefix, no newline; control
+  /// characters escaped by printable()).
   std::string text() const;
 
   /// A copy with a different subject, keeping the rest (used when a lower layer named the

@@ -1,5 +1,7 @@
 #include <certctl/error.hpp>
 
+#include <fmt/format.h>
+
 namespace certctl {
 
 int exit_code(Category c) noexcept {
@@ -38,12 +40,25 @@ std::string_view category_name(Category c) noexcept {
   return "internal";
 }
 
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
 std::string Error::text() const {
   std::string out;
   if (!subject_.empty()) out += subject_ + ": ";
   out += message_;
   if (!cause_.empty()) out += ": " + cause_;
-  return out;
+  return printable(out);
 }
 
 Error Error::with_subject(std::string subject) const {

@@ -1,5 +1,8 @@
 #include "crypto/handles.hpp"
 
+#include <cctype>
+#include <fmt/format.h>
+
 #include <openssl/err.h>
 
 #include <climits>
@@ -37,6 +40,22 @@ void clear_openssl_errors() noexcept { ERR_clear_error(); }
 
 Error openssl_failure(std::string_view what) {
   return Error(Category::Internal, "openssl", std::string(what), openssl_error());
+}
+
+Status check_pem_trailer(std::string_view data, std::string_view subject) {
+  const std::size_t end = data.rfind("-----END ");
+  if (end == std::string_view::npos) return ok();
+  const std::size_t close = data.find("-----", end + 9);
+  if (close == std::string_view::npos) return ok();  // a torn block: the parser reports it
+  std::size_t junk = 0;
+  for (char c : data.substr(close + 5))
+    if (!std::isspace(static_cast<unsigned char>(c))) ++junk;
+  if (junk > kMaxPemTrailer)
+    return input_error(subject,
+                       fmt::format("{} bytes of other data after the last PEM block (at most {} are accepted)", junk,
+                                   kMaxPemTrailer),
+                       false);
+  return ok();
 }
 
 Error input_error(std::string_view subject, std::string message, bool with_cause) {

@@ -78,6 +78,9 @@ Error openssl_failure(std::string_view what);
 /// Category::Input naming `subject`; the cause is openssl_error() unless `with_cause` is false
 /// (then the queue is just cleared).
 Error input_error(std::string_view subject, std::string message, bool with_cause = true);
+/// PEM text must end with its last block: more than kMaxPemTrailer bytes (white space aside)
+/// after the last "-----END ...-----" line is an Input error naming `subject`. Not PEM: ok.
+Status check_pem_trailer(std::string_view data, std::string_view subject);
 
 // ---- BIO helpers -----------------------------------------------------------------------------
 

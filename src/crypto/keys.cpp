@@ -185,6 +185,7 @@ Result<PrivateKey> PrivateKey::parse(const SecretBytes& data, std::string_view s
                        "(openssl pkey -in FILE -out PLAIN)",
                        false);
   }
+  TRY(check_pem_trailer(data.view(), subject));
   clear_openssl_errors();
   EVP_PKEY* raw = nullptr;
   // Any input format (PEM or DER) and structure (PKCS#8, traditional RSA/EC); key types

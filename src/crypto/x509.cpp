@@ -211,6 +211,7 @@ Result<std::vector<Certificate>> parse_certificates(std::string_view data, std::
   clear_openssl_errors();
   std::vector<Certificate> certs;
   if (data.find("-----BEGIN") != std::string_view::npos) {
+    TRY(check_pem_trailer(data, subject));
     // PEM_read_bio_X509 skips other block types and the text around blocks.
     BioPtr bio = bio_over(data);
     if (!bio) return openssl_failure("cannot allocate a BIO");

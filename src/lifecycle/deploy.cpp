@@ -15,6 +15,8 @@
 #include <iterator>
 #include <cstring>
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 namespace certctl::lifecycle {
@@ -25,11 +27,22 @@ namespace {
 
 constexpr int kHookTimeoutS = 300;
 
+/// A value fit to be one path component: letters, digits, '.', '-' and '_' only (anything
+/// else, a '/' or a control character, becomes '_'), and never "", "." or "..". Names are
+/// checked when they enter the vault; this keeps a deploy inside its directory regardless.
+std::string path_component(std::string_view v) {
+  std::string out;
+  for (char c : v) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+  for (std::size_t at = out.find(".."); at != std::string::npos; at = out.find("..", at)) out.replace(at, 2, "__");
+  return out.empty() || out == "." ? "_" : out;
+}
+
 /// A target path with {name} and {domain} filled in (a wildcard's "*" becomes "_wildcard").
 std::string expand(std::string path, const vault::Record& r) {
   std::string domain = r.domain;
   if (domain.rfind("*.", 0) == 0) domain = "_wildcard" + domain.substr(1);
-  for (const auto& [key, value] : {std::pair<std::string, std::string>{"{name}", r.name}, {"{domain}", domain}})
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"{name}", path_component(r.name)},
+                                   {"{domain}", path_component(domain)}})
     for (std::size_t at = path.find(key); at != std::string::npos; at = path.find(key, at + value.size()))
       path.replace(at, key.size(), value);
   return path;

@@ -17,12 +17,12 @@ using namespace detail;
 
 namespace {
 
-std::string normalized_or_raw(const std::string& n) {
+/// A name the certificate gives (`field`: its subject CN or a SAN), checked and normalised
+/// exactly like a --domain on the command line; refused naming the file and the field.
+Result<std::string> checked_name(const std::string& n, std::string_view field, const std::string& file) {
   auto id = domain::parse(n);
-  if (id) return id->value;
-  std::string low = n;
-  std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return low;
+  if (!id) return Error(Category::Input, file, fmt::format("certificate {}: {}", field, id.error().text()));
+  return id->value;
 }
 
 std::string key_type_string(const crypto::PrivateKey& key) {
@@ -54,15 +54,34 @@ Result<Incoming> read_incoming(const ImportRequest& req) {
   }
   TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file));
   TRY_ASSIGN(in.key, crypto::PrivateKey::parse(key_data, req.key_file));
+  if (in.key.algorithm() == "RSA" && in.key.bits() < crypto::kMinRsaBits)
+    return Error(Category::Input, req.key_file,
+                 fmt::format("an RSA key of {} bits is too weak; at least {} bits are required", in.key.bits(),
+                             crypto::kMinRsaBits));
   if (!crypto::key_matches(in.leaf, in.key))
     return Error(Category::Input, req.key_file,
                  fmt::format("this private key does not match the certificate in {}", req.cert_file));
   TRY(crypto::verify_chain_links(in.leaf, in.chain, req.chain_file.empty() ? req.cert_file : req.chain_file));
 
   in.info = in.leaf.info();
-  if (!in.info.subject.cn.empty()) in.names.push_back(normalized_or_raw(in.info.subject.cn));
-  for (const auto& n : in.info.dns_names) in.names.push_back(normalized_or_raw(n));
-  for (const auto& n : in.info.ip_addresses) in.names.push_back(n);
+  // A CA certificate issued by another CA is an intermediate, never a server's leaf. A
+  // self-signed one is its own anchor (`openssl req -x509` marks CA:TRUE by default) and passes.
+  if (in.info.is_ca && !in.info.self_signed)
+    return Error(Category::Input, req.cert_file,
+                 "the first certificate is a CA certificate (basicConstraints CA:TRUE), not a server's leaf; "
+                 "put the leaf first and the chain after it (or in --chain)");
+  if (!in.info.subject.cn.empty()) {
+    TRY_ASSIGN(std::string cn, checked_name(in.info.subject.cn, "subject CN", req.cert_file));
+    in.names.push_back(std::move(cn));
+  }
+  for (const auto& n : in.info.dns_names) {
+    TRY_ASSIGN(std::string dns, checked_name(n, "subjectAltName DNS", req.cert_file));
+    in.names.push_back(std::move(dns));
+  }
+  for (const auto& n : in.info.ip_addresses) {
+    TRY_ASSIGN(std::string ip, checked_name(n, "subjectAltName IP", req.cert_file));
+    in.names.push_back(std::move(ip));
+  }
   if (in.names.empty()) return Error(Category::Input, req.cert_file, "the certificate names no domain (no CN, no SAN)");
   return in;
 }
