@@ -126,7 +126,9 @@ class Vault {
   Result<SecretBytes> open_sealed(std::string_view owner, std::string_view sealed,
                                   std::string_view path) const;
 
-  /// Take the vault's write lock (waits up to 60 s for another certctl).
+  /// Take the vault's write lock (waits up to 60 s for another certctl). Then, before the
+  /// caller changes anything: the audit log must take a line (else a Vault error naming it),
+  /// and leftovers of killed runs in the vault and certs/ are swept (fs::sweep_leftovers).
   Result<VaultLock> lock() const;
   /// The renew lock (<vault>/.renew.lock): one `renew` run at a time; a second one waits for
   /// the first to finish and then finds nothing left to do.
@@ -172,6 +174,10 @@ class Vault {
 
  private:
   Vault(Layout layout);
+  Status after_lock() const;
+  /// Under the lock, after record.toml of `r` was written: remove what no record refers to in
+  /// its directory (vN above r.version, left by a killed issue or import; leftovers of dead runs).
+  void sweep_record(const Record& r) const;
   Layout layout_;
   std::unique_ptr<Config> config_;
   SecretBytes vault_key_;

@@ -21,7 +21,7 @@ std::string revoked_path(const vault::Vault& v) { return v.layout().ca_dir(kLoca
 Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
   std::vector<crypto::RevokedEntry> out;
   if (!fs::exists(revoked_path(v))) return out;
-  TRY_ASSIGN(std::string text, fs::read_file(revoked_path(v), fs::kMaxLogSize));
+  TRY_ASSIGN(std::string text, fs::read_private_file(revoked_path(v), fs::kMaxLogSize));
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
@@ -42,7 +42,7 @@ Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
 }
 
 Result<crypto::PrivateKey> load_ca_key(const vault::Vault& v) {
-  TRY_ASSIGN(std::string sealed, fs::read_file(key_path(v)));
+  TRY_ASSIGN(std::string sealed, fs::read_private_file(key_path(v)));
   TRY_ASSIGN(SecretBytes key_pem, v.open_sealed(kOwner, sealed, key_path(v)));
   return crypto::PrivateKey::parse(key_pem, key_path(v));
 }
@@ -56,7 +56,7 @@ LocalCaInfo info_of(const crypto::Certificate& root) {
 Result<crypto::Certificate> load_root(const vault::Vault& v) {
   if (!local_ca_exists(v))
     return Error(Category::State, "local CA", "not created yet: run `certctl ca local init`");
-  TRY_ASSIGN(std::string pem, fs::read_file(root_path(v)));
+  TRY_ASSIGN(std::string pem, fs::read_private_file(root_path(v)));
   TRY_ASSIGN(auto certs, crypto::parse_certificates(pem, root_path(v)));
   return std::move(certs.front());
 }
@@ -103,7 +103,7 @@ class LocalIssuer final : public Issuer {
       if (e.serial_hex == serial) return ok();  // already revoked: nothing to do
     std::string text;
     if (fs::exists(revoked_path(vault_))) {
-      TRY_ASSIGN(text, fs::read_file(revoked_path(vault_), fs::kMaxLogSize));
+      TRY_ASSIGN(text, fs::read_private_file(revoked_path(vault_), fs::kMaxLogSize));
     }
     text += fmt::format("{} {} {}\n", serial, clock_.now(), reason);
     return fs::write_file_atomic(revoked_path(vault_), text);

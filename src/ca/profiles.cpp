@@ -33,7 +33,7 @@ CaProfile acme_builtin(const char* name, const char* dir, bool eab, const char* 
 }
 
 Result<toml::table> parse_toml(const std::string& path) {
-  TRY_ASSIGN(std::string text, fs::read_file(path));
+  TRY_ASSIGN(std::string text, fs::read_private_file(path));
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
@@ -153,7 +153,7 @@ Status remove_profile(const vault::Vault& v, std::string_view name) {
 Result<SecretBytes> load_eab_hmac(const vault::Vault& v, std::string_view name) {
   if (!fs::exists(eab_file(v, name)))
     return Error(Category::Config, fmt::format("CA '{}'", name), "needs External Account Binding: pass --eab-kid and --eab-hmac-file");
-  TRY_ASSIGN(std::string sealed, fs::read_file(eab_file(v, name)));
+  TRY_ASSIGN(std::string sealed, fs::read_private_file(eab_file(v, name)));
   return v.open_sealed(owner(name, "eab"), sealed, eab_file(v, name));
 }
 
@@ -181,7 +181,7 @@ Result<std::optional<Account>> load_account(const vault::Vault& v, std::string_v
 }
 
 Result<crypto::PrivateKey> load_account_key(const vault::Vault& v, std::string_view ca) {
-  TRY_ASSIGN(std::string sealed, fs::read_file(account_key_file(v, ca)));
+  TRY_ASSIGN(std::string sealed, fs::read_private_file(account_key_file(v, ca)));
   TRY_ASSIGN(SecretBytes pem, v.open_sealed(owner(ca, "account"), sealed, account_key_file(v, ca)));
   return crypto::PrivateKey::parse(pem, account_key_file(v, ca));
 }

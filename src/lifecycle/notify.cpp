@@ -225,7 +225,7 @@ class Reminders {
  public:
   explicit Reminders(std::string path) : path_(std::move(path)) {
     if (fs::exists(path_))
-      if (auto text = fs::read_file(path_)) {
+      if (auto text = fs::read_private_file(path_)) {
         state_ = Json::parse(*text, nullptr, false);
         if (!state_.is_object()) state_ = Json::object();
       }

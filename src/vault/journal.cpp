@@ -66,7 +66,7 @@ Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
 Result<std::vector<Vault::LoggedOrder>> Vault::read_orders() const {
   std::vector<LoggedOrder> out;
   if (!fs::exists(layout_.orders_log())) return out;
-  TRY_ASSIGN(std::string text, fs::read_file(layout_.orders_log(), fs::kMaxLogSize));
+  TRY_ASSIGN(std::string text, fs::read_private_file(layout_.orders_log(), fs::kMaxLogSize));
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);

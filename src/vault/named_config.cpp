@@ -77,7 +77,7 @@ Result<std::vector<NamedConfig>> load_configs(const Vault& vault, std::string_vi
 Result<NamedConfig> load_config(const Vault& vault, std::string_view kind, std::string_view name) {
   const std::string path = file_of(vault, kind, name);
   if (!fs::exists(path)) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
-  TRY_ASSIGN(std::string text, fs::read_file(path));
+  TRY_ASSIGN(std::string text, fs::read_private_file(path));
   return parse(text, path);
 }
 

@@ -133,16 +133,18 @@ bool decode(Reader& rd, Record& r) {
 
 }  // namespace
 
-std::optional<FileStamp> stamp_of(const std::string& path) {
+std::optional<FileStamp> stamp_of(const std::string& path, struct stat* out) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  if (out) *out = st;
   return FileStamp{static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
-std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string& path) {
+Result<std::unordered_map<std::string, CacheEntry>> read_record_cache(const std::string& path) {
   std::unordered_map<std::string, CacheEntry> out;
-  auto data = fs::read_file(path, fs::kMaxCacheSize);
+  auto data = fs::read_private_file(path, fs::kMaxCacheSize);
+  if (!data && data.error().category() == Category::Vault) return std::move(data).error();
   if (!data || data->size() < kMagic.size() || std::string_view(*data).substr(0, kMagic.size()) != kMagic) return out;
   Reader rd(std::string_view(*data).substr(kMagic.size()));
   if (rd.u64() != kVersion) return out;
@@ -154,11 +156,11 @@ std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string&
     e.stamp.ino = rd.u64();
     e.stamp.size = rd.u64();
     e.stamp.mtime_ns = rd.i64();
-    if (!decode(rd, e.record)) return {};
+    if (!decode(rd, e.record)) return std::unordered_map<std::string, CacheEntry>{};
     std::string name = e.record.name;
     out.emplace(std::move(name), std::move(e));
   }
-  if (!rd.good() || !rd.at_end()) return {};
+  if (!rd.good() || !rd.at_end()) return std::unordered_map<std::string, CacheEntry>{};
   return out;
 }
 

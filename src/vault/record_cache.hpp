@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <sys/stat.h>
 #include <unordered_map>
 #include <vector>
 
@@ -19,16 +20,18 @@ struct FileStamp {
   bool operator==(const FileStamp&) const = default;
 };
 
-/// The stamp of a file, or nullopt when it does not exist.
-std::optional<FileStamp> stamp_of(const std::string& path);
+/// The stamp of a file, or nullopt when it does not exist; `st` (if given) gets its stat.
+std::optional<FileStamp> stamp_of(const std::string& path, struct stat* st = nullptr);
 
 struct CacheEntry {
   FileStamp stamp;
   Record record;
 };
 
-/// Every entry of a cache file by record name; empty when missing, foreign or damaged.
-std::unordered_map<std::string, CacheEntry> read_record_cache(const std::string& path);
+/// Every entry of a cache file by record name; empty when missing, foreign or damaged. A
+/// cache file that fails fs::check_private (another owner, group/world-writable) is a Vault
+/// error naming it: its records are never trusted.
+Result<std::unordered_map<std::string, CacheEntry>> read_record_cache(const std::string& path);
 /// Write the cache atomically; failures are ignored (it is only a cache).
 void write_record_cache(const std::string& path, const std::vector<CacheEntry*>& entries);
 

@@ -7,6 +7,7 @@
 #include "vault/vault_config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -35,13 +36,7 @@ Status check_dir_safety(const std::string& dir) {
     return Error(Category::Vault, dir, "cannot access", std::strerror(errno));
   }
   if (!S_ISDIR(st.st_mode)) return Error(Category::Vault, dir, "is not a directory");
-  if (st.st_uid != ::geteuid())
-    return Error(Category::Vault, dir, "is owned by another user; refusing to use it");
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return Error(Category::Vault, dir,
-                 fmt::format("is writable by group or others (mode {:04o}); refusing to use it: run chmod 700 {}",
-                             st.st_mode & 07777, dir));
-  return ok();
+  return fs::check_private(st, dir);
 }
 
 }  // namespace
@@ -51,7 +46,7 @@ Result<Vault> Vault::open(const std::string& dir) {
   for (const char* sub : {"certs", "ca", "ca/local", "cache"})
     if (const std::string p = fs::join(dir, sub); fs::exists(p)) TRY(check_dir_safety(p));
   Vault v{Layout(dir)};
-  auto text = fs::read_file(v.layout_.config());
+  auto text = fs::read_private_file(v.layout_.config());
   if (!text) {
     if (text.error().category() == Category::NotFound)
       return Error(Category::Vault, dir, "no vault here (config.toml missing); create one with `certctl init`");
@@ -100,10 +95,23 @@ VaultInfo Vault::info() const {
 
 bool Vault::exists(std::string_view name) const { return fs::exists(layout_.record_file(name)); }
 
+namespace {
+
+/// A record's file, read only from a private record directory (fs::check_private: no symlink,
+/// ours, not group/world-writable) and as a private file.
+Result<std::string> read_record_text(const Layout& layout, std::string_view name) {
+  const std::string dir = layout.record_dir(name);
+  if (!fs::exists(dir)) return Error(Category::NotFound, layout.record_file(name), "no such file");
+  TRY(fs::check_private_dir(dir));
+  return fs::read_private_file(layout.record_file(name));
+}
+
+}  // namespace
+
 Result<Record> Vault::load(std::string_view name) const {
   TRY(validate_name(name));
   const std::string path = layout_.record_file(name);
-  auto text = fs::read_file(path);
+  auto text = read_record_text(layout_, name);
   if (!text) {
     if (text.error().category() == Category::NotFound)
       return Error(Category::NotFound, std::string(name), "no such certificate in the vault (see `certctl list`)");
@@ -114,17 +122,22 @@ Result<Record> Vault::load(std::string_view name) const {
 
 namespace {
 
+struct Candidate {
+  std::string name;
+  bool symlink = false;  ///< from the directory entry (d_type): no extra system call
+};
+
 /// Directory entries of certs/ that can be record names (skips ".", temp and deleted entries).
-std::vector<std::string> candidate_names(const std::string& certs) {
-  std::vector<std::string> out;
+std::vector<Candidate> candidate_names(const std::string& certs) {
+  std::vector<Candidate> out;
   DIR* d = ::opendir(certs.c_str());
   if (!d) return out;
   while (const dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
-    if (!n.empty() && n[0] != '.' && validate_name(n)) out.emplace_back(n);
+    if (!n.empty() && n[0] != '.' && validate_name(n)) out.push_back(Candidate{std::string(n), e->d_type == DT_LNK});
   }
   ::closedir(d);
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.name < b.name; });
   return out;
 }
 
@@ -132,30 +145,40 @@ std::vector<std::string> candidate_names(const std::string& certs) {
 
 std::vector<std::string> Vault::names() const {
   std::vector<std::string> out;
-  for (auto& n : candidate_names(layout_.certs()))
-    if (fs::exists(layout_.record_file(n))) out.push_back(std::move(n));
+  for (auto& c : candidate_names(layout_.certs()))
+    if (fs::exists(layout_.record_file(c.name))) out.push_back(std::move(c.name));
   return out;
 }
 
 Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {
-  auto cache = read_record_cache(layout_.record_cache());
+  TRY_ASSIGN(auto cache, read_record_cache(layout_.record_cache()));
   std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
   std::vector<CacheEntry*> order;
   const auto candidates = candidate_names(layout_.certs());
   fresh.reserve(candidates.size());
   order.reserve(candidates.size());
   std::size_t reused = 0;
-  for (const auto& n : candidates) {
+  for (const auto& [n, symlink] : candidates) {
     const std::string path = layout_.record_file(n);
-    auto stamp = stamp_of(path);
+    struct stat st {};
+    auto stamp = stamp_of(path, &st);
     if (!stamp) continue;  // a directory without a record (e.g. half-deleted)
-    if (auto it = cache.find(n); it != cache.end() && it->second.stamp == *stamp) {
-      order.push_back(&it->second);
-      ++reused;
-      continue;
+    // The stat the cache needs anyway tells whether record.toml is private; its directory is
+    // checked whenever the record is parsed (a replaced record.toml changes the stamp).
+    Result<Record> r = symlink ? Error(Category::Vault, layout_.record_dir(n), "is a symbolic link; refusing to follow it")
+                               : Result<Record>(Record{});
+    if (r) {
+      if (auto safe = fs::check_private(st, path); !safe) r = std::move(safe).error();
     }
-    auto text = fs::read_file(path);
-    auto r = text ? parse_record(*text, path) : Result<Record>(std::move(text).error());
+    if (r) {
+      if (auto it = cache.find(n); it != cache.end() && it->second.stamp == *stamp) {
+        order.push_back(&it->second);
+        ++reused;
+        continue;
+      }
+      auto text = read_record_text(layout_, n);
+      r = text ? parse_record(*text, path) : Result<Record>(std::move(text).error());
+    }
     if (!r) {
       if (!unreadable) return std::move(r).error();
       unreadable->push_back(UnreadableRecord{n, std::move(r).error()});
@@ -176,7 +199,26 @@ Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unrea
 Status Vault::save(const Record& r) const {
   TRY(validate_name(r.name));
   TRY(fs::make_dirs(layout_.record_dir(r.name), 0700));
-  return fs::write_file_atomic(layout_.record_file(r.name), render_record(r));
+  TRY(fs::write_file_atomic(layout_.record_file(r.name), render_record(r)));
+  sweep_record(r);
+  return ok();
+}
+
+void Vault::sweep_record(const Record& r) const {
+  const std::string dir = layout_.record_dir(r.name);
+  fs::sweep_leftovers(dir);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<int> orphans;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view n = e->d_name;
+    int v = 0;
+    const char* end = n.data() + n.size();
+    if (n.size() > 1 && n[0] == 'v' && std::from_chars(n.data() + 1, end, v).ptr == end && v > r.version)
+      orphans.push_back(v);
+  }
+  ::closedir(d);
+  for (int v : orphans) (void)fs::remove_tree(layout_.version_dir(r.name, v));
 }
 
 Status Vault::write_file(std::string_view name, int version, std::string_view file,
@@ -186,7 +228,9 @@ Status Vault::write_file(std::string_view name, int version, std::string_view fi
 }
 
 Result<std::string> Vault::read_file(std::string_view name, int version, std::string_view file) const {
-  auto r = fs::read_file(layout_.version_file(name, version, file));
+  TRY(fs::check_private_dir(layout_.record_dir(name)));
+  if (const std::string dir = layout_.version_dir(name, version); fs::exists(dir)) TRY(fs::check_private_dir(dir));
+  auto r = fs::read_private_file(layout_.version_file(name, version, file));
   if (!r && r.error().category() == Category::NotFound)
     return Error(Category::Vault, layout_.version_file(name, version, file),
                  "missing from the vault (record and files disagree)");

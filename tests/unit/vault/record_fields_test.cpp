@@ -173,7 +173,9 @@ TEST_CASE("record fields: the record cache round-trips every field", "[vault]") 
   const std::string path = dir.path() + "/records.bin";
   vault::CacheEntry e{{1, 2, 3}, filled_record()};
   vault::write_record_cache(path, {&e});
-  auto read = vault::read_record_cache(path);
+  auto cache = vault::read_record_cache(path);
+  REQUIRE(cache);
+  auto& read = *cache;
   REQUIRE(read.count(e.record.name) == 1);
   CHECK(read.at(e.record.name).record == e.record);
   CHECK(read.at(e.record.name).stamp == e.stamp);
@@ -248,5 +250,7 @@ TEST_CASE("record fields: a cache whose count is a lie reads as empty", "[vault]
   const std::uint64_t count = std::uint64_t{1} << 27;
   bad.append(reinterpret_cast<const char*>(&count), sizeof count);
   REQUIRE(fs::write_file_atomic(path, bad));
-  CHECK(vault::read_record_cache(path).empty());
+  auto cache = vault::read_record_cache(path);
+  REQUIRE(cache);
+  CHECK(cache->empty());
 }
