@@ -53,7 +53,7 @@ Result<ChainState> LogAppender::last_state() {
       if (auto seq = line_fields(line->content).seq) return ChainState{*seq, line->chain};
   }
   // The last line is not chained: the chain has not begun, or something else wrote it.
-  TRY_ASSIGN(std::string all, fs::read_file(path_, fs::kMaxLogSize));
+  TRY_ASSIGN(std::string all, fs::read_private_file(path_, fs::kMaxLogSize));
   if (needs_newline_) all += '\n';
   return claimed_state(all);
 }
@@ -82,10 +82,10 @@ Result<AuditReport> Vault::verify_audit() const {
   // Under the appenders' flock, so no line is half written and audit.head matches the log.
   TRY_ASSIGN(audit::LogAppender locked, audit::LogAppender::open(layout_.audit_log()));
   (void)locked;
-  TRY_ASSIGN(std::string log, fs::read_file(layout_.audit_log(), fs::kMaxLogSize));
+  TRY_ASSIGN(std::string log, fs::read_private_file(layout_.audit_log(), fs::kMaxLogSize));
   std::optional<std::string> head;
   if (fs::exists(layout_.audit_head())) {
-    TRY_ASSIGN(std::string text, fs::read_file(layout_.audit_head()));
+    TRY_ASSIGN(std::string text, fs::read_private_file(layout_.audit_head()));
     head = std::move(text);
   }
   return audit::verify(log, key, head);
