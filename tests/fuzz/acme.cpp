@@ -68,9 +68,11 @@ class ScriptedCa final : public http::Client {
   std::deque<http::Response> answers_;
 };
 
-const crypto::PrivateKey& account_key() {
-  static const crypto::PrivateKey key = std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value();
-  return key;
+const crypto::Signer& account_key() {
+  static const std::unique_ptr<crypto::Signer> signer =
+      std::move(crypto::make_key_signer(std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value()))
+          .value();
+  return *signer;
 }
 
 template <class T>
