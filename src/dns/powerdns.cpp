@@ -100,8 +100,9 @@ class PowerDns final : public Provider {
           }
         }
       } else {
-        changed = std::erase_if(next, [&](const TxtValue& v) {
-          return std::find(ours.begin(), ours.end(), v.text) != ours.end();
+        // An init-capture: clang (the fuzz build) cannot capture a structured binding.
+        changed = std::erase_if(next, [&values = ours](const TxtValue& v) {
+          return std::find(values.begin(), values.end(), v.text) != values.end();
         }) > 0;
       }
       if (!changed) continue;  // already there / already gone: present and cleanup repeat safely
