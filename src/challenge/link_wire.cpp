@@ -99,6 +99,8 @@ Error to_error(const Message& m) {
     c = c * 10 + static_cast<std::size_t>(ch - '0');
   }
   if (c >= std::size(kCategories)) return Error(Category::Internal, kSubject, "unexpected answer from the responder");
+  // An error without a message would print as "certctl: " and nothing (found by fuzz_responder_link).
+  if (m.fields[2].empty()) return Error(Category::Internal, kSubject, "the responder failed without saying why");
   return Error(kCategories[c], m.fields[1], m.fields[2], m.fields[3]);
 }
 

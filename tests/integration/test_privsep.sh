@@ -79,23 +79,33 @@ assert_eq "$NET_CMD" "certctl --network-process " "the hook's parent is the netw
 PARENT_PID=$(awk '$1 == "PPid:" { print $2 }' "/proc/$NET_PID/status")
 assert_eq "$PARENT_PID" "$RENEW_PID" "the network process is a child of renew"
 assert_eq "$(readlink "/proc/$NET_PID/exe")" "$(readlink -f "$CERTCTL_BIN")" "the network process is certctl itself"
-probe dump "$NET_PID" "$TEST_TMP/net.mem"
-probe dump "$PARENT_PID" "$TEST_TMP/parent.mem"
-[[ $(stat -c %s "$TEST_TMP/net.mem") -gt 1000000 ]] || fail "read too little of the network process's memory"
+# An AddressSanitizer build (the second ctest run) maps terabytes of shadow memory that cannot
+# be read whole; the memory check runs against the plain build, the rest runs in both.
+if ldd "$CERTCTL_BIN" | grep -q libasan; then
+  echo "note: $CERTCTL_BIN is built with AddressSanitizer: the memory search is left to the plain build"
+  MEMCHECK=0
+else
+  MEMCHECK=1
+  probe dump "$NET_PID" "$TEST_TMP/net.mem"
+  probe dump "$PARENT_PID" "$TEST_TMP/parent.mem"
+  [[ $(stat -c %s "$TEST_TMP/net.mem") -gt 1000000 ]] || fail "read too little of the network process's memory"
+fi
 touch "$PAUSE/go"
 wait "$RENEW_PID" || fail "renew failed: $(cat "$TEST_TMP/renew.out")"
 assert_ne "$(record_serial web)" "$OLD_SERIAL" "renew issued a new certificate"
 pass
 
-probe secrets "$CERTCTL_VAULT" "$CERTCTL_PASSPHRASE_FILE" pebble web "$TEST_TMP/secrets"
-NET=$(probe search "$TEST_TMP/net.mem" "$TEST_TMP/secrets")
-PARENT=$(probe search "$TEST_TMP/parent.mem" "$TEST_TMP/secrets")
-assert_contains "$PARENT" "vault_key found"
-assert_contains "$PARENT" "account_key found"
-assert_eq "$NET" "$(printf '%s\n' 'vault_key absent' 'account_key absent' 'certificate_key absent')" \
-  "secrets in the network process's memory"
-rm -f "$TEST_TMP"/*.mem "$TEST_TMP/secrets"
-pass
+if ((MEMCHECK)); then
+  probe secrets "$CERTCTL_VAULT" "$CERTCTL_PASSPHRASE_FILE" pebble web "$TEST_TMP/secrets"
+  NET=$(probe search "$TEST_TMP/net.mem" "$TEST_TMP/secrets")
+  PARENT=$(probe search "$TEST_TMP/parent.mem" "$TEST_TMP/secrets")
+  assert_contains "$PARENT" "vault_key found"
+  assert_contains "$PARENT" "account_key found"
+  assert_eq "$NET" "$(printf '%s\n' 'vault_key absent' 'account_key absent' 'certificate_key absent')" \
+    "secrets in the network process's memory"
+  rm -f "$TEST_TMP"/*.mem "$TEST_TMP/secrets"
+  pass
+fi
 
 step "a network process that dies fails the orders with a one-line error, and the record stays"
 # Kill the network process while it waits in the hook: renew reports it and exits non-zero.

@@ -158,6 +158,10 @@ TEST_CASE("responder link: messages round-trip and malformed ones are refused", 
   CHECK(round.text() == e.text());
   CHECK(wire::to_error(wire::Message{wire::kError, {"99", "a", "b", "c"}}).category() == Category::Internal);
   CHECK(wire::to_error(wire::Message{wire::kError, {"3"}}).category() == Category::Internal);
+  // An error without a message still renders as a line that says something (fuzz_responder_link).
+  const Error silent = wire::to_error(wire::Message{wire::kError, {"5", "", "", ""}});
+  CHECK(silent.category() == Category::Internal);
+  CHECK(silent.text() == "responder link: the responder failed without saying why");
   CHECK(wire::to_error(wire::Message{wire::kOk, {}}).category() == Category::Internal);
 }
 
