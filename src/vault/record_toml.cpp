@@ -138,7 +138,7 @@ std::string render_record(const Record& r) {
 
 Result<Record> parse_record(std::string_view text, const std::string& path) {
   TRY_ASSIGN(const toml::table t, parse_toml(text, path, Category::Vault, "corrupt record"));
-  const std::int64_t format = t["format"].value<std::int64_t>().value_or(0);
+  const std::int64_t format = t["format"].value_exact<std::int64_t>().value_or(0);
   if (format != kRecordFormat)
     return Error(Category::Vault, path, fmt::format("unsupported record format {}", format));
   Reader rd(path);

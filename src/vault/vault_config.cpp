@@ -14,16 +14,16 @@ namespace certctl::vault {
 Result<Vault::Config> parse_config(std::string_view text, const std::string& path) {
   TRY_ASSIGN(const toml::table t, parse_toml(text, path, Category::Config));
   Vault::Config c;
-  c.format = static_cast<int>(t["format"].value<std::int64_t>().value_or(0));
+  c.format = static_cast<int>(t["format"].value_exact<std::int64_t>().value_or(0));
   if (c.format != 1) return Error(Category::Config, path, fmt::format("unsupported vault format {}", c.format));
   c.created = t["created"].value<std::string>().value_or("");
   const toml::table* u = t["unlock"].as_table();
   if (!u) return Error(Category::Config, path, "missing [unlock] table");
   c.method = (*u)["method"].value<std::string>().value_or("");
   c.kdf = (*u)["kdf"].value<std::string>().value_or("");
-  c.n = static_cast<std::uint64_t>((*u)["n"].value<std::int64_t>().value_or(0));
-  c.r = static_cast<std::uint32_t>((*u)["r"].value<std::int64_t>().value_or(0));
-  c.p = static_cast<std::uint32_t>((*u)["p"].value<std::int64_t>().value_or(0));
+  c.n = static_cast<std::uint64_t>((*u)["n"].value_exact<std::int64_t>().value_or(0));
+  c.r = static_cast<std::uint32_t>((*u)["r"].value_exact<std::int64_t>().value_or(0));
+  c.p = static_cast<std::uint32_t>((*u)["p"].value_exact<std::int64_t>().value_or(0));
   if (c.method != "passphrase" && c.method != "key-file")
     return Error(Category::Config, path, fmt::format("unlock.method '{}' is not passphrase or key-file", c.method));
   if (c.kdf != "scrypt" && c.kdf != "hkdf-sha256")

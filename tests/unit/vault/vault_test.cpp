@@ -370,4 +370,15 @@ TEST_CASE("scrypt costs over the memory limit are a usage or config error, never
   REQUIRE_FALSE(opened);
   CHECK(opened.error().category() == Category::Config);
   CHECK(opened.error().subject() == config);
+  // A float where an integer belongs is refused, not converted (1E49 overflowed a long inside
+  // toml++: undefined behaviour, found by fuzz_vault_toml).
+  for (const char* n : {"n = 1E49", "n = 32768.0", "n = '32768'"}) {
+    INFO(n);
+    const auto at = text->find("n = ");
+    text->replace(at, text->find('\n', at) - at, n);
+    REQUIRE(fs::write_file_atomic(config, *text));
+    auto refused = vault::Vault::open(d.file("vault"));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().category() == Category::Config);
+  }
 }
