@@ -32,11 +32,16 @@ struct Outcome {
 /// Run and wait; the program gets stdin, stdout and stderr and no other descriptor of ours.
 /// An Error (Config, subject argv[0]) only when it cannot be started at all.
 Result<Outcome> run(const Command& cmd);
-/// A helper process of certctl's own (the network process): this program again, from
-/// /proc/self/exe, with `args` after argv[0]; `fds[i]` becomes its descriptor 3 + i and nothing
-/// else of ours but 0, 1 and 2 reaches it; it stays in our process group (Ctrl-C reaches both);
-/// its environment is ours without the vault's secrets. Returns its pid.
-Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds);
+/// How spawn_self starts a helper.
+struct SelfSpawn {
+  bool empty_environment = false;  ///< else ours without the vault's secrets
+  bool quiet = false;              ///< stdin and stdout from/to /dev/null (stderr stays ours)
+};
+/// A helper process of certctl's own (the network process, the responder child): this program
+/// again, from /proc/self/exe, with `args` after argv[0]; `fds[i]` becomes its descriptor 3 + i
+/// and nothing else of ours but 0, 1 and 2 reaches it; default SIGPIPE/SIGTERM handling and an
+/// empty signal mask; it stays in our process group (Ctrl-C reaches both). Returns its pid.
+Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds, SelfSpawn how = {});
 /// Wait for a process spawn_self started (retrying EINTR).
 Outcome wait_self(int pid);
 

@@ -2,6 +2,7 @@
 /// server (a re-executed child process or a thread) and the child's entry point, which binds,
 /// drops to an unprivileged user and serves until the link closes.
 #include <certctl/challenge.hpp>
+#include <certctl/process.hpp>
 
 #include "challenge/common.hpp"
 #include "challenge/link_wire.hpp"
@@ -11,7 +12,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -37,34 +37,6 @@ Result<std::pair<UniqueFd, UniqueFd>> link_pair() {
     return Error(Category::Internal, kSubject, "cannot create a socket pair", errno_text(errno));
   return std::pair(UniqueFd(sv[0]), UniqueFd(sv[1]));
 }
-
-/// posix_spawn attributes and file actions for the child, destroyed with it.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  explicit SpawnSetup(int link_fd) {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-    sigset_t defaults, none;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGTERM);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, link_fd, kLinkFd);  // dup2 clears close-on-exec
-    posix_spawn_file_actions_addclosefrom_np(&actions, kLinkFd + 1);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 /// Wait up to ~2 s for the child to exit after its link closed, then kill it.
 void reap(pid_t pid) {
@@ -179,20 +151,9 @@ std::shared_ptr<Responders> Responders::adopt(UniqueFd fd, std::vector<Endpoint>
 Result<std::shared_ptr<Responders>> Responders::spawn(const std::vector<Endpoint>& endpoints, const std::string& user) {
   TRY_ASSIGN(auto pair, link_pair());
   std::shared_ptr<Responders> r(new Responders(std::move(pair.first), endpoints));
-  {
-    // The child's end must not already be descriptor 3: dup2 onto itself would keep
-    // close-on-exec set.
-    UniqueFd child = std::move(pair.second);
-    if (child.get() == kLinkFd) child = UniqueFd(::fcntl(child.get(), F_DUPFD_CLOEXEC, kLinkFd + 1));
-    SpawnSetup setup(child.get());
-    std::string self = "certctl", arg = kResponderArg, who = user.empty() ? "nobody" : user;
-    char* argv[] = {self.data(), arg.data(), who.data(), nullptr};
-    char* envp[] = {nullptr};  // nothing of ours: no passphrase variable reaches the child
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, "/proc/self/exe", &setup.actions, &setup.attr, argv, envp);
-    if (rc != 0) return Error(Category::Internal, kSubject, "cannot start the responder process", errno_text(rc));
-    r->pid_ = pid;
-  }
+  // Nothing of ours in its environment: no passphrase variable reaches the child.
+  const std::string who = user.empty() ? "nobody" : user;
+  TRY_ASSIGN(r->pid_, proc::spawn_self({kResponderArg, who}, {pair.second.get()}, {.empty_environment = true, .quiet = true}));
   TRY(r->link().bind(endpoints));
   return r;
 }

@@ -189,10 +189,10 @@ Result<Outcome> run(const Command& cmd) {
   return o;
 }
 
-Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds) {
+Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds, SelfSpawn how) {
   std::vector<std::string> all{"certctl"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<std::string> env = child_environment(Command{});
+  std::vector<std::string> env = how.empty_environment ? std::vector<std::string>() : child_environment(Command{});
   std::vector<char*> argv = c_strings(all), envp = c_strings(env);
   // Each descriptor first moves above the targets, so no dup2 overwrites a source that is
   // still to come, and none is dup2'ed onto itself (which would keep close-on-exec).
@@ -202,15 +202,30 @@ Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<i
     moved.emplace_back(::fcntl(fd, F_DUPFD_CLOEXEC, first_free));
     if (!moved.back()) return Error(Category::Internal, "/proc/self/exe", "cannot pass a descriptor", std::strerror(errno));
   }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGTERM);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  if (how.quiet) {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  }
   for (std::size_t i = 0; i < moved.size(); ++i)
     posix_spawn_file_actions_adddup2(&actions, moved[i].get(), 3 + static_cast<int>(i));
   posix_spawn_file_actions_addclosefrom_np(&actions, first_free);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Error(Category::Internal, "/proc/self/exe", "cannot start the network process", std::strerror(rc));
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Error(Category::Internal, "/proc/self/exe", "cannot start a helper process", std::strerror(rc));
   return static_cast<int>(pid);
 }
 
