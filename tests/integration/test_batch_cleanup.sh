@@ -36,11 +36,21 @@ for n in one two; do
 done
 
 step "renew: the warning stays with each renewed item; the run succeeds"
-expect_ok certctl renew --force --json
+# pebble reuses a valid authorization about once in a hundred orders even with
+# PEBBLE_AUTHZREUSE=0; such an order presents nothing, so has nothing to clean up. A renewal in
+# which both orders presented is what this step needs: try up to three times.
+for attempt in 1 2 3; do
+  expect_ok certctl renew --force --json
+  [[ "$ERR" == *"warning: one: cleaning"* && "$ERR" == *"warning: two: cleaning"* ]] && break
+done
 json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("one", "renewed"), ("two", "renewed")]'
 assert_contains "$ERR" "warning: one: cleaning up its challenge failed"
 assert_contains "$ERR" "warning: two: cleaning up its challenge failed"
 
 step "a single order's own solver: its cleanup failure fails the order, as before"
-expect_exit 8 certctl issue one
+# A name never validated before: pebble has no authorization it could reuse (it sometimes reuses
+# one even with PEBBLE_AUTHZREUSE=0), so this order must present, and so must clean up.
+expect_ok certctl create three --domain three.batch.example.test --ca pebble
+expect_ok certctl csr three
+expect_exit 8 certctl issue three --dns "exec:$TEST_TMP/hook.sh"
 assert_contains "$ERR" "zone is read-only"
