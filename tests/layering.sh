@@ -11,7 +11,7 @@ declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [number]=core [process]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
   [crypto]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
-  [record]=vault [record_fields]=vault [vault]=vault [storage]=vault
+  [record]=vault [record_fields]=vault [vault]=vault [storage]=storage [pg_store]=storage
   [ca]=ca [lifecycle]=lifecycle [output]=output
 )
 # The modules whose headers each module may include (besides its own).
@@ -22,11 +22,12 @@ declare -A MAY=(
   [dns]="http crypto core"
   [challenge]="dns http crypto core"
   [acme]="http crypto core"
-  [vault]="crypto core"
-  [ca]="vault acme challenge dns http crypto core"
-  [lifecycle]="ca vault acme challenge dns http crypto core"
-  [output]="lifecycle ca vault acme challenge dns http crypto core"
-  [cli]="output lifecycle ca vault acme challenge dns http crypto core"
+  [storage]="core"
+  [vault]="storage crypto core"
+  [ca]="vault storage acme challenge dns http crypto core"
+  [lifecycle]="ca vault storage acme challenge dns http crypto core"
+  [output]="lifecycle ca vault storage acme challenge dns http crypto core"
+  [cli]="output lifecycle ca vault storage acme challenge dns http crypto core"
 )
 # Third-party headers and the only places that may include them.
 declare -A HEAVY=(

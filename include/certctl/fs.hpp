@@ -29,8 +29,10 @@ Result<std::string> read_file(const std::string& path, std::size_t limit = kMaxF
 /// symbolic link is refused. A Vault error naming `path` and how to fix it.
 Status check_private(const struct stat& st, const std::string& path);
 /// read_file for a file inside the vault: check_private on the opened descriptor (a symlink
-/// is not followed), then the content. Costs one fstat, which read_file makes anyway.
-Result<std::string> read_private_file(const std::string& path, std::size_t limit = kMaxFileSize);
+/// is not followed), then the content. Costs one fstat, which read_file makes anyway; `st`
+/// (if given) receives it.
+Result<std::string> read_private_file(const std::string& path, std::size_t limit = kMaxFileSize,
+                                      struct stat* st = nullptr);
 /// check_private for a directory inside the vault (lstat: a symlink is refused).
 Status check_private_dir(const std::string& path);
 Result<SecretBytes> read_secret_file(const std::string& path, std::size_t limit = kMaxSecretSize);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace certctl::storage {
@@ -58,6 +59,8 @@ struct Change {
   };
   std::vector<Op> ops;
   std::optional<CommitPoint> commit_point;
+  /// Applied after the commit point (removals of what the committed state no longer refers to).
+  std::vector<Op> after;
   /// When set, the change applies only while this lease is still held with the generation it
   /// was granted (fencing): a host whose lease expired and was taken cannot overwrite newer work.
   const Lease* fence = nullptr;
@@ -95,13 +98,21 @@ class Lease {
 class LogView {
  public:
   virtual ~LogView() = default;
-  /// The last complete line (without its newline); "" for an empty or missing log.
+  /// The last line (without its newline; a torn last line counts); "" for an empty or missing
+  /// log, or one whose last line is longer than 64 KiB.
   virtual Result<std::string> last_line() = 0;
-  /// The whole log (bounded by `limit`: a larger log is a Vault error naming it).
+  /// The whole log, its last line ended by '\n' even when torn (bounded by `limit`: a larger
+  /// log is a Vault error naming it).
   virtual Result<std::string> whole(std::size_t limit) = 0;
 };
-/// Returns the line to append (without newline), or nullopt to append nothing.
-using LogUpdate = std::function<Result<std::optional<std::string>>(LogView&)>;
+/// What a log update appends.
+struct LogAppend {
+  std::string line;  ///< without its newline
+  /// Put after the line is appended, while the log is still held (the audit chain's head).
+  std::optional<std::pair<std::string, std::string>> then_put;
+};
+/// Returns what to append, or nullopt to append nothing.
+using LogUpdate = std::function<Result<std::optional<LogAppend>>(LogView&)>;
 
 class Store {
  public:
@@ -130,6 +141,10 @@ class Store {
   /// another holder has it and its TTL has not run out.
   virtual Result<std::optional<std::unique_ptr<Lease>>> lease(std::string_view name, std::chrono::seconds ttl,
                                                               std::string_view holder) = 0;
+
+  /// Remove what killed runs left under `prefix` ("" the whole store): the file backend's temp
+  /// files and half-removed trees. Called under the writer lock; other backends have none.
+  virtual void sweep(std::string_view /*prefix*/) {}
 
   // Conveniences over apply().
   Result<Revision> put(std::string_view key, std::string_view data);
@@ -165,8 +180,9 @@ class MemoryStore : public Store {
   Result<std::optional<std::unique_ptr<Lease>>> lease(std::string_view name, std::chrono::seconds ttl,
                                                       std::string_view holder) override;
 
+ struct State;  ///< opaque (memory_store.cpp); shared with the locks and leases it hands out
+
  private:
-  struct State;
   std::shared_ptr<State> state_;
 };
 

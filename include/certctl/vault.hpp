@@ -4,7 +4,7 @@
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
-#include <certctl/unique_fd.hpp>
+#include <certctl/storage.hpp>
 
 #include <map>
 #include <memory>
@@ -16,28 +16,26 @@
 
 namespace certctl::vault {
 
-/// Every path inside a vault is built here and nowhere else.
-class Layout {
- public:
-  explicit Layout(std::string root) : root_(std::move(root)) {}
-  const std::string& root() const { return root_; }
-  std::string config() const { return root_ + "/config.toml"; }
-  std::string lock() const { return root_ + "/.lock"; }
-  std::string certs() const { return root_ + "/certs"; }
-  std::string record_dir(std::string_view name) const;
-  std::string record_file(std::string_view name) const;
-  std::string version_dir(std::string_view name, int version) const;
-  std::string version_file(std::string_view name, int version, std::string_view file) const;
-  std::string ca_dir(std::string_view ca) const { return root_ + "/ca/" + std::string(ca); }
-  std::string audit_log() const { return root_ + "/audit.log"; }
+/// Every key inside a vault is built here and nowhere else (storage.hpp: the file backend
+/// maps key K to <vault>/K, so these are also the paths of certctl-vault(5)).
+struct Layout {
+  static std::string config() { return "config.toml"; }
+  static std::string certs() { return "certs/"; }
+  static std::string record_dir(std::string_view name);
+  static std::string record_file(std::string_view name);
+  static std::string version_dir(std::string_view name, int version);
+  static std::string version_file(std::string_view name, int version, std::string_view file);
+  static std::string ca_dir(std::string_view ca) { return "ca/" + std::string(ca); }
+  static std::string ca_file(std::string_view ca, std::string_view file);
+  /// A named config of a kind ("dns", "notify", "deploy"): <kind>/<name>.toml.
+  static std::string config_file(std::string_view kind, std::string_view name);
+  static std::string reminders() { return "notify/reminders.json"; }
+  static std::string audit_log() { return "audit.log"; }
   /// The seq and MAC of the last line written with the audit key (src/vault/audit_chain.hpp).
-  std::string audit_head() const { return root_ + "/audit.head"; }
-  std::string orders_log() const { return root_ + "/orders.log"; }
+  static std::string audit_head() { return "audit.head"; }
+  static std::string orders_log() { return "orders.log"; }
   /// Derived, disposable: see src/vault/record_cache.hpp.
-  std::string record_cache() const { return root_ + "/cache/records.bin"; }
-
- private:
-  std::string root_;
+  static std::string record_cache() { return "cache/records.bin"; }
 };
 
 /// --vault, else $CERTCTL_VAULT, else ${XDG_DATA_HOME:-~/.local/share}/certctl.
@@ -58,15 +56,15 @@ struct VaultInfo {
   std::string created;
 };
 
-/// An exclusive flock on <vault>/.lock, released on destruction (or when the process dies).
-/// Move-only: closing the descriptor releases the flock.
+/// The vault's writer lock (file backend: a flock on <vault>/.lock), released on destruction
+/// or when the process dies. Move-only.
 class VaultLock {
  public:
   VaultLock() = default;
-  explicit VaultLock(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+  explicit VaultLock(std::unique_ptr<storage::Held> held) noexcept : held_(std::move(held)) {}
 
  private:
-  UniqueFd fd_;
+  std::unique_ptr<storage::Held> held_;
 };
 
 /// One finding of `audit verify`: a line (1-based) and what is wrong with it.
@@ -96,11 +94,15 @@ struct UnreadableRecord {
 
 class Vault {
  public:
-  /// Open an existing vault: it must exist, be a directory owned by us and not writable by
-  /// group or others, and have a readable config.toml.
+  /// Open an existing vault in a directory: it must exist, be a directory owned by us and not
+  /// writable by group or others, and have a readable config.toml.
   static Result<Vault> open(const std::string& dir);
+  /// Open an existing vault in any store (config.toml must be there).
+  static Result<Vault> open(std::shared_ptr<storage::Store> store);
   /// Create a new vault with a fresh random vault key wrapped under `secret`.
   static Result<Vault> create(const std::string& dir, const UnlockSecret& secret,
+                              std::uint64_t scrypt_n, UnixTime now);
+  static Result<Vault> create(std::shared_ptr<storage::Store> store, const UnlockSecret& secret,
                               std::uint64_t scrypt_n, UnixTime now);
 
   /// Parsed config.toml; opaque here, defined in src/vault/vault_config.hpp.
@@ -111,6 +113,12 @@ class Vault {
   ~Vault();
 
   const Layout& layout() const { return layout_; }
+  /// The store, for what src/vault has no typed call for (CA profiles, the local CA, reminders).
+  storage::Store& store() const { return *store_; }
+  /// What names the vault in messages (its directory, or the database).
+  std::string describe() const { return store_->describe(); }
+  /// What names one of its keys in messages (a path for the file backend).
+  std::string where(std::string_view key) const { return store_->where(key); }
   VaultInfo info() const;
 
   /// The unlock method the vault was created with.
@@ -142,11 +150,22 @@ class Vault {
   /// record.toml is unchanged; refreshes the cache.
   Result<std::vector<Record>> load_all(std::vector<UnreadableRecord>* unreadable = nullptr) const;
   std::vector<std::string> names() const;
-  /// Write record.toml atomically (last step of any multi-file change).
-  Status save(const Record& r) const;
-  Status write_file(std::string_view name, int version, std::string_view file,
-                    std::string_view data, mode_t mode = 0600) const;
+  /// The files of one version of a record, as a change writes them.
+  struct VersionFiles {
+    int version = 0;
+    std::vector<std::pair<std::string, std::string>> files;  ///< file name -> content
+    bool fresh = true;  ///< remove what the version held first (false: add to it)
+  };
+  /// One change to a record, as one transaction where the backend has them: `write`'s version
+  /// written (afresh unless it says otherwise, so a version is never a mix), then
+  /// record.toml (the commit point), then the versions in `drop` removed. On the file backend a
+  /// change cut short leaves the old record and files no record refers to, which the next save
+  /// of the record sweeps.
+  Status save(const Record& r, const std::optional<VersionFiles>& write = std::nullopt,
+              const std::vector<int>& drop = {}) const;
   Result<std::string> read_file(std::string_view name, int version, std::string_view file) const;
+  /// Whether a version holds a file (export asks before reading what may be absent).
+  Result<bool> has_file(std::string_view name, int version, std::string_view file) const;
   /// Remove a record and all its versions.
   Status remove(std::string_view name) const;
 
@@ -173,12 +192,13 @@ class Vault {
   Result<std::vector<LoggedOrder>> read_orders() const;
 
  private:
-  Vault(Layout layout);
+  explicit Vault(std::shared_ptr<storage::Store> store);
   Status after_lock() const;
-  /// Under the lock, after record.toml of `r` was written: remove what no record refers to in
-  /// its directory (vN above r.version, left by a killed issue or import; leftovers of dead runs).
-  void sweep_record(const Record& r) const;
+  /// The versions of a record's directory that `r` does not refer to (vN above r.version,
+  /// left by a killed issue or import).
+  std::vector<int> orphan_versions(const Record& r) const;
   Layout layout_;
+  std::shared_ptr<storage::Store> store_;
   std::unique_ptr<Config> config_;
   SecretBytes vault_key_;
 };

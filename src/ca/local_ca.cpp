@@ -13,15 +13,32 @@ namespace {
 constexpr std::string_view kLocal = "local";
 constexpr std::string_view kOwner = "ca/local";
 
-std::string root_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/root.pem"; }
-std::string key_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/key.enc"; }
-std::string revoked_path(const vault::Vault& v) { return v.layout().ca_dir(kLocal) + "/revoked.txt"; }
+const std::string kRootKey = vault::Layout::ca_file(kLocal, "root.pem");
+const std::string kKeyKey = vault::Layout::ca_file(kLocal, "key.enc");
+const std::string kRevokedKey = vault::Layout::ca_file(kLocal, "revoked.txt");
+
+std::string root_path(const vault::Vault& v) { return v.where(kRootKey); }
+std::string key_path(const vault::Vault& v) { return v.where(kKeyKey); }
+std::string revoked_path(const vault::Vault& v) { return v.where(kRevokedKey); }
+
+/// A file of the local CA; a missing one is NotFound naming it.
+Result<std::string> read(const vault::Vault& v, const std::string& key, std::size_t limit = fs::kMaxFileSize) {
+  TRY_ASSIGN(std::optional<storage::Value> got, v.store().get(key, limit));
+  if (!got) return Error(Category::NotFound, v.where(key), "no such file");
+  return std::move(got->data);
+}
+
+bool present(const vault::Vault& v, const std::string& key) {
+  auto got = v.store().get(key, fs::kMaxFileSize);
+  return got && got->has_value();
+}
 
 /// revoked.txt: one "SERIAL_HEX UNIX_TIME REASON" line per revoked certificate.
 Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
   std::vector<crypto::RevokedEntry> out;
-  if (!fs::exists(revoked_path(v))) return out;
-  TRY_ASSIGN(std::string text, fs::read_private_file(revoked_path(v), fs::kMaxLogSize));
+  TRY_ASSIGN(std::optional<storage::Value> got, v.store().get(kRevokedKey, fs::kMaxLogSize));
+  if (!got) return out;
+  const std::string& text = got->data;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
@@ -42,7 +59,7 @@ Result<std::vector<crypto::RevokedEntry>> load_revoked(const vault::Vault& v) {
 }
 
 Result<crypto::PrivateKey> load_ca_key(const vault::Vault& v) {
-  TRY_ASSIGN(std::string sealed, fs::read_private_file(key_path(v)));
+  TRY_ASSIGN(std::string sealed, read(v, kKeyKey));
   TRY_ASSIGN(SecretBytes key_pem, v.open_sealed(kOwner, sealed, key_path(v)));
   return crypto::PrivateKey::parse(key_pem, key_path(v));
 }
@@ -56,7 +73,7 @@ LocalCaInfo info_of(const crypto::Certificate& root) {
 Result<crypto::Certificate> load_root(const vault::Vault& v) {
   if (!local_ca_exists(v))
     return Error(Category::State, "local CA", "not created yet: run `certctl ca local init`");
-  TRY_ASSIGN(std::string pem, fs::read_private_file(root_path(v)));
+  TRY_ASSIGN(std::string pem, read(v, kRootKey));
   TRY_ASSIGN(auto certs, crypto::parse_certificates(pem, root_path(v)));
   return std::move(certs.front());
 }
@@ -101,12 +118,11 @@ class LocalIssuer final : public Issuer {
     const std::string serial = cert.info().serial_hex;
     for (const auto& e : entries)
       if (e.serial_hex == serial) return ok();  // already revoked: nothing to do
-    std::string text;
-    if (fs::exists(revoked_path(vault_))) {
-      TRY_ASSIGN(text, fs::read_private_file(revoked_path(vault_), fs::kMaxLogSize));
-    }
+    TRY_ASSIGN(std::optional<storage::Value> got, vault_.store().get(kRevokedKey, fs::kMaxLogSize));
+    std::string text = got ? std::move(got->data) : std::string();
     text += fmt::format("{} {} {}\n", serial, clock_.now(), reason);
-    return fs::write_file_atomic(revoked_path(vault_), text);
+    TRY(vault_.store().put_if(kRevokedKey, text, got ? got->revision : 0));
+    return ok();
   }
 
  private:
@@ -121,7 +137,7 @@ std::unique_ptr<Issuer> make_local_issuer(const vault::Vault& vault, const Clock
   return std::make_unique<LocalIssuer>(vault, clock);
 }
 
-bool local_ca_exists(const vault::Vault& v) { return fs::exists(root_path(v)) && fs::exists(key_path(v)); }
+bool local_ca_exists(const vault::Vault& v) { return present(v, kRootKey) && present(v, kKeyKey); }
 
 Result<LocalCaInfo> local_ca_init(const vault::Vault& v, const std::string& cn, crypto::KeyType key_type,
                                   int days, UnixTime now) {
@@ -138,10 +154,12 @@ Result<LocalCaInfo> local_ca_init(const vault::Vault& v, const std::string& cn, 
   p.is_ca = true;
   TRY_ASSIGN(crypto::Certificate root, crypto::make_self_signed_ca(key, subject, p));
   TRY_ASSIGN(std::string sealed, v.seal(kOwner, key.to_pem()));
-  TRY(fs::make_dirs(v.layout().ca_dir(kLocal), 0700));
-  // Key first, root last: local_ca_exists() needs both, so a crash in between leaves "no CA".
-  TRY(fs::write_file_atomic(key_path(v), sealed));
-  TRY(fs::write_file_atomic(root_path(v), root.to_pem()));
+  // Key first, root last (created only if still absent): local_ca_exists() needs both, so a
+  // change cut short leaves "no CA".
+  storage::Change c;
+  c.put(kKeyKey, std::move(sealed));
+  c.commit_point = storage::Change::CommitPoint{kRootKey, root.to_pem(), storage::Revision{0}};
+  TRY(v.store().apply(c));
   return info_of(root);
 }
 

@@ -5,7 +5,6 @@
 #include "ca/issuers.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -14,11 +13,29 @@
 namespace certctl::ca {
 namespace {
 
-std::string profile_file(const vault::Vault& v, std::string_view name) { return v.layout().ca_dir(name) + "/profile.toml"; }
-std::string eab_file(const vault::Vault& v, std::string_view name) { return v.layout().ca_dir(name) + "/eab.enc"; }
-std::string account_file(const vault::Vault& v, std::string_view name) { return v.layout().ca_dir(name) + "/account.toml"; }
-std::string account_key_file(const vault::Vault& v, std::string_view name) {
-  return v.layout().ca_dir(name) + "/account.key.enc";
+std::string profile_key(std::string_view name) { return vault::Layout::ca_file(name, "profile.toml"); }
+std::string eab_key(std::string_view name) { return vault::Layout::ca_file(name, "eab.enc"); }
+std::string account_key(std::string_view name) { return vault::Layout::ca_file(name, "account.toml"); }
+std::string account_key_key(std::string_view name) { return vault::Layout::ca_file(name, "account.key.enc"); }
+std::string profile_file(const vault::Vault& v, std::string_view name) { return v.where(profile_key(name)); }
+std::string eab_file(const vault::Vault& v, std::string_view name) { return v.where(eab_key(name)); }
+std::string account_file(const vault::Vault& v, std::string_view name) { return v.where(account_key(name)); }
+std::string account_key_file(const vault::Vault& v, std::string_view name) { return v.where(account_key_key(name)); }
+
+/// A file of a CA's directory; a missing one (or a name that cannot be a key) is NotFound.
+Result<std::string> read(const vault::Vault& v, const std::string& key) {
+  std::optional<storage::Value> got;
+  if (storage::valid_key(key)) {
+    TRY_ASSIGN(got, v.store().get(key, fs::kMaxFileSize));
+  }
+  if (!got) return Error(Category::NotFound, v.where(key), "no such file");
+  return std::move(got->data);
+}
+
+bool present(const vault::Vault& v, const std::string& key) {
+  if (!storage::valid_key(key)) return false;
+  auto got = v.store().get(key, fs::kMaxFileSize);
+  return !got || got->has_value();  // one that cannot be read is there; reading it says why
 }
 std::string owner(std::string_view name, std::string_view what) { return fmt::format("ca/{}/{}", name, what); }
 
@@ -32,8 +49,9 @@ CaProfile acme_builtin(const char* name, const char* dir, bool eab, const char* 
   return p;
 }
 
-Result<toml::table> parse_toml(const std::string& path) {
-  TRY_ASSIGN(std::string text, fs::read_private_file(path));
+Result<toml::table> parse_toml(const vault::Vault& v, const std::string& key) {
+  TRY_ASSIGN(std::string text, read(v, key));
+  const std::string path = v.where(key);
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
@@ -69,8 +87,8 @@ const std::vector<CaProfile>& builtin_profiles() {
 }
 
 Result<CaProfile> find_profile(const vault::Vault& v, std::string_view name) {
-  if (fs::exists(profile_file(v, name))) {
-    TRY_ASSIGN(toml::table t, parse_toml(profile_file(v, name)));
+  if (present(v, profile_key(name))) {
+    TRY_ASSIGN(toml::table t, parse_toml(v, profile_key(name)));
     CaProfile p;
     p.name = std::string(name);
     p.directory = t["directory"].value_or(std::string());
@@ -103,11 +121,11 @@ std::vector<std::string> known_cas(const vault::Vault* v) {
   std::vector<std::string> names;
   for (const auto& b : builtin_profiles()) names.push_back(b.name);
   if (v) {
-    std::error_code ec;
-    const std::string dir = v->layout().root() + "/ca";
-    if (fs::is_dir(dir))
-      for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-        if (fs::exists(e.path().string() + "/profile.toml")) names.push_back(e.path().filename().string());
+    if (auto listed = v->store().list("ca/", "profile.toml"))
+      for (const auto& l : *listed) {
+        const std::string_view rest = std::string_view(l.key).substr(3);
+        names.emplace_back(rest.substr(0, rest.find('/')));
+      }
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -133,33 +151,35 @@ Status save_profile(const vault::Vault& v, const CaProfile& p, const SecretBytes
   t.insert_or_assign("allow_wildcard", p.allow_wildcard);
   if (!p.profile.empty()) t.insert_or_assign("profile", p.profile);
   if (!p.staging.empty()) t.insert_or_assign("staging", p.staging);
-  TRY(fs::make_dirs(v.layout().ca_dir(p.name), 0700));
+  storage::Change c;
   if (eab_hmac) {
     TRY_ASSIGN(std::string sealed, v.seal(owner(p.name, "eab"), *eab_hmac));
-    TRY(fs::write_file_atomic(eab_file(v, p.name), sealed));
+    c.put(eab_key(p.name), std::move(sealed));
   }
-  return fs::write_file_atomic(profile_file(v, p.name), render(t, "certctl CA profile (certctl ca add)"));
+  c.commit_point = storage::Change::CommitPoint{profile_key(p.name), render(t, "certctl CA profile (certctl ca add)"), std::nullopt};
+  TRY(v.store().apply(c));
+  return ok();
 }
 
 Status remove_profile(const vault::Vault& v, std::string_view name) {
-  if (!fs::exists(profile_file(v, name))) {
+  if (!present(v, profile_key(name))) {
     for (const auto& b : builtin_profiles())
       if (b.name == name) return Error(Category::Usage, fmt::format("CA '{}'", name), "is built in and cannot be removed");
     return Error(Category::NotFound, fmt::format("CA '{}'", name), "no such CA profile");
   }
-  return fs::remove_tree(v.layout().ca_dir(name));
+  return v.store().remove(vault::Layout::ca_dir(name));
 }
 
 Result<SecretBytes> load_eab_hmac(const vault::Vault& v, std::string_view name) {
-  if (!fs::exists(eab_file(v, name)))
+  if (!present(v, eab_key(name)))
     return Error(Category::Config, fmt::format("CA '{}'", name), "needs External Account Binding: pass --eab-kid and --eab-hmac-file");
-  TRY_ASSIGN(std::string sealed, fs::read_private_file(eab_file(v, name)));
+  TRY_ASSIGN(std::string sealed, read(v, eab_key(name)));
   return v.open_sealed(owner(name, "eab"), sealed, eab_file(v, name));
 }
 
 Result<std::optional<Account>> load_account(const vault::Vault& v, std::string_view ca) {
-  if (!fs::exists(account_file(v, ca)) || !fs::exists(account_key_file(v, ca))) return std::optional<Account>();
-  TRY_ASSIGN(toml::table t, parse_toml(account_file(v, ca)));
+  if (!present(v, account_key(ca)) || !present(v, account_key_key(ca))) return std::optional<Account>();
+  TRY_ASSIGN(toml::table t, parse_toml(v, account_key(ca)));
   Account a;
   a.ca = std::string(ca);
   a.url = t["url"].value_or(std::string());
@@ -181,16 +201,16 @@ Result<std::optional<Account>> load_account(const vault::Vault& v, std::string_v
 }
 
 Result<crypto::PrivateKey> load_account_key(const vault::Vault& v, std::string_view ca) {
-  TRY_ASSIGN(std::string sealed, fs::read_private_file(account_key_file(v, ca)));
+  TRY_ASSIGN(std::string sealed, read(v, account_key_key(ca)));
   TRY_ASSIGN(SecretBytes pem, v.open_sealed(owner(ca, "account"), sealed, account_key_file(v, ca)));
   return crypto::PrivateKey::parse(pem, account_key_file(v, ca));
 }
 
 Status save_account(const vault::Vault& v, const Account& a, const crypto::PrivateKey* key) {
-  TRY(fs::make_dirs(v.layout().ca_dir(a.ca), 0700));
+  storage::Change c;
   if (key) {
     TRY_ASSIGN(std::string sealed, v.seal(owner(a.ca, "account"), key->to_pem()));
-    TRY(fs::write_file_atomic(account_key_file(v, a.ca), sealed));
+    c.put(account_key_key(a.ca), std::move(sealed));
   }
   toml::table t;
   t.insert_or_assign("url", a.url);
@@ -200,7 +220,9 @@ Status save_account(const vault::Vault& v, const Account& a, const crypto::Priva
   toml::array contact;
   for (const auto& c : a.contact) contact.push_back(c);
   t.insert_or_assign("contact", std::move(contact));
-  return fs::write_file_atomic(account_file(v, a.ca), render(t, "certctl ACME account"));
+  c.commit_point = storage::Change::CommitPoint{account_key(a.ca), render(t, "certctl ACME account"), std::nullopt};
+  TRY(v.store().apply(c));
+  return ok();
 }
 
 Result<std::unique_ptr<Issuer>> make_issuer(std::string_view ca, const vault::Vault& vault, const Clock& clock,

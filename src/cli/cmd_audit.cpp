@@ -40,7 +40,7 @@ std::string summary(const vault::AuditReport& r) {
 Error broken(const vault::Vault& v, const vault::AuditReport& r) {
   const auto& p = r.problems.front();
   const std::string where = p.line ? fmt::format("line {} ({} {})", p.line, p.time, p.action) : "the end of the log";
-  return Error(Category::Vault, v.layout().audit_log(),
+  return Error(Category::Vault, v.where(vault::Layout::audit_log()),
                fmt::format("the chain is broken at {}: {} ({} problem(s) in all)", where, p.problem, r.problems.size()));
 }
 

@@ -26,7 +26,7 @@ void setup_export(CLI::App& app, Globals& g) {
       TRY_ASSIGN(vault::Record r, s.vault.load(o->name));
       // Unlock only when there is a key to write.
       TRY_ASSIGN(int v, lifecycle::resolve_version(r, o->version));
-      if (fs::exists(s.vault.layout().version_file(r.name, v, "key.enc")))
+      if (auto has = s.vault.has_file(r.name, v, "key.enc"); has && *has)
         TRY(lifecycle::unlock(s.vault, unlock_options(g)));
       TRY_ASSIGN(lifecycle::ExportResult res, lifecycle::export_files(s.ctx(), o->name, o->version, o->dir));
       for (const auto& f : res.files) note(g, fmt::format("wrote {}", f));

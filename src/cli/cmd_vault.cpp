@@ -25,7 +25,7 @@ Status run_rekey(Globals& g, const RekeyOptions& o) {
   TRY_ASSIGN(vault::VaultLock lock, s.vault.lock());
   TRY(s.vault.rekey(secret, o.scrypt_n));
   TRY(s.vault.audit("rekey", "", {{"unlock", s.vault.info().method}}, s.clock.now()));
-  note(g, fmt::format("vault {} now unlocks with the new {}", s.vault.layout().root(),
+  note(g, fmt::format("vault {} now unlocks with the new {}", s.vault.describe(),
                       secret.kind == vault::UnlockSecret::Kind::KeyFile ? "key file" : "passphrase"));
   return ok();
 }
@@ -40,11 +40,11 @@ Status run_info(Globals& g, bool json) {
   std::vector<std::pair<std::string, int>> counts(by_status.begin(), by_status.end());
   const vault::VaultInfo i = s.vault.info();
   if (json) {
-    print_out(output::vault_info_json(s.vault.layout().root(), i, counts));
+    print_out(output::vault_info_json(s.vault.describe(), i, counts));
     report_skipped(g, unreadable);
     return ok();
   }
-  std::string out = fmt::format("path:      {}\nformat:    {}\ncreated:   {}\nunlock:    {} ({}", s.vault.layout().root(),
+  std::string out = fmt::format("path:      {}\nformat:    {}\ncreated:   {}\nunlock:    {} ({}", s.vault.describe(),
                                 i.format, i.created, i.method, i.kdf);
   if (i.kdf == "scrypt") out += fmt::format(", N={} r={} p={}", i.scrypt_n, i.scrypt_r, i.scrypt_p);
   out += fmt::format(")\nrecords:   {}\n", records.size());

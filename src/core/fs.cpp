@@ -70,7 +70,8 @@ bool wait_readable(int fd, std::int64_t deadline_ms) {
 /// kPipeTimeoutSeconds (a FIFO nobody writes to reads as empty instead of hanging).
 /// `private_file`: a file inside the vault (check_private, no symlink followed).
 template <class Out>
-Result<Out> read_into(const std::string& path, std::size_t limit, bool private_file = false) {
+Result<Out> read_into(const std::string& path, std::size_t limit, bool private_file = false,
+                      struct stat* st_out = nullptr) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (private_file ? O_NOFOLLOW : 0)));
   if (!fd) {
     int e = errno;
@@ -81,6 +82,7 @@ Result<Out> read_into(const std::string& path, std::size_t limit, bool private_f
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return sys_error(Category::Input, path, "cannot stat", errno);
   if (private_file) TRY(check_private(st, path));
+  if (st_out) *st_out = st;
   if (S_ISDIR(st.st_mode)) return Error(Category::Input, path, "is a directory, expected a file");
   const bool regular = S_ISREG(st.st_mode);
   if (regular && static_cast<std::uint64_t>(st.st_size) > limit) return too_large(path, limit);
@@ -129,8 +131,8 @@ Status check_private(const struct stat& st, const std::string& path) {
 Result<std::string> read_file(const std::string& path, std::size_t limit) {
   return read_into<std::string>(path, limit);
 }
-Result<std::string> read_private_file(const std::string& path, std::size_t limit) {
-  return read_into<std::string>(path, limit, true);
+Result<std::string> read_private_file(const std::string& path, std::size_t limit, struct stat* st) {
+  return read_into<std::string>(path, limit, true, st);
 }
 Status check_private_dir(const std::string& path) {
   struct stat st {};

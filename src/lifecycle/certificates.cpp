@@ -42,10 +42,6 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now) {
 
 Result<vault::Record> load_existing(Context ctx, const std::string& name) { return ctx.vault.load(name); }
 
-Status start_version(Context ctx, const std::string& name, int version) {
-  return fs::remove_tree(ctx.vault.layout().version_dir(name, version));
-}
-
 std::optional<std::string> stored_dns_provider(const ca::ChallengeSettings& settings) {
   if (settings.type != vault::ChallengeType::Dns01 || !settings.dns) return std::nullopt;
   if (auto* ref = std::get_if<challenge::ProviderRef>(&*settings.dns)) return ref->name;
@@ -116,7 +112,7 @@ Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int ver
                  r.source == vault::Source::ExternalCsr
                      ? "no private key in the vault: its CSR was made elsewhere"
                      : "no private key yet: run `certctl csr " + r.name + "`");
-  const std::string path = ctx.vault.layout().version_file(r.name, version, kKeyFile);
+  const std::string path = ctx.vault.where(vault::Layout::version_file(r.name, version, kKeyFile));
   TRY_ASSIGN(std::string sealed, ctx.vault.read_file(r.name, version, kKeyFile));
   TRY_ASSIGN(SecretBytes pem, ctx.vault.open_sealed(r.name, sealed, path));
   return crypto::PrivateKey::parse(pem, path);
@@ -247,8 +243,7 @@ Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields
   }
   TRY(apply_settings(r, f, ctx.vault));
   r.updated = ctx.clock.now();
-  TRY(ctx.vault.save(r));
-  if (out.csr_discarded) (void)fs::remove_tree(ctx.vault.layout().version_dir(name, old_version));
+  TRY(ctx.vault.save(r, std::nullopt, out.csr_discarded ? std::vector<int>{old_version} : std::vector<int>{}));
   TRY(audit(ctx, "edit", name, {{"csr_discarded", out.csr_discarded ? "true" : "false"}}));
   out.record = std::move(r);
   return out;
@@ -268,17 +263,16 @@ Result<vault::Record> load_for_csr(Context ctx, const std::string& name) {
 }
 
 /// Switch the record to a freshly written version; the abandoned unissued version is removed.
-Status commit_csr_version(Context ctx, vault::Record& r, int version) {
+Status commit_csr_version(Context ctx, vault::Record& r, vault::Vault::VersionFiles files) {
   const int old = r.version;
+  const int version = files.version;
   r.version = version;
   r.has_csr = true;
   r.has_cert = r.has_chain = false;
   r.status = vault::CertStatus::Pending;
   r.csr_created = r.updated = ctx.clock.now();
   r.last_error.clear();
-  TRY(ctx.vault.save(r));
-  if (old != 0 && old != version) (void)fs::remove_tree(ctx.vault.layout().version_dir(r.name, old));
-  return ok();
+  return ctx.vault.save(r, files, old != 0 && old != version ? std::vector<int>{old} : std::vector<int>{});
 }
 
 }  // namespace
@@ -292,12 +286,9 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
   TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
   const int version = r.version + 1;
-  TRY(start_version(ctx, name, version));
-  TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
-  TRY(ctx.vault.write_file(name, version, kCsrFile, csr));
   r.has_key = true;
   r.source = vault::Source::Managed;
-  TRY(commit_csr_version(ctx, r, version));
+  TRY(commit_csr_version(ctx, r, {version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCsrFile), std::move(csr)}}}));
   TRY(audit(ctx, "csr", name, {{"key_type", r.key_type}, {"version", std::to_string(version)}}));
   return r;
 }
@@ -321,12 +312,10 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
       return Error(Category::Input, csr_file,
                    fmt::format("the CSR asks for '{}', which record '{}' lacks (add it with `certctl edit --san`)", n, name));
   const int version = r.version + 1;
-  TRY(start_version(ctx, name, version));
-  TRY(ctx.vault.write_file(name, version, kCsrFile, csr.pem));
   r.has_key = false;
   r.source = vault::Source::ExternalCsr;
   if (csr.key_type) r.key_type = std::string(crypto::key_type_name(*csr.key_type));
-  TRY(commit_csr_version(ctx, r, version));
+  TRY(commit_csr_version(ctx, r, {version, {{std::string(kCsrFile), csr.pem}}}));
   TRY(audit(ctx, "csr-adopt", name, {{"file", csr_file}}));
   return r;
 }

@@ -50,7 +50,8 @@ Result<std::string> cert_pem(Context ctx, const vault::Record& r, int version) {
 
 /// The chain PEM, or "" when none was stored (an import without one).
 Result<std::string> chain_pem(Context ctx, const vault::Record& r, int version) {
-  if (!fs::exists(ctx.vault.layout().version_file(r.name, version, kChainFile))) return std::string();
+  TRY_ASSIGN(const bool has, ctx.vault.has_file(r.name, version, kChainFile));
+  if (!has) return std::string();
   return ctx.vault.read_file(r.name, version, kChainFile);
 }
 
@@ -74,7 +75,8 @@ Result<SecretBytes> read_pem(Context ctx, const vault::Record& r, int version, P
       return SecretBytes::from(pem + chain);
     }
     case PemKind::Csr: {
-      if (!fs::exists(ctx.vault.layout().version_file(r.name, version, kCsrFile)))
+      TRY_ASSIGN(const bool has_csr, ctx.vault.has_file(r.name, version, kCsrFile));
+      if (!has_csr)
         return Error(Category::NotFound, r.name, r.source == vault::Source::Imported
                                                      ? "was imported; there is no CSR"
                                                      : "has no CSR yet: run `certctl csr " + r.name + "`");
@@ -95,7 +97,7 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
   TRY_ASSIGN(int v, resolve_version(r, version));
   TRY_ASSIGN(std::string cert, cert_pem(ctx, r, v));
   TRY_ASSIGN(std::string chain, chain_pem(ctx, r, v));
-  const bool has_key = fs::exists(ctx.vault.layout().version_file(name, v, kKeyFile));
+  TRY_ASSIGN(const bool has_key, ctx.vault.has_file(name, v, kKeyFile));
   std::optional<crypto::PrivateKey> key;
   if (has_key) {
     TRY_ASSIGN(key, load_key(ctx, r, v));
@@ -139,17 +141,18 @@ Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequ
   }
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   TRY_ASSIGN(int v, resolve_version(r, req.version));
-  if (r.source == vault::Source::ExternalCsr && !fs::exists(ctx.vault.layout().version_file(name, v, kKeyFile)))
+  TRY_ASSIGN(const bool has_key, ctx.vault.has_file(name, v, kKeyFile));
+  if (r.source == vault::Source::ExternalCsr && !has_key)
     return Error(Category::State, name,
                  "its CSR was made elsewhere, so the vault has no private key to put in a PKCS#12 file; "
                  "use `certctl export` for the certificate files");
   TRY_ASSIGN(std::string cert, cert_pem(ctx, r, v));
   TRY_ASSIGN(std::string chain_text, chain_pem(ctx, r, v));
   TRY_ASSIGN(crypto::PrivateKey key, load_key(ctx, r, v));
-  TRY_ASSIGN(auto leaf_list, crypto::parse_certificates(cert, ctx.vault.layout().version_file(name, v, kCertFile)));
+  TRY_ASSIGN(auto leaf_list, crypto::parse_certificates(cert, ctx.vault.where(vault::Layout::version_file(name, v, kCertFile))));
   std::vector<crypto::Certificate> chain;
   if (!chain_text.empty()) {
-    TRY_ASSIGN(chain, crypto::parse_certificates(chain_text, ctx.vault.layout().version_file(name, v, kChainFile)));
+    TRY_ASSIGN(chain, crypto::parse_certificates(chain_text, ctx.vault.where(vault::Layout::version_file(name, v, kChainFile))));
   }
   const std::string friendly = req.friendly_name.empty() ? name : req.friendly_name;
   TRY_ASSIGN(std::string der, crypto::make_pkcs12(key, leaf_list.front(), chain, friendly, password, req.legacy));

@@ -152,12 +152,10 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
   const UnixTime now = ctx.clock.now();
   TRY_ASSIGN(vault::Record r, target_record(ctx, name, req.replace, now));
   const int version = r.version + 1;
-  TRY(start_version(ctx, name, version));
-  TRY(ctx.vault.write_file(name, version, kKeyFile, sealed));
-  TRY(ctx.vault.write_file(name, version, kCertFile, in.leaf.to_pem()));
-  if (!in.chain.empty()) TRY(ctx.vault.write_file(name, version, kChainFile, crypto::to_pem_bundle(in.chain)));
+  vault::Vault::VersionFiles files{version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCertFile), in.leaf.to_pem()}}};
+  if (!in.chain.empty()) files.files.emplace_back(std::string(kChainFile), crypto::to_pem_bundle(in.chain));
   describe_import(r, in, req, version, now);
-  TRY(ctx.vault.save(r));
+  TRY(ctx.vault.save(r, files));
   TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
 }

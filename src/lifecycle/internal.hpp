@@ -22,7 +22,6 @@ Result<vault::Record> load_existing(Context ctx, const std::string& name);
 /// Prepare `version` (newer than the record's current one) to be written from scratch: a
 /// directory left there by a command killed before it saved the record belongs to no version,
 /// and is removed so none of its files (a chain, a key) end up in the new version.
-Status start_version(Context ctx, const std::string& name, int version);
 
 /// The key file name inside a version directory and its AAD owner.
 inline constexpr std::string_view kKeyFile = "key.enc";

@@ -110,7 +110,7 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   } else {
     TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
   }
-  TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.layout().version_file(job.name, r.version, kCsrFile)));
+  TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.where(vault::Layout::version_file(job.name, r.version, kCsrFile))));
   // The record's CA first (or --ca), then each fallback once; `local` may be among them.
   job.cas = {req.ca.value_or(r.ca)};
   for (const auto& f : r.settings.fallback)
@@ -214,21 +214,24 @@ Result<vault::Record> commit_failed(Context ctx, const std::string& name, vault:
 Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r, const Issued& issued) {
   // Re-issue: a new version with the same key and CSR; the old one moves to history.
   int version = r.version;
+  vault::Vault::VersionFiles files;
   if (r.has_cert) {
     version = r.version + 1;
-    TRY(start_version(ctx, job.name, version));
     if (!job.new_key_sealed.empty()) {
-      TRY(ctx.vault.write_file(job.name, version, kKeyFile, job.new_key_sealed));
+      files.files.emplace_back(kKeyFile, job.new_key_sealed);
     } else if (r.has_key) {
       TRY_ASSIGN(std::string sealed, ctx.vault.read_file(job.name, r.version, kKeyFile));
-      TRY(ctx.vault.write_file(job.name, version, kKeyFile, sealed));
+      files.files.emplace_back(kKeyFile, std::move(sealed));
     }
-    TRY(ctx.vault.write_file(job.name, version, kCsrFile, job.csr_pem));
+    files.files.emplace_back(kCsrFile, job.csr_pem);
     retire_current(r, job.renew ? "renewed" : "reissued", ctx.clock.now());
     r.renewed = ctx.clock.now();
+  } else {
+    files.fresh = false;  // the first certificate joins the version that holds its key and CSR
   }
-  TRY(ctx.vault.write_file(job.name, version, kCertFile, issued.cert.leaf.to_pem()));
-  TRY(ctx.vault.write_file(job.name, version, kChainFile, crypto::to_pem_bundle(issued.cert.chain)));
+  files.version = version;
+  files.files.emplace_back(kCertFile, issued.cert.leaf.to_pem());
+  files.files.emplace_back(kChainFile, crypto::to_pem_bundle(issued.cert.chain));
   r.version = version;
   r.has_cert = r.has_chain = true;
   r.cert = meta_from(issued.cert.leaf.info());
@@ -242,7 +245,7 @@ Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r
   r.next_attempt = 0;
   r.ari = {};
   if (issued.cert.ari && !issued.cert.ari->cert_id.empty()) apply_ari(r.ari, *issued.cert.ari, ctx.clock.now());
-  TRY(ctx.vault.save(r));
+  TRY(ctx.vault.save(r, files));
   TRY(audit(ctx, "issue", job.name,
             {{"ca", issued.by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;

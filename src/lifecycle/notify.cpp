@@ -223,12 +223,11 @@ struct Expiring {
 /// (<vault>/notify/reminders.json).
 class Reminders {
  public:
-  explicit Reminders(std::string path) : path_(std::move(path)) {
-    if (fs::exists(path_))
-      if (auto text = fs::read_private_file(path_)) {
-        state_ = Json::parse(*text, nullptr, false);
-        if (!state_.is_object()) state_ = Json::object();
-      }
+  explicit Reminders(const vault::Vault& v) {
+    if (auto text = v.store().get(vault::Layout::reminders(), fs::kMaxFileSize); text && *text) {
+      state_ = Json::parse((*text)->data, nullptr, false);
+      if (!state_.is_object()) state_ = Json::object();
+    }
   }
 
   /// Imported certificates (renew does not renew them) at a reminder stage `n` was not sent yet.
@@ -263,11 +262,11 @@ class Reminders {
   Status save(Context ctx) const {
     if (!changed_) return ok();
     TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-    return fs::write_file_atomic(path_, state_.dump(1));
+    TRY(ctx.vault.store().put(vault::Layout::reminders(), state_.dump(1)));
+    return ok();
   }
 
  private:
-  std::string path_;
   Json state_ = Json::object();
   bool changed_ = false;
 };
@@ -317,7 +316,7 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
   const UnixTime now = ctx.clock.now();
   const Outcomes outcomes = outcomes_of(report, all, now);
   std::vector<Error> errors;
-  Reminders reminders(ctx.vault.layout().root() + "/notify/reminders.json");
+  Reminders reminders(ctx.vault);
   for (const auto& n : *notifiers) {
     auto deliver = [&](std::string_view event, const std::vector<Item>& items) {
       if (items.empty() || !wants(n, event)) return true;

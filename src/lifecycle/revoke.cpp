@@ -37,7 +37,7 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
   if (r.source == vault::Source::Imported || r.issued_by.empty())
     return Error(Category::State, name, "was imported; revoke it with the CA that issued it");
   TRY_ASSIGN(std::string pem, ctx.vault.read_file(name, r.version, kCertFile));
-  TRY_ASSIGN(auto certs, crypto::parse_certificates(pem, ctx.vault.layout().version_file(name, r.version, kCertFile)));
+  TRY_ASSIGN(auto certs, crypto::parse_certificates(pem, ctx.vault.where(vault::Layout::version_file(name, r.version, kCertFile))));
   // With an ACME account the account key signs; without one the certificate's own key does.
   std::unique_ptr<crypto::Signer> cert_key;
   TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(ctx.vault, r.issued_by));

@@ -75,13 +75,13 @@ Status unlock(vault::Vault& vault, const UnlockOptions& opts) {
     if (path.empty())
       if (const char* k = env_or_null("CERTCTL_KEY_FILE")) path = k;
     if (path.empty())
-      return Error(Category::Vault, vault.layout().root(),
+      return Error(Category::Vault, vault.describe(),
                    "this vault is unlocked with a key file: pass --key-file or set CERTCTL_KEY_FILE");
     TRY_ASSIGN(vault::UnlockSecret secret, key_file_secret(path));
     return vault.unlock(secret);
   }
   if (!opts.key_file.empty())
-    return Error(Category::Vault, vault.layout().root(),
+    return Error(Category::Vault, vault.describe(),
                  "this vault is unlocked with a passphrase, not a key file: drop --key-file");
   TRY_ASSIGN(auto from_sources, passphrase_from_sources(opts, SecretEnv{}));
   if (!from_sources) {

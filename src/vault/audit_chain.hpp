@@ -13,7 +13,6 @@
 // cut from the end are noticed (man/certctl.1, SECURITY).
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
-#include <certctl/unique_fd.hpp>
 #include <certctl/vault.hpp>
 
 #include <cstdint>
@@ -24,8 +23,6 @@
 namespace certctl::vault::audit {
 
 inline constexpr std::string_view kAuditInfo = "certctl-audit-v1";
-/// How much of the log's end an append reads to find the previous line.
-inline constexpr std::size_t kTailRead = 64 * 1024;
 
 /// Where the chain stands after a line: its seq and chain value (hex). seq 0: not begun.
 struct ChainState {
@@ -72,22 +69,9 @@ ChainState claimed_state(std::string_view log);
 /// Verify a whole log; `head` is audit.head's text (nullopt when the file is missing).
 AuditReport verify(std::string_view log, const SecretBytes& key, const std::optional<std::string>& head);
 
-/// audit.log opened for one append: an exclusive flock on it serialises appenders (who must
-/// all chain from the same last line), so read the end, then append, then release.
-class LogAppender {
- public:
-  static Result<LogAppender> open(const std::string& path);
-  /// The chain state after the last line: read from the last kTailRead bytes; only when the
-  /// last line is not chained (a log from before v1, or one line longer) is the whole log read.
-  Result<ChainState> last_state();
-  /// One write(2) of the line and '\n' (after a '\n' ending a torn last line), then fsync.
-  Status append(std::string_view line);
-
- private:
-  LogAppender(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
-  UniqueFd fd_;
-  std::string path_;
-  bool needs_newline_ = false;
-};
+/// The chain state after `last_line`, the log's last line; nullopt when that line is not
+/// chained (a log from before v1, or one line longer than a LogView reads), and the whole log
+/// must be read (claimed_state).
+std::optional<ChainState> state_after(std::string_view last_line);
 
 }  // namespace certctl::vault::audit

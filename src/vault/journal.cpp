@@ -23,16 +23,25 @@ Status Vault::audit(std::string_view action, std::string_view certificate,
   if (unlocked()) {
     TRY_ASSIGN(key, audit::derive_key(vault_key_));
   }
-  TRY_ASSIGN(audit::LogAppender log, audit::LogAppender::open(layout_.audit_log()));
-  TRY_ASSIGN(const audit::ChainState prev, log.last_state());
-  const audit::ChainState next{prev.seq + 1, ""};
-  j["seq"] = next.seq;
-  const std::string content = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  TRY_ASSIGN(std::string chain, audit::chain_value(key ? &*key : nullptr, prev.chain, content));
-  TRY(log.append(audit::join_line(content, key.has_value(), chain)));
-  if (!key) return ok();
-  TRY_ASSIGN(std::string head, audit::render_head(audit::ChainState{next.seq, chain}, *key));
-  return fs::write_file_atomic(layout_.audit_head(), head);
+  return store_->update_log(Layout::audit_log(), [&](storage::LogView& log) -> Result<std::optional<storage::LogAppend>> {
+    TRY_ASSIGN(const std::string last, log.last_line());
+    std::optional<audit::ChainState> prev = audit::state_after(last);
+    if (!prev) {
+      // The last line is not chained: the chain has not begun, or something else wrote it.
+      TRY_ASSIGN(std::string all, log.whole(fs::kMaxLogSize));
+      prev = audit::claimed_state(all);
+    }
+    const audit::ChainState next{prev->seq + 1, ""};
+    j["seq"] = next.seq;
+    const std::string content = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    TRY_ASSIGN(std::string chain, audit::chain_value(key ? &*key : nullptr, prev->chain, content));
+    storage::LogAppend add{audit::join_line(content, key.has_value(), chain), std::nullopt};
+    if (key) {
+      TRY_ASSIGN(std::string head, audit::render_head(audit::ChainState{next.seq, chain}, *key));
+      add.then_put = std::make_pair(Layout::audit_head(), std::move(head));
+    }
+    return std::optional<storage::LogAppend>(std::move(add));
+  });
 }
 
 namespace audit {
@@ -60,13 +69,14 @@ Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
   j["duration_s"] = e.duration_s;
   if (!e.error.empty()) j["error"] = e.error;
   if (!e.replaces.empty()) j["replaces"] = e.replaces;
-  return fs::append_line(layout_.orders_log(), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return store_->append(Layout::orders_log(), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Result<std::vector<Vault::LoggedOrder>> Vault::read_orders() const {
   std::vector<LoggedOrder> out;
-  if (!fs::exists(layout_.orders_log())) return out;
-  TRY_ASSIGN(std::string text, fs::read_private_file(layout_.orders_log(), fs::kMaxLogSize));
+  TRY_ASSIGN(std::optional<storage::Value> log, store_->get(Layout::orders_log(), fs::kMaxLogSize));
+  if (!log) return out;
+  const std::string& text = log->data;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);

@@ -62,14 +62,14 @@ UnlockSecret::Kind Vault::unlock_kind() const {
 
 Status Vault::unlock(const UnlockSecret& secret) {
   if (secret.kind != unlock_kind())
-    return Error(Category::Vault, layout_.root(),
+    return Error(Category::Vault, describe(),
                  unlock_kind() == UnlockSecret::Kind::KeyFile
                      ? "this vault is unlocked with a key file: use --key-file or CERTCTL_KEY_FILE"
                      : "this vault is unlocked with a passphrase, not a key file");
   TRY_ASSIGN(SecretBytes kek, derive_kek(*config_, secret));
-  auto key = crypto::aead_open(kek, config_->wrapped_key, kWrapAad, layout_.config());
+  auto key = crypto::aead_open(kek, config_->wrapped_key, kWrapAad, where(Layout::config()));
   if (!key)
-    return Error(Category::Vault, layout_.root(),
+    return Error(Category::Vault, describe(),
                  secret.kind == UnlockSecret::Kind::KeyFile ? "cannot unlock: wrong key file"
                                                             : "cannot unlock: wrong passphrase");
   vault_key_ = std::move(key).value();
@@ -77,13 +77,13 @@ Status Vault::unlock(const UnlockSecret& secret) {
 }
 
 Status Vault::rekey(const UnlockSecret& new_secret, std::uint64_t scrypt_n) {
-  if (!unlocked()) return Error(Category::Internal, layout_.root(), "rekey before unlock");
+  if (!unlocked()) return Error(Category::Internal, describe(), "rekey before unlock");
   if (std::string why = crypto::scrypt_problem(scrypt_n, crypto::ScryptParams{}.r, 1);
       new_secret.kind == UnlockSecret::Kind::Passphrase && !why.empty())
     return Error(Category::Usage, "--scrypt-n", why);
   Config next = *config_;
   TRY(wrap_vault_key(next, new_secret, vault_key_, scrypt_n));
-  TRY(fs::write_file_atomic(layout_.config(), render_config(next)));
+  TRY(store_->put(Layout::config(), render_config(next)));
   *config_ = std::move(next);
   return ok();
 }

@@ -9,15 +9,15 @@
 
 namespace certctl::vault {
 
-std::string Layout::record_dir(std::string_view name) const { return fmt::format("{}/certs/{}", root_, name); }
-std::string Layout::record_file(std::string_view name) const {
-  return fmt::format("{}/certs/{}/record.toml", root_, name);
+std::string Layout::record_dir(std::string_view name) { return fmt::format("certs/{}", name); }
+std::string Layout::record_file(std::string_view name) { return fmt::format("certs/{}/record.toml", name); }
+std::string Layout::version_dir(std::string_view name, int version) { return fmt::format("certs/{}/v{}", name, version); }
+std::string Layout::version_file(std::string_view name, int version, std::string_view file) {
+  return fmt::format("certs/{}/v{}/{}", name, version, file);
 }
-std::string Layout::version_dir(std::string_view name, int version) const {
-  return fmt::format("{}/certs/{}/v{}", root_, name, version);
-}
-std::string Layout::version_file(std::string_view name, int version, std::string_view file) const {
-  return fmt::format("{}/certs/{}/v{}/{}", root_, name, version, file);
+std::string Layout::ca_file(std::string_view ca, std::string_view file) { return fmt::format("ca/{}/{}", ca, file); }
+std::string Layout::config_file(std::string_view kind, std::string_view name) {
+  return fmt::format("{}/{}.toml", kind, name);
 }
 
 Result<std::string> resolve_dir(const std::string& flag) {

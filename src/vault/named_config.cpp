@@ -4,8 +4,6 @@
 #include <certctl/fs.hpp>
 #include <certctl/vault.hpp>
 
-#include <dirent.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
@@ -16,9 +14,8 @@
 namespace certctl::vault {
 namespace {
 
-std::string dir_of(const Vault& v, std::string_view kind) { return v.layout().root() + "/" + std::string(kind); }
 std::string file_of(const Vault& v, std::string_view kind, std::string_view name) {
-  return dir_of(v, kind) + "/" + std::string(name) + ".toml";
+  return v.where(Layout::config_file(kind, name));
 }
 std::string owner_of(std::string_view kind, std::string_view name, std::string_view key) {
   return fmt::format("{}/{}/{}", kind, name, key);
@@ -57,16 +54,14 @@ Result<NamedConfig> parse(const std::string& text, const std::string& path) {
 
 Result<std::vector<NamedConfig>> load_configs(const Vault& vault, std::string_view kind) {
   std::vector<NamedConfig> out;
-  const std::string dir = dir_of(vault, kind);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
+  TRY_ASSIGN(const std::vector<storage::Listed> listed, vault.store().list(std::string(kind) + "/"));
   std::vector<std::string> names;
-  while (const dirent* e = ::readdir(d)) {
-    std::string f = e->d_name;
-    if (f.size() > 5 && f[0] != '.' && f.compare(f.size() - 5, 5, ".toml") == 0) names.push_back(f.substr(0, f.size() - 5));
+  for (const auto& l : listed) {
+    std::string_view f = std::string_view(l.key).substr(kind.size() + 1);
+    if (f.size() > 5 && f.find('/') == std::string_view::npos && f.substr(f.size() - 5) == ".toml")
+      names.emplace_back(f.substr(0, f.size() - 5));
   }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  std::sort(names.begin(), names.end());  // by name: "a-b" after "a" (keys sort "a-b.toml" first)
   for (const auto& n : names) {
     TRY_ASSIGN(NamedConfig c, load_config(vault, kind, n));
     out.push_back(std::move(c));
@@ -75,10 +70,10 @@ Result<std::vector<NamedConfig>> load_configs(const Vault& vault, std::string_vi
 }
 
 Result<NamedConfig> load_config(const Vault& vault, std::string_view kind, std::string_view name) {
-  const std::string path = file_of(vault, kind, name);
-  if (!fs::exists(path)) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
-  TRY_ASSIGN(std::string text, fs::read_private_file(path));
-  return parse(text, path);
+  if (!storage::valid_key(name)) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
+  TRY_ASSIGN(std::optional<storage::Value> text, vault.store().get(Layout::config_file(kind, name), fs::kMaxFileSize));
+  if (!text) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
+  return parse(text->data, file_of(vault, kind, name));
 }
 
 Status save_config(const Vault& vault, std::string_view kind, const NamedConfig& c) {
@@ -93,15 +88,18 @@ Status save_config(const Vault& vault, std::string_view kind, const NamedConfig&
   if (!sealed.empty()) t.insert_or_assign("sealed", std::move(sealed));
   std::ostringstream out;
   out << "# certctl " << kind << " settings; change with `certctl " << kind << "`, not by hand.\n" << t << '\n';
-  TRY(fs::make_dirs(dir_of(vault, kind)));
-  return fs::write_file_atomic(file_of(vault, kind, c.name), out.str());
+  TRY(vault.store().put(Layout::config_file(kind, c.name), out.str()));
+  return ok();
 }
 
 Status remove_config(const Vault& vault, std::string_view kind, std::string_view name) {
-  const std::string path = file_of(vault, kind, name);
-  if (!fs::exists(path)) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
-  if (::unlink(path.c_str()) != 0) return Error(Category::Vault, path, "cannot remove");
-  return fs::sync_dir(dir_of(vault, kind));
+  const std::string key = Layout::config_file(kind, name);
+  std::optional<storage::Value> there;
+  if (storage::valid_key(name)) {
+    TRY_ASSIGN(there, vault.store().get(key, fs::kMaxFileSize));
+  }
+  if (!there) return Error(Category::NotFound, fmt::format("{} '{}'", kind, name), "not configured");
+  return vault.store().remove(key);
 }
 
 Result<std::string> seal_config_secret(const Vault& vault, std::string_view kind, std::string_view name,

@@ -11,7 +11,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 6;  // bump when the encoding changes; fields come from record_fields()
+constexpr std::uint32_t kVersion = 7;  // bump when the encoding changes; fields come from record_fields()
 
 class Writer {
  public:
@@ -133,29 +133,17 @@ bool decode(Reader& rd, Record& r) {
 
 }  // namespace
 
-std::optional<FileStamp> stamp_of(const std::string& path, struct stat* out) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  if (out) *out = st;
-  return FileStamp{static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
-                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
-Result<std::unordered_map<std::string, CacheEntry>> read_record_cache(const std::string& path) {
+std::unordered_map<std::string, CacheEntry> decode_record_cache(std::string_view data) {
   std::unordered_map<std::string, CacheEntry> out;
-  auto data = fs::read_private_file(path, fs::kMaxCacheSize);
-  if (!data && data.error().category() == Category::Vault) return std::move(data).error();
-  if (!data || data->size() < kMagic.size() || std::string_view(*data).substr(0, kMagic.size()) != kMagic) return out;
-  Reader rd(std::string_view(*data).substr(kMagic.size()));
+  if (data.size() < kMagic.size() || data.substr(0, kMagic.size()) != kMagic) return out;
+  Reader rd(data.substr(kMagic.size()));
   if (rd.u64() != kVersion) return out;
   const std::uint64_t count = rd.u64();
   // The count is only a hint from the file: never reserve more than its bytes could hold.
   out.reserve(std::min<std::uint64_t>(count, rd.remaining() / 64));
   for (std::uint64_t i = 0; i < count; ++i) {
     CacheEntry e;
-    e.stamp.ino = rd.u64();
-    e.stamp.size = rd.u64();
-    e.stamp.mtime_ns = rd.i64();
+    e.revision = rd.u64();
     if (!decode(rd, e.record)) return std::unordered_map<std::string, CacheEntry>{};
     std::string name = e.record.name;
     out.emplace(std::move(name), std::move(e));
@@ -164,18 +152,16 @@ Result<std::unordered_map<std::string, CacheEntry>> read_record_cache(const std:
   return out;
 }
 
-void write_record_cache(const std::string& path, const std::vector<CacheEntry*>& entries) {
+std::string encode_record_cache(const std::vector<CacheEntry*>& entries) {
   Writer w;
   w.buf() = std::string(kMagic);
   w.u64(kVersion);
   w.u64(entries.size());
   for (const CacheEntry* e : entries) {
-    w.u64(e->stamp.ino);
-    w.u64(e->stamp.size);
-    w.i64(e->stamp.mtime_ns);
+    w.u64(e->revision);
     encode(w, e->record);
   }
-  if (fs::make_dirs(fs::dirname(path), 0700)) (void)fs::write_file_atomic(path, w.buf());
+  return std::move(w.buf());
 }
 
 }  // namespace certctl::vault

@@ -10,7 +10,6 @@
 #include <charconv>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +20,7 @@ namespace certctl::vault {
 Status wrap_vault_key(Vault::Config& c, const UnlockSecret& secret, const SecretBytes& vault_key,
                       std::uint64_t scrypt_n);
 
-Vault::Vault(Layout layout) : layout_(std::move(layout)), config_(std::make_unique<Config>()) {}
+Vault::Vault(std::shared_ptr<storage::Store> store) : config_(std::make_unique<Config>()), store_(std::move(store)) {}
 Vault::Vault(Vault&&) noexcept = default;
 Vault& Vault::operator=(Vault&&) noexcept = default;
 Vault::~Vault() = default;
@@ -39,20 +38,31 @@ Status check_dir_safety(const std::string& dir) {
   return fs::check_private(st, dir);
 }
 
+/// A key's value, or NotFound naming it.
+Result<storage::Value> need(const storage::Store& store, const std::string& key, std::size_t limit = fs::kMaxFileSize) {
+  TRY_ASSIGN(std::optional<storage::Value> v, store.get(key, limit));
+  if (!v) return Error(Category::NotFound, store.where(key), "no such file");
+  return std::move(*v);
+}
+
 }  // namespace
 
 Result<Vault> Vault::open(const std::string& dir) {
   TRY(check_dir_safety(dir));
   for (const char* sub : {"certs", "ca", "ca/local", "cache"})
     if (const std::string p = fs::join(dir, sub); fs::exists(p)) TRY(check_dir_safety(p));
-  Vault v{Layout(dir)};
-  auto text = fs::read_private_file(v.layout_.config());
+  return open(std::shared_ptr<storage::Store>(storage::open_file_store(dir)));
+}
+
+Result<Vault> Vault::open(std::shared_ptr<storage::Store> store) {
+  Vault v{std::move(store)};
+  auto text = need(*v.store_, Layout::config());
   if (!text) {
     if (text.error().category() == Category::NotFound)
-      return Error(Category::Vault, dir, "no vault here (config.toml missing); create one with `certctl init`");
+      return Error(Category::Vault, v.describe(), "no vault here (config.toml missing); create one with `certctl init`");
     return std::move(text).error();
   }
-  TRY_ASSIGN(*v.config_, parse_config(*text, v.layout_.config()));
+  TRY_ASSIGN(*v.config_, parse_config(text->data, v.where(Layout::config())));
   return v;
 }
 
@@ -68,15 +78,23 @@ Result<Vault> Vault::create(const std::string& dir, const UnlockSecret& secret,
   } else {
     TRY(fs::make_dirs(dir, 0700));
   }
-  Vault v{Layout(dir)};
+  TRY(fs::make_dirs(fs::join(dir, "certs"), 0700));
+  return create(std::shared_ptr<storage::Store>(storage::open_file_store(dir)), secret, scrypt_n, now);
+}
+
+Result<Vault> Vault::create(std::shared_ptr<storage::Store> store, const UnlockSecret& secret,
+                            std::uint64_t scrypt_n, UnixTime now) {
+  if (std::string why = crypto::scrypt_problem(scrypt_n, crypto::ScryptParams{}.r, 1); !why.empty())
+    return Error(Category::Usage, "--scrypt-n", why);
+  Vault v{std::move(store)};
+  TRY_ASSIGN(std::optional<storage::Value> existing, v.store_->get(Layout::config(), fs::kMaxFileSize));
+  if (existing) return Error(Category::State, v.describe(), "a vault already exists here");
   Config& c = *v.config_;
   c.format = 1;
   c.created = format_rfc3339(now);
   SecretBytes vault_key = crypto::random_secret(32);
   TRY(wrap_vault_key(c, secret, vault_key, scrypt_n));
-  TRY(fs::make_dirs(v.layout_.certs(), 0700));
-  TRY(fs::write_file_atomic(v.layout_.lock(), ""));
-  TRY(fs::write_file_atomic(v.layout_.config(), render_config(c)));
+  TRY(v.store_->put_if(Layout::config(), render_config(c), 0));
   v.vault_key_ = std::move(vault_key);
   return v;
 }
@@ -93,153 +111,137 @@ VaultInfo Vault::info() const {
   return i;
 }
 
-bool Vault::exists(std::string_view name) const { return fs::exists(layout_.record_file(name)); }
-
-namespace {
-
-/// A record's file, read only from a private record directory (fs::check_private: no symlink,
-/// ours, not group/world-writable) and as a private file.
-Result<std::string> read_record_text(const Layout& layout, std::string_view name) {
-  const std::string dir = layout.record_dir(name);
-  if (!fs::exists(dir)) return Error(Category::NotFound, layout.record_file(name), "no such file");
-  TRY(fs::check_private_dir(dir));
-  return fs::read_private_file(layout.record_file(name));
+bool Vault::exists(std::string_view name) const {
+  auto v = store_->get(Layout::record_file(name), fs::kMaxFileSize);
+  return !v || v->has_value();  // one that cannot be read exists; load says why
 }
-
-}  // namespace
 
 Result<Record> Vault::load(std::string_view name) const {
   TRY(validate_name(name));
-  const std::string path = layout_.record_file(name);
-  auto text = read_record_text(layout_, name);
-  if (!text) {
-    if (text.error().category() == Category::NotFound)
-      return Error(Category::NotFound, std::string(name), "no such certificate in the vault (see `certctl list`)");
-    return std::move(text).error();
-  }
-  return parse_record(*text, path);
+  const std::string key = Layout::record_file(name);
+  TRY_ASSIGN(std::optional<storage::Value> text, store_->get(key, fs::kMaxFileSize));
+  if (!text) return Error(Category::NotFound, std::string(name), "no such certificate in the vault (see `certctl list`)");
+  return parse_record(text->data, where(key));
 }
 
 namespace {
 
-struct Candidate {
-  std::string name;
-  bool symlink = false;  ///< from the directory entry (d_type): no extra system call
-};
-
-/// Directory entries of certs/ that can be record names (skips ".", temp and deleted entries).
-std::vector<Candidate> candidate_names(const std::string& certs) {
-  std::vector<Candidate> out;
-  DIR* d = ::opendir(certs.c_str());
-  if (!d) return out;
-  while (const dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (!n.empty() && n[0] != '.' && validate_name(n)) out.push_back(Candidate{std::string(n), e->d_type == DT_LNK});
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.name < b.name; });
-  return out;
+/// "certs/<name>/record.toml" -> name ("" when it is not a record name).
+std::string_view record_name_of(std::string_view key) {
+  key.remove_prefix(Layout::certs().size());
+  const auto slash = key.find('/');
+  const std::string_view n = key.substr(0, slash);
+  return validate_name(n) ? n : std::string_view();
 }
 
 }  // namespace
 
 std::vector<std::string> Vault::names() const {
   std::vector<std::string> out;
-  for (auto& c : candidate_names(layout_.certs()))
-    if (fs::exists(layout_.record_file(c.name))) out.push_back(std::move(c.name));
+  auto listed = store_->list(Layout::certs(), "record.toml");
+  if (!listed) return out;
+  for (const auto& l : *listed)
+    if (auto n = record_name_of(l.key); !n.empty()) out.emplace_back(n);
   return out;
 }
 
 Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {
-  TRY_ASSIGN(auto cache, read_record_cache(layout_.record_cache()));
+  // A cache the store will not vouch for (file backend: another owner, open to others) is an
+  // error; a missing or damaged one is empty.
+  TRY_ASSIGN(std::optional<storage::Value> cache_bytes, store_->get(Layout::record_cache(), fs::kMaxCacheSize));
+  auto cache = cache_bytes ? decode_record_cache(cache_bytes->data) : std::unordered_map<std::string, CacheEntry>{};
+  TRY_ASSIGN(const std::vector<storage::Listed> listed, store_->list(Layout::certs(), "record.toml"));
   std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
   std::vector<CacheEntry*> order;
-  const auto candidates = candidate_names(layout_.certs());
-  fresh.reserve(candidates.size());
-  order.reserve(candidates.size());
+  fresh.reserve(listed.size());
+  order.reserve(listed.size());
   std::size_t reused = 0;
-  for (const auto& [n, symlink] : candidates) {
-    const std::string path = layout_.record_file(n);
-    struct stat st {};
-    auto stamp = stamp_of(path, &st);
-    if (!stamp) continue;  // a directory without a record (e.g. half-deleted)
-    // The stat the cache needs anyway tells whether record.toml is private; its directory is
-    // checked whenever the record is parsed (a replaced record.toml changes the stamp).
-    Result<Record> r = symlink ? Error(Category::Vault, layout_.record_dir(n), "is a symbolic link; refusing to follow it")
-                               : Result<Record>(Record{});
-    if (r) {
-      if (auto safe = fs::check_private(st, path); !safe) r = std::move(safe).error();
-    }
-    if (r) {
-      if (auto it = cache.find(n); it != cache.end() && it->second.stamp == *stamp) {
+  for (const auto& l : listed) {
+    const std::string_view n = record_name_of(l.key);
+    if (n.empty()) continue;
+    if (l.revision != 0)
+      if (auto it = cache.find(std::string(n)); it != cache.end() && it->second.revision == l.revision) {
         order.push_back(&it->second);
         ++reused;
         continue;
       }
-      auto text = read_record_text(layout_, n);
-      r = text ? parse_record(*text, path) : Result<Record>(std::move(text).error());
+    Result<Record> r = Record{};
+    storage::Revision revision = 0;
+    auto text = store_->get(l.key, fs::kMaxFileSize);
+    if (!text) {
+      r = std::move(text).error();
+    } else if (!*text) {
+      continue;  // removed since it was listed
+    } else {
+      revision = (*text)->revision;
+      r = parse_record((*text)->data, where(l.key));
     }
     if (!r) {
       if (!unreadable) return std::move(r).error();
-      unreadable->push_back(UnreadableRecord{n, std::move(r).error()});
+      unreadable->push_back(UnreadableRecord{std::string(n), std::move(r).error()});
       continue;
     }
-    fresh.push_back(CacheEntry{*stamp, std::move(*r)});
+    fresh.push_back(CacheEntry{revision, std::move(*r)});
   }
   // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
   for (auto& e : fresh) order.push_back(&e);
   std::sort(order.begin(), order.end(), [](const CacheEntry* a, const CacheEntry* b) { return a->record.name < b->record.name; });
-  if (!fresh.empty() || reused != cache.size()) write_record_cache(layout_.record_cache(), order);
+  if (!fresh.empty() || reused != cache.size()) (void)store_->put(Layout::record_cache(), encode_record_cache(order));
   std::vector<Record> out;
   out.reserve(order.size());
   for (CacheEntry* e : order) out.push_back(std::move(e->record));  // moved, not copied: one copy in memory
   return out;
 }
 
-Status Vault::save(const Record& r) const {
+Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, const std::vector<int>& drop) const {
   TRY(validate_name(r.name));
-  TRY(fs::make_dirs(layout_.record_dir(r.name), 0700));
-  TRY(fs::write_file_atomic(layout_.record_file(r.name), render_record(r)));
-  sweep_record(r);
+  storage::Change c;
+  if (write) {
+    if (write->fresh) c.remove(Layout::version_dir(r.name, write->version));
+    for (const auto& [file, data] : write->files) c.put(Layout::version_file(r.name, write->version, file), data);
+  }
+  c.commit_point = storage::Change::CommitPoint{Layout::record_file(r.name), render_record(r), std::nullopt};
+  std::vector<int> gone = orphan_versions(r);
+  gone.insert(gone.end(), drop.begin(), drop.end());
+  for (int v : gone)
+    if (!write || v != write->version) c.after.push_back({storage::Change::Op::Kind::Remove, Layout::version_dir(r.name, v), {}});
+  TRY(store_->apply(c));
   return ok();
 }
 
-void Vault::sweep_record(const Record& r) const {
-  const std::string dir = layout_.record_dir(r.name);
-  fs::sweep_leftovers(dir);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  std::vector<int> orphans;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string_view n = e->d_name;
+std::vector<int> Vault::orphan_versions(const Record& r) const {
+  std::vector<int> out;
+  const std::string prefix = Layout::record_dir(r.name) + "/";
+  auto listed = store_->list(prefix);
+  if (!listed) return out;
+  for (const auto& l : *listed) {
+    const std::string_view rest = std::string_view(l.key).substr(prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || rest.size() < 2 || rest[0] != 'v') continue;
     int v = 0;
-    const char* end = n.data() + n.size();
-    if (n.size() > 1 && n[0] == 'v' && std::from_chars(n.data() + 1, end, v).ptr == end && v > r.version)
-      orphans.push_back(v);
+    const char* end = rest.data() + slash;
+    if (std::from_chars(rest.data() + 1, end, v).ptr == end && v > r.version &&
+        std::find(out.begin(), out.end(), v) == out.end())
+      out.push_back(v);
   }
-  ::closedir(d);
-  for (int v : orphans) (void)fs::remove_tree(layout_.version_dir(r.name, v));
-}
-
-Status Vault::write_file(std::string_view name, int version, std::string_view file,
-                         std::string_view data, mode_t mode) const {
-  TRY(fs::make_dirs(layout_.version_dir(name, version), 0700));
-  return fs::write_file_atomic(layout_.version_file(name, version, file), data, mode);
+  return out;
 }
 
 Result<std::string> Vault::read_file(std::string_view name, int version, std::string_view file) const {
-  TRY(fs::check_private_dir(layout_.record_dir(name)));
-  if (const std::string dir = layout_.version_dir(name, version); fs::exists(dir)) TRY(fs::check_private_dir(dir));
-  auto r = fs::read_private_file(layout_.version_file(name, version, file));
-  if (!r && r.error().category() == Category::NotFound)
-    return Error(Category::Vault, layout_.version_file(name, version, file),
-                 "missing from the vault (record and files disagree)");
-  return r;
+  const std::string key = Layout::version_file(name, version, file);
+  TRY_ASSIGN(std::optional<storage::Value> v, store_->get(key, fs::kMaxFileSize));
+  if (!v) return Error(Category::Vault, where(key), "missing from the vault (record and files disagree)");
+  return std::move(v->data);
+}
+
+Result<bool> Vault::has_file(std::string_view name, int version, std::string_view file) const {
+  TRY_ASSIGN(std::optional<storage::Value> v, store_->get(Layout::version_file(name, version, file), fs::kMaxFileSize));
+  return v.has_value();
 }
 
 Status Vault::remove(std::string_view name) const {
   TRY(validate_name(name));
-  return fs::remove_tree(layout_.record_dir(name));
+  return store_->remove(Layout::record_dir(name));
 }
 
 }  // namespace certctl::vault

@@ -105,7 +105,7 @@ TEST_CASE("editing names of a pending record discards its CSR", "[lifecycle]") {
   CHECK(e->csr_discarded);
   CHECK(e->record.status == vault::CertStatus::Draft);
   CHECK_FALSE(e->record.has_csr);
-  CHECK_FALSE(fs::exists(fx.vault.layout().version_dir("web", 1)));
+  CHECK_FALSE(fs::exists(fx.vault.where(vault::Layout::version_dir("web", 1))));
 }
 
 TEST_CASE("issuing again keeps the key and moves the old version to history", "[lifecycle]") {
@@ -141,7 +141,7 @@ TEST_CASE("a mismatched import fails and leaves the vault byte-for-byte unchange
   auto b = *fx.vault.load("b");
   REQUIRE(fs::write_file_atomic(fx.dir.file("a.pem"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Cert)->view()));
   REQUIRE(fs::write_file_atomic(fx.dir.file("b.key"), lifecycle::read_pem(fx.ctx(), b, 1, lifecycle::PemKind::Key)->view()));
-  const std::string before = test::tree_digest(fx.vault.layout().root());
+  const std::string before = test::tree_digest(fx.vault.describe());
   lifecycle::ImportRequest req;
   req.cert_file = fx.dir.file("a.pem");
   req.key_file = fx.dir.file("b.key");
@@ -149,7 +149,7 @@ TEST_CASE("a mismatched import fails and leaves the vault byte-for-byte unchange
   REQUIRE_FALSE(r);
   CHECK(r.error().category() == Category::Input);
   CHECK(r.error().subject() == req.key_file);
-  CHECK(test::tree_digest(fx.vault.layout().root()) == before);
+  CHECK(test::tree_digest(fx.vault.describe()) == before);
 
   REQUIRE(fs::write_file_atomic(fx.dir.file("a.key"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Key)->view()));
   req.key_file = fx.dir.file("a.key");
@@ -207,7 +207,7 @@ TEST_CASE("delete removes the record and its versions", "[lifecycle]") {
   Fixture fx;
   fx.issued("web", "example.test");
   REQUIRE(lifecycle::remove(fx.ctx(), "web"));
-  CHECK_FALSE(fs::exists(fx.vault.layout().record_dir("web")));
+  CHECK_FALSE(fs::exists(fx.vault.where(vault::Layout::record_dir("web"))));
   auto again = lifecycle::remove(fx.ctx(), "web");
   REQUIRE_FALSE(again);
   CHECK(again.error().category() == Category::NotFound);
@@ -215,7 +215,7 @@ TEST_CASE("delete removes the record and its versions", "[lifecycle]") {
 
 TEST_CASE("create validates before writing anything", "[lifecycle]") {
   Fixture fx;
-  const std::string before = test::tree_digest(fx.vault.layout().root());
+  const std::string before = test::tree_digest(fx.vault.describe());
   auto bad_domain = lifecycle::create(fx.ctx(), "x", fields("foo.*.example"));
   CHECK(bad_domain.error().category() == Category::Input);
   lifecycle::RecordFields kt = fields("ok.example");
@@ -229,7 +229,7 @@ TEST_CASE("create validates before writing anything", "[lifecycle]") {
   c.c = "Germany";
   CHECK(lifecycle::create(fx.ctx(), "x", c).error().category() == Category::Input);
   CHECK(lifecycle::create(fx.ctx(), "../x", fields("ok.example")).error().category() == Category::Usage);
-  CHECK(test::tree_digest(fx.vault.layout().root()) == before);
+  CHECK(test::tree_digest(fx.vault.describe()) == before);
 }
 
 TEST_CASE("a rate-limited record is not retried before the CA's time, but falls back", "[lifecycle]") {

@@ -62,9 +62,9 @@ vault::AuditReport tampered(int n, F&& change) {
   test::TempDir d;
   auto v = test::make_vault(d);
   append(v, n);
-  auto lines = lines_of(v.layout().audit_log());
+  auto lines = lines_of(v.where(vault::Layout::audit_log()));
   change(lines);
-  write_lines(v.layout().audit_log(), lines);
+  write_lines(v.where(vault::Layout::audit_log()), lines);
   return verify(v);
 }
 
@@ -85,9 +85,9 @@ TEST_CASE("audit: an untouched chain verifies, each line keyed", "[vault][audit]
   CHECK(r.lines == 5);
   CHECK(r.keyed == 5);
   CHECK(r.unverifiable == 0);
-  const auto lines = lines_of(v.layout().audit_log());
+  const auto lines = lines_of(v.where(vault::Layout::audit_log()));
   CHECK_THAT(lines[0], Catch::StartsWith("{\"time\":") && Catch::Contains("\"seq\":1,\"chain\":\"k1:"));
-  CHECK(fs::exists(v.layout().audit_head()));
+  CHECK(fs::exists(v.where(vault::Layout::audit_head())));
 }
 
 TEST_CASE("audit: an edited byte names its line", "[vault][audit]") {
@@ -130,19 +130,19 @@ TEST_CASE("audit: lines cut from the end are noticed through audit.head", "[vaul
   test::TempDir d;
   auto v = test::make_vault(d);
   append(v, 5);
-  auto lines = lines_of(v.layout().audit_log());
+  auto lines = lines_of(v.where(vault::Layout::audit_log()));
   lines.resize(3);
-  write_lines(v.layout().audit_log(), lines);
+  write_lines(v.where(vault::Layout::audit_log()), lines);
   auto r = verify(v);
   REQUIRE(named(r) == std::vector<std::size_t>{0});
   CHECK_THAT(r.problems[0].problem, Catch::Contains("cut from the end") && Catch::Contains("seq 5"));
 
   SECTION("and a head rewritten to match the shorter log is not accepted") {
-    REQUIRE(fs::write_file_atomic(v.layout().audit_head(), "v1 3 " + std::string(64, 'a') + " " + std::string(64, 'b') + "\n"));
+    REQUIRE(fs::write_file_atomic(v.where(vault::Layout::audit_head()), "v1 3 " + std::string(64, 'a') + " " + std::string(64, 'b') + "\n"));
     CHECK_THAT(verify(v).problems.at(0).problem, Catch::Contains("altered"));
   }
   SECTION("and a removed head is reported") {
-    REQUIRE(::unlink(v.layout().audit_head().c_str()) == 0);
+    REQUIRE(::unlink(v.where(vault::Layout::audit_head()).c_str()) == 0);
     CHECK_THAT(verify(v).problems.at(0).problem, Catch::Contains("audit.head is missing"));
   }
 }
@@ -153,8 +153,8 @@ TEST_CASE("audit: a whole log replaced by one from another vault is not accepted
   auto v2 = test::make_vault(d2);
   append(v1, 2);
   append(v2, 2);
-  REQUIRE(fs::write_file_atomic(v1.layout().audit_log(), *fs::read_file(v2.layout().audit_log())));
-  REQUIRE(fs::write_file_atomic(v1.layout().audit_head(), *fs::read_file(v2.layout().audit_head())));
+  REQUIRE(fs::write_file_atomic(v1.where(vault::Layout::audit_log()), *fs::read_file(v2.where(vault::Layout::audit_log()))));
+  REQUIRE(fs::write_file_atomic(v1.where(vault::Layout::audit_head()), *fs::read_file(v2.where(vault::Layout::audit_head()))));
   auto r = verify(v1);
   CHECK(named(r) == std::vector<std::size_t>{1, 2, 0});
 }
@@ -166,7 +166,7 @@ TEST_CASE("audit: lines written without the key are unverifiable until a keyed l
   {
     auto locked = reopen_locked(d);
     append(locked, 2, "draft");
-    CHECK_THAT(lines_of(v.layout().audit_log())[3], Catch::Contains("\"seq\":4,\"chain\":\"u1:"));
+    CHECK_THAT(lines_of(v.where(vault::Layout::audit_log()))[3], Catch::Contains("\"seq\":4,\"chain\":\"u1:"));
   }
   auto r = verify(v);
   CHECK(r.intact());
@@ -183,7 +183,7 @@ TEST_CASE("audit: lines written without the key are unverifiable until a keyed l
   }
   SECTION("a sealed unkeyed line edited with its hash recomputed is caught by the keyed line after it") {
     append(v, 1, "later");
-    auto lines = lines_of(v.layout().audit_log());
+    auto lines = lines_of(v.where(vault::Layout::audit_log()));
     auto c = vault::audit::split_line(lines[2]);
     REQUIRE(c);
     std::string content = c->content;
@@ -196,15 +196,15 @@ TEST_CASE("audit: lines written without the key are unverifiable until a keyed l
     auto next = vault::audit::split_line(lines[3]);
     auto chain4 = vault::audit::chain_value(nullptr, *chain, next->content);
     lines[3] = vault::audit::join_line(next->content, false, *chain4);
-    write_lines(v.layout().audit_log(), lines);
+    write_lines(v.where(vault::Layout::audit_log()), lines);
     auto r2 = verify(v);
     REQUIRE(named(r2) == std::vector<std::size_t>{5});
     CHECK_THAT(r2.problems[0].problem, Catch::Contains("lines 3-4, written without the vault key"));
   }
   SECTION("an unkeyed line edited without recomputing is named itself") {
-    auto lines = lines_of(v.layout().audit_log());
+    auto lines = lines_of(v.where(vault::Layout::audit_log()));
     lines[3].replace(lines[3].find("draft1"), 6, "draftY");
-    write_lines(v.layout().audit_log(), lines);
+    write_lines(v.where(vault::Layout::audit_log()), lines);
     CHECK(named(verify(v)) == std::vector<std::size_t>{4});
   }
 }
@@ -214,18 +214,18 @@ TEST_CASE("audit: lines from before the chain are reported as unchained and boun
   auto v = test::make_vault(d);
   const std::string old1 = R"({"time":"2026-01-01T00:00:00Z","user":"a","action":"init","certificate":"","details":{}})";
   const std::string old2 = R"({"time":"2026-01-02T00:00:00Z","user":"a","action":"create","certificate":"w","details":{}})";
-  write_lines(v.layout().audit_log(), {old1, old2});
+  write_lines(v.where(vault::Layout::audit_log()), {old1, old2});
   append(v, 2);
   auto r = verify(v);
   CHECK(r.intact());
   CHECK(r.unchained == 2);
   CHECK(r.keyed == 2);
-  CHECK(lines_of(v.layout().audit_log())[2].find("\"seq\":1,") != std::string::npos);
+  CHECK(lines_of(v.where(vault::Layout::audit_log()))[2].find("\"seq\":1,") != std::string::npos);
 
   SECTION("editing an old line afterwards breaks the first chained line") {
-    auto lines = lines_of(v.layout().audit_log());
+    auto lines = lines_of(v.where(vault::Layout::audit_log()));
     lines[1].replace(lines[1].find("\"w\""), 3, "\"x\"");
-    write_lines(v.layout().audit_log(), lines);
+    write_lines(v.where(vault::Layout::audit_log()), lines);
     CHECK(named(verify(v)) == std::vector<std::size_t>{3});
   }
 }
@@ -234,10 +234,10 @@ TEST_CASE("audit: an append after a torn last line starts on a line of its own",
   test::TempDir d;
   auto v = test::make_vault(d);
   append(v, 2);
-  auto text = fs::read_file(v.layout().audit_log());
-  REQUIRE(fs::write_file_atomic(v.layout().audit_log(), *text + "{\"time\":\"half"));
+  auto text = fs::read_file(v.where(vault::Layout::audit_log()));
+  REQUIRE(fs::write_file_atomic(v.where(vault::Layout::audit_log()), *text + "{\"time\":\"half"));
   append(v, 1, "after");
-  const auto lines = lines_of(v.layout().audit_log());
+  const auto lines = lines_of(v.where(vault::Layout::audit_log()));
   REQUIRE(lines.size() == 4);
   CHECK(lines[2] == "{\"time\":\"half");
   CHECK_THAT(lines[3], Catch::Contains("\"seq\":3,"));
@@ -250,7 +250,7 @@ TEST_CASE("audit: a long last line is found by reading the whole log", "[vault][
   test::TempDir d;
   auto v = test::make_vault(d);
   append(v, 1);
-  REQUIRE(v.audit("edit", "big", {{"error", std::string(vault::audit::kTailRead + 100, 'e')}}, kNow));
+  REQUIRE(v.audit("edit", "big", {{"error", std::string(64 * 1024 + 100, 'e')  /* longer than a LogView reads of the end */}}, kNow));
   append(v, 1, "after");
   auto r = verify(v);
   CHECK(r.intact());

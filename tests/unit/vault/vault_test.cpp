@@ -228,8 +228,8 @@ TEST_CASE("records save, list sorted, skip stray entries, and delete", "[vault]"
   b.name = "a-site";
   REQUIRE(v.save(a));
   REQUIRE(v.save(b));
-  REQUIRE(fs::make_dirs(v.layout().certs() + "/.tmp-junk"));
-  REQUIRE(fs::make_dirs(v.layout().certs() + "/no-record-here"));
+  REQUIRE(fs::make_dirs(v.where(vault::Layout::certs()) + "/.tmp-junk"));
+  REQUIRE(fs::make_dirs(v.where(vault::Layout::certs()) + "/no-record-here"));
   auto all = v.load_all();
   REQUIRE(all);
   REQUIRE(all->size() == 2);
@@ -249,7 +249,7 @@ TEST_CASE("the vault lock is exclusive between descriptors", "[vault]") {
   REQUIRE(l1);
   // flock is per open file description: a second open() in this process must wait, so probe
   // with LOCK_NB on a fresh descriptor.
-  int fd = ::open(v.layout().lock().c_str(), O_RDWR);
+  int fd = ::open(v.where(".lock").c_str(), O_RDWR);
   REQUIRE(fd >= 0);
   CHECK(::flock(fd, LOCK_EX | LOCK_NB) != 0);
   { vault::VaultLock release = std::move(l1).value(); }
@@ -267,7 +267,7 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
   REQUIRE(v.save(a));
   REQUIRE(v.save(b));
   REQUIRE(v.load_all()->size() == 2);
-  REQUIRE(fs::exists(v.layout().record_cache()));
+  REQUIRE(fs::exists(v.where(vault::Layout::record_cache())));
 
   // A change behind the cache's back is seen (new inode/size/mtime of record.toml).
   b.domain = "changed.example.com";
@@ -288,12 +288,12 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
   CHECK((*third)[0].name == "b");
 
   // A damaged cache is ignored and rebuilt.
-  REQUIRE(fs::write_file_atomic(v.layout().record_cache(), "CCRC garbage"));
+  REQUIRE(fs::write_file_atomic(v.where(vault::Layout::record_cache()), "CCRC garbage"));
   auto fourth = v.load_all();
   REQUIRE(fourth);
   REQUIRE(fourth->size() == 1);
   CHECK((*fourth)[0].domain == "changed.example.com");
-  CHECK(fs::read_file(v.layout().record_cache())->size() > 100);
+  CHECK(fs::read_file(v.where(vault::Layout::record_cache()))->size() > 100);
 }
 
 TEST_CASE("renew_reason: threshold, expiry, retries with backoff, never imported or revoked", "[vault]") {
