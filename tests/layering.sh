@@ -11,7 +11,7 @@ declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [number]=core [process]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
   [crypto]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
-  [record]=vault [record_fields]=vault [vault]=vault [storage]=vault
+  [record]=vault [record_fields]=vault [vault]=vault [storage]=vault [pg_store]=vault
   [ca]=ca [lifecycle]=lifecycle [output]=output
 )
 # The modules whose headers each module may include (besides its own).
@@ -23,6 +23,7 @@ declare -A MAY=(
   [challenge]="dns http crypto core"
   [acme]="http crypto core"
   [vault]="crypto core"
+  [storage]="vault core"
   [ca]="vault acme challenge dns http crypto core"
   [lifecycle]="ca vault acme challenge dns http crypto core"
   [output]="lifecycle ca vault acme challenge dns http crypto core"
@@ -35,6 +36,7 @@ declare -A HEAVY=(
   ['CLI/']='^src/(cli/.*|main\.cpp)$'
   ['ldns/']='^src/dns/'
   ['httplib.h']='^src/dns/'
+  ['libpq-fe.h']='^src/storage/pg_conn\.hpp$'
 )
 
 fail=0
