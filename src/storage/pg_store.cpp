@@ -94,7 +94,7 @@ CREATE TABLE @S.kv (
   revision bigint NOT NULL);
 CREATE TABLE @S.logs (
   log text COLLATE "C" NOT NULL,
-  seq bigserial,
+  seq bigint NOT NULL DEFAULT nextval('@S.revisions'),
   line bytea NOT NULL,
   PRIMARY KEY (log, seq));
 CREATE TABLE @S.leases (
@@ -494,7 +494,7 @@ Result<std::vector<Listed>> PgStore::list(std::string_view prefix, std::string_v
   if (!leaf.empty() && !key_ok(leaf)) return bad_key(leaf);
   auto& db = *impl_;
   std::lock_guard guard(db.mu);
-  auto subject = db.where(prefix);
+  auto subject = prefix.empty() ? db.desc : db.where(prefix);
   TRY(db.ensure_connected(subject));
   pg::ResultPtr r;
   if (leaf.empty()) {

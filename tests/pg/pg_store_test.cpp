@@ -617,3 +617,25 @@ TEST_CASE("notifications: commit points under certs/ wake listeners", "[pg]") {
   REQUIRE(still);
   CHECK(still->empty());
 }
+
+TEST_CASE("timing: single writes, reads and a listing over loopback", "[pg]") {
+  auto s = open(fresh("t_timing"));
+  constexpr int kN = 500;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kN; ++i) REQUIRE_OK(put(*s, "certs/r" + std::to_string(i) + "/record.toml", std::string(600, 'x')));
+  double puts = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kN; ++i) REQUIRE_OK(s->get("certs/r" + std::to_string(i) + "/record.toml", 1 << 20));
+  double gets = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kN; ++i) REQUIRE_OK(append(*s, "audit.log", std::string(120, 'a')));
+  double appends = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  auto listed = s->list("certs/", "record.toml");
+  double listing = seconds_since(t0);
+  REQUIRE(listed);
+  CHECK(listed->size() == kN);
+  WARN(kN << " puts " << puts * 1000 / kN << " ms each; " << kN << " gets " << gets * 1000 / kN << " ms each; " << kN
+          << " log appends " << appends * 1000 / kN << " ms each; list of " << kN << " with a leaf " << listing * 1000
+          << " ms");
+}
