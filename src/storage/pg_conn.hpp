@@ -39,7 +39,7 @@ bool col_null(const PGresult* r, int row, int col);
 std::int64_t col_int8(const PGresult* r, int row, int col);
 bool col_bool(const PGresult* r, int row, int col);
 
-/// The first line of a libpq message, trimmed, with `password=...` words, the user
+/// The first line of a libpq message, trimmed and single-spaced, with `password=...` words, the user
 /// information of a URI and `password` itself (when 3 or more bytes) replaced by <redacted>.
 std::string clean_message(std::string_view msg, std::string_view password);
 

@@ -51,6 +51,7 @@ std::string clean_message(std::string_view msg, std::string_view password) {
   auto nl = msg.find('\n');
   std::string s(msg.substr(0, nl));
   while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  for (auto at = s.find("  "); at != std::string::npos; at = s.find("  ", at)) s.erase(at, 1);  // "FATAL:  x"
   auto replace_all = [&s](std::string_view what) {
     for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 10)) s.replace(at, what.size(), "<redacted>");
   };

@@ -17,8 +17,14 @@ step "start PostgreSQL"
 pg_start
 pass
 
+# A root that did not sign the server's certificate.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$TEST_TMP/other.key" -out "$TEST_TMP/other-ca.crt" 2>/dev/null ||
+  fail "could not make a second certificate"
+
 step "certctl_pg_test against $PG_URL"
-CERTCTL_TEST_PG_URL=$PG_URL CERTCTL_TEST_PG_PORT=$PG_PORT "$CERTCTL_PG_TEST" --durations yes "$@" \
+CERTCTL_TEST_PG_URL=$PG_URL CERTCTL_TEST_PG_PORT=$PG_PORT CERTCTL_TEST_PG_CA=$PG_CA \
+  CERTCTL_TEST_PG_OTHER_CA=$TEST_TMP/other-ca.crt "$CERTCTL_PG_TEST" --durations yes "$@" \
   >"$TEST_TMP/pg_test.out" 2>&1 || {
   cat "$TEST_TMP/pg_test.out" >&2
   fail "certctl_pg_test failed"

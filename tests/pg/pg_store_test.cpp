@@ -1,6 +1,7 @@
 // The storage contract (include/certctl/storage.hpp) against a real PostgreSQL server: run by
 // tests/integration/test_pg_store.sh, which starts one (tests/support/pg.sh) and passes
-// CERTCTL_TEST_PG_URL (a superuser's URL) and CERTCTL_TEST_PG_PORT. Every test case works in
+// CERTCTL_TEST_PG_URL (a superuser's URL), CERTCTL_TEST_PG_PORT, CERTCTL_TEST_PG_CA (the
+// server certificate's root) and CERTCTL_TEST_PG_OTHER_CA (a root that did not sign it). Every test case works in
 // schemas of its own, dropped first.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
@@ -33,6 +34,12 @@ std::string port() {
   const char* p = std::getenv("CERTCTL_TEST_PG_PORT");
   if (!p || !*p) FAIL("CERTCTL_TEST_PG_PORT is not set");
   return p;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) FAIL(name << " is not set (run tests/integration/test_pg_store.sh)");
+  return v;
 }
 
 /// Run SQL as the superuser on a connection of its own; the first value of the result.
@@ -638,4 +645,46 @@ TEST_CASE("timing: single writes, reads and a listing over loopback", "[pg]") {
   WARN(kN << " puts " << puts * 1000 / kN << " ms each; " << kN << " gets " << gets * 1000 / kN << " ms each; " << kN
           << " log appends " << appends * 1000 / kN << " ms each; list of " << kN << " with a leaf " << listing * 1000
           << " ms");
+}
+
+TEST_CASE("TLS: verify-full with the server's root, refused with another", "[pg]") {
+  auto base = "postgresql://postgres@127.0.0.1:" + port() + "/postgres?sslmode=verify-full&sslrootcert=";
+  auto s = open(fresh("t_tls"), true, base + env("CERTCTL_TEST_PG_CA") + "&application_name=tls_ok");
+  REQUIRE_OK(put(*s, "k", "v"));
+  CHECK(sql("SELECT bool_and(s.ssl)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE "
+            "a.application_name = 'tls_ok'") == "true");
+  auto wrong = open_pg_store(base + env("CERTCTL_TEST_PG_OTHER_CA"), PgOptions{"t_tls", false});
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().category() == Category::Vault);
+  CHECK(wrong.error().message() == "cannot connect");
+  CHECK(wrong.error().cause().find("certificate verify failed") != std::string::npos);
+  WARN(wrong.error().text());
+}
+
+TEST_CASE("a dropped connection: reported, then re-opened, unless a lock went with it", "[pg]") {
+  auto schema = fresh("t_drop");
+  auto s = open(schema, true, url() + "?application_name=victim");
+  REQUIRE_OK(put(*s, "k", "v"));
+  auto kill_victim = [] {
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+    std::this_thread::sleep_for(100ms);
+  };
+  kill_victim();
+  auto lost = s->get("k", 100);
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().category() == Category::Vault);
+  CHECK(lost.error().message() == "lost the connection to the database");
+  WARN(lost.error().text());
+  CHECK(value(*s, "k") == "v");  // re-opened
+
+  auto held = s->lock(".lock", 0ms);
+  REQUIRE(held);
+  kill_victim();
+  CHECK_FALSE(s->get("k", 100));
+  auto refused = s->get("k", 100);  // reconnecting would hide that the lock is gone
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message() == "lost the connection to the database");
+  held->reset();
+  CHECK(value(*s, "k") == "v");
+  CHECK(s->lock(".lock", 0ms));
 }

@@ -11,6 +11,9 @@
 #                PG_PORT   the TCP port on 127.0.0.1
 #                PG_DATA   the data directory (PG_DATA/../server.log is the server's log)
 #                PG_SOCKET the socket directory
+#                PG_CA     the server's self-signed certificate (CN and IP SAN 127.0.0.1),
+#                          the root for sslmode=verify-full&sslrootcert=PG_CA (TLS is on;
+#                          clients that do not ask for it may still connect without)
 #   pg_psql SQL...  run SQL with psql as postgres against PG_URL (ON_ERROR_STOP, quiet)
 #   pg_stop    stop the server now: SIGTERM to the PID in postmaster.pid (the first line),
 #              SIGINT (fast shutdown) after 10 s, SIGQUIT after 20 s; never by name. Also runs
@@ -58,11 +61,19 @@ local all all trust
 host all postgres 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
+  # TLS with a throwaway self-signed certificate, valid for 127.0.0.1.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$_PG_BASE/server.key" -out "$_PG_BASE/server.crt" \
+    >"$_PG_BASE/openssl.log" 2>&1 || fail "could not make the server certificate: $(cat "$_PG_BASE/openssl.log")"
+  chmod 600 "$_PG_BASE/server.key"
+  chmod 644 "$_PG_BASE/server.crt"
+  if [[ $(id -u) == 0 ]]; then chown postgres: "$_PG_BASE/server.key" "$_PG_BASE/server.crt"; fi
+  export PG_CA=$_PG_BASE/server.crt
   local attempt
   for attempt in 1 2 3; do
     PG_PORT=$(free_ports 1)
     if _pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$_PG_BASE/server.log" -w -t 30 \
-      -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" \
+      -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$_PG_BASE/server.crt -c ssl_key_file=$_PG_BASE/server.key" \
       start >"$_PG_BASE/pg_ctl.log" 2>&1; then
       break
     fi
