@@ -28,7 +28,8 @@ struct PgOptions {
 bool is_pg_url(std::string_view vault);
 
 /// A Store over one libpq connection (guarded by a mutex: calls from several threads are
-/// serialised). See ARCHITECTURE.md, "The PostgreSQL backend".
+/// serialised). A Held lock or a Lease keeps the connection open until it is destroyed, even
+/// after the PgStore. See ARCHITECTURE.md, "The PostgreSQL backend".
 class PgStore final : public Store {
  public:
   struct Impl;

@@ -7,10 +7,12 @@
 #include <catch2/catch.hpp>
 #include <certctl/pg_store.hpp>
 #include <libpq-fe.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -547,6 +549,22 @@ TEST_CASE("connection failures: one clear Vault error, never the password", "[pg
   unsetenv("PGPASSWORD");
   CHECK(value(*viaenv, "k") == "v");
   CHECK(sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mine'") == "1");
+  // ... and through a password file (libpq wants it 0600).
+  char dir[] = "/tmp/certctl-pgpass.XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  auto passfile = std::string(dir) + "/pgpass";
+  {
+    std::unique_ptr<FILE, decltype(&fclose)> f(fopen(passfile.c_str(), "w"), fclose);
+    REQUIRE(f);
+    fprintf(f.get(), "127.0.0.1:%s:postgres:certctl_pw:%s\n", port().c_str(), secret.c_str());
+  }
+  REQUIRE(chmod(passfile.c_str(), 0600) == 0);
+  auto viafile = open_pg_store("postgresql://certctl_pw@127.0.0.1:" + port() + "/postgres?passfile=" + passfile,
+                               PgOptions{"t_pw", false});
+  unlink(passfile.c_str());
+  rmdir(dir);
+  REQUIRE(viafile);
+  CHECK(value(**viafile, "k") == "v");
 }
 
 TEST_CASE("concurrent put_if increments: the counter equals the commits", "[pg]") {
