@@ -5,13 +5,14 @@ set -euo pipefail
 
 BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
   libssl-dev libcurl4-openssl-dev libldns-dev libidn2-dev
-  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2)
+  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2 libpq-dev)
 # Peers the tests talk to: the openssl command and Java's keytool for interop; BIND9 and Knot
 # (with dig and nsupdate) for the RFC 2136 dns-01 tests; PowerDNS (sqlite3 backend) for its API.
+# PostgreSQL 15 for the PostgreSQL storage backend's tests (tests/support/pg.sh).
 # clang 14 with libFuzzer (libclang-rt-14-dev) builds the fuzz targets (tests/fuzz); llvm-14's
 # llvm-symbolizer gives the sanitizers' reports file and line.
 TEST_PKGS=(python3 python3-cryptography default-jdk-headless pebble curl bind9 bind9-dnsutils knot pdns-server pdns-backend-sqlite3
-  clang-14 libclang-rt-14-dev llvm-14)
+  postgresql clang-14 libclang-rt-14-dev llvm-14)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

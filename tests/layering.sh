@@ -36,6 +36,7 @@ declare -A HEAVY=(
   ['CLI/']='^src/(cli/.*|main\.cpp)$'
   ['ldns/']='^src/dns/'
   ['httplib.h']='^src/dns/'
+  ['libpq-fe.h']='^src/storage/pg_conn\.hpp$'
 )
 
 fail=0
