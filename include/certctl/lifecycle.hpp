@@ -12,6 +12,7 @@
 #include <certctl/secret.hpp>
 #include <certctl/vault.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -183,6 +184,9 @@ struct RenewRequest {
   bool force = false;              ///< renew even when not due (and ignore backoff)
   bool dry_run = false;            ///< validate without finalizing; write nothing
   int parallel = 4;
+  /// A shared vault (PostgreSQL): how long a host's claim on a due record lasts without being
+  /// extended (a renewer that dies loses its claims after this; another host renews them).
+  std::chrono::seconds lease_ttl{600};
   std::optional<bool> reuse_key;   ///< stored with each renewed record when given
   /// Unlock the vault; called only when something is due, so a run with nothing to do
   /// costs no key derivation.

@@ -38,6 +38,7 @@ class PgStore final : public Store {
   PgStore(const PgStore&) = delete;
   PgStore& operator=(const PgStore&) = delete;
 
+  bool shared() const override { return true; }
   std::string describe() const override;
   std::string where(std::string_view key) const override;
   Result<std::optional<Value>> get(std::string_view key, std::size_t limit) const override;

@@ -142,6 +142,10 @@ class Store {
   virtual Result<std::optional<std::unique_ptr<Lease>>> lease(std::string_view name, std::chrono::seconds ttl,
                                                               std::string_view holder) = 0;
 
+  /// Whether certctl on other hosts may use this store at the same time (PostgreSQL): renew
+  /// then splits the due records between hosts by leases instead of one run at a time.
+  virtual bool shared() const { return false; }
+
   /// Remove what killed runs left under `prefix` ("" the whole store): the file backend's temp
   /// files and half-removed trees. Called under the writer lock; other backends have none.
   virtual void sweep(std::string_view /*prefix*/) {}

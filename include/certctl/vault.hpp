@@ -121,6 +121,17 @@ class Vault {
   std::string where(std::string_view key) const { return store_->where(key); }
   VaultInfo info() const;
 
+  /// The host this certctl runs on, written with every audit and orders.log line
+  /// (--host, CERTCTL_HOST, else the host name).
+  void set_host(std::string host) { host_ = std::move(host); }
+  const std::string& host() const { return host_; }
+
+  /// While set, save() of a record named here carries that lease as a fence: the change
+  /// applies only while the lease is still held (a renewer that lost its claim to another
+  /// host cannot overwrite newer work). The leases must outlive the setting.
+  using Fences = std::map<std::string, const storage::Lease*, std::less<>>;
+  void set_fences(std::shared_ptr<const Fences> fences) const;
+
   /// The unlock method the vault was created with.
   UnlockSecret::Kind unlock_kind() const;
   /// Derive the KEK from the secret and unwrap the vault key. Wrong secret: Vault error.
@@ -185,7 +196,7 @@ class Vault {
   };
   Status log_order(const OrderEntry& e, UnixTime now) const;
   struct LoggedOrder {
-    std::string time, user;
+    std::string time, user, host;
     OrderEntry entry;
   };
   /// Every line of orders.log, oldest first (unreadable lines are skipped).
@@ -197,8 +208,15 @@ class Vault {
   /// The versions of a record's directory that `r` does not refer to (vN above r.version,
   /// left by a killed issue or import).
   std::vector<int> orphan_versions(const Record& r) const;
+  /// The revision of each record.toml this object last read or wrote: save() refuses to
+  /// replace a record that changed since (another process or host wrote it meanwhile).
+  struct Seen;
+  void remember(std::string_view name, storage::Revision r) const;
+  std::optional<storage::Revision> last_seen(std::string_view name) const;
   Layout layout_;
   std::shared_ptr<storage::Store> store_;
+  std::unique_ptr<Seen> seen_;
+  std::string host_;
   std::unique_ptr<Config> config_;
   SecretBytes vault_key_;
 };
@@ -228,5 +246,7 @@ Result<SecretBytes> open_config_secret(const Vault& vault, std::string_view kind
 
 /// The user name for logs ($USER, else the passwd entry, else the uid).
 std::string current_user();
+/// The default host for logs and leases: $CERTCTL_HOST, else gethostname(2).
+std::string host_name();
 
 }  // namespace certctl::vault

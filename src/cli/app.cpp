@@ -48,7 +48,15 @@ void build_app(CLI::App& app, Globals& g) {
   app.set_version_flag("--version", "certctl " CERTCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the subcommand too
-  app.add_option("--vault", g.vault_dir, "Vault directory (env CERTCTL_VAULT; default ~/.local/share/certctl)");
+  app.add_option("--vault", g.vault_dir,
+                 "Vault directory, or a PostgreSQL database as a libpq URI (postgresql://...) or keyword string "
+                 "(env CERTCTL_VAULT; default ~/.local/share/certctl)");
+  app.add_option("--vault-schema", g.vault_schema,
+                 "PostgreSQL vault: the schema that holds it, so one database can hold several vaults "
+                 "(env CERTCTL_VAULT_SCHEMA; default certctl)");
+  app.add_option("--host", g.host,
+                 "The name this host goes by in the audit and orders logs and in renewal claims "
+                 "(env CERTCTL_HOST; default the host name)");
   app.add_option("--passphrase-file", g.passphrase_file,
                  "Read the vault passphrase from this file (env CERTCTL_PASSPHRASE_FILE, CERTCTL_PASSPHRASE)");
   app.add_option("--key-file", g.key_file, "Unlock a key-file vault with this file (env CERTCTL_KEY_FILE)");

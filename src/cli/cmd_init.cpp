@@ -17,16 +17,24 @@ struct InitOptions {
 Status run_init(Globals& g, const InitOptions& o) {
   TRY_ASSIGN(SystemClock clock, make_clock());
   TRY_ASSIGN(std::string dir, vault::resolve_dir(g.vault_dir));
+  TRY_ASSIGN(std::shared_ptr<storage::Store> store, open_store(g, true));  // null: a directory
   lifecycle::UnlockOptions uo = unlock_options(g);
   if (!o.generate_key_file.empty()) {
-    if (fs::exists(fs::join(dir, "config.toml"))) return Error(Category::State, dir, "a vault already exists here");
+    if (store) {
+      TRY_ASSIGN(auto existing, store->get(vault::Layout::config(), fs::kMaxFileSize));
+      if (existing) return Error(Category::State, store->describe(), "a vault already exists here");
+    } else if (fs::exists(fs::join(dir, "config.toml"))) {
+      return Error(Category::State, dir, "a vault already exists here");
+    }
     TRY(lifecycle::generate_key_file(o.generate_key_file));
     uo.key_file = o.generate_key_file;
   }
   TRY_ASSIGN(vault::UnlockSecret secret, lifecycle::read_new_secret(uo, lifecycle::SecretEnv{}));
-  TRY_ASSIGN(vault::Vault v, vault::Vault::create(dir, secret, o.scrypt_n, clock.now()));
+  TRY_ASSIGN(vault::Vault v, store ? vault::Vault::create(std::move(store), secret, o.scrypt_n, clock.now())
+                                   : vault::Vault::create(dir, secret, o.scrypt_n, clock.now()));
+  if (!g.host.empty()) v.set_host(g.host);
   TRY(v.audit("init", "", {{"unlock", v.info().method}}, clock.now()));
-  note(g, fmt::format("created vault {} (unlocked with a {})", dir, v.info().method == "key-file" ? "key file" : "passphrase"));
+  note(g, fmt::format("created vault {} (unlocked with a {})", v.describe(), v.info().method == "key-file" ? "key file" : "passphrase"));
   return ok();
 }
 }  // namespace

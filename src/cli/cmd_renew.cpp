@@ -62,7 +62,10 @@ void print_items(const Globals& g, const lifecycle::RenewReport& report) {
         note(g, fmt::format("deployed '{}' again (its last deploy had failed)", i.name));
         break;
       case RenewOutcome::Skipped:
-        break;  // the pre hook failed: its error line below says why nothing was renewed
+        // The pre hook failed (its error line below says why nothing was renewed), or another
+        // host holds the record's claim in a shared vault.
+        if (!report.hook_error) note(g, fmt::format("'{}': {}", i.name, i.reason));
+        break;
       case RenewOutcome::Validated:
         note(g, fmt::format("dry run: '{}' ({}) validated by {}; nothing written", i.name, i.reason, i.issued_by));
         break;
@@ -102,6 +105,7 @@ void setup_renew(CLI::App& app, Globals& g) {
     lifecycle::RenewRequest req;
     std::string jitter;
     bool json = false, reuse_key = false, new_key = false, no_notify = false;
+    int lease_ttl_s = 600;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand("renew", "Renew every certificate that is due (for cron and systemd timers)");
@@ -113,6 +117,12 @@ void setup_renew(CLI::App& app, Globals& g) {
   sub->add_flag("--json", o->json, "Print a JSON summary");
   sub->add_option("--jitter", o->jitter, "Wait a random time up to DURATION first (e.g. 30m), to spread cron load");
   sub->add_option("--parallel", o->req.parallel, "Orders in flight at once")->capture_default_str()->check(CLI::Range(1, 64));
+  sub->add_option("--lease-ttl", o->lease_ttl_s,
+                  "Shared (PostgreSQL) vault: seconds a claim on a due record lasts unless extended; a renewer that "
+                  "dies loses its claims after this (env CERTCTL_LEASE_TTL)")
+      ->envname("CERTCTL_LEASE_TTL")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   sub->add_flag("--reuse-key", o->reuse_key, "Keep each record's key (stored with the record)");
   sub->add_flag("--new-key", o->new_key, "Go back to a new key at each renewal (the default)");
   sub->add_option("--pre-hook", o->req.pre_hook, "Shell command run once before anything is renewed (only if something is due)");
@@ -126,6 +136,7 @@ void setup_renew(CLI::App& app, Globals& g) {
     g.action = [&g, o, sub]() -> Status {
       g.json_errors = o->json;
       o->req.notify = !o->no_notify;
+      o->req.lease_ttl = std::chrono::seconds(o->lease_ttl_s);
       TRY_ASSIGN(o->req.dns_resolver, dns_resolver(g));
       o->req.dns_progress = dns_progress(g);
       if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");

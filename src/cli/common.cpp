@@ -3,6 +3,7 @@
 #include <certctl/terminal.hpp>
 #include <fmt/format.h>
 #include <certctl/fs.hpp>
+#include <certctl/pg_store.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,11 +17,50 @@ lifecycle::UnlockOptions unlock_options(const Globals& g) {
 
 Result<SystemClock> make_clock() { return SystemClock::from_environment(); }
 
+namespace {
+
+/// --vault-schema, else $CERTCTL_VAULT_SCHEMA, else "certctl".
+std::string vault_schema(const Globals& g) {
+  if (!g.vault_schema.empty()) return g.vault_schema;
+  const char* env = std::getenv("CERTCTL_VAULT_SCHEMA");
+  return env && *env ? env : "certctl";
+}
+
+/// --host, else $CERTCTL_HOST, else the host name; a host name's characters only.
+Result<std::string> host_of(const Globals& g) {
+  const std::string host = g.host.empty() ? vault::host_name() : g.host;
+  const bool ok = !host.empty() && host.size() <= 253 && host.front() != '-' &&
+                  host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                      std::string::npos;
+  if (!ok) return Error(Category::Usage, g.host.empty() ? "CERTCTL_HOST" : "--host", "not a host name (letters, digits, '_', '.', '-')");
+  return host;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<storage::Store>> open_store(const Globals& g, bool create) {
+  TRY_ASSIGN(std::string where, vault::resolve_dir(g.vault_dir));
+  if (storage::is_pg_url(where)) {
+    TRY_ASSIGN(std::unique_ptr<storage::Store> pg, storage::open_pg_store(where, storage::PgOptions{vault_schema(g), create}));
+    return std::shared_ptr<storage::Store>(std::move(pg));
+  }
+  return std::shared_ptr<storage::Store>();  // a directory: Vault::open/create check it first
+}
+
 Result<Session> open_session(const Globals& g) {
   TRY_ASSIGN(SystemClock clock, make_clock());
-  TRY_ASSIGN(std::string dir, vault::resolve_dir(g.vault_dir));
-  TRY_ASSIGN(vault::Vault v, vault::Vault::open(dir));
-  return Session{std::move(v), clock};
+  TRY_ASSIGN(std::string host, host_of(g));
+  TRY_ASSIGN(std::shared_ptr<storage::Store> store, open_store(g, false));
+  Result<vault::Vault> v = Error(Category::Internal, "vault", "not opened");
+  if (store) {
+    v = vault::Vault::open(std::move(store));
+  } else {
+    TRY_ASSIGN(std::string dir, vault::resolve_dir(g.vault_dir));
+    v = vault::Vault::open(dir);
+  }
+  if (!v) return std::move(v).error();
+  v->set_host(std::move(host));
+  return Session{std::move(*v), clock};
 }
 
 Result<Session> open_unlocked(const Globals& g) {

@@ -19,7 +19,9 @@ class App;
 namespace certctl::cli {
 
 struct Globals {
-  std::string vault_dir;
+  std::string vault_dir;           ///< --vault: a directory or a PostgreSQL URL
+  std::string vault_schema;        ///< --vault-schema (else $CERTCTL_VAULT_SCHEMA, else certctl)
+  std::string host;                ///< --host (else $CERTCTL_HOST, else the host name)
   std::string passphrase_file;
   std::string key_file;
   bool no_color = false;
@@ -43,6 +45,9 @@ struct Session {
 
 lifecycle::UnlockOptions unlock_options(const Globals& g);
 Result<SystemClock> make_clock();
+/// The store --vault / CERTCTL_VAULT / the default location names: a PostgreSQL database
+/// (schema --vault-schema), else a directory. `create`: for `certctl init`.
+Result<std::shared_ptr<storage::Store>> open_store(const Globals& g, bool create);
 /// Open the vault named by --vault / CERTCTL_VAULT / the default location.
 Result<Session> open_session(const Globals& g);
 /// Open and unlock.

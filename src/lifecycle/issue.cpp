@@ -266,6 +266,11 @@ Result<vault::Record> finish(Context ctx, const Job& job, bool dry_run) {
                           [&](const Issued& i) -> R { return dry_run_view(job.record, i); },
                       },
                       job.outcome);
+  if (const auto* f = std::get_if<Failed>(&job.outcome); f && f->problem.type == "alreadyReplaced") {
+    // RFC 9773: the certificate this order replaces was replaced already. In a shared vault
+    // that is another host's renewal: when the record moved on meanwhile, take it as it is.
+    if (auto now = load_existing(ctx, job.name); now && now->version != job.record.version && now->has_cert) return now;
+  }
   TRY_ASSIGN(vault::Record r, reread(ctx, job));
   return std::visit(Overloaded{
                         [&](const Ready&) -> R { return never_ordered(job); },

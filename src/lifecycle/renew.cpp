@@ -1,5 +1,8 @@
 // renew: pick what is due (threshold, expiry, retries after errors with backoff) and renew it
-// in one batch, under the renew lock so overlapping cron runs never renew a record twice.
+// in one batch, under the renew lock so overlapping cron runs never renew a record twice. In a
+// shared vault (PostgreSQL) there is no renew lock: renewers on many hosts claim the due
+// records a few at a time with leases (issue_claimed), so each is renewed once and the work
+// splits between them.
 // The steps: select, pre hooks, start the responder child (when a due record answers http-01
 // or tls-alpn-01 itself), unlock, deploy again what failed to deploy, issue, put each result on
 // its item (by name), deploy the renewed, post hooks, notify.
@@ -8,7 +11,11 @@
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -161,9 +168,102 @@ Result<std::shared_ptr<challenge::Responders>> start_responders(Context ctx, con
   return req.start_responders(endpoints);
 }
 
+/// Extends the leases of the chunk being renewed every third of their TTL, so a slow order
+/// (DNS propagation) keeps its claim; stops with the object.
+class LeaseKeeper {
+ public:
+  explicit LeaseKeeper(std::chrono::seconds ttl) : every_(std::max<std::chrono::milliseconds>(ttl / 3, std::chrono::milliseconds(200))) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~LeaseKeeper() {
+    {
+      std::lock_guard g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void keep(std::vector<storage::Lease*> leases) {
+    std::lock_guard g(mu_);
+    leases_ = std::move(leases);
+  }
+
+ private:
+  void run() {
+    std::unique_lock g(mu_);
+    while (!cv_.wait_for(g, every_, [this] { return stop_; }))
+      for (storage::Lease* l : leases_) (void)l->renew();  // a lost lease shows as a refused commit
+  }
+  std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<storage::Lease*> leases_;
+  std::thread thread_;
+};
+
+/// A shared vault: claim the due records a chunk at a time (lease "renew/<name>" for this
+/// host), check each again after its claim (another host may have renewed it since the plan
+/// was made: its version moved on), and issue the chunk with every commit fenced by its lease.
+/// A record another host holds is left to it.
+std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, const IssueRequest& ir,
+                                       const std::vector<vault::Record>& all, RenewPlan& plan) {
+  std::map<std::string, int, std::less<>> planned;
+  for (const auto& r : all) planned[r.name] = r.version;
+  const std::size_t chunk = static_cast<std::size_t>(std::max(1, req.parallel));
+  std::deque<std::string> todo(plan.due.begin(), plan.due.end());
+  std::vector<IssueResult> results;
+  LeaseKeeper keeper(req.lease_ttl);
+  while (!todo.empty()) {
+    std::vector<std::string> batch;
+    std::vector<std::unique_ptr<storage::Lease>> held;
+    auto fences = std::make_shared<vault::Vault::Fences>();
+    while (batch.size() < chunk && !todo.empty()) {
+      const std::string name = std::move(todo.front());
+      todo.pop_front();
+      RenewItem* item = detail::item_named(plan.report, name);
+      auto lease = ctx.vault.store().lease("renew/" + name, req.lease_ttl, ctx.vault.host());
+      if (!lease) {
+        results.push_back(IssueResult{name, std::move(lease).error(), {}});
+        continue;
+      }
+      if (!*lease) {
+        if (item) item->reason += "; claimed by another host";
+        continue;
+      }
+      auto fresh = ctx.vault.load(name);
+      if (!fresh) {
+        results.push_back(IssueResult{name, std::move(fresh).error(), {}});
+        continue;
+      }
+      if (fresh->version != planned[name] || vault::renew_reason(*fresh, ctx.clock.now(), req.force).empty()) {
+        if (item) {
+          item->outcome = RenewOutcome::NotDue;
+          item->reason = "renewed meanwhile by another host";
+        }
+        continue;
+      }
+      (*fences)[name] = (**lease).get();
+      held.push_back(std::move(**lease));
+      batch.push_back(name);
+    }
+    if (batch.empty()) continue;
+    std::vector<storage::Lease*> kept;
+    for (auto& l : held) kept.push_back(l.get());
+    keeper.keep(kept);
+    ctx.vault.set_fences(fences);
+    auto part = issue_many(ctx, batch, ir, req.parallel);
+    ctx.vault.set_fences(nullptr);
+    keeper.keep({});
+    for (auto& r : part) results.push_back(std::move(r));
+  }
+  return results;
+}
+
 /// Between the hooks: start the responder child (before any key is decrypted), unlock, deploy
 /// again what failed to deploy, issue what is due, deploy the renewed.
-Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployTarget>& targets, RenewPlan& plan) {
+Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployTarget>& targets,
+                 const std::vector<vault::Record>& all, RenewPlan& plan) {
   RenewReport& report = plan.report;
   IssueRequest ir = issue_request(req);
   TRY_ASSIGN(ir.responders, start_responders(ctx, req, plan.due));
@@ -172,7 +272,8 @@ Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployT
     if (RenewItem* item = detail::item_named(report, name))
       deploy_into(ctx, *item, req.deploy_hook, targets, RenewOutcome::Deployed);
   std::vector<IssueResult> results;
-  if (!plan.due.empty()) results = issue_many(ctx, plan.due, ir, req.parallel);
+  if (!plan.due.empty())
+    results = ctx.vault.store().shared() ? issue_claimed(ctx, req, ir, all, plan) : issue_many(ctx, plan.due, ir, req.parallel);
   ir.responders.reset();  // the child exits now, not after the deploys and hooks
   for (const auto& r : detail::take_results(report, std::move(results)))
     if (!req.dry_run && (has_deploy(r, targets) || !req.deploy_hook.empty()))
@@ -194,7 +295,7 @@ Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<v
       return false;
     }
   }
-  const Status renewed = renew_due(ctx, req, targets, plan);
+  const Status renewed = renew_due(ctx, req, targets, all, plan);
   if (!req.dry_run)
     if (Status post = run_hooks("post", req.post_hook, hooked, &DeployTarget::post_hook); !post)
       report.hook_error = post.error();
@@ -206,7 +307,11 @@ Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<v
 
 Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   for (const auto& n : req.names) TRY(vault::validate_name(n));
-  TRY_ASSIGN(vault::VaultLock renew_lock, ctx.vault.renew_lock());
+  // One run at a time per vault directory; a shared vault splits the work by leases instead.
+  std::optional<vault::VaultLock> renew_lock;
+  if (!ctx.vault.store().shared()) {
+    TRY_ASSIGN(renew_lock, ctx.vault.renew_lock());
+  }
   // Read after taking the lock: a run that waited sees what the previous one renewed.
   // A record that cannot be read is skipped and reported; it never stops the others.
   std::vector<vault::UnreadableRecord> unreadable;

@@ -231,6 +231,7 @@ std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders) {
     j["type"] = o.entry.type;
     j["status"] = o.entry.status;
     j["user"] = o.user;
+    if (!o.host.empty()) j["host"] = o.host;
     j["duration_s"] = o.entry.duration_s;
     j["error"] = str_or_null(o.entry.error);
     j["replaces"] = str_or_null(o.entry.replaces);

@@ -14,6 +14,7 @@ Status Vault::audit(std::string_view action, std::string_view certificate,
   nlohmann::ordered_json j;
   j["time"] = format_rfc3339(now);
   j["user"] = current_user();
+  j["host"] = host_;
   j["action"] = action;
   j["certificate"] = certificate;
   nlohmann::ordered_json d = nlohmann::ordered_json::object();
@@ -66,6 +67,7 @@ Status Vault::log_order(const OrderEntry& e, UnixTime now) const {
   j["type"] = e.type;
   j["status"] = e.status;
   j["user"] = current_user();
+  j["host"] = host_;
   j["duration_s"] = e.duration_s;
   if (!e.error.empty()) j["error"] = e.error;
   if (!e.replaces.empty()) j["replaces"] = e.replaces;
@@ -88,6 +90,7 @@ Result<std::vector<Vault::LoggedOrder>> Vault::read_orders() const {
     LoggedOrder o;
     o.time = s("time");
     o.user = s("user");
+    o.host = s("host");
     o.entry.name = s("name");
     o.entry.ca = s("ca");
     o.entry.type = s("type");

@@ -34,6 +34,13 @@ Result<std::string> resolve_dir(const std::string& flag) {
   return fs::join(home, ".local/share/certctl");
 }
 
+std::string host_name() {
+  if (const char* h = std::getenv("CERTCTL_HOST"); h && *h) return h;
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) == 0 && buf[0]) return buf;
+  return "localhost";
+}
+
 std::string current_user() {
   if (const char* u = std::getenv("USER"); u && *u) return u;
   if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;

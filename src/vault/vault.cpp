@@ -7,6 +7,8 @@
 #include "vault/vault_config.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <charconv>
 #include <cerrno>
 #include <cstring>
@@ -20,7 +22,34 @@ namespace certctl::vault {
 Status wrap_vault_key(Vault::Config& c, const UnlockSecret& secret, const SecretBytes& vault_key,
                       std::uint64_t scrypt_n);
 
-Vault::Vault(std::shared_ptr<storage::Store> store) : config_(std::make_unique<Config>()), store_(std::move(store)) {}
+struct Vault::Seen {
+  std::mutex mu;
+  std::unordered_map<std::string, storage::Revision> revisions;
+  std::shared_ptr<const Fences> fences;
+};
+
+Vault::Vault(std::shared_ptr<storage::Store> store)
+    : config_(std::make_unique<Config>()), store_(std::move(store)), seen_(std::make_unique<Seen>()), host_(host_name()) {}
+
+void Vault::remember(std::string_view name, storage::Revision r) const {
+  std::lock_guard g(seen_->mu);
+  if (r == 0)
+    seen_->revisions.erase(std::string(name));
+  else
+    seen_->revisions[std::string(name)] = r;
+}
+
+std::optional<storage::Revision> Vault::last_seen(std::string_view name) const {
+  std::lock_guard g(seen_->mu);
+  auto it = seen_->revisions.find(std::string(name));
+  if (it == seen_->revisions.end()) return std::nullopt;
+  return it->second;
+}
+
+void Vault::set_fences(std::shared_ptr<const Fences> fences) const {
+  std::lock_guard g(seen_->mu);
+  seen_->fences = std::move(fences);
+}
 Vault::Vault(Vault&&) noexcept = default;
 Vault& Vault::operator=(Vault&&) noexcept = default;
 Vault::~Vault() = default;
@@ -121,7 +150,9 @@ Result<Record> Vault::load(std::string_view name) const {
   const std::string key = Layout::record_file(name);
   TRY_ASSIGN(std::optional<storage::Value> text, store_->get(key, fs::kMaxFileSize));
   if (!text) return Error(Category::NotFound, std::string(name), "no such certificate in the vault (see `certctl list`)");
-  return parse_record(text->data, where(key));
+  TRY_ASSIGN(Record r, parse_record(text->data, where(key)));
+  remember(name, text->revision);
+  return r;
 }
 
 namespace {
@@ -162,6 +193,7 @@ Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unrea
     if (l.revision != 0)
       if (auto it = cache.find(std::string(n)); it != cache.end() && it->second.revision == l.revision) {
         order.push_back(&it->second);
+        remember(n, l.revision);
         ++reused;
         continue;
       }
@@ -181,6 +213,7 @@ Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unrea
       unreadable->push_back(UnreadableRecord{std::string(n), std::move(r).error()});
       continue;
     }
+    remember(n, revision);
     fresh.push_back(CacheEntry{revision, std::move(*r)});
   }
   // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
@@ -200,12 +233,25 @@ Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, co
     if (write->fresh) c.remove(Layout::version_dir(r.name, write->version));
     for (const auto& [file, data] : write->files) c.put(Layout::version_file(r.name, write->version, file), data);
   }
-  c.commit_point = storage::Change::CommitPoint{Layout::record_file(r.name), render_record(r), std::nullopt};
+  // Refused (State, exit 9) when the record changed since this process read it.
+  c.commit_point = storage::Change::CommitPoint{Layout::record_file(r.name), render_record(r), last_seen(r.name)};
+  {
+    std::lock_guard g(seen_->mu);
+    if (seen_->fences)
+      if (auto it = seen_->fences->find(r.name); it != seen_->fences->end()) c.fence = it->second;
+  }
   std::vector<int> gone = orphan_versions(r);
   gone.insert(gone.end(), drop.begin(), drop.end());
   for (int v : gone)
     if (!write || v != write->version) c.after.push_back({storage::Change::Op::Kind::Remove, Layout::version_dir(r.name, v), {}});
-  TRY(store_->apply(c));
+  auto applied = store_->apply(c);
+  if (!applied) {
+    if (applied.error().category() == Category::State)
+      return Error(Category::State, r.name, "changed in the vault since it was read (another certctl wrote it); run the command again",
+                   applied.error().message());
+    return std::move(applied).error();
+  }
+  remember(r.name, *applied);
   return ok();
 }
 
@@ -241,7 +287,9 @@ Result<bool> Vault::has_file(std::string_view name, int version, std::string_vie
 
 Status Vault::remove(std::string_view name) const {
   TRY(validate_name(name));
-  return store_->remove(Layout::record_dir(name));
+  TRY(store_->remove(Layout::record_dir(name)));
+  remember(name, 0);
+  return ok();
 }
 
 }  // namespace certctl::vault
