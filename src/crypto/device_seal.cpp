@@ -94,6 +94,9 @@ Result<HostPublicKey> parse_host_public_key(std::string_view text, std::string_v
   text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
   const std::string expected = "expected one line certctl-host-x25519:<43 base64url characters>, as "
                                "`certctl agent enroll` prints";
+  if (text.find("PRIVATE KEY") != std::string_view::npos)
+    return input_error(subject, "this is a private key; give the public key line `certctl agent enroll` printed "
+                                "(a host's private key never leaves it)", false);
   if (text.substr(0, kHostKeyPrefix.size()) != kHostKeyPrefix)
     return input_error(subject, "not a certctl host public key; " + expected, false);
   const std::string_view b64 = text.substr(kHostKeyPrefix.size());
