@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders audit notify deploy dns help'
+  renew check revoke delete rm orders audit notify deploy dns host agent help'
 _certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver
   --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -22,7 +22,7 @@ _certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
   --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
-  --password-env --subdomain --ttl --timeout --staging'
+  --password-env --subdomain --ttl --timeout --staging --public-key --labels'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -153,7 +153,7 @@ _certctl() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
-        --ca-bundle | --eab-hmac-file | --prometheus)
+        --ca-bundle | --eab-hmac-file | --prometheus | --public-key)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
@@ -288,6 +288,20 @@ _certctl() {
         remove | test)
           ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" notify list | awk 'NR > 1 { print $1 }') ;;
       esac ;;
+    host)
+      case ${pos[1]-} in
+        '') words='add list remove' ;;
+        add) opts='--public-key --labels' ;;
+        list) opts='--json' ;;
+        remove)
+          opts='--yes -y'
+          ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" host list | awk 'NR > 1 { print $1 }') ;;
+      esac ;;
+    agent)
+      case ${pos[1]-} in
+        '') words='enroll' ;;
+        enroll) opts='--key-file --force' ;;
+      esac ;;
     help)
       case ${pos[1]-}/${pos[2]-} in
         /) words=$_certctl_commands ;;
@@ -298,6 +312,8 @@ _certctl() {
         notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
         deploy/) ((${#pos[@]} == 2)) && words='add list remove run' ;;
         dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
+        host/) ((${#pos[@]} == 2)) && words='add list remove' ;;
+        agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -18,7 +18,7 @@ function __certctl_args
         --key-mode --owner --hook --dns-resolver --responder-user --provider --server --key-name --algorithm \
         --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
         --api-key-file --api-token-env --api-token-file --zone-id --username --password-env \
-        --subdomain --ttl --timeout --staging
+        --subdomain --ttl --timeout --staging --public-key --labels
     set -l args
     set -l skip 0
     for t in $tokens
@@ -183,12 +183,16 @@ complete -c certctl -n $nocmd -a audit -d 'Verify the audit log'
 complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
 complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
 complete -c certctl -n $nocmd -a dns -d 'DNS providers for dns-01'
+complete -c certctl -n $nocmd -a host -d 'Hosts that agents run on, each with its own key'
+complete -c certctl -n $nocmd -a agent -d 'The agent on a host: its own key'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns host agent help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
+complete -c certctl -n '__certctl_path help host' -a 'add list remove'
+complete -c certctl -n '__certctl_path help agent' -a 'enroll'
 complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
@@ -442,3 +446,21 @@ complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from test'
 complete -c certctl -n '__certctl_path dns show; or __certctl_path dns remove; or __certctl_path dns test' \
     -a '(certctl dns list 2>/dev/null | tail -n +2 | string replace -r " .*" "")' -d 'DNS provider'
 complete -c certctl -n '__certctl_path dns check' -a '(__certctl_records)' -d Record
+
+# host add | list | remove
+complete -c certctl -n '__certctl_path host' -a add -d 'Register a host by its public key'
+complete -c certctl -n '__certctl_path host' -a list -d 'List hosts'
+complete -c certctl -n '__certctl_path host' -a remove -d 'Remove a host'
+set -l hadd '__certctl_cmd host; and __fish_seen_subcommand_from add'
+complete -c certctl -n $hadd -l public-key -r -F -d 'The line agent enroll printed (- for stdin)'
+complete -c certctl -n $hadd -l labels -x -d 'Labels, comma-separated'
+complete -c certctl -n '__certctl_path host list' -l json -d 'Print a JSON array'
+complete -c certctl -n '__certctl_cmd host; and __fish_seen_subcommand_from remove' -s y -l yes -d 'Do not ask for confirmation'
+complete -c certctl -n '__certctl_path host remove' \
+    -a '(__certctl_run host list | tail -n +2 | string replace -r " .*" "")' -d Host
+
+# agent enroll
+complete -c certctl -n '__certctl_path agent' -a enroll -d 'Make this host key pair and print its public key'
+set -l enroll '__certctl_cmd agent; and __fish_seen_subcommand_from enroll'
+complete -c certctl -n $enroll -l key-file -r -F -d 'Where to write the host private key'
+complete -c certctl -n $enroll -l force -d 'Replace an existing host key'

@@ -7,6 +7,7 @@
 #include <certctl/dns.hpp>
 #include <certctl/http.hpp>
 #include <certctl/clock.hpp>
+#include <certctl/device_seal.hpp>
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
@@ -390,6 +391,40 @@ struct LocalCaRequest {
 };
 Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req);
 
+// ---- hosts: agents hold only their own keys ---------------------------------------------------
+/// A host an agent runs on, registered with the X25519 public key its `agent enroll` made;
+/// stored as <vault>/hosts/<name>.toml. What is sealed to it (crypto::seal_to_host) opens only
+/// with that host's private key, which never leaves it.
+struct HostInfo {
+  std::string name;
+  std::string public_key;            ///< the text form, "certctl-host-x25519:..."
+  std::vector<std::string> labels;
+  UnixTime created = 0;
+  crypto::HostPublicKey key;         ///< public_key parsed
+};
+/// Register a host (no unlock needed: nothing secret is stored). `public_key_text` is the line
+/// `agent enroll` printed; a bad one is an Input error naming `source` (the file, or "stdin").
+/// Names and labels follow the record-name rule. A host of that name already: State error.
+Status host_add(Context ctx, const std::string& name, std::string_view public_key_text,
+                const std::vector<std::string>& labels, std::string_view source = "--public-key");
+/// Every host, sorted by name.
+Result<std::vector<HostInfo>> host_list(Context ctx);
+/// One host; NotFound naming it.
+Result<HostInfo> host_get(Context ctx, const std::string& name);
+/// The keys of these hosts, in the same order (to seal a secret to each host a record deploys
+/// to); the first unknown name is a NotFound error naming it.
+Result<std::vector<crypto::HostPublicKey>> host_keys(Context ctx, const std::vector<std::string>& names);
+/// Forget a host (what was sealed to it stays sealed to it); NotFound when there is none.
+Status host_remove(Context ctx, const std::string& name);
+
+/// Where `agent enroll` keeps the host key: /var/lib/certctl/agent/host.key as root, else
+/// ${XDG_STATE_HOME:-~/.local/state}/certctl/agent/host.key.
+Result<std::string> default_agent_key_file();
+/// Make this host's key pair: the private key (PKCS#8 PEM) to a new file of mode 0600 in a
+/// directory of mode 0700 (missing directories made so; an existing one open to others is
+/// refused), never replacing a key unless `force` (then atomically). Returns the public key.
+Result<crypto::HostPublicKey> agent_enroll(const std::string& key_file, bool force);
+
 // ---- named configs: one option table per kind ------------------------------------------------
 /// One option of a named config (notify, deploy, dns). The table drives the stored file
 /// (<vault>/<kind>/<name>.toml) and the `--json` objects. The member's type is the option's:
@@ -416,5 +451,7 @@ const ConfigTable<DeployTarget>& deploy_target_options();
 /// The fixed options of a DNS provider (tech zone, TTL, timeout); the rest are its type's
 /// (dns::registry()).
 const ConfigTable<DnsProviderInfo>& dns_provider_options();
+/// A host's stored options (public key, labels), also its `host list --json` members.
+const ConfigTable<HostInfo>& host_options();
 
 }  // namespace certctl::lifecycle

@@ -37,6 +37,8 @@ std::string renew_report_json(const lifecycle::RenewReport& report);
 std::string notifiers_json(const std::vector<lifecycle::NotifierSpec>& notifiers);
 /// `deploy list --json`.
 std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targets);
+/// `host list --json`: name, created, public_key, labels.
+std::string hosts_json(const std::vector<lifecycle::HostInfo>& hosts);
 /// `dns list --json`, `dns show --json` (secrets only as "sealed" or "env:VAR").
 std::string dns_providers_json(const std::vector<lifecycle::DnsProviderInfo>& providers);
 std::string dns_provider_json(const lifecycle::DnsProviderInfo& provider);

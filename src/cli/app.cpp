@@ -92,6 +92,8 @@ void build_app(CLI::App& app, Globals& g) {
   setup_delete(app, g);
   setup_orders(app, g);
   setup_audit(app, g);
+  setup_host(app, g);
+  setup_agent(app, g);
   setup_help(app, g);
 }
 

@@ -305,6 +305,13 @@ std::string deploy_targets_json(const std::vector<lifecycle::DeployTarget>& targ
   return dump(arr, 2);
 }
 
+std::string hosts_json(const std::vector<lifecycle::HostInfo>& hosts) {
+  Json arr = Json::array();
+  for (const auto& h : hosts)
+    arr.push_back(config_json(lifecycle::host_options(), h, {{"name", h.name}, {"created", time_or_null(h.created)}}));
+  return dump(arr, 2);
+}
+
 std::string dns_providers_json(const std::vector<lifecycle::DnsProviderInfo>& providers) {
   Json arr = Json::array();
   for (const auto& p : providers) arr.push_back(dns_provider(p));
