@@ -171,8 +171,17 @@ class MemoryStore : public Store {
   void fail_write(std::size_t nth, bool sticky = false);
   /// Writes attempted since construction (failed ones included).
   std::size_t writes() const;
+  /// The key of each of those writes, in order (a log's key for an append).
+  std::vector<std::string> written_keys() const;
   /// Every key and value, for comparing whole states in tests.
   std::vector<std::pair<std::string, std::string>> dump() const;
+  /// The whole key space, each value with its revision, for restore().
+  using Snapshot = std::vector<std::pair<std::string, Value>>;
+  Snapshot snapshot() const;
+  /// Put a snapshot's key space back (a test's reset between runs); locks, leases, the write
+  /// counter and fail_write() stay as they are. Each key gets back the revision it had for that
+  /// content, and later writes still get revisions never handed out before.
+  void restore(const Snapshot& snapshot);
 
   std::string describe() const override;
   std::string where(std::string_view key) const override;

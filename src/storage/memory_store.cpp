@@ -18,6 +18,7 @@ struct MemoryStore::State {
   std::map<std::string, Value, std::less<>> kv;
   Revision next_revision = 1;
   std::size_t writes = 0;
+  std::vector<std::string> written;  ///< the key of each write, in order
   std::size_t fail_at = 0;  ///< 0: never
   bool sticky = false;
   std::set<std::string, std::less<>> locks;
@@ -30,8 +31,9 @@ struct MemoryStore::State {
   std::map<std::string, LeaseRow, std::less<>> leases;
 
   /// Count one write; false when it is the one to fail.
-  bool write_allowed() {
+  bool write_allowed(std::string_view key) {
     ++writes;
+    written.emplace_back(key);
     if (fail_at == 0) return true;
     if (writes == fail_at) return false;
     return !(sticky && writes > fail_at);
@@ -132,11 +134,28 @@ std::size_t MemoryStore::writes() const {
   return state_->writes;
 }
 
+std::vector<std::string> MemoryStore::written_keys() const {
+  std::lock_guard g(state_->mu);
+  return state_->written;
+}
+
 std::vector<std::pair<std::string, std::string>> MemoryStore::dump() const {
   std::lock_guard g(state_->mu);
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [k, v] : state_->kv) out.emplace_back(k, v.data);
   return out;
+}
+
+MemoryStore::Snapshot MemoryStore::snapshot() const {
+  std::lock_guard g(state_->mu);
+  return Snapshot(state_->kv.begin(), state_->kv.end());
+}
+
+void MemoryStore::restore(const Snapshot& snapshot) {
+  std::lock_guard g(state_->mu);
+  state_->kv = std::map<std::string, Value, std::less<>>(snapshot.begin(), snapshot.end());
+  // next_revision is left alone: it only grows, so no revision is handed out twice.
+  for (const auto& [key, value] : snapshot) state_->next_revision = std::max(state_->next_revision, value.revision + 1);
 }
 
 std::string MemoryStore::describe() const { return "memory"; }
@@ -187,7 +206,7 @@ Result<Revision> MemoryStore::apply(const Change& change) {
   }
   auto run = [&s](const std::vector<Change::Op>& ops) -> Status {
     for (const auto& op : ops) {
-      if (!s.write_allowed()) return s.write_error(op.key);
+      if (!s.write_allowed(op.key)) return s.write_error(op.key);
       if (op.kind == Change::Op::Kind::Put) {
         s.kv[op.key] = Value{op.data, s.next_revision++};
       } else {
@@ -202,7 +221,7 @@ Result<Revision> MemoryStore::apply(const Change& change) {
   TRY(run(change.ops));
   Revision r = 0;
   if (change.commit_point) {
-    if (!s.write_allowed()) return s.write_error(change.commit_point->key);
+    if (!s.write_allowed(change.commit_point->key)) return s.write_error(change.commit_point->key);
     r = s.next_revision++;
     s.kv[change.commit_point->key] = Value{change.commit_point->data, r};
   }
@@ -224,7 +243,7 @@ Status MemoryStore::update_log(std::string_view key, const LogUpdate& update) {
   if (!add) return ok();
   {
     std::lock_guard g(state_->mu);
-    if (!state_->write_allowed()) return state_->write_error(key);
+    if (!state_->write_allowed(key)) return state_->write_error(key);
     Value& v = state_->kv[std::string(key)];
     if (!v.data.empty() && v.data.back() != '\n') v.data += '\n';
     v.data += add->line;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <sys/stat.h>
@@ -43,6 +44,14 @@ inline vault::UnlockSecret passphrase(const char* p = "test passphrase") {
 /// A new, unlocked vault in dir/vault with scrypt N=1024 (fast).
 inline vault::Vault make_vault(const TempDir& dir, UnixTime now = 1'800'000'000) {
   auto v = vault::Vault::create(dir.file("vault"), passphrase(), 1024, now);
+  if (!v) throw std::runtime_error(v.error().text());
+  return std::move(v).value();
+}
+
+/// A new, unlocked vault over an in-memory store (the write-failure tests' backend), scrypt
+/// N=1024. The store stays the caller's, to fail writes in and to look at.
+inline vault::Vault make_memory_vault(std::shared_ptr<storage::MemoryStore> store, UnixTime now = 1'800'000'000) {
+  auto v = vault::Vault::create(std::move(store), passphrase(), 1024, now);
   if (!v) throw std::runtime_error(v.error().text());
   return std::move(v).value();
 }
