@@ -205,8 +205,8 @@ class Vault {
  private:
   explicit Vault(std::shared_ptr<storage::Store> store);
   Status after_lock() const;
-  /// The versions of a record's directory that `r` does not refer to (vN above r.version,
-  /// left by a killed issue or import).
+  /// The versions of a record's directory that `r` does not refer to (neither current with
+  /// files nor in its history: left by a killed issue or import, or an abandoned CSR version).
   std::vector<int> orphan_versions(const Record& r) const;
   /// The revision of each record.toml this object last read or wrote: save() refuses to
   /// replace a record that changed since (another process or host wrote it meanwhile).

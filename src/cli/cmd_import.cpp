@@ -25,8 +25,9 @@ void setup_import(CLI::App& app, Globals& g) {
     g.action = [&g, o]() -> Status {
       TRY_ASSIGN(Session s, open_unlocked(g));
       TRY_ASSIGN(vault::Record r, lifecycle::import_certificate(s.ctx(), o->name, o->req));
-      note(g, fmt::format("imported '{}' ({}), serial {}, valid until {}", r.name, r.domain, r.cert->serial_hex,
-                          format_rfc3339(r.cert->not_after)));
+      const vault::CertMeta meta = r.cert.value_or(vault::CertMeta{});  // import always sets it
+      note(g, fmt::format("imported '{}' ({}), serial {}, valid until {}", r.name, r.domain, meta.serial_hex,
+                          format_rfc3339(meta.not_after)));
       return ok();
     };
   });

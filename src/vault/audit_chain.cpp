@@ -214,7 +214,10 @@ void Verifier::check_head(const std::optional<std::string>& head) {
   if (!head) return problem(0, none, "audit.head is missing, so lines cut from the end of the log cannot be noticed");
   auto h = parse_head(*head, key_);
   if (!h) return problem(0, none, "audit.head was altered or written with another vault key");
-  if (h->seq == 0 || h->seq >= line_of_.size() || line_of_[h->seq] == 0)
+  // seq 0: the head the vault was created with; a later head's write failed (the lines after
+  // it are chained all the same).
+  if (h->seq == 0) return;
+  if (h->seq >= line_of_.size() || line_of_[h->seq] == 0)
     return problem(0, none,
                    fmt::format("lines cut from the end: audit.head records seq {}, the log ends at seq {}", h->seq,
                                highest_));

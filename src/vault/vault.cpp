@@ -2,6 +2,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/vault.hpp>
 
+#include "vault/audit_chain.hpp"
 #include "vault/record_cache.hpp"
 #include "vault/record_toml.hpp"
 #include "vault/vault_config.hpp"
@@ -29,7 +30,7 @@ struct Vault::Seen {
 };
 
 Vault::Vault(std::shared_ptr<storage::Store> store)
-    : config_(std::make_unique<Config>()), store_(std::move(store)), seen_(std::make_unique<Seen>()), host_(host_name()) {}
+    : store_(std::move(store)), seen_(std::make_unique<Seen>()), host_(host_name()), config_(std::make_unique<Config>()) {}
 
 void Vault::remember(std::string_view name, storage::Revision r) const {
   std::lock_guard g(seen_->mu);
@@ -123,7 +124,14 @@ Result<Vault> Vault::create(std::shared_ptr<storage::Store> store, const UnlockS
   c.created = format_rfc3339(now);
   SecretBytes vault_key = crypto::random_secret(32);
   TRY(wrap_vault_key(c, secret, vault_key, scrypt_n));
-  TRY(v.store_->put_if(Layout::config(), render_config(c), 0));
+  // A head before any line, so a log whose first keyed line's head could not be written
+  // still verifies (audit_chain.hpp); then the config, which makes it a vault.
+  TRY_ASSIGN(SecretBytes audit_key, audit::derive_key(vault_key));
+  TRY_ASSIGN(std::string head, audit::render_head(audit::ChainState{0, audit::genesis("")}, audit_key));
+  storage::Change ch;
+  ch.put(Layout::audit_head(), std::move(head));
+  ch.commit_point = storage::Change::CommitPoint{Layout::config(), render_config(c), storage::Revision{0}};
+  TRY(v.store_->apply(ch));
   v.vault_key_ = std::move(vault_key);
   return v;
 }
@@ -241,9 +249,26 @@ Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, co
       if (auto it = seen_->fences->find(r.name); it != seen_->fences->end()) c.fence = it->second;
   }
   std::vector<int> gone = orphan_versions(r);
-  gone.insert(gone.end(), drop.begin(), drop.end());
+  for (int v : drop)
+    if (std::find(gone.begin(), gone.end(), v) == gone.end()) gone.push_back(v);
   for (int v : gone)
     if (!write || v != write->version) c.after.push_back({storage::Change::Op::Kind::Remove, Layout::version_dir(r.name, v), {}});
+  // Files of the current version the record does not claim (a first certificate whose commit
+  // was cut short): what the record says is there is all that is there.
+  const std::pair<std::string_view, bool> claimed[] = {
+      {"key.enc", r.has_key}, {"csr.pem", r.has_csr}, {"cert.pem", r.has_cert}, {"chain.pem", r.has_chain}};
+  const bool in_history =
+      std::any_of(r.history.begin(), r.history.end(), [&](const HistoryEntry& h) { return h.version == r.version; });
+  if (r.version > 0 && !in_history && std::find(gone.begin(), gone.end(), r.version) == gone.end())
+    if (auto listed = store_->list(Layout::version_dir(r.name, r.version) + "/"))
+      for (const auto& l : *listed) {
+        const std::string_view file = std::string_view(l.key).substr(l.key.rfind('/') + 1);
+        const bool wanted =
+            std::any_of(std::begin(claimed), std::end(claimed), [&](const auto& f) { return f.first == file && f.second; });
+        const bool written = write && write->version == r.version &&
+                             std::any_of(write->files.begin(), write->files.end(), [&](const auto& f) { return f.first == file; });
+        if (!wanted && !written) c.after.push_back({storage::Change::Op::Kind::Remove, l.key, {}});
+      }
   auto applied = store_->apply(c);
   if (!applied) {
     if (applied.error().category() == Category::State)
@@ -256,6 +281,10 @@ Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, co
 }
 
 std::vector<int> Vault::orphan_versions(const Record& r) const {
+  // Every v<N> that is neither the current version (holding at least one file the record
+  // claims) nor a history entry: above r.version, left by a killed issue or import; below it,
+  // an abandoned unissued version whose removal was cut short after the record was committed.
+  const bool current_used = r.has_key || r.has_csr || r.has_cert || r.has_chain;
   std::vector<int> out;
   const std::string prefix = Layout::record_dir(r.name) + "/";
   auto listed = store_->list(prefix);
@@ -266,9 +295,10 @@ std::vector<int> Vault::orphan_versions(const Record& r) const {
     if (slash == std::string_view::npos || rest.size() < 2 || rest[0] != 'v') continue;
     int v = 0;
     const char* end = rest.data() + slash;
-    if (std::from_chars(rest.data() + 1, end, v).ptr == end && v > r.version &&
-        std::find(out.begin(), out.end(), v) == out.end())
-      out.push_back(v);
+    if (std::from_chars(rest.data() + 1, end, v).ptr != end || std::find(out.begin(), out.end(), v) != out.end()) continue;
+    const bool referenced = (v == r.version && current_used) ||
+                            std::any_of(r.history.begin(), r.history.end(), [v](const HistoryEntry& h) { return h.version == v; });
+    if (!referenced) out.push_back(v);
   }
   return out;
 }

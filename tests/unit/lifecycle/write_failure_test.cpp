@@ -165,13 +165,28 @@ Status save_corp_account(World& w) {
 }
 
 lifecycle::DnsProviderInput dns_provider() {
-  return {.name = "corpdns", .type = "exec", .options = {{"command", "/bin/true"}}, .tech_zone = "acme.example.test"};
+  lifecycle::DnsProviderInput d;
+  d.name = "corpdns";
+  d.type = "exec";
+  d.options = {{"command", "/bin/true"}};
+  d.tech_zone = "acme.example.test";
+  return d;
 }
 lifecycle::NotifierSpec notifier() {
-  return {.name = "ops", .type = "webhook", .url = "https://hooks.example.test/certctl", .events = {"failure", "success"}};
+  lifecycle::NotifierSpec n;
+  n.name = "ops";
+  n.type = "webhook";
+  n.url = "https://hooks.example.test/certctl";
+  n.events = {"failure", "success"};
+  return n;
 }
 lifecycle::DeployTarget deploy_target() {
-  return {.name = "files", .records = {"web"}, .cert = "/etc/ssl/{name}/cert.pem", .key = "/etc/ssl/{name}/key.pem"};
+  lifecycle::DeployTarget t;
+  t.name = "files";
+  t.records = {"web"};
+  t.cert = "/etc/ssl/{name}/cert.pem";
+  t.key = "/etc/ssl/{name}/key.pem";
+  return t;
 }
 
 /// The record is due: 70 of its 90 days have passed (threshold: the last 30).
@@ -390,6 +405,10 @@ struct Operation {
   std::string name;
   std::function<void(World&)> setup;  ///< brings the vault to the state before (no failures)
   std::function<Status(World&)> run;  ///< the command, as the CLI runs it
+  /// A fact the CA changes before the record is written (a revocation: the CA's act, as it is
+  /// for an ACME CA). A run cut between the two may leave just that fact changed; running the
+  /// command again must then complete it.
+  std::string ca_first = {};
 };
 
 struct Run {
@@ -453,11 +472,17 @@ std::size_t write_failure_positions(const Operation& op) {
     CHECK_FALSE(failed.threw);
     const std::vector<std::string> now_keys = w.store->written_keys();
     const std::vector<std::string> attempted(now_keys.begin() + static_cast<std::ptrdiff_t>(at), now_keys.end());
-    if (n <= keys.size()) {
+    // Best-effort writes: a record cache that cannot be written is a cache not refreshed, and
+    // orders.log a line of history missing; neither stops the command, which goes on to write
+    // the rest as a successful run does.
+    const bool best_effort =
+        n <= keys.size() && (keys[n - 1] == vault::Layout::record_cache() || keys[n - 1] == vault::Layout::orders_log());
+    if (best_effort) {
+      CHECK(attempted == keys);
+    } else if (n <= keys.size()) {
       // The same writes as the successful run up to the one that failed, then none.
       CHECK(attempted == std::vector<std::string>(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(n)));
-      // A record cache that cannot be written is a cache not refreshed, not a failure.
-      if (keys[n - 1] != vault::Layout::record_cache()) CHECK_FALSE(failed.ok);
+      CHECK_FALSE(failed.ok);
     } else {
       CHECK(attempted == keys);
       CHECK(failed.ok);
@@ -469,10 +494,18 @@ std::size_t write_failure_positions(const Operation& op) {
     const bool as_after = masked == after;
     INFO("vs before: " << describe_difference(exact, before));
     INFO("vs after: " << describe_difference(masked, after));
-    CHECK((as_before || as_after));
+    // Before, except that the CA acted already (see Operation::ca_first).
+    bool ca_ahead = false;
+    if (!op.ca_first.empty() && !as_before && !as_after) {
+      State without = exact, before_without = before;
+      without.facts.erase(op.ca_first);
+      before_without.facts.erase(op.ca_first);
+      ca_ahead = without == before_without;
+    }
+    CHECK((as_before || as_after || ca_ahead));
     CHECK(audit_intact(w));
 
-    if (as_before) {
+    if (as_before || ca_ahead) {
       // Running it again succeeds and gives the success state.
       const Run again = run_guarded(op, w);
       INFO("the run again said: " << again.error);
@@ -527,7 +560,8 @@ const std::vector<Operation>& operations() {
          return status_of(r);
        }},
       {"renew of a due record with the local CA", issued_and_due, renew_web},
-      {"revoke with the local CA", issued, [](World& w) { return status_of(lifecycle::revoke(w.ctx(), "web", 4)); }},
+      {"revoke with the local CA", issued, [](World& w) { return status_of(lifecycle::revoke(w.ctx(), "web", 4)); },
+       "local CA revoked"},
       {"ca profile save", nullptr, [](World& w) { return lifecycle::add_ca(w.ctx(), corp_profile(), eab_file(w)); }},
       {"ca profile remove", [](World& w) { corp_ca(w); require(save_corp_account(w)); },
        [](World& w) { return lifecycle::remove_ca(w.ctx(), "corp"); }},
