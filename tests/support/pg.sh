@@ -15,6 +15,8 @@
 #                          the root for sslmode=verify-full&sslrootcert=PG_CA (TLS is on;
 #                          clients that do not ask for it may still connect without)
 #   pg_psql SQL...  run SQL with psql as postgres against PG_URL (ON_ERROR_STOP, quiet)
+#   pg_query SQL    print the rows of one query (unaligned, no headers)
+#   pg_down/pg_up   stop the server keeping its data / start it again on the same port
 #   pg_stop    stop the server now: SIGTERM to the PID in postmaster.pid (the first line),
 #              SIGINT (fast shutdown) after 10 s, SIGQUIT after 20 s; never by name. Also runs
 #              on EXIT, before lib.sh's own clean-up.
@@ -72,9 +74,7 @@ HBA
   local attempt
   for attempt in 1 2 3; do
     PG_PORT=$(free_ports 1)
-    if _pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$_PG_BASE/server.log" -w -t 30 \
-      -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$_PG_BASE/server.crt -c ssl_key_file=$_PG_BASE/server.key" \
-      start >"$_PG_BASE/pg_ctl.log" 2>&1; then
+    if _pg_ctl_start; then
       break
     fi
     # Another process may have taken the port between choosing and binding: try another.
@@ -83,6 +83,28 @@ HBA
   export PG_PORT
   export PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres
 }
+
+_pg_ctl_start() {
+  _pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$_PG_BASE/server.log" -w -t 30 \
+    -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$_PG_BASE/server.crt -c ssl_key_file=$_PG_BASE/server.key" \
+    start >"$_PG_BASE/pg_ctl.log" 2>&1
+}
+
+# pg_down: stop the server (SIGTERM to its PID, waiting), keeping its data; pg_up starts it
+# again on the same port (a database restart as clients see it).
+pg_down() {
+  local pid i=0
+  pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ ]] || fail "pg_down: no postmaster.pid in $PG_DATA"
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((i < 300)); do sleep 0.1; i=$((i + 1)); done
+  kill -0 "$pid" 2>/dev/null && fail "pg_down: postmaster $pid did not stop"
+  return 0
+}
+pg_up() { _pg_ctl_start || fail "PostgreSQL did not start again: $(tail -c 2000 "$_PG_BASE/server.log" 2>/dev/null)"; }
+
+# pg_query SQL: print the result rows unaligned, without headers.
+pg_query() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$PG_URL" -c "$1" || fail "psql: $1"; }
 
 pg_psql() {
   local sql
