@@ -4,19 +4,19 @@
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
   renew check revoke delete rm orders audit notify deploy dns host agent help'
-_certctl_global_opts='--vault --passphrase-file --key-file --no-color -q --quiet --dns-resolver
-  --responder-user -h --help'
+_certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
+  --quiet --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email'
 _certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
   --profile --preferred-chain --fallback'
 # Options that take a value (--version does only after show, export and export-pfx).
-_certctl_value_opts='--vault --passphrase-file --key-file --generate-key-file --scrypt-n
+_certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file --generate-key-file --scrypt-n
   --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca
   --renew-days --org --ou --country --state --locality --email --csr-file --cert --key --chain
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
-  --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --warn-days
+  --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --lease-ttl --warn-days
   --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
@@ -28,16 +28,16 @@ _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google googl
   buypass-staging'
 
 # Run certctl on the vault the command line points at (never prompts: stdin is /dev/null).
+# A --vault-schema given on the command line is in $vault_schema (a local of _certctl).
 _certctl_run() {  # _certctl_run PROG VAULT ARGS...
   local prog=$1 vault=$2
+  local -a global=()
   shift 2
   # shellcheck disable=SC2088 # a literal "~/" typed on the command line
   [[ $vault == '~/'* ]] && vault=$HOME/${vault#'~/'}
-  if [[ -n $vault ]]; then
-    "$prog" --vault "$vault" "$@" </dev/null 2>/dev/null
-  else
-    "$prog" "$@" </dev/null 2>/dev/null
-  fi
+  [[ -n $vault ]] && global+=(--vault "$vault")
+  [[ -n ${vault_schema-} ]] && global+=(--vault-schema "$vault_schema")
+  "$prog" "${global[@]}" "$@" </dev/null 2>/dev/null
 }
 
 # Record names.
@@ -112,11 +112,11 @@ _certctl() {
     fi
   fi
 
-  # Walk the words before the cursor: positional words, --vault, --replace, and whether
-  # the previous word is an option waiting for its value. A ':' glues the next word to the
-  # one before it (exec:PATH).
+  # Walk the words before the cursor: positional words, --vault, --vault-schema, --replace,
+  # and whether the previous word is an option waiting for its value. A ':' glues the next
+  # word to the one before it (exec:PATH).
   local -a pos=()
-  local vault='' replace='' want='' glue=''
+  local vault='' vault_schema='' replace='' want='' glue=''
   for ((i = 1; i < cword; i++)); do
     w=${COMP_WORDS[i]}
     if [[ -n $glue ]]; then
@@ -130,11 +130,13 @@ _certctl() {
     if [[ -n $want ]]; then
       [[ $w == '=' ]] && continue
       [[ $want == --vault ]] && vault=$w
+      [[ $want == --vault-schema ]] && vault_schema=$w
       want=''
       continue
     fi
     case $w in
       --vault=?*) vault=${w#--vault=} ;;
+      --vault-schema=?*) vault_schema=${w#--vault-schema=} ;;
       --replace) replace=1 ;;
       --version)
         [[ ${pos[0]-} == show || ${pos[0]-} == export || ${pos[0]-} == export-pfx ]] && want=$w ;;
@@ -161,6 +163,8 @@ _certctl() {
       --pem) _certctl_compreply 'cert chain fullchain csr key' "$cur" ;;
       --challenge) _certctl_compreply 'http-01 dns-01 tls-alpn-01' "$cur" ;;
       --jitter) _certctl_compreply '0 90s 15m 30m 1h 2h' "$cur" ;;
+      --lease-ttl) _certctl_compreply '60 300 600 1800 3600' "$cur" ;;
+      --host) _certctl_compreply "$(hostname 2>/dev/null)" "$cur" ;;
       --deploy-owner)  # USER[:GROUP], when ':' is not a word break
         if [[ $cur == *:* ]]; then
           mapfile -t COMPREPLY < <(compgen -g -- "${cur#*:}")
@@ -206,9 +210,10 @@ _certctl() {
       esac ;;
     vault)
       case ${pos[1]-} in
-        '') words='rekey info' ;;
+        '') words='rekey info copy' ;;
         rekey) opts='--new-passphrase-file --new-key-file --scrypt-n' ;;
         info) opts='--json' ;;
+        copy) opts='--to --to-schema' ;;
       esac ;;
     ca)
       case ${pos[1]-}/${pos[2]-} in
@@ -246,7 +251,8 @@ _certctl() {
     export) opts='--dir --version' ;;
     export-pfx) opts='--out --password-file --legacy --friendly-name --version' ;;
     renew)
-      opts='--force --dry-run --json --jitter --parallel --pre-hook --deploy-hook --post-hook --no-notify'
+      opts='--force --dry-run --json --jitter --parallel --lease-ttl --pre-hook --deploy-hook --post-hook
+        --no-notify'
       # --reuse-key and --new-key exclude each other.
       [[ " ${COMP_WORDS[*]} " == *' --new-key '* ]] || opts="$opts --reuse-key"
       [[ " ${COMP_WORDS[*]} " == *' --reuse-key '* ]] || opts="$opts --new-key" ;;
@@ -305,7 +311,7 @@ _certctl() {
     help)
       case ${pos[1]-}/${pos[2]-} in
         /) words=$_certctl_commands ;;
-        vault/) ((${#pos[@]} == 2)) && words='rekey info' ;;
+        vault/) ((${#pos[@]} == 2)) && words='rekey info copy' ;;
         ca/) ((${#pos[@]} == 2)) && words='add list show remove local' ;;
         ca/local) ((${#pos[@]} == 3)) && words='init export-root crl' ;;
         account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;

@@ -6,13 +6,13 @@
 function __certctl_args
     set -l tokens (commandline -opc)
     set -e tokens[1]
-    set -l value_opts --vault --passphrase-file --key-file --generate-key-file --scrypt-n \
+    set -l value_opts --vault --vault-schema --host --passphrase-file --key-file --generate-key-file --scrypt-n \
         --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca \
         --renew-days --org --ou --country --state --locality --email --csr-file --cert --key \
         --chain --status --expiring-within --pem --dir --password-file --friendly-name \
         --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
         --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
-        --reason --parallel --jitter --warn-days --crit-days --prometheus --deploy-dir \
+        --reason --parallel --jitter --lease-ttl --warn-days --crit-days --prometheus --deploy-dir \
         --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
         --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
         --key-mode --owner --hook --dns-resolver --responder-user --provider --server --key-name --algorithm \
@@ -71,20 +71,26 @@ function __certctl_wants_record
     test "$args[1]" = import; and contains -- --replace (commandline -opc)
 end
 
-# certctl, on the vault the command line points at, with stdin from /dev/null (never prompts).
+# certctl, on the vault the command line points at (--vault, --vault-schema), with stdin from
+# /dev/null (never prompts).
 function __certctl_run
     set -l tokens (commandline -opc)
     set -l vault
+    set -l schema
     for i in (seq 2 (count $tokens))
+        set -l j (math $i + 1)
         switch $tokens[$i]
             case --vault
-                set -l j (math $i + 1)
                 test $j -le (count $tokens); and set vault --vault $tokens[$j]
             case '--vault=*'
                 set vault --vault (string replace -- --vault= '' $tokens[$i])
+            case --vault-schema
+                test $j -le (count $tokens); and set schema --vault-schema $tokens[$j]
+            case '--vault-schema=*'
+                set schema --vault-schema (string replace -- --vault-schema= '' $tokens[$i])
         end
     end
-    $tokens[1] $vault $argv </dev/null 2>/dev/null
+    $tokens[1] $vault $schema $argv </dev/null 2>/dev/null
 end
 
 # Record names.
@@ -147,7 +153,9 @@ end
 complete -c certctl -f
 
 # Global options, before or after the command.
-complete -c certctl -l vault -x -a '(__fish_complete_directories)' -d 'Vault directory'
+complete -c certctl -l vault -x -a '(__fish_complete_directories)' -d 'Vault directory, or a PostgreSQL database (libpq URI or keyword string)'
+complete -c certctl -l vault-schema -x -d 'PostgreSQL vault: the schema that holds it (default certctl)'
+complete -c certctl -l host -x -a '(hostname 2>/dev/null)' -d 'The name this host goes by in the logs and renewal claims'
 complete -c certctl -l passphrase-file -r -F -d 'Read the vault passphrase from a file'
 complete -c certctl -l key-file -r -F -d 'Unlock a vault created with a key file'
 complete -c certctl -l no-color -d 'Do not colour the output'
@@ -195,7 +203,7 @@ complete -c certctl -n '__certctl_path help host' -a 'add list remove'
 complete -c certctl -n '__certctl_path help agent' -a 'enroll'
 complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
-complete -c certctl -n '__certctl_path help vault' -a 'rekey info'
+complete -c certctl -n '__certctl_path help vault' -a 'rekey info copy'
 complete -c certctl -n '__certctl_path help audit' -a 'verify'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
 complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
@@ -212,9 +220,12 @@ complete -c certctl -n '__certctl_cmd init' -l scrypt-n -x -d 'scrypt cost param
 complete -c certctl -n '__certctl_path audit' -a verify -d 'Check the chain of the audit log'
 complete -c certctl -n '__certctl_path audit verify' -l json -d 'Print the report as JSON'
 
-# vault rekey | info
+# vault rekey | info | copy
 complete -c certctl -n '__certctl_path vault' -a rekey -d 'Change the unlock secret'
 complete -c certctl -n '__certctl_path vault' -a info -d 'Show vault information'
+complete -c certctl -n '__certctl_path vault' -a copy -d 'Copy the vault to a directory or database'
+complete -c certctl -n '__certctl_path vault copy' -l to -r -F -d 'Destination directory or postgresql:// URL'
+complete -c certctl -n '__certctl_path vault copy' -l to-schema -x -d 'PostgreSQL schema to create the copy in'
 complete -c certctl -n '__certctl_path vault rekey' -l new-passphrase-file -r -F -d 'Read the new passphrase from a file'
 complete -c certctl -n '__certctl_path vault rekey' -l new-key-file -r -F -d 'Unlock with this key file from now on'
 complete -c certctl -n '__certctl_path vault rekey' -l scrypt-n -x -d 'scrypt cost parameter N for a new passphrase'
@@ -345,6 +356,7 @@ complete -c certctl -n $ren -l dry-run -d 'Validate with the CA without finalizi
 complete -c certctl -n $ren -l json -d 'Print a JSON summary'
 complete -c certctl -n $ren -l jitter -x -a '0 90s 15m 30m 1h 2h' -d 'First wait a random time up to DURATION'
 complete -c certctl -n $ren -l parallel -x -d 'Orders in flight at once (1-64)'
+complete -c certctl -n $ren -l lease-ttl -x -a '60 300 600 1800 3600' -d 'Shared vault: seconds a claim on a due record lasts unless extended'
 complete -c certctl -n "$ren; and not __fish_seen_argument -l new-key" -l reuse-key -d "Keep each record's key (stored with the record)"
 complete -c certctl -n "$ren; and not __fish_seen_argument -l reuse-key" -l new-key -d 'A new key at each renewal (the default)'
 complete -c certctl -n $ren -l pre-hook -x -a '(__fish_complete_command)' -d 'Shell command run once before anything is renewed'

@@ -11,7 +11,7 @@ declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [number]=core [process]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
   [crypto]=crypto [device_seal]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
-  [record]=vault [record_fields]=vault [vault]=vault [storage]=storage [pg_store]=storage
+  [record]=vault [record_fields]=vault [vault]=vault [vault_copy]=vault [storage]=storage [pg_store]=storage
   [ca]=ca [lifecycle]=lifecycle [output]=output
 )
 # The modules whose headers each module may include (besides its own).

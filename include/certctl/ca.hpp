@@ -67,6 +67,10 @@ struct IssueOptions {
   /// ARI identifier of the certificate this order replaces (RFC 9773 "replaces"); sent only
   /// when the CA offers renewalInfo.
   std::string replaces;
+  /// A shared vault: alreadyReplaced means another host renewed the certificate, so the order
+  /// stops with that answer (the renewal reloads the record) instead of going ahead without
+  /// "replaces" and getting a second certificate.
+  bool replaced_is_final = false;
 };
 
 /// What a CA said when it refused (the ACME problem type and its Retry-After).

@@ -96,7 +96,7 @@ class AcmeIssuer final : public Issuer {
     std::string replaces = has_ari ? opts.replaces : "";
     const std::string profile = opts.profile.empty() ? profile_.profile : opts.profile;
     auto ordered = client_.new_order(ids, profile, replaces);
-    if (!ordered && !replaces.empty() && client_.last_problem() &&
+    if (!ordered && !replaces.empty() && !opts.replaced_is_final && client_.last_problem() &&
         client_.last_problem()->short_type() == "alreadyReplaced") {
       replaces.clear();
       ordered = client_.new_order(ids, profile, replaces);

@@ -32,7 +32,8 @@ Status run_init(Globals& g, const InitOptions& o) {
   TRY_ASSIGN(vault::UnlockSecret secret, lifecycle::read_new_secret(uo, lifecycle::SecretEnv{}));
   TRY_ASSIGN(vault::Vault v, store ? vault::Vault::create(std::move(store), secret, o.scrypt_n, clock.now())
                                    : vault::Vault::create(dir, secret, o.scrypt_n, clock.now()));
-  if (!g.host.empty()) v.set_host(g.host);
+  TRY_ASSIGN(std::string host, host_of(g));
+  v.set_host(std::move(host));
   TRY(v.audit("init", "", {{"unlock", v.info().method}}, clock.now()));
   note(g, fmt::format("created vault {} (unlocked with a {})", v.describe(), v.info().method == "key-file" ? "key file" : "passphrase"));
   return ok();

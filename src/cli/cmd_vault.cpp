@@ -1,7 +1,8 @@
-// certctl vault rekey | info
+// certctl vault rekey | info | copy
 #include "cli/common.hpp"
 
 #include <certctl/output.hpp>
+#include <certctl/vault_copy.hpp>
 
 #include <map>
 
@@ -55,10 +56,29 @@ Status run_info(Globals& g, bool json) {
   report_skipped(g, unreadable);
   return ok();
 }
+struct CopyOptions {
+  std::string to;
+  std::string to_schema = "certctl";
+};
+
+/// Every key of this vault into another store, still sealed (the copy opens with the same
+/// passphrase or key file). Needs no unlock; holds the writer lock so nothing changes meanwhile.
+Status run_copy(Globals& g, const CopyOptions& o) {
+  if (o.to.empty()) return Error(Category::Usage, "--to", "is required (a directory or a postgresql:// URL)");
+  TRY_ASSIGN(Session s, open_session(g));
+  TRY_ASSIGN(std::shared_ptr<storage::Store> to, open_store_at(o.to, o.to_schema, true));
+  if (to->describe() == s.vault.describe()) return Error(Category::Usage, "--to", "is this vault itself");
+  TRY_ASSIGN(vault::VaultLock lock, s.vault.lock());
+  TRY_ASSIGN(vault::CopyReport report, vault::copy_store(s.vault.store(), *to));
+  TRY(s.vault.audit("vault-copy", "", {{"to", to->describe()}, {"keys", std::to_string(report.keys)}}, s.clock.now()));
+  note(g, fmt::format("copied {} keys and {} logs ({} bytes) to {}", report.keys, report.logs, report.bytes, to->describe()));
+  return ok();
+}
+
 }  // namespace
 
 void setup_vault(CLI::App& app, Globals& g) {
-  CLI::App* vault = app.add_subcommand("vault", "Vault maintenance: rekey, info");
+  CLI::App* vault = app.add_subcommand("vault", "Vault maintenance: rekey, info, copy");
   vault->require_subcommand(1);
 
   auto o = std::make_shared<RekeyOptions>();
@@ -73,6 +93,17 @@ void setup_vault(CLI::App& app, Globals& g) {
   CLI::App* info = vault->add_subcommand("info", "Show the vault's location, unlock method and record counts");
   info->add_flag("--json", *json, "Print JSON");
   info->callback([&g, json] { g.action = [&g, json]() -> Status { return run_info(g, *json); }; });
+
+  auto c = std::make_shared<CopyOptions>();
+  CLI::App* copy = vault->add_subcommand(
+      "copy", "Copy every record, version, sealed key, config and log into another vault (a directory or PostgreSQL)");
+  copy->add_option("--to", c->to, "The destination: an empty directory, or a postgresql:// URL (libpq keyword string too)")
+      ->required();
+  copy->add_option("--to-schema", c->to_schema, "PostgreSQL destination: the schema to create the vault in")
+      ->capture_default_str();
+  copy->footer("Keys stay sealed: the copy opens with this vault's passphrase or key file. The destination becomes a "
+               "vault only when everything is copied (config.toml last); one that holds a vault already is refused.");
+  copy->callback([&g, c] { g.action = [&g, c]() -> Status { return run_copy(g, *c); }; });
 }
 
 }  // namespace certctl::cli

@@ -26,7 +26,8 @@ std::string vault_schema(const Globals& g) {
   return env && *env ? env : "certctl";
 }
 
-/// --host, else $CERTCTL_HOST, else the host name; a host name's characters only.
+}  // namespace
+
 Result<std::string> host_of(const Globals& g) {
   const std::string host = g.host.empty() ? vault::host_name() : g.host;
   const bool ok = !host.empty() && host.size() <= 253 && host.front() != '-' &&
@@ -36,15 +37,23 @@ Result<std::string> host_of(const Globals& g) {
   return host;
 }
 
-}  // namespace
-
 Result<std::shared_ptr<storage::Store>> open_store(const Globals& g, bool create) {
   TRY_ASSIGN(std::string where, vault::resolve_dir(g.vault_dir));
+  if (storage::is_pg_url(where)) return open_store_at(where, vault_schema(g), create);
+  return std::shared_ptr<storage::Store>();  // a directory: Vault::open/create check it first
+}
+
+Result<std::shared_ptr<storage::Store>> open_store_at(const std::string& where, const std::string& schema, bool create) {
   if (storage::is_pg_url(where)) {
-    TRY_ASSIGN(std::unique_ptr<storage::Store> pg, storage::open_pg_store(where, storage::PgOptions{vault_schema(g), create}));
+    TRY_ASSIGN(std::unique_ptr<storage::Store> pg, storage::open_pg_store(where, storage::PgOptions{schema, create}));
     return std::shared_ptr<storage::Store>(std::move(pg));
   }
-  return std::shared_ptr<storage::Store>();  // a directory: Vault::open/create check it first
+  if (!fs::exists(where)) {
+    if (!create) return Error(Category::Vault, where, "no vault here; create one with `certctl init`");
+    TRY(fs::make_dirs(where, 0700));
+  }
+  TRY(fs::check_private_dir(where));
+  return std::shared_ptr<storage::Store>(storage::open_file_store(where));
 }
 
 Result<Session> open_session(const Globals& g) {

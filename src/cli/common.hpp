@@ -48,6 +48,11 @@ Result<SystemClock> make_clock();
 /// The store --vault / CERTCTL_VAULT / the default location names: a PostgreSQL database
 /// (schema --vault-schema), else a directory. `create`: for `certctl init`.
 Result<std::shared_ptr<storage::Store>> open_store(const Globals& g, bool create);
+/// The store at a directory or PostgreSQL URL (schema `schema`); `create` makes a missing
+/// directory (0700) or the schema.
+Result<std::shared_ptr<storage::Store>> open_store_at(const std::string& where, const std::string& schema, bool create);
+/// --host, else $CERTCTL_HOST, else the host name; a host name's characters only (Usage error).
+Result<std::string> host_of(const Globals& g);
 /// Open the vault named by --vault / CERTCTL_VAULT / the default location.
 Result<Session> open_session(const Globals& g);
 /// Open and unlock.

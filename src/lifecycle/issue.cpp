@@ -145,7 +145,10 @@ OrderJob order_job(Context ctx, const Job& job, const IssueRequest& req) {
     at.options = std::move(made).value();
     if (at.ca != listed) at.options.dry_run = false;  // a real issuance, at staging
     // "replaces" only names a certificate of the same CA (and account).
-    if (at.ca == job.record.issued_by) at.options.replaces = job.replaces;
+    if (at.ca == job.record.issued_by) {
+      at.options.replaces = job.replaces;
+      at.options.replaced_is_final = ctx.vault.store().shared();
+    }
     order.attempts.push_back(std::move(at));
   }
   return order;

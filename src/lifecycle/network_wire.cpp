@@ -234,7 +234,7 @@ ca::ChallengeSettings challenge_from(const Json& j, Reader& outer) {
 Json options_json(const ca::IssueOptions& o) {
   return {{"days", o.days},       {"challenge", challenge_json(o.challenge)},
           {"profile", o.profile}, {"preferred_chain", o.preferred_chain},
-          {"dry_run", o.dry_run}, {"replaces", o.replaces}};
+          {"dry_run", o.dry_run}, {"replaces", o.replaces}, {"replaced_is_final", o.replaced_is_final}};
 }
 
 ca::IssueOptions options_from(const Json& j, Reader& outer) {
@@ -246,6 +246,7 @@ ca::IssueOptions options_from(const Json& j, Reader& outer) {
   o.preferred_chain = r.str("preferred_chain");
   o.dry_run = r.flag("dry_run");
   o.replaces = r.str("replaces");
+  o.replaced_is_final = r.flag("replaced_is_final");
   if (r.error()) outer.fail("options", r);
   return o;
 }

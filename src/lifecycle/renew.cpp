@@ -236,10 +236,14 @@ std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, con
         results.push_back(IssueResult{name, std::move(fresh).error(), {}});
         continue;
       }
-      if (fresh->version != planned[name] || vault::renew_reason(*fresh, ctx.clock.now(), req.force).empty()) {
+      const bool moved_on = fresh->version != planned[name];
+      if (moved_on || vault::renew_reason(*fresh, ctx.clock.now(), req.force).empty()) {
         if (item) {
           item->outcome = RenewOutcome::NotDue;
-          item->reason = "renewed meanwhile by another host";
+          // Another host renewed it, or tried and failed (it backs off now: its error says why).
+          item->reason = moved_on ? "renewed meanwhile by another host"
+                         : fresh->last_error.empty() ? "not due any more (another host took care of it)"
+                                                     : "tried meanwhile by another host: " + fresh->last_error;
         }
         continue;
       }

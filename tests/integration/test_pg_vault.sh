@@ -45,6 +45,45 @@ pg_query "SELECT encode(line, 'escape') FROM certctl.logs WHERE log = 'audit.log
   grep -q '"host":"auditor"' || fail "the audit line does not name the host"
 pass
 
+step "vault copy: PostgreSQL to a directory and back into another schema; every field equal, every key opens"
+issue_record copyme copyme.example.test
+expect_ok certctl vault copy --to "$TEST_TMP/copy-dir"
+assert_mode "$TEST_TMP/copy-dir" 700
+expect_ok certctl vault copy --vault "$TEST_TMP/copy-dir" --to "$PG_URL" --to-schema roundtrip
+expect_exit 9 certctl vault copy --to "$TEST_TMP/copy-dir"
+assert_contains "$ERR" "holds a vault already"
+# One clock for every reading, so the days remaining agree.
+export CERTCTL_NOW=$(date +%s)
+for v in "$PG_URL" "$TEST_TMP/copy-dir" "$PG_URL roundtrip"; do
+  url=${v% roundtrip} schema=certctl
+  [[ $v == *" roundtrip" ]] && schema=roundtrip
+  tag=$(printf '%s' "$v" | tr -c 'a-zA-Z0-9' '_')
+  expect_ok certctl --vault "$url" --vault-schema "$schema" list --json
+  printf '%s\n' "$OUT" >"$TEST_TMP/list.$tag"
+  for n in web other copyme; do
+    expect_ok certctl --vault "$url" --vault-schema "$schema" show "$n" --json
+    printf '%s\n' "$OUT" >"$TEST_TMP/show.$n.$tag"
+  done
+  rm -rf "$TEST_TMP/exp.$tag"
+  expect_ok certctl --vault "$url" --vault-schema "$schema" export copyme --dir "$TEST_TMP/exp.$tag"
+  [[ $(openssl pkey -in "$TEST_TMP/exp.$tag/key.pem" -pubout) == $(openssl x509 -in "$TEST_TMP/exp.$tag/cert.pem" -noout -pubkey) ]] ||
+    fail "the key exported from $v does not match its certificate"
+  pass
+  expect_ok certctl --vault "$url" --vault-schema "$schema" audit verify --json
+  json_check 'd["intact"] is True'
+done
+first=$(printf '%s' "$PG_URL" | tr -c 'a-zA-Z0-9' '_')
+for v in "$TEST_TMP/copy-dir" "$PG_URL roundtrip"; do
+  tag=$(printf '%s' "$v" | tr -c 'a-zA-Z0-9' '_')
+  cmp -s "$TEST_TMP/list.$first" "$TEST_TMP/list.$tag" ||
+    fail "list --json differs in the copy $v: $(diff "$TEST_TMP/list.$first" "$TEST_TMP/list.$tag" | head -20)"
+  for n in web other copyme; do
+    cmp -s "$TEST_TMP/show.$n.$first" "$TEST_TMP/show.$n.$tag" || fail "show $n --json differs in the copy $v"
+  done
+  pass
+done
+unset CERTCTL_NOW
+
 step "bad databases: each a one-line error naming it, exit 5, nothing written"
 CLOSED=$(free_ports 1)
 expect_exit 5 env CERTCTL_VAULT="postgresql://postgres@127.0.0.1:$CLOSED/postgres" "$CERTCTL_BIN" list
