@@ -255,7 +255,10 @@ Status MemoryStore::update_log(std::string_view key, const LogUpdate& update) {
 }
 
 Result<std::unique_ptr<Held>> MemoryStore::lock(std::string_view name, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+  // milliseconds::max() is "forever" (the renew lock): no deadline to overflow.
+  const auto deadline = wait == std::chrono::milliseconds::max()
+                            ? std::chrono::steady_clock::time_point::max()
+                            : std::chrono::steady_clock::now() + wait;
   for (;;) {
     {
       std::lock_guard g(state_->mu);
