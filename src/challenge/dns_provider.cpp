@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -56,8 +57,12 @@ class DnsProvider final : public Solver {
         return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
     }
     TRY_ASSIGN(std::vector<dns::TxtRecord> records, opts_.lookups ? located(tasks) : as_named(tasks));
-    // Remembered before the provider runs: a half-done present is cleaned up too.
-    presented_.insert(presented_.end(), records.begin(), records.end());
+    // Remembered before the provider runs: a half-done present is cleaned up too. Orders of a
+    // batch present into one solver from several workers at once.
+    {
+      std::lock_guard lock(mu_);
+      presented_.insert(presented_.end(), records.begin(), records.end());
+    }
     TRY(provider_->present(records));
     if (!opts_.lookups) return ok();
     return dns::wait_propagation(resolver_, records, opts_.propagation_timeout, opts_.propagation_interval,
@@ -65,9 +70,12 @@ class DnsProvider final : public Solver {
   }
 
   Status cleanup() override {
-    if (presented_.empty()) return ok();
     std::vector<dns::TxtRecord> records;
-    records.swap(presented_);
+    {
+      std::lock_guard lock(mu_);
+      records.swap(presented_);
+    }
+    if (records.empty()) return ok();
     return provider_->cleanup(records);
   }
 
@@ -104,6 +112,7 @@ class DnsProvider final : public Solver {
   std::unique_ptr<dns::Provider> provider_;
   DnsProviderOptions opts_;
   dns::Resolver resolver_;
+  std::mutex mu_;  ///< guards presented_
   std::vector<dns::TxtRecord> presented_;
 };
 
