@@ -211,16 +211,16 @@ std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, con
   std::map<std::string, int, std::less<>> planned;
   for (const auto& r : all) planned[r.name] = r.version;
   const std::size_t chunk = static_cast<std::size_t>(std::max(1, req.parallel));
-  std::deque<std::string> todo(plan.due.begin(), plan.due.end());
+  std::deque<std::string> unclaimed(plan.due.begin(), plan.due.end());
   std::vector<IssueResult> results;
   LeaseKeeper keeper(req.lease_ttl);
-  while (!todo.empty()) {
+  while (!unclaimed.empty()) {
     std::vector<std::string> batch;
     std::vector<std::unique_ptr<storage::Lease>> held;
     auto fences = std::make_shared<vault::Vault::Fences>();
-    while (batch.size() < chunk && !todo.empty()) {
-      const std::string name = std::move(todo.front());
-      todo.pop_front();
+    while (batch.size() < chunk && !unclaimed.empty()) {
+      const std::string name = std::move(unclaimed.front());
+      unclaimed.pop_front();
       RenewItem* item = detail::item_named(plan.report, name);
       auto lease = ctx.vault.store().lease("renew/" + name, req.lease_ttl, ctx.vault.host());
       if (!lease) {
