@@ -7,7 +7,7 @@ _certctl_commands='init vault ca account create edit csr issue import list ls sh
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
   --quiet --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
-  --locality --email'
+  --locality --email --key-policy'
 _certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
   --profile --preferred-chain --fallback'
 # Options that take a value (--version does only after show, export and export-pfx).
@@ -17,7 +17,7 @@ _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file 
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --lease-ttl --warn-days
-  --crit-days --prometheus --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
+  --crit-days --prometheus --key-policy --hosts --labels --interval --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
@@ -281,7 +281,7 @@ _certctl() {
       case ${pos[1]-} in
         '') words='add list remove run' ;;
         add) opts='--ca --record --cert --chain --fullchain --key --mode --key-mode --owner --hook
-          --pre-hook --post-hook' ;;
+          --pre-hook --post-hook --hosts --labels' ;;
         list) opts='--json' ;;
         run) words=$(_certctl_records "$prog" "$vault") ;;
       esac ;;
@@ -296,7 +296,7 @@ _certctl() {
       esac ;;
     host)
       case ${pos[1]-} in
-        '') words='add list remove' ;;
+        '') words='add list remove sync' ;;
         add) opts='--public-key --labels' ;;
         list) opts='--json' ;;
         remove)
@@ -305,7 +305,7 @@ _certctl() {
       esac ;;
     agent)
       case ${pos[1]-} in
-        '') words='enroll' ;;
+        '') words='enroll'; opts='--once --key-file --interval' ;;
         enroll) opts='--key-file --force' ;;
       esac ;;
     help)
@@ -318,7 +318,7 @@ _certctl() {
         notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
         deploy/) ((${#pos[@]} == 2)) && words='add list remove run' ;;
         dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
-        host/) ((${#pos[@]} == 2)) && words='add list remove' ;;
+        host/) ((${#pos[@]} == 2)) && words='add list remove sync' ;;
         agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
       esac ;;
   esac

@@ -13,7 +13,7 @@ function __certctl_args
         --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
         --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
         --reason --parallel --jitter --lease-ttl --warn-days --crit-days --prometheus --deploy-dir \
-        --deploy-owner --deploy-hook --pre-hook --post-hook --webhook --smtp --from --to \
+        --deploy-owner --deploy-hook --pre-hook --post-hook --key-policy --hosts --labels --interval --webhook --smtp --from --to \
         --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
         --key-mode --owner --hook --dns-resolver --responder-user --provider --server --key-name --algorithm \
         --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
@@ -199,7 +199,7 @@ complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 complete -c certctl -n '__certctl_path help' \
     -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns host agent help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
-complete -c certctl -n '__certctl_path help host' -a 'add list remove'
+complete -c certctl -n '__certctl_path help host' -a 'add list remove sync'
 complete -c certctl -n '__certctl_path help agent' -a 'enroll'
 complete -c certctl -n '__certctl_path help deploy' -a 'add list remove run'
 complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
@@ -285,6 +285,7 @@ set -l rec '__certctl_cmd create edit'
 complete -c certctl -n $rec -s d -l domain -x -d 'Primary domain'
 complete -c certctl -n $rec -l san -x -d 'Additional subject alternative name'
 complete -c certctl -n $rec -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Key type'
+complete -c certctl -n $rec -l key-policy -x -a 'master hybrid device' -d 'Who opens the key once issued'
 complete -c certctl -n $rec -l ca -x -a '(__certctl_cas)' -d 'CA profile that issues the certificate'
 complete -c certctl -n $rec -l renew-days -x -d 'Renew when this many days are left (0 = automatic)'
 complete -c certctl -n $rec -l org -x -d 'Organization (O)'
@@ -419,6 +420,8 @@ complete -c certctl -n $dadd -l owner -x -a '(__fish_complete_users)' -d 'chown 
 complete -c certctl -n $dadd -l hook -x -a '(__fish_complete_command)' -d 'Shell command after each record is deployed'
 complete -c certctl -n $dadd -l pre-hook -x -a '(__fish_complete_command)' -d 'Shell command before a renew run'
 complete -c certctl -n $dadd -l post-hook -x -a '(__fish_complete_command)' -d 'Shell command after a renew run'
+complete -c certctl -n $dadd -l hosts -x -a '(__certctl_run host list | tail -n +2 | string replace -r " .*" "")' -d 'Only on these hosts (their agents deploy it)'
+complete -c certctl -n $dadd -l labels -x -d 'Only on hosts with one of these labels'
 complete -c certctl -n '__certctl_path deploy list' -l json -d 'Print a JSON array'
 complete -c certctl -n '__certctl_cmd deploy; and __fish_seen_subcommand_from run' -a '(__certctl_records)' -d Record
 
@@ -462,7 +465,8 @@ complete -c certctl -n '__certctl_path dns check' -a '(__certctl_records)' -d Re
 # host add | list | remove
 complete -c certctl -n '__certctl_path host' -a add -d 'Register a host by its public key'
 complete -c certctl -n '__certctl_path host' -a list -d 'List hosts'
-complete -c certctl -n '__certctl_path host' -a remove -d 'Remove a host'
+complete -c certctl -n '__certctl_path host' -a remove -d 'Remove a host and its key copies'
+complete -c certctl -n '__certctl_path host' -a sync -d 'Seal keys to the hosts their deploy targets name'
 set -l hadd '__certctl_cmd host; and __fish_seen_subcommand_from add'
 complete -c certctl -n $hadd -l public-key -r -F -d 'The line agent enroll printed (- for stdin)'
 complete -c certctl -n $hadd -l labels -x -d 'Labels, comma-separated'
@@ -473,6 +477,9 @@ complete -c certctl -n '__certctl_path host remove' \
 
 # agent enroll
 complete -c certctl -n '__certctl_path agent' -a enroll -d 'Make this host key pair and print its public key'
+complete -c certctl -n '__certctl_path agent' -l once -d 'One pass, then exit'
+complete -c certctl -n '__certctl_path agent' -l key-file -r -F -d "This host's key from agent enroll"
+complete -c certctl -n '__certctl_path agent' -l interval -x -d 'Re-read the vault at least this often (seconds)'
 set -l enroll '__certctl_cmd agent; and __fish_seen_subcommand_from enroll'
 complete -c certctl -n $enroll -l key-file -r -F -d 'Where to write the host private key'
 complete -c certctl -n $enroll -l force -d 'Replace an existing host key'

@@ -69,6 +69,8 @@ struct RecordFields {
   std::optional<std::string> ca;
   std::optional<int> renew_days;
   std::optional<std::string> o, ou, c, st, l, email;
+  /// From the next certificate on (`--key-policy`).
+  std::optional<vault::KeyPolicy> key_policy;
 };
 
 /// A new draft record (no key yet).
@@ -158,7 +160,18 @@ struct DeployTarget {
   std::string owner;                 ///< USER[:GROUP]
   std::string hook;                  ///< after each deployment of a record
   std::string pre_hook, post_hook;   ///< once per renew run in which a record it covers is due
+  /// Only on these hosts / hosts with one of these labels (`--hosts`, `--labels`); both empty =
+  /// wherever certctl deploys (renew's own host). A target that names hosts is what their
+  /// agents deploy, and what keys are sealed to (key-policy hybrid or device).
+  std::vector<std::string> hosts, labels;
   bool applies_to(const vault::Record& r) const;
+  bool names_hosts() const { return !hosts.empty() || !labels.empty(); }
+  /// Whether it names the host `host` with labels `host_labels`.
+  bool names_host(std::string_view host, const std::vector<std::string>& host_labels) const;
+  /// Whether it deploys on `host`: it names no hosts, or names this one.
+  bool deploys_on(std::string_view host, const std::vector<std::string>& host_labels) const {
+    return !names_hosts() || names_host(host, host_labels);
+  }
 };
 Status deploy_target_add(Context ctx, const DeployTarget& t);
 Result<std::vector<DeployTarget>> deploy_targets(Context ctx);
@@ -362,6 +375,7 @@ Result<SecretBytes> read_pem(Context ctx, const vault::Record& r, int version, P
 
 struct ExportResult {
   std::vector<std::string> files;
+  std::string no_key;  ///< why no key.pem was written when the record has none in the vault ("" otherwise)
 };
 Result<ExportResult> export_files(Context ctx, const std::string& name, int version, const std::string& dir);
 
@@ -414,8 +428,51 @@ Result<HostInfo> host_get(Context ctx, const std::string& name);
 /// The keys of these hosts, in the same order (to seal a secret to each host a record deploys
 /// to); the first unknown name is a NotFound error naming it.
 Result<std::vector<crypto::HostPublicKey>> host_keys(Context ctx, const std::vector<std::string>& names);
-/// Forget a host (what was sealed to it stays sealed to it); NotFound when there is none.
+/// Forget a host and remove every key copy sealed to it; NotFound when there is none.
 Status host_remove(Context ctx, const std::string& name);
+
+/// What `host sync` changed: one "RECORD -> HOST" per device copy.
+struct DeviceKeySync {
+  std::vector<std::string> sealed, removed;
+  /// Copies wanted but not made, with why (vault locked, key-policy device, no key in the vault).
+  std::vector<std::string> skipped;
+};
+/// Make each record's device copies match its policy and the hosts its deploy targets name:
+/// copies for hosts no longer named (or removed, or under key-policy master) are removed;
+/// missing ones are sealed from the vault's copy of the key when the vault is unlocked (a
+/// locked vault only removes). Issue and renew seal new versions themselves; `host add` and
+/// `deploy add --hosts` are followed by this (`certctl host sync`) for keys issued before.
+Result<DeviceKeySync> sync_device_keys(Context ctx);
+
+/// The associated data a version's device copy is sealed with: record name and version.
+std::string device_key_aad(std::string_view record, int version);
+
+// ---- the agent --------------------------------------------------------------------------------
+struct AgentOptions {
+  std::string host;           ///< this host (--host / CERTCTL_HOST / host name)
+  crypto::HostKeyPair host_key;  ///< from `agent enroll`'s file (must be the registered key)
+  bool once = false;          ///< one pass, then return
+  std::chrono::seconds interval{300};  ///< full re-read at least this often
+};
+/// One pass of the agent: every record a deploy target naming this host covers, whose current
+/// version this host has not deployed (or failed, or with other targets), is deployed: the
+/// targets' files written (the key from this host's device copy, never the vault's key), their
+/// hooks run, and the result recorded in deployed/<host>.json. One record's failure is that
+/// record's alone.
+struct AgentPass {
+  int deployed = 0, failed = 0, current = 0;
+  std::vector<std::string> lines;  ///< one per record deployed or failed, for the log
+};
+Result<AgentPass> agent_pass(Context ctx, const AgentOptions& opts);
+/// Waits up to the given time for a change (PostgreSQL: a notification on a connection of its
+/// own) and returns; an error is a lost connection (run_agent backs off and re-reads).
+using ChangeWaiter = std::function<Status(std::chrono::milliseconds)>;
+/// The agent's loop: a pass, then wait for a change or the interval, again until SIGTERM or
+/// SIGINT (then ok). A pass that fails as a whole (the database is down) is logged through
+/// `say` and retried after 1, 2, 4 ... 60 s; each pass after it catches up on what was missed.
+/// With `once`: one pass, its error or a Deploy error when a record failed.
+Status run_agent(Context ctx, const AgentOptions& opts, const ChangeWaiter& wait,
+                 const std::function<void(const std::string&)>& say);
 
 /// Where `agent enroll` keeps the host key: /var/lib/certctl/agent/host.key as root, else
 /// ${XDG_STATE_HOME:-~/.local/state}/certctl/agent/host.key.

@@ -2,6 +2,7 @@
 /// Rendering records for people (tables, detail views) and for programs (JSON). Lifecycle
 /// returns data; only the CLI calls these. nlohmann/json stays inside src/output/json.cpp.
 #include <certctl/ca.hpp>
+#include <certctl/deploy_results.hpp>
 #include <certctl/error.hpp>
 #include <certctl/lifecycle.hpp>
 #include <certctl/record.hpp>
@@ -14,13 +15,18 @@ namespace certctl::output {
 
 /// The `list` table: NAME DOMAIN CA STATUS DAYS AUTO-RENEW.
 std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color);
-/// The `show` view: every field, one per line, then the history.
-std::string record_details(const vault::Record& r, UnixTime now, bool color);
+/// What each host's agent deployed: host -> record -> result (vault::load_all_deploy_results).
+using DeployResults = std::map<std::string, std::map<std::string, vault::DeployResult>>;
 
-/// JSON array for `list --json`; one object per record (fields in man/certctl.1).
-std::string records_json(const std::vector<vault::Record>& records, UnixTime now);
+/// The `show` view: every field, one per line, then each host's deployment, then the history.
+std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed = nullptr);
+
+/// JSON array for `list --json`; one object per record (fields in man/certctl.1), with
+/// "deployments" when `deployed` is given.
+std::string records_json(const std::vector<vault::Record>& records, UnixTime now,
+                         const DeployResults* deployed = nullptr);
 /// JSON object for `show --json`.
-std::string record_json(const vault::Record& r, UnixTime now);
+std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed = nullptr);
 /// {"error": {"category", "subject", "message", "exit_code"}}
 std::string error_json(const Error& e);
 /// `vault info --json`

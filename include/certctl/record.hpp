@@ -24,6 +24,15 @@ std::string_view challenge_name(ChallengeType c);
 /// "http-01", "dns-01" or "tls-alpn-01"; anything else is an Input error listing them.
 Result<ChallengeType> parse_challenge(std::string_view s);
 
+/// Who can open a record's private key once its certificate is issued (`--key-policy`):
+/// "master" the vault key only (the default), "hybrid" the vault key and every host a deploy
+/// target names (device copies, sealed to each host's key), "device" those hosts only: after
+/// issuance not even the vault's passphrase opens it.
+enum class KeyPolicy { Master, Hybrid, Device };
+std::string_view key_policy_name(KeyPolicy p);
+/// "master", "hybrid" or "device"; anything else is an Input error listing them.
+Result<KeyPolicy> parse_key_policy(std::string_view s);
+
 /// Metadata of an issued certificate (filled from the certificate itself, never typed in).
 struct CertMeta {
   std::string subject_dn;
@@ -109,6 +118,9 @@ struct Record {
   bool has_csr = false;
   bool has_cert = false;
   bool has_chain = false;
+  KeyPolicy key_policy = KeyPolicy::Master;
+  /// The hosts the current version's key is sealed to (one device copy each, in the version).
+  std::vector<std::string> sealed_to;
   std::string issued_by;           ///< CA that issued the current certificate
   std::string last_error;
   UnixTime created = 0, updated = 0, csr_created = 0, issued = 0, renewed = 0, revoked = 0;

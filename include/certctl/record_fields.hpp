@@ -22,6 +22,8 @@ inline Result<CertStatus> parse_enum(std::string_view s, CertStatus*) { return p
 inline Result<Source> parse_enum(std::string_view s, Source*) { return parse_source(s); }
 inline std::string_view enum_name(ChallengeType c) { return challenge_name(c); }
 inline Result<ChallengeType> parse_enum(std::string_view s, ChallengeType*) { return parse_challenge(s); }
+inline std::string_view enum_name(KeyPolicy p) { return key_policy_name(p); }
+inline Result<KeyPolicy> parse_enum(std::string_view s, KeyPolicy*) { return parse_key_policy(s); }
 
 template <class E>
 concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view s) {
@@ -34,7 +36,7 @@ concept NamedEnum = std::is_enum_v<E> && requires(E e, std::string_view s) {
 template <class T>
 using FieldRef = std::variant<std::string& (*)(T&), int& (*)(T&), bool& (*)(T&), UnixTime& (*)(T&),
                               std::vector<std::string>& (*)(T&), CertStatus& (*)(T&), Source& (*)(T&),
-                              ChallengeType& (*)(T&)>;
+                              ChallengeType& (*)(T&), KeyPolicy& (*)(T&)>;
 
 enum FieldFlag : unsigned {
   kAlways = 1u,        ///< record.toml writes it even when it holds its default

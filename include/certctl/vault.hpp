@@ -25,6 +25,11 @@ struct Layout {
   static std::string record_file(std::string_view name);
   static std::string version_dir(std::string_view name, int version);
   static std::string version_file(std::string_view name, int version, std::string_view file);
+  /// A device copy of a version's key, sealed to one host (key-policy hybrid or device).
+  static std::string host_key_file(std::string_view host) { return "host-key." + std::string(host) + ".enc"; }
+  /// What one host's agent deployed, per record (src/vault/deploy_results.cpp): one writer each.
+  static std::string deploy_results_dir() { return "deployed/"; }
+  static std::string deploy_results(std::string_view host) { return "deployed/" + std::string(host) + ".json"; }
   static std::string ca_dir(std::string_view ca) { return "ca/" + std::string(ca); }
   static std::string ca_file(std::string_view ca, std::string_view file);
   /// A named config of a kind ("dns", "notify", "deploy"): <kind>/<name>.toml.
@@ -207,7 +212,7 @@ class Vault {
   Status after_lock() const;
   /// The versions of a record's directory that `r` does not refer to (neither current with
   /// files nor in its history: left by a killed issue or import, or an abandoned CSR version).
-  std::vector<int> orphan_versions(const Record& r) const;
+  std::vector<int> orphan_versions(const Record& r, const std::vector<storage::Listed>& listed) const;
   /// The revision of each record.toml this object last read or wrote: save() refuses to
   /// replace a record that changed since (another process or host wrote it meanwhile).
   struct Seen;

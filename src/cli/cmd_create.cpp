@@ -20,6 +20,10 @@ void add_record_options(CLI::App* sub, RecordOptionBinding& b) {
   sub->add_option("--state", b.st, "Subject state or province (ST)");
   sub->add_option("--locality", b.l, "Subject locality (L)");
   sub->add_option("--email", b.email, "Subject e-mail address");
+  sub->add_option("--key-policy", b.key_policy,
+                  "Who opens the key once issued: master (the vault, default), hybrid (the vault and the hosts its "
+                  "deploy targets name) or device (those hosts only)")
+      ->check(CLI::IsMember({"master", "hybrid", "device"}));
 }
 
 void finish_record_options(CLI::App* sub, RecordOptionBinding& b) {
@@ -40,6 +44,8 @@ void finish_record_options(CLI::App* sub, RecordOptionBinding& b) {
   if (given("--state")) f.st = b.st;
   if (given("--locality")) f.l = b.l;
   if (given("--email")) f.email = b.email;
+  if (given("--key-policy"))
+    if (auto p = vault::parse_key_policy(b.key_policy)) f.key_policy = *p;  // checked by IsMember
 }
 
 namespace {

@@ -36,8 +36,13 @@ void bind_add(CLI::App& add, AddOpts& a) {
   add.add_option("--hook", a.t.hook, "Shell command run after each record is deployed (paths in CERTCTL_*_PATH)");
   add.add_option("--pre-hook", a.t.pre_hook, "Shell command run once before a renew run renews a record it covers");
   add.add_option("--post-hook", a.t.post_hook, "Shell command run once after such a run");
+  add.add_option("--hosts", a.t.hosts, "Only on these hosts: their `certctl agent` deploys it (comma-separated)")
+      ->delimiter(',');
+  add.add_option("--labels", a.t.labels, "Only on hosts with one of these labels (comma-separated)")->delimiter(',');
   add.footer("Without --ca and --record the target covers every record. Targets apply after each issue and\n"
-             "renewal, after the record's own --deploy-dir/--deploy-hook.");
+             "renewal, after the record's own --deploy-dir/--deploy-hook. A target with --hosts or --labels is\n"
+             "deployed by the agents of those hosts instead, and records with --key-policy hybrid or device\n"
+             "seal their keys to those hosts (`certctl host sync` seals keys issued before).");
 }
 
 Status run_add(Globals& g, AddOpts& a) {
@@ -45,8 +50,12 @@ Status run_add(Globals& g, AddOpts& a) {
   TRY_ASSIGN(a.t.key_mode, parse_number(a.key_mode, 0, 0777, NumberField{Category::Usage, "", "--key-mode"}, 8));
   TRY_ASSIGN(Session s, open_session(g));
   TRY(lifecycle::deploy_target_add(s.ctx(), a.t));
-  note(g, fmt::format("deploy target '{}' added; it applies from the next issue or renewal "
-                      "(or now: certctl deploy run {})", a.t.name, a.t.name));
+  if (a.t.names_hosts())
+    note(g, fmt::format("deploy target '{}' added; the agents of its hosts deploy it (run `certctl host sync` "
+                        "to seal the keys of records already issued to its hosts)", a.t.name));
+  else
+    note(g, fmt::format("deploy target '{}' added; it applies from the next issue or renewal "
+                        "(or now: certctl deploy run {})", a.t.name, a.t.name));
   return ok();
 }
 
@@ -56,6 +65,8 @@ std::string targets_table(const std::vector<lifecycle::DeployTarget>& all) {
     std::string covers = t.cas.empty() && t.records.empty() ? "every record" : "";
     if (!t.cas.empty()) covers = fmt::format("CA {}", fmt::join(t.cas, ","));
     if (!t.records.empty()) covers += (covers.empty() ? "" : "; ") + fmt::format("{}", fmt::join(t.records, ","));
+    if (!t.hosts.empty()) covers += fmt::format(" on {}", fmt::join(t.hosts, ","));
+    if (!t.labels.empty()) covers += fmt::format(" on label {}", fmt::join(t.labels, ","));
     std::vector<std::string> files;
     for (const std::string* p : {&t.cert, &t.chain, &t.fullchain, &t.key})
       if (!p->empty()) files.push_back(*p);

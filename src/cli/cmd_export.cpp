@@ -30,6 +30,7 @@ void setup_export(CLI::App& app, Globals& g) {
         TRY(lifecycle::unlock(s.vault, unlock_options(g)));
       TRY_ASSIGN(lifecycle::ExportResult res, lifecycle::export_files(s.ctx(), o->name, o->version, o->dir));
       for (const auto& f : res.files) note(g, fmt::format("wrote {}", f));
+      if (!res.no_key.empty()) note(g, fmt::format("no key.pem: {}", res.no_key));
       return ok();
     };
   });

@@ -52,7 +52,10 @@ void setup_list(CLI::App& app, Globals& g) {
         }
         shown.push_back(std::move(r));
       }
-      if (o->json) print_out(output::records_json(shown, now));
+      if (o->json) {
+        TRY_ASSIGN(output::DeployResults deployed, vault::load_all_deploy_results(s.vault));
+        print_out(output::records_json(shown, now, &deployed));
+      }
       else if (shown.empty()) note(g, all.empty() ? "no certificates yet: certctl create NAME --domain D" : "no certificate matches");
       else print_out(output::records_table(shown, now, color_stdout(g)));
       report_skipped(g, unreadable);

@@ -29,7 +29,9 @@ void setup_show(CLI::App& app, Globals& g) {
         TRY_ASSIGN(Session s, open_session(g));
         TRY_ASSIGN(vault::Record r, s.vault.load(o->name));
         if (o->version) TRY(lifecycle::resolve_version(r, o->version));
-        print_out(o->json ? output::record_json(r, s.clock.now()) : output::record_details(r, s.clock.now(), color_stdout(g)));
+        TRY_ASSIGN(output::DeployResults deployed, vault::load_all_deploy_results(s.vault));
+        print_out(o->json ? output::record_json(r, s.clock.now(), &deployed)
+                          : output::record_details(r, s.clock.now(), color_stdout(g), &deployed));
         return ok();
       }
       TRY_ASSIGN(lifecycle::PemKind kind, lifecycle::parse_pem_kind(o->pem));

@@ -16,7 +16,7 @@ namespace certctl::cli {
 /// only options actually given end up set in `f` (after finish_record_options).
 struct RecordOptionBinding {
   lifecycle::RecordFields fields;
-  std::string domain, key_type, ca, o, ou, c, st, l, email;
+  std::string domain, key_type, ca, o, ou, c, st, l, email, key_policy;
   std::vector<std::string> sans;
   int renew_days = 0;
 };

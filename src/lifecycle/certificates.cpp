@@ -107,6 +107,9 @@ crypto::CsrRequest csr_request_for(const vault::Record& r) {
 }
 
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version) {
+  if (!r.has_key && version == r.version && r.key_policy == vault::KeyPolicy::Device && r.has_cert)
+    return Error(Category::State, r.name,
+                 "its key is sealed only to the hosts it deploys to (key-policy device); the vault cannot open it");
   if (!r.has_key && version == r.version)
     return Error(Category::State, r.name,
                  r.source == vault::Source::ExternalCsr
@@ -192,6 +195,7 @@ Status apply_settings(vault::Record& r, const RecordFields& f, const vault::Vaul
       return Error(Category::Usage, "--renew-days", "must be between 0 (automatic) and 3650");
     r.renew_days = *f.renew_days;
   }
+  if (f.key_policy) r.key_policy = *f.key_policy;
   return ok();
 }
 

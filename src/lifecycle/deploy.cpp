@@ -122,17 +122,59 @@ Status deploy(Context ctx, const std::string& name, const std::string& extra_hoo
   return deploy(ctx, name, extra_hook, targets);
 }
 
+namespace detail {
+
+std::vector<std::pair<std::string, std::string>> deploy_env(const vault::Record& r) {
+  return {{"CERTCTL_NAME", r.name},
+          {"CERTCTL_DOMAINS", fmt::format("{}", fmt::join(r.all_names(), " "))},
+          {"CERTCTL_SERIAL", r.cert ? r.cert->serial_hex : ""},
+          {"CERTCTL_NOT_AFTER", r.cert ? format_rfc3339(r.cert->not_after) : ""}};
+}
+
+Status deploy_to_target(const vault::Record& r, const DeployTarget& t, std::vector<std::pair<std::string, std::string>> env,
+                        const PemSource& pem_of) {
+  const std::string* patterns[] = {&t.cert, &t.chain, &t.fullchain, &t.key};  // kFiles' order
+  // Every text first: a key that cannot be had leaves the old files as they were, never a new
+  // certificate beside the old key.
+  std::vector<std::pair<std::size_t, SecretBytes>> texts;
+  for (std::size_t i = 0; i < std::size(kFiles); ++i) {
+    if (patterns[i]->empty() || (kFiles[i].kind == PemKind::Chain && !r.has_chain)) continue;
+    TRY_ASSIGN(SecretBytes pem, pem_of(kFiles[i].kind));
+    texts.emplace_back(i, std::move(pem));
+  }
+  for (const auto& [i, pem] : texts) {
+    const DeployFile& f = kFiles[i];
+    const std::string path = expand(*patterns[i], r);
+    if (auto dir = fs::dirname(path); !fs::is_dir(dir)) {
+      if (auto st = fs::make_dirs(dir, 0755); !st) return st.error().with_category(Category::Deploy);
+    }
+    const int mode = f.kind == PemKind::Key ? t.key_mode : t.mode;
+    if (auto st = fs::write_user_file(path, pem.view(), static_cast<mode_t>(mode)); !st)
+      return st.error().with_category(Category::Deploy);
+    if (!t.owner.empty()) TRY(chown_to(path, t.owner));
+    env.emplace_back(f.env, path);
+  }
+  env.emplace_back("CERTCTL_DEPLOY_TARGET", t.name);
+  if (!t.hook.empty()) TRY(run_shell(fmt::format("{}: deploy target '{}' hook '{}'", r.name, t.name, t.hook), t.hook, env));
+  return ok();
+}
+
+}  // namespace detail
+
 Status deploy(Context ctx, const std::string& name, const std::string& extra_hook,
-              const std::vector<DeployTarget>& targets) {
+              const std::vector<DeployTarget>& all_targets) {
+  // Targets that name hosts deploy only there (their agents do it); the rest deploy here.
+  std::vector<std::string> labels;
+  if (std::any_of(all_targets.begin(), all_targets.end(), [](const DeployTarget& t) { return !t.labels.empty(); }))
+    if (auto me = host_get(ctx, ctx.vault.host())) labels = me->labels;
+  std::vector<DeployTarget> targets;
+  for (const auto& t : all_targets)
+    if (t.deploys_on(ctx.vault.host(), labels)) targets.push_back(t);
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   if (!r.has_cert) return Error(Category::State, name, "has no certificate to deploy");
   if (!has_deploy(r, targets) && extra_hook.empty()) return ok();
   const vault::IssueSettings& s = r.settings;
-  std::vector<std::pair<std::string, std::string>> env = {
-      {"CERTCTL_NAME", r.name},
-      {"CERTCTL_DOMAINS", fmt::format("{}", fmt::join(r.all_names(), " "))},
-      {"CERTCTL_SERIAL", r.cert ? r.cert->serial_hex : ""},
-      {"CERTCTL_NOT_AFTER", r.cert ? format_rfc3339(r.cert->not_after) : ""}};
+  std::vector<std::pair<std::string, std::string>> env = deploy_env(r);
   auto attempt = [&]() -> Status {
     if (!s.deploy_dir.empty()) {
       auto written = export_files(ctx, name, 0, s.deploy_dir);
@@ -146,25 +188,7 @@ Status deploy(Context ctx, const std::string& name, const std::string& extra_hoo
       if (!hook->empty()) TRY(run_shell(fmt::format("{}: deploy hook '{}'", name, *hook), *hook, env));
     for (const auto& t : targets) {
       if (!t.applies_to(r)) continue;
-      auto target_env = env;
-      const std::string* patterns[] = {&t.cert, &t.chain, &t.fullchain, &t.key};  // kFiles' order
-      for (std::size_t i = 0; i < std::size(kFiles); ++i) {
-        const DeployFile& f = kFiles[i];
-        if (patterns[i]->empty() || (f.kind == PemKind::Chain && !r.has_chain)) continue;
-        const std::string path = expand(*patterns[i], r);
-        TRY_ASSIGN(SecretBytes pem, read_pem(ctx, r, r.version, f.kind));
-        if (auto dir = fs::dirname(path); !fs::is_dir(dir)) {
-          if (auto st = fs::make_dirs(dir, 0755); !st) return st.error().with_category(Category::Deploy);
-        }
-        const int mode = f.kind == PemKind::Key ? t.key_mode : t.mode;
-        if (auto st = fs::write_user_file(path, pem.view(), static_cast<mode_t>(mode)); !st)
-          return st.error().with_category(Category::Deploy);
-        if (!t.owner.empty()) TRY(chown_to(path, t.owner));
-        target_env.emplace_back(f.env, path);
-      }
-      target_env.emplace_back("CERTCTL_DEPLOY_TARGET", t.name);
-      if (!t.hook.empty())
-        TRY(run_shell(fmt::format("{}: deploy target '{}' hook '{}'", name, t.name, t.hook), t.hook, target_env));
+      TRY(deploy_to_target(r, t, env, [&](PemKind kind) { return read_pem(ctx, r, r.version, kind); }));
     }
     return ok();
   };

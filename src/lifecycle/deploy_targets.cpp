@@ -20,6 +20,12 @@ Status validate(Context ctx, const DeployTarget& t) {
   TRY(vault::validate_name(t.name));
   for (const auto& ca : t.cas) TRY(ca::validate_ca_name(ca, &ctx.vault));
   for (const auto& r : t.records) TRY(vault::validate_name(r));
+  for (const auto* list : {&t.hosts, &t.labels})
+    for (const auto& h : *list) {
+      Status st = vault::validate_name(h);
+      if (!st)
+        return Error(Category::Usage, list == &t.hosts ? "--hosts" : "--labels", fmt::format("'{}': {}", h, st.error().message()));
+    }
   for (const std::string* p : {&t.cert, &t.chain, &t.fullchain, &t.key})
     if (!p->empty() && p->front() != '/')
       return Error(Category::Usage, *p, "deploy paths must be absolute (they may use {name} and {domain})");
@@ -52,6 +58,13 @@ bool DeployTarget::applies_to(const vault::Record& r) const {
   return true;
 }
 
+bool DeployTarget::names_host(std::string_view host, const std::vector<std::string>& host_labels) const {
+  if (std::find(hosts.begin(), hosts.end(), host) != hosts.end()) return true;
+  return std::any_of(labels.begin(), labels.end(), [&](const std::string& l) {
+    return std::find(host_labels.begin(), host_labels.end(), l) != host_labels.end();
+  });
+}
+
 const ConfigTable<DeployTarget>& deploy_target_options() {
   using T = DeployTarget;
   static const ConfigTable<T> kOptions = {
@@ -67,6 +80,8 @@ const ConfigTable<DeployTarget>& deploy_target_options() {
       {"hook", "hook", "hook", &T::hook, false, false, "shell command after each record"},
       {"pre_hook", "pre-hook", "pre_hook", &T::pre_hook, false, false, "shell command before a renew run"},
       {"post_hook", "post-hook", "post_hook", &T::post_hook, false, false, "shell command after a renew run"},
+      {"hosts", "hosts", "hosts", &T::hosts, false, false, "only on these hosts (their agents deploy it)"},
+      {"labels", "labels", "labels", &T::labels, false, false, "only on hosts with one of these labels"},
   };
   return kOptions;
 }
@@ -86,7 +101,11 @@ Result<std::vector<DeployTarget>> deploy_targets(Context ctx) {
 }
 
 Status deploy_target_remove(Context ctx, const std::string& name) {
-  return detail::remove_named_config(ctx, kKind, name, "deploy-target-remove");
+  TRY(detail::remove_named_config(ctx, kKind, name, "deploy-target-remove"));
+  // Key copies sealed to hosts only this target named go with it.
+  TRY_ASSIGN(DeviceKeySync sync, sync_device_keys(ctx));
+  (void)sync;
+  return ok();
 }
 
 }  // namespace certctl::lifecycle

@@ -117,6 +117,8 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
     SecretBytes pem = key->to_pem();
     TRY(put("key.pem", pem.view(), 0600));
   }
+  if (!key && r.key_policy == vault::KeyPolicy::Device && v == r.version)
+    out.no_key = "its key is sealed only to the hosts it deploys to (key-policy device)";
   TRY(audit(ctx, "export", name, {{"dir", dir}, {"version", std::to_string(v)}, {"key", key ? "yes" : "no"}}));
   return out;
 }

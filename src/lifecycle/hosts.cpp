@@ -154,7 +154,11 @@ Result<std::vector<crypto::HostPublicKey>> host_keys(Context ctx, const std::vec
 Status host_remove(Context ctx, const std::string& name) {
   Status st = detail::remove_named_config(ctx, kKind, name, "host-remove");
   if (!st && st.error().category() == Category::NotFound) return Error(Category::NotFound, who(name), "no such host");
-  return st;
+  TRY(st);
+  // Every copy sealed to it goes: an unregistered host is named by no one.
+  TRY_ASSIGN(DeviceKeySync sync, sync_device_keys(ctx));
+  (void)sync;
+  return ok();
 }
 
 Result<std::string> default_agent_key_file() {

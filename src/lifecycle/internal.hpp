@@ -38,6 +38,23 @@ crypto::CsrRequest csr_request_for(const vault::Record& r);
 /// Load and decrypt the private key of a version.
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version);
 
+/// The registered hosts that the deploy targets covering `r` name, sorted by name.
+std::vector<const HostInfo*> hosts_named(const vault::Record& r, const std::vector<DeployTarget>& targets,
+                                         const std::vector<HostInfo>& hosts);
+/// One device copy of `key_pem` per host, as (version file name, sealed data).
+Result<std::vector<std::pair<std::string, std::string>>> device_copies(const std::string& record, int version,
+                                                                      const SecretBytes& key_pem,
+                                                                      const std::vector<const HostInfo*>& hosts);
+
+/// The variables every deploy hook gets (CERTCTL_NAME, _DOMAINS, _SERIAL, _NOT_AFTER).
+std::vector<std::pair<std::string, std::string>> deploy_env(const vault::Record& r);
+/// Where a deployment's PEM texts come from (the vault's key, or a host's device copy).
+using PemSource = std::function<Result<SecretBytes>(PemKind)>;
+/// Write one deploy target's files for `r` (its current version) and run the target's hook with
+/// `env` plus CERTCTL_*_PATH and CERTCTL_DEPLOY_TARGET.
+Status deploy_to_target(const vault::Record& r, const DeployTarget& t, std::vector<std::pair<std::string, std::string>> env,
+                        const PemSource& pem_of);
+
 /// Append to the audit log; a failure to log is reported (the change itself already landed).
 Status audit(Context ctx, std::string_view action, const std::string& name,
              std::vector<std::pair<std::string, std::string>> details = {});

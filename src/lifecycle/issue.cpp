@@ -101,7 +101,20 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
     return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
   req.settings.apply_to(r.settings);
   if (req.renew && r.has_cert) job.replaces = r.ari.cert_id;
-  if (req.renew && r.has_cert && r.has_key && r.source == vault::Source::Managed && !r.settings.reuse_key) {
+  // Under key-policy device the vault cannot open the key once issued: a host must be named to
+  // hold it, and every later certificate gets a new key.
+  const bool device = r.key_policy == vault::KeyPolicy::Device && r.source == vault::Source::Managed;
+  if (device) {
+    TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+    TRY_ASSIGN(std::vector<HostInfo> hosts, host_list(ctx));
+    if (hosts_named(r, targets, hosts).empty())
+      return Error(Category::Config, job.name,
+                   "has key-policy device, but no deploy target names a registered host for it, so its key would be "
+                   "lost; add one (`certctl deploy add T --hosts HOST ...`) or set --key-policy hybrid");
+  }
+  if (r.has_cert && r.source == vault::Source::Managed &&
+      ((req.renew && r.has_key && !r.settings.reuse_key) || !r.has_key)) {
+    // (Without a key in the vault, as after key-policy device, every certificate needs a new one.)
     // A renewal gets a new key and CSR; they are written with the certificate, in one version.
     TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
     TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
@@ -233,6 +246,30 @@ Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r
     files.fresh = false;  // the first certificate joins the version that holds its key and CSR
   }
   files.version = version;
+  // Device copies (key-policy hybrid or device) of the version's key for every host its deploy
+  // targets name; under device policy the vault keeps no copy of its own.
+  r.sealed_to.clear();
+  if (r.key_policy != vault::KeyPolicy::Master && (r.has_key || !job.new_key_sealed.empty())) {
+    TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
+    TRY_ASSIGN(std::vector<HostInfo> hosts, host_list(ctx));
+    const std::vector<const HostInfo*> named = hosts_named(r, targets, hosts);
+    if (!named.empty()) {
+      SecretBytes pem;
+      if (!job.new_key_sealed.empty()) {
+        TRY_ASSIGN(pem, ctx.vault.open_sealed(job.name, job.new_key_sealed, job.name));
+      } else {
+        TRY_ASSIGN(crypto::PrivateKey key, load_key(ctx, r, r.version));
+        pem = key.to_pem();
+      }
+      TRY_ASSIGN(auto copies, device_copies(job.name, version, pem, named));
+      for (auto& c : copies) files.files.push_back(std::move(c));
+      for (const HostInfo* h : named) r.sealed_to.push_back(h->name);
+      if (r.key_policy == vault::KeyPolicy::Device) {
+        std::erase_if(files.files, [](const auto& f) { return f.first == kKeyFile; });
+        r.has_key = false;
+      }
+    }
+  }
   files.files.emplace_back(kCertFile, issued.cert.leaf.to_pem());
   files.files.emplace_back(kChainFile, crypto::to_pem_bundle(issued.cert.chain));
   r.version = version;

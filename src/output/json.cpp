@@ -66,6 +66,26 @@ Json part_json(std::span<const vault::Field<T>> fields, const T& obj) {
   return j;
 }
 
+/// "deployments": one object per host whose agent deployed (or failed to deploy) the record.
+Json deployments_json(const vault::Record& r, const DeployResults& deployed) {
+  Json a = Json::array();
+  for (const auto& [host, results] : deployed) {
+    auto it = results.find(r.name);
+    if (it == results.end()) continue;
+    const vault::DeployResult& d = it->second;
+    Json e;
+    e["host"] = host;
+    e["state"] = vault::deploy_state_name(d.state);
+    e["version"] = d.version;
+    e["current"] = d.version == r.version;
+    e["at"] = time_or_null(d.at);
+    e["error"] = d.error.empty() ? Json(nullptr) : Json(d.error);
+    e["targets"] = d.targets;
+    a.push_back(std::move(e));
+  }
+  return a;
+}
+
 /// `show --json`: the summary, then every stored field (record_fields() and its sections).
 Json details(const vault::Record& r, UnixTime now) {
   Json j = summary(r, now);
@@ -93,14 +113,16 @@ Json details(const vault::Record& r, UnixTime now) {
 
 }  // namespace
 
-std::string records_json(const std::vector<vault::Record>& records, UnixTime now) {
+std::string records_json(const std::vector<vault::Record>& records, UnixTime now, const DeployResults* deployed) {
   // One object at a time, so memory holds one JSON tree, not one per record; the text is the
   // same as dumping the whole array with an indent of 2.
   if (records.empty()) return "[]";
   std::string out = "[\n";
   out.reserve(records.size() * 900);
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const std::string obj = dump(summary(records[i], now), 2);
+    Json j = summary(records[i], now);
+    if (deployed) j["deployments"] = deployments_json(records[i], *deployed);
+    const std::string obj = dump(j, 2);
     out += "  ";
     for (char c : obj) {
       out += c;
@@ -112,7 +134,11 @@ std::string records_json(const std::vector<vault::Record>& records, UnixTime now
   return out;
 }
 
-std::string record_json(const vault::Record& r, UnixTime now) { return dump(details(r, now), 2); }
+std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed) {
+  Json j = details(r, now);
+  if (deployed) j["deployments"] = deployments_json(r, *deployed);
+  return dump(j, 2);
+}
 
 std::string error_json(const Error& e) {
   Json j;

@@ -169,7 +169,7 @@ std::string challenge_line(const vault::IssueSettings& is) {
 
 }  // namespace
 
-std::string record_details(const vault::Record& r, UnixTime now, bool color) {
+std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed) {
   DetailWriter w(color);
   head_lines(w, r, now);
   w.fields(vault::record_fields(), r, {"subject", "", "times"});
@@ -182,6 +182,17 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color) {
     w.fields(vault::cert_fields(), *r.cert, {"cert"});
   }
   std::string& out = w.out();
+  if (deployed) {
+    std::string lines;
+    for (const auto& [host, results] : *deployed)
+      if (auto it = results.find(r.name); it != results.end()) {
+        const vault::DeployResult& d = it->second;
+        fmt::format_to(std::back_inserter(lines), "  {:<20} {:<14} v{}{}  {}{}\n", host, vault::deploy_state_name(d.state),
+                       d.version, d.version == r.version ? "" : " (behind)", format_rfc3339(d.at),
+                       d.error.empty() ? "" : "  " + d.error);
+      }
+    if (!lines.empty()) out += "deployments:\n" + lines;
+  }
   if (!r.history.empty()) {
     out += "history:\n";
     for (auto it = r.history.rbegin(); it != r.history.rend(); ++it)

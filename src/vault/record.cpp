@@ -10,6 +10,7 @@ namespace {
 constexpr std::string_view kStatusNames[] = {"draft", "pending", "active", "expired", "error", "revoked"};
 constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr"};
 constexpr std::string_view kChallengeNames[] = {"http-01", "dns-01", "tls-alpn-01"};
+constexpr std::string_view kKeyPolicyNames[] = {"master", "hybrid", "device"};
 
 /// The enumerator whose name is s (names[i] names enumerator i), or an Input error naming
 /// `what` and listing the names: "unknown status; use draft, pending, ... or revoked".
@@ -30,6 +31,11 @@ Result<Source> parse_source(std::string_view s) { return parse_named<Source>(kSo
 std::string_view challenge_name(ChallengeType c) { return kChallengeNames[static_cast<int>(c)]; }
 Result<ChallengeType> parse_challenge(std::string_view s) {
   return parse_named<ChallengeType>(kChallengeNames, s, "challenge");
+}
+
+std::string_view key_policy_name(KeyPolicy p) { return kKeyPolicyNames[static_cast<int>(p)]; }
+Result<KeyPolicy> parse_key_policy(std::string_view s) {
+  return parse_named<KeyPolicy>(kKeyPolicyNames, s, "key policy");
 }
 
 std::vector<std::string> Record::all_names() const {

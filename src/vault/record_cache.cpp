@@ -11,7 +11,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint32_t kVersion = 7;  // bump when the encoding changes; fields come from record_fields()
+constexpr std::uint32_t kVersion = 8;  // bump when the encoding changes; fields come from record_fields()
 
 class Writer {
  public:

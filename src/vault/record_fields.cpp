@@ -40,6 +40,8 @@ const Field<Record> kRecordFields[] = {
     {"", "attempts", "", R(attempts)},
     {"", "next_attempt", "", R(next_attempt)},
     {"", "deploy_failed", "", R(deploy_failed)},
+    {"", "key_policy", "key policy:", R(key_policy)},
+    {"", "sealed_to", "key sealed to:", R(sealed_to)},
     {"", "issued_by", "", R(issued_by)},
     {"files", "key", "", R(has_key), kAlways, "has_key"},
     {"files", "csr", "", R(has_csr), kAlways, "has_csr"},

@@ -248,27 +248,41 @@ Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, co
     if (seen_->fences)
       if (auto it = seen_->fences->find(r.name); it != seen_->fences->end()) c.fence = it->second;
   }
-  std::vector<int> gone = orphan_versions(r);
+  // One listing of the record's directory serves every sweep below.
+  std::vector<storage::Listed> listed;
+  if (auto l = store_->list(Layout::record_dir(r.name) + "/")) listed = std::move(*l);
+  std::vector<int> gone = orphan_versions(r, listed);
   for (int v : drop)
     if (std::find(gone.begin(), gone.end(), v) == gone.end()) gone.push_back(v);
   for (int v : gone)
     if (!write || v != write->version) c.after.push_back({storage::Change::Op::Kind::Remove, Layout::version_dir(r.name, v), {}});
   // Files of the current version the record does not claim (a first certificate whose commit
-  // was cut short): what the record says is there is all that is there.
+  // was cut short, a key the device policy keeps off the vault), and device copies of any
+  // other version or of a host the record no longer names: what the record says is there is
+  // all that is there.
   const std::pair<std::string_view, bool> claimed[] = {
       {"key.enc", r.has_key}, {"csr.pem", r.has_csr}, {"cert.pem", r.has_cert}, {"chain.pem", r.has_chain}};
   const bool in_history =
       std::any_of(r.history.begin(), r.history.end(), [&](const HistoryEntry& h) { return h.version == r.version; });
-  if (r.version > 0 && !in_history && std::find(gone.begin(), gone.end(), r.version) == gone.end())
-    if (auto listed = store_->list(Layout::version_dir(r.name, r.version) + "/"))
-      for (const auto& l : *listed) {
-        const std::string_view file = std::string_view(l.key).substr(l.key.rfind('/') + 1);
-        const bool wanted =
-            std::any_of(std::begin(claimed), std::end(claimed), [&](const auto& f) { return f.first == file && f.second; });
-        const bool written = write && write->version == r.version &&
-                             std::any_of(write->files.begin(), write->files.end(), [&](const auto& f) { return f.first == file; });
-        if (!wanted && !written) c.after.push_back({storage::Change::Op::Kind::Remove, l.key, {}});
-      }
+  const std::string current_dir = Layout::version_dir(r.name, r.version) + "/";
+  const bool sweep_current = r.version > 0 && !in_history && std::find(gone.begin(), gone.end(), r.version) == gone.end();
+  for (const auto& l : listed) {
+    const std::string_view file = std::string_view(l.key).substr(l.key.rfind('/') + 1);
+    const bool in_current = l.key.rfind(current_dir, 0) == 0;
+    const bool written = write && write->version == r.version && in_current &&
+                         std::any_of(write->files.begin(), write->files.end(), [&](const auto& f) { return f.first == file; });
+    if (written) continue;
+    if (file.rfind("host-key.", 0) == 0) {
+      const bool wanted = in_current && std::any_of(r.sealed_to.begin(), r.sealed_to.end(),
+                                                    [&](const std::string& h) { return Layout::host_key_file(h) == file; });
+      if (!wanted) c.after.push_back({storage::Change::Op::Kind::Remove, l.key, {}});
+      continue;
+    }
+    if (!sweep_current || !in_current) continue;
+    const bool wanted =
+        std::any_of(std::begin(claimed), std::end(claimed), [&](const auto& f) { return f.first == file && f.second; });
+    if (!wanted) c.after.push_back({storage::Change::Op::Kind::Remove, l.key, {}});
+  }
   auto applied = store_->apply(c);
   if (!applied) {
     if (applied.error().category() == Category::State)
@@ -280,16 +294,14 @@ Status Vault::save(const Record& r, const std::optional<VersionFiles>& write, co
   return ok();
 }
 
-std::vector<int> Vault::orphan_versions(const Record& r) const {
+std::vector<int> Vault::orphan_versions(const Record& r, const std::vector<storage::Listed>& listed) const {
   // Every v<N> that is neither the current version (holding at least one file the record
   // claims) nor a history entry: above r.version, left by a killed issue or import; below it,
   // an abandoned unissued version whose removal was cut short after the record was committed.
   const bool current_used = r.has_key || r.has_csr || r.has_cert || r.has_chain;
   std::vector<int> out;
   const std::string prefix = Layout::record_dir(r.name) + "/";
-  auto listed = store_->list(prefix);
-  if (!listed) return out;
-  for (const auto& l : *listed) {
+  for (const auto& l : listed) {
     const std::string_view rest = std::string_view(l.key).substr(prefix.size());
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos || rest.size() < 2 || rest[0] != 'v') continue;

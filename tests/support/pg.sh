@@ -16,7 +16,8 @@
 #                          clients that do not ask for it may still connect without)
 #   pg_psql SQL...  run SQL with psql as postgres against PG_URL (ON_ERROR_STOP, quiet)
 #   pg_query SQL    print the rows of one query (unaligned, no headers)
-#   pg_down/pg_up   stop the server keeping its data / start it again on the same port
+#   pg_down/pg_up   stop the server keeping its data (fast shutdown: connected clients are cut
+#                   off, as in a service restart) / start it again on the same port
 #   pg_stop    stop the server now: SIGTERM to the PID in postmaster.pid (the first line),
 #              SIGINT (fast shutdown) after 10 s, SIGQUIT after 20 s; never by name. Also runs
 #              on EXIT, before lib.sh's own clean-up.
@@ -96,7 +97,9 @@ pg_down() {
   local pid i=0
   pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
   [[ $pid =~ ^[0-9]+$ ]] || fail "pg_down: no postmaster.pid in $PG_DATA"
-  kill -TERM "$pid" 2>/dev/null || true
+  # SIGINT: a fast shutdown, as `pg_ctl stop` and a service restart do: clients still
+  # connected (an agent listening) are disconnected rather than waited for.
+  kill -INT "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null && ((i < 300)); do sleep 0.1; i=$((i + 1)); done
   kill -0 "$pid" 2>/dev/null && fail "pg_down: postmaster $pid did not stop"
   return 0

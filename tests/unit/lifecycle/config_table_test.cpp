@@ -43,6 +43,8 @@ DeployTarget full_target() {
   t.hook = "systemctl reload nginx";
   t.pre_hook = "true";
   t.post_hook = "false";
+  t.hosts = {"web1", "web2"};
+  t.labels = {"edge"};
   return t;
 }
 
@@ -55,7 +57,8 @@ bool same(const NotifierSpec& a, const NotifierSpec& b) {
 bool same(const DeployTarget& a, const DeployTarget& b) {
   return a.cas == b.cas && a.records == b.records && a.cert == b.cert && a.chain == b.chain &&
          a.fullchain == b.fullchain && a.key == b.key && a.mode == b.mode && a.key_mode == b.key_mode &&
-         a.owner == b.owner && a.hook == b.hook && a.pre_hook == b.pre_hook && a.post_hook == b.post_hook;
+         a.owner == b.owner && a.hook == b.hook && a.pre_hook == b.pre_hook && a.post_hook == b.post_hook &&
+         a.hosts == b.hosts && a.labels == b.labels;
 }
 
 }  // namespace

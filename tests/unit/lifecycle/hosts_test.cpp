@@ -5,8 +5,7 @@
 #include <certctl/device_seal.hpp>
 #include <certctl/lifecycle.hpp>
 
-#include "fake_http.hpp"
-#include "temp_dir.hpp"
+#include "vault_context.hpp"
 
 #include <sys/stat.h>
 
@@ -14,14 +13,7 @@ using namespace certctl;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  vault::Vault vault = test::make_vault(dir);
-  FixedClock clock{1'800'000'000};
-  test::FakeHttp fake;
-  http::ClientFactory clients = fake.factory();
-  lifecycle::Context ctx() { return {vault, clock, clients}; }
-};
+using Fixture = test::VaultContext;
 
 crypto::HostKeyPair key() {
   auto k = crypto::generate_host_key();

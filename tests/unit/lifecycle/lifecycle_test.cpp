@@ -4,21 +4,13 @@
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
 
-#include "fake_http.hpp"
-#include "temp_dir.hpp"
+#include "vault_context.hpp"
 
 using namespace certctl;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  vault::Vault vault = test::make_vault(dir);
-  FixedClock clock{1'800'000'000};
-  test::FakeHttp fake_http;  // no routes: these tests use the local CA only
-  http::ClientFactory clients = fake_http.factory();
-  lifecycle::Context ctx() { return {vault, clock, clients}; }
-
+struct Fixture : test::VaultContext {
   Fixture() {
     auto ca = lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650});
     if (!ca) FAIL(ca.error().text());

@@ -3,8 +3,7 @@
 
 #include <certctl/lifecycle.hpp>
 
-#include "fake_http.hpp"
-#include "temp_dir.hpp"
+#include "vault_context.hpp"
 
 #include <unistd.h>
 
@@ -17,14 +16,7 @@ namespace {
 
 const std::string kHook = "https://hooks.example.test/certctl";
 
-struct Fixture {
-  test::TempDir dir;
-  vault::Vault vault = test::make_vault(dir);
-  FixedClock clock{1'800'000'000};
-  test::FakeHttp fake;
-  http::ClientFactory clients = fake.factory();
-  lifecycle::Context ctx() { return {vault, clock, clients}; }
-
+struct Fixture : test::VaultContext {
   Fixture() {
     lifecycle::NotifierSpec s;
     s.name = "ops";

@@ -37,6 +37,7 @@ void fill(std::span<const vault::Field<T>> fields, T& obj, int seed) {
         [&](vault::CertStatus& v) { v = vault::CertStatus::Revoked; },
         [&](vault::Source& v) { v = vault::Source::ExternalCsr; },
         [&](vault::ChallengeType& v) { v = vault::ChallengeType::TlsAlpn01; },
+        [&](vault::KeyPolicy& v) { v = vault::KeyPolicy::Device; },
     });
   }
 }
@@ -58,7 +59,7 @@ void check_every_member_set(const vault::Record& r) {
   const vault::Record def;
   {
     const auto& [name, domain, sans, subject, key_type, ca, renew_days, status, source, version, has_key, has_csr,
-                 has_cert, has_chain, issued_by, last_error, created, updated, csr_created, issued, renewed, revoked,
+                 has_cert, has_chain, key_policy, sealed_to, issued_by, last_error, created, updated, csr_created, issued, renewed, revoked,
                  revoke_reason, settings, last_problem, retry_after, attempts, next_attempt, deploy_failed, ari, cert,
                  history] = r;
     (void)cert, (void)history;  // checked member by member below
@@ -66,12 +67,12 @@ void check_every_member_set(const vault::Record& r) {
     const auto& d = def;
     CHECK_SET(name); CHECK_SET(domain); CHECK_SET(sans); CHECK_SET(key_type); CHECK_SET(ca);
     CHECK_SET(renew_days); CHECK_SET(status); CHECK_SET(source); CHECK_SET(version); CHECK_SET(has_key);
-    CHECK_SET(has_csr); CHECK_SET(has_cert); CHECK_SET(has_chain); CHECK_SET(issued_by); CHECK_SET(last_error);
+    CHECK_SET(has_csr); CHECK_SET(has_cert); CHECK_SET(has_chain); CHECK_SET(key_policy); CHECK_SET(sealed_to); CHECK_SET(issued_by); CHECK_SET(last_error);
     CHECK_SET(created); CHECK_SET(updated); CHECK_SET(csr_created); CHECK_SET(issued); CHECK_SET(renewed);
     CHECK_SET(revoked); CHECK_SET(revoke_reason); CHECK_SET(last_problem); CHECK_SET(retry_after);
     CHECK_SET(attempts); CHECK_SET(next_attempt); CHECK_SET(deploy_failed);
     (void)name, (void)domain, (void)sans, (void)subject, (void)key_type, (void)ca, (void)renew_days, (void)status,
-        (void)source, (void)version, (void)has_key, (void)has_csr, (void)has_cert, (void)has_chain, (void)issued_by,
+        (void)source, (void)version, (void)has_key, (void)has_csr, (void)has_cert, (void)has_chain, (void)key_policy, (void)sealed_to, (void)issued_by,
         (void)last_error, (void)created, (void)updated, (void)csr_created, (void)issued, (void)renewed,
         (void)revoked, (void)revoke_reason, (void)settings, (void)last_problem, (void)retry_after, (void)attempts,
         (void)next_attempt, (void)deploy_failed, (void)ari;
