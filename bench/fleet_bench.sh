@@ -7,6 +7,10 @@
 #   2. Renewal of M due certificates (default 500) from pebble on one PostgreSQL vault by 1, 2
 #      and 4 renewer processes at once (each with its own CERTCTL_HOST), dns-01 through pebble's
 #      challenge test server. Target: 4 renewers at least 2.5x the throughput of one.
+#   3. An agent service (`certctl agent`, no passphrase) and AGENT_ROUNDS (default 20) new
+#      versions committed one after another: the time from each committing command's return
+#      to the new files on the host (an upper bound less the command's own exit).
+#      Target: within 2 s.
 # PostgreSQL (tests/support/pg.sh) and pebble (tests/integration/pebble.sh) run on loopback and
 # are stopped by PID at the end.
 # usage: bash bench/fleet_bench.sh [RECORDS [DUE]]    (RUNS=5 for part 1)
@@ -92,3 +96,44 @@ EOF
   [[ -n $base ]] || base=$rate
   printf '%-12s %10s %14s %10s\n' "$k" "$wall" "$rate" "$(python3 -c "print(f'{$rate / $base:.2f}x')")"
 done
+
+echo "--- 3. agent latency: from a commit to the new version deployed on the host (target: 2 s)"
+export CERTCTL_VAULT_SCHEMA=agent
+"$CERTCTL_BIN" init --scrypt-n 1024 >/dev/null 2>&1 || fail "init on PostgreSQL failed"
+"$CERTCTL_BIN" ca local init >/dev/null 2>&1
+"$CERTCTL_BIN" agent enroll --key-file "$TEST_TMP/agent/host.key" >"$TEST_TMP/agent.pub" 2>/dev/null
+"$CERTCTL_BIN" host add bench-web --public-key "$TEST_TMP/agent.pub" >/dev/null 2>&1
+"$CERTCTL_BIN" deploy add web --hosts bench-web --fullchain "$TEST_TMP/deployed/{name}.crt" \
+  --key "$TEST_TMP/deployed/{name}.key" >/dev/null 2>&1
+"$CERTCTL_BIN" create site --domain site.bench.example --key-policy hybrid >/dev/null 2>&1
+"$CERTCTL_BIN" csr site >/dev/null 2>&1
+"$CERTCTL_BIN" issue site >/dev/null 2>&1 || fail "the agent bench's first issue failed"
+env -u CERTCTL_PASSPHRASE CERTCTL_HOST=bench-web "$CERTCTL_BIN" agent --key-file "$TEST_TMP/agent/host.key" \
+  --interval 3600 >"$TEST_TMP/agent.log" 2>&1 </dev/null &
+BACKGROUND_PIDS+=("$!")
+python3 - "$CERTCTL_BIN" "$TEST_TMP/deployed/site.crt" "${AGENT_ROUNDS:-20}" <<'EOF'
+import statistics, subprocess, sys, time
+certctl, path, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def content():
+    try:
+        return open(path, "rb").read()
+    except OSError:
+        return b""
+deadline = time.monotonic() + 30
+while not content() and time.monotonic() < deadline:
+    time.sleep(0.01)
+if not content():
+    sys.exit("the agent never deployed the first version")
+lat = []
+for _ in range(rounds):
+    before = content()
+    subprocess.run([certctl, "issue", "site"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    committed = time.monotonic()  # issue returns after its commit
+    while content() == before:
+        if time.monotonic() - committed > 30:
+            sys.exit("the agent did not deploy a new version within 30 s")
+        time.sleep(0.002)
+    lat.append(time.monotonic() - committed)
+print(f"{'rounds':<10} {'min ms':>10} {'median ms':>10} {'max ms':>10} {'target ms':>10}")
+print(f"{rounds:<10} {min(lat) * 1000:>10.1f} {statistics.median(lat) * 1000:>10.1f} {max(lat) * 1000:>10.1f} {2000:>10}")
+EOF
