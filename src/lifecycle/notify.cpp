@@ -22,13 +22,9 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kKind = "notify";
 constexpr int kReminderDays[] = {7, 3, 1};
 
-/// This machine's name, asked once per process.
-const std::string& host_name() {
-  static const std::string name = [] {
-    char buf[256] = {};
-    return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("localhost");
-  }();
-  return name;
+/// The host the messages name: the vault's (--host / CERTCTL_HOST / the host name).
+std::string host_of(Context ctx) {
+  return ctx.vault.host().empty() ? vault::host_name() : ctx.vault.host();
 }
 
 
@@ -83,22 +79,21 @@ struct Item {
   UnixTime not_after = 0;
 };
 
-std::string subject_for(std::string_view event, std::size_t n) {
-  const std::string& host = host_name();
+std::string subject_for(std::string_view host, std::string_view event, std::size_t n) {
   if (event == "failure") return fmt::format("certctl on {}: {} certificate(s) failed to renew", host, n);
   if (event == "success") return fmt::format("certctl on {}: {} certificate(s) renewed", host, n);
   if (event == "test") return fmt::format("certctl on {}: test notification", host);
   return fmt::format("certctl on {}: {} certificate(s) expire soon", host, n);
 }
 
-Status send(const http::ClientFactory& http, const NotifierSpec& n, std::string_view event,
+Status send(const http::ClientFactory& http, std::string_view host, const NotifierSpec& n, std::string_view event,
             const std::vector<Item>& items, UnixTime now) {
   if (n.type == "webhook") {
     Json j;
     j["event"] = event;
-    j["host"] = host_name();
+    j["host"] = host;
     j["time"] = format_rfc3339(now);
-    j["summary"] = subject_for(event, items.size());
+    j["summary"] = subject_for(host, event, items.size());
     j["certificates"] = Json::array();
     for (const auto& i : items) {
       Json c;
@@ -133,7 +128,7 @@ Status send(const http::ClientFactory& http, const NotifierSpec& n, std::string_
   m.ca_bundle = n.ca_bundle;
   m.from = n.from;
   m.to = n.to;
-  m.subject = subject_for(event, items.size());
+  m.subject = subject_for(host, event, items.size());
   m.user = n.user;
   if (!n.password_env.empty()) {
     const char* pw = std::getenv(n.password_env.c_str());
@@ -306,7 +301,7 @@ Status notify_test(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::NamedConfig c, detail::load_named_config(ctx, kKind, name));
   Item i{"test", "example.invalid", "", "test", "a test notification from `certctl notify test`", "", {}, 0};
   TRY_ASSIGN(NotifierSpec n, from_config(c));
-  return send(ctx.http, n, "test", {i}, ctx.clock.now());
+  return send(ctx.http, host_of(ctx), n, "test", {i}, ctx.clock.now());
 }
 
 std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all) {
@@ -320,7 +315,7 @@ std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, co
   for (const auto& n : *notifiers) {
     auto deliver = [&](std::string_view event, const std::vector<Item>& items) {
       if (items.empty() || !wants(n, event)) return true;
-      Status st = send(ctx.http, n, event, items, now);
+      Status st = send(ctx.http, host_of(ctx), n, event, items, now);
       if (!st) errors.push_back(st.error());
       return static_cast<bool>(st);
     };

@@ -39,6 +39,7 @@ Json summary(const vault::Record& r, UnixTime now) {
   j["key_type"] = r.key_type;
   j["source"] = vault::source_name(r.source);
   j["wildcard"] = r.wildcard();
+  j["version"] = r.version;
   return j;
 }
 

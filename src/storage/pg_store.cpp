@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -710,10 +711,25 @@ void ignore_notice(void*, const char*) {}
 Result<std::unique_ptr<Store>> open_pg_store(const std::string& conninfo, const PgOptions& opts) {
   TRY(check_schema_name(opts.schema));
   // dbname is expanded as a whole connection string; fallback_application_name yields to an
-  // application_name given there or in PGAPPNAME.
-  const char* const keywords[] = {"fallback_application_name", "dbname", nullptr};
-  const char* const values[] = {"certctl", conninfo.c_str(), nullptr};
-  pg::ConnPtr conn(PQconnectdbParams(keywords, values, 1));
+  // application_name given there or in PGAPPNAME. The bounds before it (libpq keeps the last
+  // value of a keyword) apply unless the connection string or the PG* variable sets its own:
+  // a server that stops answering, or a network that drops packets, ends a command with a
+  // lost connection instead of hanging it.
+  std::vector<const char*> keywords, values;
+  auto bound = [&](const char* keyword, const char* env, const char* value) {
+    if (env && std::getenv(env)) return;
+    keywords.push_back(keyword);
+    values.push_back(value);
+  };
+  bound("connect_timeout", "PGCONNECT_TIMEOUT", "15");
+  bound("keepalives", nullptr, "1");
+  bound("keepalives_idle", nullptr, "30");
+  bound("keepalives_interval", nullptr, "10");
+  bound("keepalives_count", nullptr, "3");
+  bound("tcp_user_timeout", nullptr, "60000");  // ms: unacknowledged data for a minute
+  keywords.insert(keywords.end(), {"fallback_application_name", "dbname", nullptr});
+  values.insert(values.end(), {"certctl", conninfo.c_str(), nullptr});
+  pg::ConnPtr conn(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!conn) return Error(Category::Vault, "postgresql database", "cannot connect", "out of memory");
   auto desc = describe_conn(conn.get(), opts.schema);
   if (PQstatus(conn.get()) != CONNECTION_OK)
