@@ -2,7 +2,9 @@
 # Shared helpers for the end-to-end CLI tests (tests/integration/test_*.sh), sourced by each.
 #
 # Environment: CERTCTL_BIN (the binary under test, required), CERTCTL_SOURCE_DIR (the source
-# tree, optional). Every script runs in its own temporary directory, removed on exit, with its
+# tree, optional), CERTCTL_TEST_BACKEND (where use_vault/new_vault put a vault: "file", the
+# default, a directory; "pg", a schema of a PostgreSQL server started for the script, see
+# use_vault). Every script runs in its own temporary directory, removed on exit, with its
 # own vault; nothing outside it is touched. The first failed check stops the script with a
 # message naming the check, the command, its exit code and its output.
 set -euo pipefail
@@ -12,15 +14,17 @@ set -euo pipefail
 CERTCTL_BIN=$(cd "$(dirname "$CERTCTL_BIN")" && pwd)/$(basename "$CERTCTL_BIN")
 export CERTCTL_BIN
 
+CERTCTL_TEST_BACKEND=${CERTCTL_TEST_BACKEND:-file}
 TEST_NAME=$(basename "$0" .sh)
+[[ $CERTCTL_TEST_BACKEND == file ]] || TEST_NAME+=.$CERTCTL_TEST_BACKEND
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certctl-$TEST_NAME.XXXXXX")
 TEST_STARTED=$SECONDS
 CHECKS=0
 BACKGROUND_PIDS=()
 
 # Nothing from the caller's environment may change what certctl does.
-unset CERTCTL_VAULT CERTCTL_PASSPHRASE CERTCTL_PASSPHRASE_FILE CERTCTL_KEY_FILE CERTCTL_NEW_PASSPHRASE \
-  CERTCTL_NOW NO_COLOR CLICOLOR_FORCE
+unset CERTCTL_VAULT CERTCTL_VAULT_SCHEMA CERTCTL_PASSPHRASE CERTCTL_PASSPHRASE_FILE CERTCTL_KEY_FILE \
+  CERTCTL_NEW_PASSPHRASE CERTCTL_NOW NO_COLOR CLICOLOR_FORCE
 export XDG_DATA_HOME=$TEST_TMP/xdg HOME=$TEST_TMP/home TERM=dumb LC_ALL=C.UTF-8
 mkdir -p "$HOME"
 
@@ -29,6 +33,10 @@ _finish() {
   local pid
   for pid in "${BACKGROUND_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if ((rc == 0)) && [[ $CERTCTL_TEST_BACKEND == pg ]] && ((${#_VAULT_SCHEMAS[@]} == 0)); then
+    echo "FAIL [$TEST_NAME]: CERTCTL_TEST_BACKEND=pg, but the script put no vault in PostgreSQL" >&2
+    rc=1
+  fi
   rm -rf "$TEST_TMP"
   if ((rc == 0)); then
     echo "PASS $TEST_NAME: $CHECKS checks in $((SECONDS - TEST_STARTED))s"
@@ -157,8 +165,20 @@ assert_mode() {
 # SHA-256 over every path (with type and mode) and every file's content under a directory
 # (default: the vault), excluding nothing; equal digests mean nothing was added, removed,
 # rewritten or chmod-ed.
+# With CERTCTL_TEST_BACKEND=pg (no DIR): the same over the vault's schema, every kv key with its
+# revision and a hash of its value, every log line with its seq, every lease; a revision changes
+# with every write, so a rewrite with the same content shows too.
 # shellcheck disable=SC2120
 vault_digest() {
+  if pg_backend && [[ $# == 0 ]]; then
+    {
+      _vault_sql "SELECT key, revision, encode(sha256(data), 'hex') FROM $VAULT_SCHEMA.kv ORDER BY key"
+      _vault_sql "SELECT log, seq, encode(sha256(line), 'hex') FROM $VAULT_SCHEMA.logs ORDER BY log, seq"
+      _vault_sql "SELECT name, holder, generation, expires FROM $VAULT_SCHEMA.leases ORDER BY name"
+      _vault_sql "SELECT version FROM $VAULT_SCHEMA.schema_version"
+    } | sha256sum | cut -d' ' -f1
+    return
+  fi
   local dir=${1:-$CERTCTL_VAULT}
   python3 - "$dir" <<'EOF'
 import hashlib, os, stat, sys
@@ -210,11 +230,107 @@ new_passphrase_file() {
 }
 
 # use_vault DIR [PASSFILE]: point CERTCTL_VAULT and CERTCTL_PASSPHRASE_FILE at DIR and a
-# passphrase file (made if missing).
+# passphrase file (made if missing). With CERTCTL_TEST_BACKEND=pg the vault named DIR is a schema
+# instead (CERTCTL_VAULT=$PG_URL, CERTCTL_VAULT_SCHEMA=v_N, also in VAULT_SCHEMA): the first
+# call starts the script's PostgreSQL server (tests/support/pg.sh), each new DIR gets a fresh
+# schema and the same DIR selects the same schema again. The passphrase file is DIR.pass in
+# both cases. Assertions that read the vault's storage go through the vault_* helpers below.
 use_vault() {
-  export CERTCTL_VAULT=$1
+  if file_backend; then
+    export CERTCTL_VAULT=$1
+  else
+    if [[ -z ${_VAULT_SCHEMAS[$1]:-} ]]; then
+      [[ -n $_PG_BASE ]] || pg_start
+      _VAULT_SCHEMAS[$1]=v_$((${#_VAULT_SCHEMAS[@]} + 1))
+    fi
+    export CERTCTL_VAULT=$PG_URL CERTCTL_VAULT_SCHEMA=${_VAULT_SCHEMAS[$1]}
+    VAULT_SCHEMA=$CERTCTL_VAULT_SCHEMA
+  fi
   export CERTCTL_PASSPHRASE_FILE=${2:-$1.pass}
   [[ -f $CERTCTL_PASSPHRASE_FILE ]] || new_passphrase_file "$CERTCTL_PASSPHRASE_FILE"
+}
+
+# file_backend: true when the vault is a directory (CERTCTL_TEST_BACKEND unset or "file"), for
+# the few checks of the directory itself (file modes); pg_backend: the vault is in PostgreSQL.
+file_backend() { [[ $CERTCTL_TEST_BACKEND == file ]]; }
+pg_backend() { [[ $CERTCTL_TEST_BACKEND == pg ]]; }
+
+# The vault in use, read below certctl, the same on both backends. KEY is a vault key
+# (certctl-vault(5): a path relative to the vault directory, or a kv key or log name of the
+# schema).
+#   vault_has [-s] KEY   the key exists (-s: and is not empty)
+#   vault_keys [PREFIX]  every key (file: every file) starting with PREFIX, sorted, one a line
+#   vault_file KEY       the path of a file holding KEY's exact bytes: the vault's own file, or
+#                        (pg) a copy of the kv value or of the log's lines under TEST_TMP
+_vault_sql() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$PG_URL" -c "$1" || fail "psql: $1"; }
+_sql_str() {
+  [[ $1 != *"'"* ]] || fail "a quote in a vault key: $1"
+  printf "'%s'" "$1"
+}
+vault_has() {
+  local nonempty=""
+  if [[ $1 == -s ]]; then nonempty=1; shift; fi
+  if file_backend; then
+    if [[ -n $nonempty ]]; then [[ -s $CERTCTL_VAULT/$1 ]]; else [[ -f $CERTCTL_VAULT/$1 ]]; fi
+    return
+  fi
+  local k
+  k=$(_sql_str "$1")
+  [[ $(_vault_sql "SELECT count(*) FROM $VAULT_SCHEMA.kv WHERE key = $k ${nonempty:+AND length(data) > 0}
+    UNION ALL SELECT count(*) FROM $VAULT_SCHEMA.logs WHERE log = $k ${nonempty:+AND length(line) > 0}" |
+    tr -d '\n') != 00 ]]
+}
+vault_keys() {
+  local prefix=${1:-}
+  if file_backend; then
+    [[ -e $CERTCTL_VAULT ]] || return 0
+    (cd "$CERTCTL_VAULT" && find . -type f -printf '%P\n') | LC_ALL=C sort |
+      awk -v p="$prefix" 'index($0, p) == 1'
+    return
+  fi
+  _vault_sql "SELECT key FROM $VAULT_SCHEMA.kv UNION SELECT DISTINCT log FROM $VAULT_SCHEMA.logs ORDER BY 1" |
+    awk -v p="$prefix" 'index($0, p) == 1'
+}
+vault_file() {
+  if file_backend; then
+    printf '%s\n' "$CERTCTL_VAULT/$1"
+    return
+  fi
+  local k out=$TEST_TMP/.vault-copy/$VAULT_SCHEMA/$1
+  k=$(_sql_str "$1")
+  mkdir -p "$(dirname "$out")"
+  rm -f "$out"
+  # A missing key is a missing file, as in the directory.
+  vault_has "$1" || { printf '%s\n' "$out"; return 0; }
+  _vault_sql "SELECT encode(data, 'base64') FROM $VAULT_SCHEMA.kv WHERE key = $k
+    UNION ALL SELECT encode(string_agg(line || '\x0a'::bytea, ''::bytea ORDER BY seq), 'base64')
+      FROM $VAULT_SCHEMA.logs WHERE log = $k HAVING count(*) > 0" | base64 -d >"$out" ||
+    fail "vault_file $1: could not decode"
+  printf '%s\n' "$out"
+}
+
+# assert_vault_private: nobody but the vault's owner can read it. file: the vault directory and
+# every directory in it 0700, every file 0600. pg: PUBLIC (every role of the server) has no
+# privilege on the vault's schema, nor on any table or sequence in it.
+assert_vault_private() {
+  if file_backend; then
+    local f d
+    assert_mode "$CERTCTL_VAULT" 700
+    while IFS= read -r -d '' f; do assert_mode "$f" 600; done < <(find "$CERTCTL_VAULT" -type f -print0)
+    while IFS= read -r -d '' d; do assert_mode "$d" 700; done < <(find "$CERTCTL_VAULT" -type d -print0)
+    return
+  fi
+  local s
+  s=$(_sql_str "$VAULT_SCHEMA")
+  assert_eq "$(_vault_sql "SELECT has_schema_privilege('public', $s, 'USAGE') OR has_schema_privilege('public', $s, 'CREATE')")" \
+    f "PUBLIC's privileges on schema $VAULT_SCHEMA"
+  assert_eq "$(_vault_sql "SELECT count(*) FROM pg_class WHERE relnamespace = $s::regnamespace AND relname = 'kv'")" 1 \
+    "the kv table in schema $VAULT_SCHEMA"
+  assert_eq "$(_vault_sql "SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_class
+    WHERE relnamespace = $s::regnamespace AND relkind IN ('r', 'S')
+      AND (has_table_privilege('public', oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+        OR (relkind = 'S' AND has_sequence_privilege('public', oid, 'USAGE')))")" "" \
+    "tables and sequences of schema $VAULT_SCHEMA that PUBLIC may use"
 }
 
 # new_vault [DIR]: a fresh vault (cheap scrypt cost) with a local CA, selected as in use_vault.
@@ -321,6 +437,18 @@ start_fake() {
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"
 }
+declare -A _VAULT_SCHEMAS=()
+case $CERTCTL_TEST_BACKEND in
+  file) ;;
+  pg)
+    # pg.sh checks for the server binaries now (skipping the script, or failing with CI=true,
+    # before anything is started); the server itself starts at the first use_vault.
+    # shellcheck source=../support/pg.sh
+    source "$(dirname "${BASH_SOURCE[0]}")/../support/pg.sh"
+    unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE PGSSLMODE PGOPTIONS
+    ;;
+  *) fail "CERTCTL_TEST_BACKEND=$CERTCTL_TEST_BACKEND: expected file or pg" ;;
+esac
 require_tool openssl
 require_tool python3
 # Resolve python3 once: a version-manager shim (pyenv) costs a few hundred ms per call.

@@ -108,7 +108,8 @@ if command -v keytool >/dev/null; then
 fi
 expect_ok certctl export-pfx web --out "$W/gen2.pfx"
 assert_ne "$OUT" "$GEN" "two generated passwords"
-if grep -qF "$GEN" "$CERTCTL_VAULT/audit.log"; then fail "audit.log holds the generated PKCS#12 password"; fi
+AUDIT=$(vault_file audit.log)
+if grep -qF "$GEN" "$AUDIT"; then fail "audit.log holds the generated PKCS#12 password"; fi
 pass
 
 step "external CSR: issues, but no key to export"
@@ -158,17 +159,19 @@ assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused key reads"
 # Read-only commands need no passphrase.
 expect_ok env -u CERTCTL_PASSPHRASE_FILE "$CERTCTL_BIN" show web --pem cert
 expect_ok env -u CERTCTL_PASSPHRASE_FILE "$CERTCTL_BIN" list
-before=$(grep -c '"action":"show-key"' "$CERTCTL_VAULT/audit.log" || true)
+AUDIT=$(vault_file audit.log)
+before=$(grep -c '"action":"show-key"' "$AUDIT" || true)
 expect_ok certctl show web --pem key
 assert_contains "$OUT" "BEGIN PRIVATE KEY"
 expect_ok certctl --passphrase-file "$CERTCTL_PASSPHRASE_FILE" show web --pem key --version 1
-after=$(grep -c '"action":"show-key"' "$CERTCTL_VAULT/audit.log")
+AUDIT=$(vault_file audit.log)
+after=$(grep -c '"action":"show-key"' "$AUDIT")
 assert_eq "$after" "$((before + 2))" "show-key entries in audit.log"
-tail -1 "$CERTCTL_VAULT/audit.log" | python3 -c '
+tail -1 "$AUDIT" | python3 -c '
 import json, sys
 e = json.loads(sys.stdin.read())
 assert e["action"] == "show-key" and e["certificate"] == "web", e' || fail "last audit entry is not show-key for web"
-if grep -q 'PRIVATE KEY' "$CERTCTL_VAULT/audit.log"; then fail "audit.log contains a private key"; fi
+if grep -q 'PRIVATE KEY' "$AUDIT"; then fail "audit.log contains a private key"; fi
 pass
 
 step "--out never replaces a FIFO, a symlink or a device"

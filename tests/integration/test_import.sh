@@ -273,5 +273,6 @@ expect_exit 4 certctl import chain-full --replace --cert leaf2.pem --chain int.p
 assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a refused --replace"
 
 step "audit.log records the imports and holds no key"
-if grep -q 'PRIVATE KEY' "$CERTCTL_VAULT/audit.log"; then fail "audit.log contains a private key"; fi
-assert_eq "$(grep -c '"action":"import"' "$CERTCTL_VAULT/audit.log")" 10 "import entries in audit.log"
+AUDIT=$(vault_file audit.log)
+if grep -q 'PRIVATE KEY' "$AUDIT"; then fail "audit.log contains a private key"; fi
+assert_eq "$(grep -c '"action":"import"' "$AUDIT")" 10 "import entries in audit.log"

@@ -3,13 +3,11 @@
 # colour, every key type, delete, and the audit and order logs.
 source "$(dirname "$0")/lib.sh"
 
-step "init: vault directory 0700, files 0600"
+step "init: vault directory 0700, files 0600 (PostgreSQL: nothing granted to PUBLIC)"
 use_vault "$TEST_TMP/vault"
 expect_ok certctl init --scrypt-n 1024
-[[ -f $CERTCTL_VAULT/config.toml ]] || fail "init wrote no config.toml"
-assert_mode "$CERTCTL_VAULT" 700
-while IFS= read -r -d '' f; do assert_mode "$f" 600; done < <(find "$CERTCTL_VAULT" -type f -print0)
-while IFS= read -r -d '' d; do assert_mode "$d" 700; done < <(find "$CERTCTL_VAULT" -type d -print0)
+vault_has config.toml || fail "init wrote no config.toml"
+assert_vault_private
 expect_exit 9 certctl init --scrypt-n 1024
 assert_contains "$ERR" "exists" "init on an existing vault"
 
@@ -28,9 +26,9 @@ assert_mode "$TEST_TMP/root2.pem" 644
 step "create: a draft without key files"
 expect_ok certctl create web --domain example.test --san bücher.example --san 192.0.2.1 --san www.example.test \
   --org "Example Org" --country DE
-REC=$CERTCTL_VAULT/certs/web
-[[ -f $REC/record.toml ]] || fail "create wrote no record.toml"
-[[ -z $(find "$REC" -name 'key.enc' -o -name 'csr.pem' -o -name 'cert.pem') ]] || fail "a draft has key/CSR/cert files: $(find "$REC")"
+vault_has certs/web/record.toml || fail "create wrote no record.toml"
+DRAFT_FILES=$(vault_keys certs/web/ | grep -E '/(key\.enc|csr\.pem|cert\.pem)$' || true)
+[[ -z $DRAFT_FILES ]] || fail "a draft has key/CSR/cert files: $(vault_keys certs/web/)"
 pass
 expect_ok certctl show web --json
 json_check 'd["status"] == "draft" and d["has_key"] is False and d["has_csr"] is False'
@@ -47,7 +45,7 @@ step "csr: pending, key encrypted, CSR verifies"
 expect_ok certctl csr web
 expect_ok certctl show web --json
 json_check 'd["status"] == "pending" and d["has_key"] is True and d["has_csr"] is True and d["version"] == 1'
-[[ -s $REC/v1/key.enc && -s $REC/v1/csr.pem ]] || fail "csr did not write v1/key.enc and v1/csr.pem"
+{ vault_has -s certs/web/v1/key.enc && vault_has -s certs/web/v1/csr.pem; } || fail "csr did not write v1/key.enc and v1/csr.pem"
 expect_ok certctl show web --pem csr
 printf '%s\n' "$OUT" >"$TEST_TMP/web.csr"
 expect_ok openssl req -in "$TEST_TMP/web.csr" -noout -verify
@@ -266,19 +264,22 @@ assert_contains "$ERR" "--yes"
 assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a refused delete"
 expect_ok certctl show web --json
 expect_ok certctl delete web --yes
-[[ ! -e $CERTCTL_VAULT/certs/web ]] || fail "delete --yes left $CERTCTL_VAULT/certs/web"
+if file_backend; then
+  [[ ! -e $CERTCTL_VAULT/certs/web ]] || fail "delete --yes left $CERTCTL_VAULT/certs/web"
+else
+  [[ -z $(vault_keys certs/web/) ]] || fail "delete --yes left $(vault_keys certs/web/)"
+fi
 pass
 expect_exit 10 certctl show web
 expect_ok certctl list --json
 json_check '"web" not in [r["name"] for r in d] and "long" in [r["name"] for r in d]'
 expect_exit 10 certctl delete web --yes
 
-step "every file 0600, every directory 0700"
-while IFS= read -r -d '' f; do assert_mode "$f" 600; done < <(find "$CERTCTL_VAULT" -type f -print0)
-while IFS= read -r -d '' d; do assert_mode "$d" 700; done < <(find "$CERTCTL_VAULT" -type d -print0)
+step "every file 0600, every directory 0700 (PostgreSQL: nothing granted to PUBLIC)"
+assert_vault_private
 
 step "audit.log: JSON lines, no key material"
-AUDIT=$CERTCTL_VAULT/audit.log
+AUDIT=$(vault_file audit.log)
 if grep -q 'PRIVATE KEY' "$AUDIT"; then fail "audit.log contains 'PRIVATE KEY'"; fi
 pass
 python3 - "$AUDIT" <<'EOF' || fail "audit.log is not valid JSON lines with time, user, action, certificate"
@@ -301,7 +302,7 @@ pass
 
 step "orders.log: one line per issue"
 # web x2, long x2, ninety x1, five key types: 10 issuances.
-python3 - "$CERTCTL_VAULT/orders.log" <<'EOF' || fail "orders.log does not hold one JSON line per issuance"
+python3 - "$(vault_file orders.log)" <<'EOF' || fail "orders.log does not hold one JSON line per issuance"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert len(lines) == 10, len(lines)
@@ -320,7 +321,7 @@ use_vault "$TEST_TMP/vault-default"
 expect_ok certctl init
 expect_ok certctl vault info --json
 json_check 'd["unlock_method"] == "passphrase" and d["kdf"] == "scrypt" and d["scrypt"]["n"] == 32768'
-grep -qE '^n = 32768$' "$CERTCTL_VAULT/config.toml" || fail "config.toml of a default vault has no n = 32768"
+grep -qE '^n = 32768$' "$(vault_file config.toml)" || fail "config.toml of a default vault has no n = 32768"
 pass
 expect_ok certctl ca local init
 issue_record dflt default.example

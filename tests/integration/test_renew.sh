@@ -47,6 +47,11 @@ pass
 check_exit 1 CERTCTL_NOW="$(at 85)" "$CERTCTL_BIN" check --warn-days 30 --crit-days 2
 check_exit 3 CERTCTL_VAULT="$TEST_TMP/nowhere" "$CERTCTL_BIN" check
 assert_contains "$OUT" "CERTCTL UNKNOWN"
+if pg_backend; then
+  # A schema that is no vault, in the same database.
+  check_exit 3 CERTCTL_VAULT_SCHEMA=nowhere "$CERTCTL_BIN" check
+  assert_contains "$OUT" "CERTCTL UNKNOWN"
+fi
 check_exit 3 "$CERTCTL_BIN" check --warn-days 1 --crit-days 5
 
 step "dry run at the threshold: validates, writes nothing"
