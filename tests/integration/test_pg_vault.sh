@@ -186,8 +186,8 @@ touch "$TEST_TMP/slow"
 CERTCTL_HOST=host-slow "$CERTCTL_BIN" renew "${victims[@]}" --force --parallel 2 --lease-ttl 3 \
   >/dev/null 2>"$TEST_TMP/slow.err" </dev/null &
 slow=$!
-for _ in $(seq 1 100); do [[ $(wc -l <"$TEST_TMP/slow.pids" 2>/dev/null || echo 0) -ge 2 ]] && break; sleep 0.1; done
-[[ $(wc -l <"$TEST_TMP/slow.pids" 2>/dev/null || echo 0) -ge 2 ]] || fail "the slow renewer never reached its hook: $(cat "$TEST_TMP/slow.err")"
+for _ in $(seq 1 100); do [[ $(wc -l 2>/dev/null <"$TEST_TMP/slow.pids" || echo 0) -ge 2 ]] && break; sleep 0.1; done
+[[ $(wc -l 2>/dev/null <"$TEST_TMP/slow.pids" || echo 0) -ge 2 ]] || fail "the slow renewer never reached its hook: $(cat "$TEST_TMP/slow.err")"
 kill -KILL "$slow"
 wait "$slow" 2>/dev/null || true
 while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$TEST_TMP/slow.pids"
@@ -207,7 +207,8 @@ step "the database stopped mid-run: exit 5 naming it, nothing lost; after a rest
 expect_ok certctl show f5 --json
 v5=$(json_get 'd["version"]')
 touch "$TEST_TMP/pause"
-CERTCTL_HOST=host-cut "$CERTCTL_BIN" renew f5 --force >/dev/null 2>"$TEST_TMP/cut.err" </dev/null &
+# Its claim stays in the database until its TTL (it cannot release it there): 3 s here.
+CERTCTL_HOST=host-cut "$CERTCTL_BIN" renew f5 --force --lease-ttl 3 >/dev/null 2>"$TEST_TMP/cut.err" </dev/null &
 cut=$!
 for _ in $(seq 1 100); do [[ -e $TEST_TMP/paused ]] && break; sleep 0.05; done
 [[ -e $TEST_TMP/paused ]] || fail "the renewal never reached its hook: $(cat "$TEST_TMP/cut.err")"
@@ -222,6 +223,7 @@ pass
 pg_up
 expect_ok certctl show f5 --json
 json_check "d['version'] == $v5"
+sleep 3
 expect_ok certctl renew f5 --force --json
 json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("f5", "renewed")]'
 
