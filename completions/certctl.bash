@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders audit notify deploy dns host agent help'
+  renew check revoke delete rm orders audit notify deploy dns host agent migrate help'
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
   --quiet --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -303,6 +303,13 @@ _certctl() {
           opts='--yes -y'
           ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" host list | awk 'NR > 1 { print $1 }') ;;
       esac ;;
+    migrate)
+      case ${pos[1]-} in
+        '') words='certbot' ;;
+        certbot)
+          opts='--dry-run --ca-bundle'
+          ((${#pos[@]} == 2)) && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
+      esac ;;
     agent)
       case ${pos[1]-} in
         '') words='enroll'; opts='--once --key-file --interval' ;;
@@ -320,6 +327,7 @@ _certctl() {
         dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
         host/) ((${#pos[@]} == 2)) && words='add list remove sync' ;;
         agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
+        migrate/) ((${#pos[@]} == 2)) && words='certbot' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

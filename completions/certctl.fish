@@ -193,11 +193,12 @@ complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
 complete -c certctl -n $nocmd -a dns -d 'DNS providers for dns-01'
 complete -c certctl -n $nocmd -a host -d 'Hosts that agents run on, each with its own key'
 complete -c certctl -n $nocmd -a agent -d 'The agent on a host: its own key'
+complete -c certctl -n $nocmd -a migrate -d "Bring another ACME client's certificates into the vault"
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns host agent help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns host agent migrate help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
 complete -c certctl -n '__certctl_path help host' -a 'add list remove sync'
 complete -c certctl -n '__certctl_path help agent' -a 'enroll'
@@ -483,3 +484,11 @@ complete -c certctl -n '__certctl_path agent' -l interval -x -d 'Re-read the vau
 set -l enroll '__certctl_cmd agent; and __fish_seen_subcommand_from enroll'
 complete -c certctl -n $enroll -l key-file -r -F -d 'Where to write the host private key'
 complete -c certctl -n $enroll -l force -d 'Replace an existing host key'
+
+# migrate certbot
+complete -c certctl -n '__certctl_path migrate' -a certbot -d "Migrate certbot's store"
+complete -c certctl -n '__certctl_path help migrate' -a 'certbot'
+set -l mcb '__certctl_cmd migrate; and __fish_seen_subcommand_from certbot'
+complete -c certctl -n $mcb -l dry-run -d 'Print the plan, change nothing'
+complete -c certctl -n $mcb -l ca-bundle -r -F -d 'PEM roots for a private ACME server'
+complete -c certctl -n '__certctl_path migrate certbot' -a '(__fish_complete_directories)'

@@ -12,7 +12,7 @@ BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
 # clang 14 with libFuzzer (libclang-rt-14-dev) builds the fuzz targets (tests/fuzz); llvm-14's
 # llvm-symbolizer gives the sanitizers' reports file and line.
 TEST_PKGS=(python3 python3-cryptography default-jdk-headless pebble curl bind9 bind9-dnsutils knot pdns-server pdns-backend-sqlite3
-  postgresql clang-14 libclang-rt-14-dev llvm-14)
+  postgresql certbot clang-14 libclang-rt-14-dev llvm-14)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

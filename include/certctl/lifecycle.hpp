@@ -359,6 +359,10 @@ struct ImportRequest {
   std::string chain_file;  ///< optional
   std::optional<int> renew_days;
   bool replace = false;
+  /// Migration (`certctl migrate`): the record renews here, from this CA profile with these
+  /// settings (a CSR is made from the key), instead of being an imported record.
+  std::optional<std::string> manage_ca;
+  SettingsOverride manage_settings;
 };
 Result<vault::Record> import_certificate(Context ctx, const std::string& name, const ImportRequest& req);
 

@@ -94,6 +94,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_audit(app, g);
   setup_host(app, g);
   setup_agent(app, g);
+  setup_migrate(app, g);
   setup_help(app, g);
 }
 

@@ -155,6 +155,18 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
   vault::Vault::VersionFiles files{version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCertFile), in.leaf.to_pem()}}};
   if (!in.chain.empty()) files.files.emplace_back(std::string(kChainFile), crypto::to_pem_bundle(in.chain));
   describe_import(r, in, req, version, now);
+  if (req.manage_ca) {
+    // Renews here: the CA and settings it came with, a CSR of its key for the record, and its
+    // ARI identifier so the first renewal says which certificate it replaces.
+    r.source = vault::Source::Managed;
+    r.ca = r.issued_by = *req.manage_ca;  // issued by that profile's server: renewals may name it in "replaces"
+    req.manage_settings.apply_to(r.settings);
+    TRY_ASSIGN(std::string csr, crypto::make_csr(in.key, csr_request_for(r)));
+    files.files.emplace_back(std::string(kCsrFile), std::move(csr));
+    r.has_csr = true;
+    r.csr_created = now;
+    if (auto id = crypto::ari_cert_id(in.leaf, req.cert_file)) r.ari.cert_id = *id;
+  }
   TRY(ctx.vault.save(r, files));
   TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;

@@ -1,0 +1,85 @@
+#pragma once
+/// `certctl migrate certbot|lego|acme.sh`: another client's store brought into the vault
+/// (src/lifecycle/migrate.cpp plans and applies; one reader per client, src/lifecycle/
+/// migrate_<client>.cpp). The source directory is only read.
+#include <certctl/lifecycle.hpp>
+
+#include <string>
+#include <vector>
+
+namespace certctl::lifecycle {
+
+enum class MigrateSource { Certbot };
+std::string_view migrate_source_name(MigrateSource s);
+
+/// One certificate of the source store, as its reader found it.
+struct FoundCertificate {
+  std::string name;                 ///< the client's name for it (certbot: the lineage)
+  std::string from;                 ///< the file that describes it, for messages
+  std::string cert_file, key_file, chain_file;
+  std::string directory_url;        ///< the ACME server that issued it ("" = unknown)
+  std::string account_id;           ///< the client's id of the account (certbot: the directory name)
+  /// How it validates, when the client's settings translate; `unsupported` says why not.
+  SettingsOverride settings;
+  std::string unsupported;
+  std::vector<std::string> notes;   ///< settings that do not carry over, and what to do instead
+};
+
+/// One ACME account of the source store.
+struct FoundAccount {
+  std::string id;
+  std::string directory_url;
+  std::string url;                  ///< the account URL (kid)
+  std::vector<std::string> contact;
+  SecretBytes key_pem;
+  std::string from;
+  FoundAccount clone() const;
+};
+
+struct FoundStore {
+  std::vector<FoundCertificate> certificates;
+  std::vector<FoundAccount> accounts;
+  /// What could not be read at all (one line each: the file and why); the rest goes on.
+  std::vector<std::string> unreadable;
+};
+
+/// certbot's config directory (/etc/letsencrypt): renewal/*.conf, live/, accounts/.
+Result<FoundStore> read_certbot_store(const std::string& dir);
+
+struct MigrateOptions {
+  MigrateSource source = MigrateSource::Certbot;
+  std::string dir;
+  std::string ca_bundle;  ///< trusted for the TLS of directory URLs that are not built in
+  bool dry_run = false;
+};
+
+/// What becomes of one certificate.
+struct MigratePlanItem {
+  FoundCertificate found;
+  enum class Action { Manage, Import, Skip } action = Action::Skip;
+  std::string ca;       ///< the CA profile it renews with (Manage)
+  std::string why;      ///< Import: why it does not renew here; Skip: why it is left
+  std::string todo;     ///< Import: the command that makes it renew here
+};
+struct MigratePlan {
+  MigrateOptions options;
+  std::vector<MigratePlanItem> items;
+  /// CA profiles to add: name and directory URL (directories that no profile has).
+  std::vector<std::pair<std::string, std::string>> new_profiles;
+  /// Accounts to store: the source account and the profile it becomes the account of.
+  std::vector<std::pair<FoundAccount, std::string>> accounts;
+  std::vector<std::string> notes;  ///< whole-store notes (unreadable files, accounts kept)
+};
+
+/// Read the store and decide; writes nothing.
+Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o);
+
+struct MigrateReport {
+  int managed = 0, imported = 0, skipped = 0, failed = 0;
+  std::vector<std::string> lines;  ///< one per certificate, profile and account
+};
+/// Carry the plan out (the vault unlocked): profiles, then accounts, then each certificate;
+/// one certificate's failure is that one's alone.
+Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan);
+
+}  // namespace certctl::lifecycle

@@ -1,0 +1,92 @@
+// certctl migrate certbot [DIR]: another client's certificates, keys, accounts and settings
+// brought into the vault in one run (one unlock); --dry-run prints the plan.
+#include "cli/common.hpp"
+#include "cli/named.hpp"
+
+#include <certctl/migrate.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace certctl::cli {
+
+namespace {
+
+struct MigrateOpts {
+  lifecycle::MigrateOptions o;
+};
+
+std::string_view action_name(lifecycle::MigratePlanItem::Action a) {
+  switch (a) {
+    case lifecycle::MigratePlanItem::Action::Manage: return "manage";
+    case lifecycle::MigratePlanItem::Action::Import: return "import";
+    case lifecycle::MigratePlanItem::Action::Skip: return "skip";
+  }
+  return "?";
+}
+
+std::string plan_text(const lifecycle::MigratePlan& plan) {
+  std::string out;
+  for (const auto& [name, url] : plan.new_profiles) out += fmt::format("add CA profile '{}' for {}\n", name, url);
+  for (const auto& [a, ca] : plan.accounts) out += fmt::format("import ACME account {} for CA '{}'\n", a.url, ca);
+  for (const auto& item : plan.items) {
+    const auto& f = item.found;
+    switch (item.action) {
+      case lifecycle::MigratePlanItem::Action::Manage:
+        out += fmt::format("{:<7} {}: renews here with CA '{}'\n", action_name(item.action), f.name, item.ca);
+        break;
+      case lifecycle::MigratePlanItem::Action::Import:
+        out += fmt::format("{:<7} {}: imported only ({}); then {}\n", action_name(item.action), f.name, item.why, item.todo);
+        break;
+      case lifecycle::MigratePlanItem::Action::Skip:
+        out += fmt::format("{:<7} {}: {}\n", action_name(item.action), f.name, item.why);
+        break;
+    }
+    for (const auto& n : f.notes) out += fmt::format("        {}: note: {}\n", f.name, n);
+  }
+  for (const auto& n : plan.notes) out += fmt::format("note: {}\n", n);
+  return out;
+}
+
+Status run_migrate(Globals& g, MigrateOpts& m, lifecycle::MigrateSource source, const std::string& default_dir) {
+  m.o.source = source;
+  if (m.o.dir.empty()) m.o.dir = default_dir;
+  // The plan first, with the vault opened but locked: a dry run never asks for the passphrase.
+  TRY_ASSIGN(Session s, m.o.dry_run ? open_session(g) : open_unlocked(g));
+  TRY_ASSIGN(lifecycle::MigratePlan plan, lifecycle::migrate_plan(s.ctx(), m.o));
+  if (m.o.dry_run) {
+    print_out(plan_text(plan));
+    note(g, fmt::format("dry run: nothing was changed ({} certificate(s) found in {})", plan.items.size(), m.o.dir));
+    return ok();
+  }
+  TRY_ASSIGN(lifecycle::MigrateReport r, lifecycle::migrate_apply(s.ctx(), plan));
+  for (const auto& l : r.lines) print_out(l + "\n");
+  for (const auto& n : plan.notes) print_out(fmt::format("note: {}\n", n));
+  note(g, fmt::format("{} managed, {} imported, {} skipped, {} failed (from {})", r.managed, r.imported, r.skipped,
+                      r.failed, m.o.dir));
+  if (r.failed > 0)
+    return Error(Category::Input, m.o.dir, fmt::format("{} certificate(s) could not be migrated (see above)", r.failed));
+  return ok();
+}
+
+void bind(CLI::App& sub, MigrateOpts& m, const std::string& dir_help) {
+  sub.add_option("dir", m.o.dir, dir_help);
+  sub.add_flag("--dry-run", m.o.dry_run, "Print the plan (what maps, what cannot and why) and change nothing");
+  sub.add_option("--ca-bundle", m.o.ca_bundle,
+                 "PEM roots trusted for the TLS of ACME servers that are not built-in profiles (added as profiles)");
+  sub.footer("The source directory is only read. Each certificate becomes a record of the same name, with its key\n"
+             "and chain; one whose validation translates renews here (same CA, the client's ACME account),\n"
+             "the others are imported and the command to renew them here is printed.");
+}
+
+}  // namespace
+
+void setup_migrate(CLI::App& app, Globals& g) {
+  CLI::App* mig = group(app, "migrate", "Bring another ACME client's certificates, keys and accounts into the vault");
+  command<MigrateOpts>(
+      *mig, g, "certbot", "Migrate certbot's store (default /etc/letsencrypt)",
+      [](CLI::App& sub, MigrateOpts& m) { bind(sub, m, "certbot's config directory (default /etc/letsencrypt)"); },
+      [&g](MigrateOpts& m) { return run_migrate(g, m, lifecycle::MigrateSource::Certbot, "/etc/letsencrypt"); });
+}
+
+}  // namespace certctl::cli

@@ -1,0 +1,178 @@
+// `certctl migrate`: plan (read the other client's store, map each certificate to a CA profile
+// and settings, decide managed or imported) and apply (profiles, accounts, then each
+// certificate through import_certificate). The source directory is only read.
+#include <certctl/fs.hpp>
+#include <certctl/migrate.hpp>
+
+#include "lifecycle/internal.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace certctl::lifecycle {
+namespace {
+
+/// The directory URL without a trailing slash, for comparing.
+std::string canonical_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+/// A profile name for a directory no profile has: "<client>-<host>" in the name alphabet.
+std::string profile_name_for(MigrateSource s, const std::string& url) {
+  std::string host = url;
+  if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+  host = host.substr(0, host.find('/'));
+  std::string out = std::string(migrate_source_name(s)) + "-";
+  for (char c : host) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '-';
+  return out.substr(0, 64);
+}
+
+std::string todo_for(const FoundCertificate& f, const std::string& ca) {
+  return fmt::format("issue a successor with the challenge it needs: `certctl delete {0} --yes && certctl issue {0} "
+                     "--domain NAME... --ca {1} --challenge ...`",
+                     f.name, ca.empty() ? "CA" : ca);
+}
+
+}  // namespace
+
+FoundAccount FoundAccount::clone() const {
+  return FoundAccount{id, directory_url, url, contact, key_pem.clone(), from};
+}
+
+std::string_view migrate_source_name(MigrateSource s) {
+  switch (s) {
+    case MigrateSource::Certbot: return "certbot";
+  }
+  return "?";
+}
+
+Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
+  MigratePlan plan;
+  plan.options = o;
+  if (!o.ca_bundle.empty()) {
+    TRY_ASSIGN(std::string pem, fs::read_file(o.ca_bundle));
+    TRY(crypto::parse_certificates(pem, o.ca_bundle));
+  }
+  FoundStore store;
+  switch (o.source) {
+    case MigrateSource::Certbot: {
+      TRY_ASSIGN(store, read_certbot_store(o.dir));
+      break;
+    }
+  }
+  for (const auto& u : store.unreadable) plan.notes.push_back(fmt::format("not read: {}", u));
+  TRY_ASSIGN(std::vector<ca::CaProfile> profiles, ca::list_profiles(ctx.vault));
+  // Directory URL -> profile: the vault's and the built-ins first, then the ones this plan adds.
+  auto profile_for = [&](const std::string& url) -> std::string {
+    const std::string want = canonical_url(url);
+    for (const auto& p : profiles)
+      if (!p.is_local() && canonical_url(p.directory) == want) return p.name;
+    for (const auto& [name, dir] : plan.new_profiles)
+      if (canonical_url(dir) == want) return name;
+    std::string name = profile_name_for(o.source, url);
+    plan.new_profiles.emplace_back(name, url);
+    return name;
+  };
+  for (FoundCertificate& f : store.certificates) {
+    MigratePlanItem item;
+    if (Status st = vault::validate_name(f.name); !st) {
+      item.why = st.error().message();
+    } else if (ctx.vault.exists(f.name)) {
+      item.why = "a record of that name is in the vault already";
+    } else if (f.directory_url.rfind("https://", 0) != 0) {
+      item.action = MigratePlanItem::Action::Import;
+      item.why = "its ACME server is not known";
+    } else {
+      item.ca = profile_for(f.directory_url);
+      if (f.unsupported.empty()) {
+        item.action = MigratePlanItem::Action::Manage;
+      } else {
+        item.action = MigratePlanItem::Action::Import;
+        item.why = f.unsupported;
+      }
+    }
+    if (item.action == MigratePlanItem::Action::Import) item.todo = todo_for(f, item.ca);
+    item.found = std::move(f);
+    plan.items.push_back(std::move(item));
+  }
+  // Accounts: the one each managed certificate's profile will use, when the vault has none for
+  // that profile yet (the vault's own account is kept otherwise).
+  for (const auto& item : plan.items) {
+    if (item.action != MigratePlanItem::Action::Manage) continue;
+    if (std::any_of(plan.accounts.begin(), plan.accounts.end(), [&](const auto& a) { return a.second == item.ca; })) continue;
+    auto account = std::find_if(store.accounts.begin(), store.accounts.end(),
+                                [&](const FoundAccount& a) { return a.id == item.found.account_id; });
+    if (account == store.accounts.end()) continue;
+    TRY_ASSIGN(std::optional<ca::Account> existing, ca::load_account(ctx.vault, item.ca));
+    if (existing) {
+      plan.notes.push_back(fmt::format("the vault's account for CA '{}' is kept; {}'s account {} is not imported",
+                                       item.ca, migrate_source_name(o.source), account->url));
+      continue;
+    }
+    plan.accounts.emplace_back(account->clone(), item.ca);
+  }
+  return plan;
+}
+
+Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan) {
+  MigrateReport out;
+  for (const auto& [name, url] : plan.new_profiles) {
+    ca::CaProfile p;
+    p.name = name;
+    p.directory = url;
+    p.ca_bundle = plan.options.ca_bundle;
+    TRY(add_ca(ctx, p, ""));
+    out.lines.push_back(fmt::format("CA profile '{}' added for {}", name, url));
+  }
+  for (const auto& [a, ca_name] : plan.accounts) {
+    TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::parse(a.key_pem, a.from));
+    ca::Account acct;
+    acct.ca = ca_name;
+    acct.url = a.url;
+    acct.contact = a.contact;
+    acct.key_type = key.algorithm() == "RSA" ? fmt::format("rsa{}", key.bits()) : key.key_type() ? std::string(crypto::key_type_name(*key.key_type())) : "ec";
+    acct.created = ctx.clock.now();
+    {
+      TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+      TRY(ca::save_account(ctx.vault, acct, &key));
+    }
+    TRY(detail::audit(ctx, "account-import", ca_name, {{"url", a.url}, {"from", a.from}}));
+    out.lines.push_back(fmt::format("ACME account {} imported for CA '{}'", a.url, ca_name));
+  }
+  for (const auto& item : plan.items) {
+    const FoundCertificate& f = item.found;
+    if (item.action == MigratePlanItem::Action::Skip) {
+      ++out.skipped;
+      out.lines.push_back(fmt::format("{}: skipped: {}", f.name, item.why));
+      continue;
+    }
+    ImportRequest req;
+    req.cert_file = f.cert_file;
+    req.key_file = f.key_file;
+    req.chain_file = f.chain_file;
+    if (item.action == MigratePlanItem::Action::Manage) {
+      req.manage_ca = item.ca;
+      req.manage_settings = f.settings;
+    }
+    auto r = import_certificate(ctx, f.name, req);
+    if (!r) {
+      ++out.failed;
+      out.lines.push_back(fmt::format("{}: failed: {}", f.name, r.error().text()));
+      continue;
+    }
+    if (item.action == MigratePlanItem::Action::Manage) {
+      ++out.managed;
+      out.lines.push_back(fmt::format("{}: managed, renews with CA '{}'", f.name, item.ca));
+    } else {
+      ++out.imported;
+      out.lines.push_back(fmt::format("{}: imported ({}); to renew it here: {}", f.name, item.why, item.todo));
+    }
+    for (const auto& n : f.notes) out.lines.push_back(fmt::format("{}: note: {}", f.name, n));
+  }
+  return out;
+}
+
+}  // namespace certctl::lifecycle

@@ -1,0 +1,208 @@
+// certbot's store (its config directory, /etc/letsencrypt by default): renewal/<lineage>.conf
+// (ConfigObj: top-level file paths, [renewalparams] with the server, account, authenticator,
+// hooks and key settings), live/<lineage>/*.pem (links into archive/), and
+// accounts/<server host[:port]>/<directory path>/<id>/{private_key.json, regr.json}.
+#include <certctl/fs.hpp>
+#include <certctl/jwk_key.hpp>
+#include <certctl/migrate.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace certctl::lifecycle {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+/// More renewal files than any real store has; a directory with more is read this far.
+constexpr std::size_t kMaxEntries = 100'000;
+constexpr std::size_t kMaxConf = 256u << 10;
+
+/// A renewal file: section ("" for the top, "renewalparams", "renewalparams/webroot_map") ->
+/// key -> value, as ConfigObj writes them (`key = value`, `[section]`, `[[subsection]]`).
+using Conf = std::map<std::string, std::map<std::string, std::string>>;
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  std::string out(s.substr(b, e - b + 1));
+  if (out.size() >= 2 && (out.front() == '"' || out.front() == '\'') && out.back() == out.front())
+    out = out.substr(1, out.size() - 2);
+  return out;
+}
+
+Conf parse_conf(std::string_view text) {
+  Conf conf;
+  std::string top, section;
+  for (std::size_t at = 0; at < text.size();) {
+    auto nl = text.find('\n', at);
+    std::string_view line = text.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+    at = nl == std::string_view::npos ? text.size() : nl + 1;
+    const std::string t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    if (t.rfind("[[", 0) == 0 && t.size() > 4 && t.substr(t.size() - 2) == "]]") {
+      section = top + "/" + trim(t.substr(2, t.size() - 4));
+    } else if (t.front() == '[' && t.back() == ']') {
+      top = section = trim(t.substr(1, t.size() - 2));
+    } else if (auto eq = t.find('='); eq != std::string::npos) {
+      conf[section][trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
+    }
+  }
+  return conf;
+}
+
+std::string get(const Conf& c, const std::string& section, const std::string& key) {
+  auto s = c.find(section);
+  if (s == c.end()) return {};
+  auto k = s->second.find(key);
+  return k == s->second.end() ? std::string() : k->second;
+}
+
+/// A ConfigObj list ("a, b," or "a"): its items.
+std::vector<std::string> list_of(const std::string& v) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at <= v.size();) {
+    auto comma = v.find(',', at);
+    std::string item = trim(v.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+/// A link in live/ to its file in archive/ (certbot's links are relative).
+std::string resolved(const std::string& path) {
+  std::error_code ec;
+  auto real = stdfs::canonical(path, ec);
+  return ec ? path : real.string();
+}
+
+Result<FoundAccount> read_account(const stdfs::path& dir, const std::string& accounts_root) {
+  FoundAccount a;
+  a.id = dir.filename().string();
+  a.from = dir.string();
+  // The directory URL is the path under accounts/: <host[:port]>/<path...>/<id>.
+  const std::string rel = stdfs::relative(dir.parent_path(), accounts_root).generic_string();
+  a.directory_url = "https://" + rel;
+  TRY_ASSIGN(SecretBytes key_json, fs::read_secret_file((dir / "private_key.json").string(), kMaxConf));
+  auto jk = nlohmann::json::parse(key_json.view(), nullptr, false);
+  if (jk.is_discarded() || !jk.is_object())
+    return Error(Category::Input, (dir / "private_key.json").string(), "not a JWK (JSON object)");
+  std::map<std::string, std::string> members;
+  for (const auto& [k, v] : jk.items())
+    if (v.is_string()) members[k] = v.get<std::string>();
+  TRY_ASSIGN(a.key_pem, crypto::private_jwk_to_pem(members, (dir / "private_key.json").string()));
+  for (auto& [k, v] : members) std::fill(v.begin(), v.end(), '\0');
+  TRY_ASSIGN(std::string regr_text, fs::read_file((dir / "regr.json").string(), kMaxConf));
+  auto regr = nlohmann::json::parse(regr_text, nullptr, false);
+  if (regr.is_discarded() || !regr.is_object() || !regr.contains("uri") || !regr["uri"].is_string())
+    return Error(Category::Input, (dir / "regr.json").string(), "has no account URL (\"uri\")");
+  a.url = regr["uri"].get<std::string>();
+  if (auto body = regr.find("body"); body != regr.end() && body->is_object())
+    if (auto c = body->find("contact"); c != body->end() && c->is_array())
+      for (const auto& x : *c)
+        if (x.is_string()) a.contact.push_back(x.get<std::string>());
+  return a;
+}
+
+/// The settings of [renewalparams] that certctl has, and notes on those it has not.
+void translate(const Conf& c, FoundCertificate& f) {
+  const std::string p = "renewalparams";
+  const std::string auth = get(c, p, "authenticator");
+  SettingsOverride& s = f.settings;
+  if (auth == "standalone") {
+    s.challenge = vault::ChallengeType::Http01;
+    if (auto port = get(c, p, "http01_port"); !port.empty()) {
+      char* end = nullptr;
+      const long v = std::strtol(port.c_str(), &end, 10);
+      if (end && !*end && v > 0 && v < 65536) s.http_port = static_cast<int>(v);
+    }
+    if (auto addr = get(c, p, "http01_address"); !addr.empty()) s.http_address = addr;
+  } else if (auth == "webroot") {
+    std::vector<std::string> roots = list_of(get(c, p, "webroot_path"));
+    if (auto m = c.find(p + "/webroot_map"); m != c.end())
+      for (const auto& [name, dir] : m->second)
+        if (std::find(roots.begin(), roots.end(), dir) == roots.end()) roots.push_back(dir);
+    if (roots.size() == 1) {
+      s.challenge = vault::ChallengeType::Http01;
+      s.webroot = roots.front();
+    } else {
+      f.unsupported = roots.empty() ? "certbot's webroot has no path"
+                                    : fmt::format("certbot uses {} webroots for its names; certctl keeps one", roots.size());
+    }
+  } else if (auth.empty()) {
+    f.unsupported = "its renewal file names no authenticator";
+  } else {
+    f.unsupported = fmt::format("certbot's '{}' authenticator has no certctl equivalent here", auth);
+  }
+  if (auto chain = get(c, p, "preferred_chain"); !chain.empty()) s.preferred_chain = chain;
+  if (auto reuse = get(c, p, "reuse_key"); reuse == "True" || reuse == "true") s.reuse_key = true;
+  if (auto hook = get(c, p, "renew_hook"); !hook.empty()) s.deploy_hook = hook;
+  for (const char* key : {"pre_hook", "post_hook"})
+    if (auto hook = get(c, p, key); !hook.empty())
+      f.notes.push_back(fmt::format("its {} '{}' runs once per renew run: give it to `certctl renew --{}`", key, hook,
+                                    key == std::string_view("pre_hook") ? "pre-hook" : "post-hook"));
+}
+
+}  // namespace
+
+Result<FoundStore> read_certbot_store(const std::string& dir) {
+  if (!fs::is_dir(dir)) return Error(Category::NotFound, dir, "no certbot config directory here");
+  const std::string renewal = dir + "/renewal";
+  if (!fs::is_dir(renewal))
+    return Error(Category::Input, dir, "not a certbot config directory (no renewal/ in it)");
+  FoundStore store;
+  std::error_code ec;
+  std::vector<stdfs::path> confs;
+  for (const auto& e : stdfs::directory_iterator(renewal, ec)) {
+    if (confs.size() >= kMaxEntries) break;
+    if (e.path().extension() == ".conf" && e.is_regular_file(ec)) confs.push_back(e.path());
+  }
+  if (ec) return Error(Category::Input, renewal, "cannot be read", ec.message());
+  std::sort(confs.begin(), confs.end());
+  for (const auto& path : confs) {
+    auto text = fs::read_file(path.string(), kMaxConf);
+    if (!text) {
+      store.unreadable.push_back(text.error().text());
+      continue;
+    }
+    const Conf c = parse_conf(*text);
+    FoundCertificate f;
+    f.name = path.stem().string();
+    f.from = path.string();
+    f.cert_file = resolved(get(c, "", "cert"));
+    f.key_file = resolved(get(c, "", "privkey"));
+    f.chain_file = resolved(get(c, "", "chain"));
+    if (get(c, "", "cert").empty() || get(c, "", "privkey").empty()) {
+      store.unreadable.push_back(fmt::format("{}: names no cert or privkey", f.from));
+      continue;
+    }
+    f.directory_url = get(c, "renewalparams", "server");
+    f.account_id = get(c, "renewalparams", "account");
+    translate(c, f);
+    store.certificates.push_back(std::move(f));
+  }
+  // Accounts: every directory under accounts/ that holds a private_key.json.
+  const std::string accounts = dir + "/accounts";
+  if (fs::is_dir(accounts)) {
+    std::size_t seen = 0;
+    for (auto it = stdfs::recursive_directory_iterator(accounts, ec); !ec && it != stdfs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (++seen > kMaxEntries || it.depth() > 6) break;
+      if (!it->is_directory(ec) || !stdfs::exists(it->path() / "private_key.json", ec)) continue;
+      auto a = read_account(it->path(), accounts);
+      if (a) store.accounts.push_back(std::move(*a));
+      else store.unreadable.push_back(a.error().text());
+    }
+  }
+  return store;
+}
+
+}  // namespace certctl::lifecycle

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `certctl migrate certbot` on a store the real certbot (Debian package) made against pebble:
+# the plan of a dry run, then every certificate with its key and chain in the vault, the ones
+# whose validation translates managed (same CA, certbot's ACME account, its settings), the rest
+# imported with the command to take them over; the source untouched; a forced renewal of each
+# managed record through pebble on the migrated account, with ARI's `replaces`.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pebble.sh"
+
+if ! command -v certbot >/dev/null 2>&1; then
+  [[ ${CI:-} == true ]] && fail "certbot is required (CI=true): install the Debian package 'certbot' (tests/deps.sh --test)"
+  echo "SKIP $TEST_NAME: certbot is not installed (Debian package 'certbot')"
+  exit 0
+fi
+export PEBBLE_WFE_NONCEREJECT=0
+pebble_start
+new_vault
+CB=$TEST_TMP/certbot
+certbot_run() {
+  REQUESTS_CA_BUNDLE=$PEBBLE_CA_BUNDLE certbot --config-dir "$CB/config" --work-dir "$CB/work" \
+    --logs-dir "$CB/logs" certonly -n --agree-tos -m ops@example.test --server "$PEBBLE_DIR_URL" \
+    --standalone --http-01-address 127.0.0.1 --http-01-port "$PEBBLE_HTTP_PORT" "$@" \
+    >>"$TEST_TMP/certbot.log" 2>&1 || fail "certbot $*: $(tail -5 "$TEST_TMP/certbot.log")"
+  pass
+}
+# store_digest: every file and link of certbot's store with its content.
+store_digest() { (cd "$CB" && find . -printf '%p %l %m\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+
+step "a certbot store: standalone ecdsa with a deploy hook, rsa with reuse-key and a pre-hook, one whose authenticator certctl lacks"
+certbot_run -d one.example.test --key-type ecdsa --deploy-hook "echo one >>$TEST_TMP/deployed.log"
+certbot_run --cert-name two -d two.example.test -d www.two.example.test --key-type rsa --reuse-key --pre-hook true
+certbot_run -d three.example.test
+# certbot's nginx plugin is not installed here; the renewal file says it as certbot writes it.
+sed -i 's/^authenticator = standalone/authenticator = nginx/' "$CB/config/renewal/three.example.test.conf"
+before=$(store_digest)
+ACCOUNT_URL=$("$PYTHON3" -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1] + "/config/accounts/*/*/*/regr.json")[0]))["uri"])' "$CB")
+[[ $ACCOUNT_URL == https://* ]] || fail "no account URL in certbot's store: $ACCOUNT_URL"
+
+step "--dry-run prints the plan and changes nothing (no passphrase asked)"
+expect_ok env -u CERTCTL_PASSPHRASE_FILE -u CERTCTL_PASSPHRASE "$CERTCTL_BIN" migrate certbot "$CB/config" --dry-run \
+  --ca-bundle "$PEBBLE_CA_BUNDLE"
+PROFILE=$(sed -n "s/^add CA profile '\([^']*\)'.*/\1/p" <<<"$OUT")
+[[ $PROFILE == certbot-127.0.0.1-* ]] || fail "the plan adds no profile for pebble: $OUT"
+assert_contains "$OUT" "import ACME account $ACCOUNT_URL for CA '$PROFILE'"
+assert_contains "$OUT" "one.example.test: renews here with CA '$PROFILE'"
+assert_contains "$OUT" "two: renews here with CA '$PROFILE'"
+assert_contains "$OUT" "three.example.test: imported only (certbot's 'nginx' authenticator"
+assert_contains "$OUT" "two: note: its pre_hook 'true' runs once per renew run"
+expect_ok certctl list --json
+json_check 'd == []'
+expect_ok certctl ca list --json
+json_check 'not any(p["name"].startswith("certbot-") for p in d)'
+
+step "migrate: managed and imported records, keys and chains as certbot had them, the account, the source untouched"
+expect_ok certctl migrate certbot "$CB/config" --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$ERR" "2 managed, 1 imported, 0 skipped, 0 failed"
+assert_eq "$(store_digest)" "$before" "certbot's store after the migration"
+expect_ok certctl list --json
+json_check '{r["name"]: (r["source"], r["ca"]) for r in d} == {"one.example.test": ("managed", "'"$PROFILE"'"), "two": ("managed", "'"$PROFILE"'"), "three.example.test": ("imported", None)}'
+json_check '{r["name"]: r["sans"] for r in d}["two"] == ["www.two.example.test"]'
+expect_ok certctl show one.example.test --json
+json_check 'd["issue"]["challenge"] == "http-01" and d["issue"]["http_port"] == '"$PEBBLE_HTTP_PORT"' and d["issue"]["http_address"] == "127.0.0.1"'
+json_check 'd["issue"]["deploy_hook"] == "echo one >>'"$TEST_TMP"'/deployed.log" and d["key_type"] == "ec256" and d["has_csr"] is True'
+expect_ok certctl show two --json
+json_check 'd["issue"]["reuse_key"] is True and d["key_type"] == "rsa2048"'
+for n in one.example.test two three.example.test; do
+  expect_ok certctl export "$n" --dir "$TEST_TMP/exp-$n"
+  cmp -s "$TEST_TMP/exp-$n/key.pem" <(openssl pkey -in "$CB/config/live/$n/privkey.pem") ||
+    [[ $(openssl pkey -in "$TEST_TMP/exp-$n/key.pem" -pubout) == $(openssl pkey -in "$CB/config/live/$n/privkey.pem" -pubout) ]] ||
+    fail "$n: the vault's key is not certbot's"
+  cmp -s "$TEST_TMP/exp-$n/cert.pem" "$CB/config/live/$n/cert.pem" || fail "$n: the certificate differs from certbot's"
+  pass
+done
+# Its ARI identifier (RFC 9773: base64url(AKI keyIdentifier) "." base64url(serial)), so a
+# renewal at a CA with renewalInfo names the certificate it replaces (pebble 2.4 has none).
+expected_ari=$("$PYTHON3" - "$CB/config/live/one.example.test/cert.pem" <<'PY'
+import base64, sys
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+aki = c.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+n = c.serial_number
+serial = n.to_bytes((n.bit_length() + 8) // 8, "big")
+b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+print(b(aki) + "." + b(serial))
+PY
+)
+expect_ok certctl show one.example.test --json
+json_check 'd["ari"]["cert_id"] == "'"$expected_ari"'" and d["issued_by"] == "'"$PROFILE"'"'
+expect_ok certctl account show --ca "$PROFILE" --json
+json_check 'd["url"] == "'"$ACCOUNT_URL"'"'
+
+step "a forced renewal of each managed record through pebble, on certbot's account, replacing the old certificate"
+accounts_before=$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)
+old_one=$(record_serial one.example.test)
+hooks_before=$(wc -l <"$TEST_TMP/deployed.log")  # certbot ran it once at its own issuance
+expect_ok certctl renew one.example.test two --force --json
+json_check 'sorted((i["name"], i["outcome"]) for i in d["items"]) == [("one.example.test", "renewed"), ("two", "renewed")]'
+[[ $(record_serial one.example.test) != "$old_one" ]] || fail "one.example.test was not renewed"
+pass
+assert_eq "$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)" "$accounts_before" "new ACME accounts during the renewals"
+expect_ok certctl orders one.example.test --json
+json_check '[(o["type"], o["status"]) for o in d] == [("renew", "valid")]'
+assert_eq "$(wc -l <"$TEST_TMP/deployed.log")" "$((hooks_before + 1))" "runs of certbot's deploy hook, once more by certctl after the renewal"
+expect_ok certctl show two --json
+json_check 'd["version"] == 2'
+
+step "again: everything is in the vault already, nothing changes; bad directories are clear errors"
+expect_ok certctl migrate certbot "$CB/config" --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$ERR" "0 managed, 0 imported, 3 skipped, 0 failed"
+expect_exit 10 certctl migrate certbot "$TEST_TMP/nowhere"
+assert_contains "$ERR" "no certbot config directory here"
+mkdir "$TEST_TMP/empty"
+expect_exit 4 certctl migrate certbot "$TEST_TMP/empty"
+assert_contains "$ERR" "not a certbot config directory"

@@ -1,0 +1,167 @@
+// Migration's readers: private JWKs (certbot's account keys) to keys, and certbot's store read
+// from files laid out as certbot writes them (the end-to-end test, test_migrate.sh, uses the
+// real certbot).
+#include <catch2/catch.hpp>
+
+#include <certctl/crypto.hpp>
+#include <certctl/fs.hpp>
+#include <certctl/jwk_key.hpp>
+#include <certctl/migrate.hpp>
+
+#include "temp_dir.hpp"
+
+#include <filesystem>
+
+#include <openssl/pem.h>
+
+using namespace certctl;
+
+namespace {
+
+// RFC 7517, appendix A.2: the example EC P-256 private key.
+const std::map<std::string, std::string> kEcJwk = {
+    {"kty", "EC"},
+    {"crv", "P-256"},
+    {"x", "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"},
+    {"y", "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"},
+    {"d", "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}};
+
+/// Write a file, making its directories.
+std::string write_file(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  REQUIRE(fs::write_user_file(path, text, 0600));
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("private_jwk_to_pem: an EC JWK becomes its key; a wrong member is refused", "[migrate]") {
+  auto pem = crypto::private_jwk_to_pem(kEcJwk, "jwk");
+  REQUIRE(pem);
+  auto key = crypto::PrivateKey::parse(*pem, "pem");
+  REQUIRE(key);
+  auto pub = crypto::jwk_params(*key);
+  REQUIRE(pub);
+  CHECK(crypto::base64url_encode(pub->x) == kEcJwk.at("x"));
+  CHECK(crypto::base64url_encode(pub->y) == kEcJwk.at("y"));
+  auto other = kEcJwk;
+  other["d"] = "AAAAB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";  // not the private half of (x, y)
+  auto bad = crypto::private_jwk_to_pem(other, "jwk");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().category() == Category::Input);
+  other = kEcJwk;
+  other["crv"] = "P-521";
+  CHECK_FALSE(crypto::private_jwk_to_pem(other, "jwk"));
+  other = kEcJwk;
+  other.erase("y");
+  CHECK_FALSE(crypto::private_jwk_to_pem(other, "jwk"));
+  CHECK_FALSE(crypto::private_jwk_to_pem({{"kty", "oct"}, {"k", "AAAA"}}, "jwk"));
+}
+
+TEST_CASE("private_jwk_to_pem: an RSA key round-trips through its JWK", "[migrate]") {
+  // certbot's account keys are RSA: the JWK of a generated key's own numbers.
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::Rsa2048);
+  REQUIRE(key);
+  SecretBytes pem = key->to_pem();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  REQUIRE(pkey);
+  std::map<std::string, std::string> jwk{{"kty", "RSA"}};
+  for (const auto& [name, param] : crypto::rsa_jwk_members()) {
+    BIGNUM* bn = nullptr;
+    REQUIRE(EVP_PKEY_get_bn_param(pkey, param, &bn) == 1);
+    std::string raw(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(raw.data()));
+    BN_clear_free(bn);
+    jwk[name] = crypto::base64url_encode(raw);
+  }
+  EVP_PKEY_free(pkey);
+  auto back = crypto::private_jwk_to_pem(jwk, "private_key.json");
+  REQUIRE(back);
+  auto parsed = crypto::PrivateKey::parse(*back, "back");
+  REQUIRE(parsed);
+  CHECK(parsed->public_key_pem() == key->public_key_pem());
+  // Numbers that do not belong together are refused; so is a JWK without a private number.
+  auto other_e = jwk;
+  other_e["e"] = "Aw";  // 3: d is no longer its inverse
+  CHECK_FALSE(crypto::private_jwk_to_pem(other_e, "private_key.json"));
+  jwk.erase("d");
+  auto missing = crypto::private_jwk_to_pem(jwk, "private_key.json");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message().find("'d'") != std::string::npos);
+}
+
+TEST_CASE("read_certbot_store: renewal files, their settings, and what does not translate", "[migrate]") {
+  test::TempDir dir;
+  const std::string c = dir.file("le");
+  write_file(c + "/renewal/a.example.conf",
+             "# renew_before_expiry = 30 days\n"
+             "version = 2.1.0\n"
+             "cert = " + c + "/live/a.example/cert.pem\n"
+             "privkey = " + c + "/live/a.example/privkey.pem\n"
+             "chain = " + c + "/live/a.example/chain.pem\n"
+             "fullchain = " + c + "/live/a.example/fullchain.pem\n\n"
+             "[renewalparams]\n"
+             "account = 0123abcd\n"
+             "authenticator = standalone\n"
+             "server = https://acme.example/dir\n"
+             "http01_port = 8080\n"
+             "http01_address = 127.0.0.1\n"
+             "renew_hook = systemctl reload nginx\n"
+             "pre_hook = echo pre\n"
+             "reuse_key = True\n"
+             "preferred_chain = Root X2\n");
+  write_file(c + "/renewal/b.example.conf",
+             "cert = " + c + "/live/b/cert.pem\nprivkey = " + c + "/live/b/privkey.pem\n"
+             "[renewalparams]\nauthenticator = webroot\nserver = https://acme.example/dir\n"
+             "webroot_path = /srv/a,\n[[webroot_map]]\nb.example = /srv/a\nwww.b.example = /srv/b\n");
+  write_file(c + "/renewal/c.example.conf",
+             "cert = " + c + "/live/c/cert.pem\nprivkey = " + c + "/live/c/privkey.pem\n"
+             "[renewalparams]\nauthenticator = webroot\nwebroot_path = /var/www/html,\n");
+  write_file(c + "/renewal/broken.conf", "[renewalparams]\nauthenticator = standalone\n");
+  write_file(c + "/renewal/ignored.txt", "not a renewal file");
+  auto pem = crypto::private_jwk_to_pem(kEcJwk, "jwk");
+  REQUIRE(pem);
+  std::string jwk = "{";
+  for (const auto& [k, v] : kEcJwk) jwk += "\"" + k + "\": \"" + v + "\", ";
+  jwk.resize(jwk.size() - 2);
+  jwk += "}";
+  write_file(c + "/accounts/acme.example/dir/0123abcd/private_key.json", jwk);
+  write_file(c + "/accounts/acme.example/dir/0123abcd/regr.json",
+             R"({"body": {"contact": ["mailto:ops@example.test"]}, "uri": "https://acme.example/acct/7"})");
+  write_file(c + "/accounts/acme.example/dir/bad/private_key.json", "{\"kty\": \"RSA\"}");
+
+  auto store = lifecycle::read_certbot_store(c);
+  REQUIRE(store);
+  REQUIRE(store->certificates.size() == 3);
+  const auto& a = store->certificates[0];
+  CHECK(a.name == "a.example");
+  CHECK(a.directory_url == "https://acme.example/dir");
+  CHECK(a.account_id == "0123abcd");
+  CHECK(a.unsupported.empty());
+  CHECK(a.settings.challenge == vault::ChallengeType::Http01);
+  CHECK(a.settings.http_port == 8080);
+  CHECK(a.settings.http_address == "127.0.0.1");
+  CHECK(a.settings.deploy_hook == "systemctl reload nginx");
+  CHECK(a.settings.reuse_key == true);
+  CHECK(a.settings.preferred_chain == "Root X2");
+  REQUIRE(a.notes.size() == 1);
+  CHECK(a.notes[0].find("--pre-hook") != std::string::npos);
+  const auto& b = store->certificates[1];
+  CHECK(b.unsupported.find("2 webroots") != std::string::npos);
+  const auto& cc = store->certificates[2];
+  CHECK(cc.settings.webroot == "/var/www/html");
+  CHECK(cc.directory_url.empty());
+  // broken.conf names no files: reported, the others read.
+  REQUIRE(store->unreadable.size() == 2);  // broken.conf, and the account whose key is no JWK
+  REQUIRE(store->accounts.size() == 1);
+  CHECK(store->accounts[0].url == "https://acme.example/acct/7");
+  CHECK(store->accounts[0].directory_url == "https://acme.example/dir");
+  CHECK(store->accounts[0].contact == std::vector<std::string>{"mailto:ops@example.test"});
+  CHECK(store->accounts[0].key_pem.view() == pem->view());
+
+  auto none = lifecycle::read_certbot_store(dir.file("nowhere"));
+  REQUIRE_FALSE(none);
+  CHECK(none.error().category() == Category::NotFound);
+}
