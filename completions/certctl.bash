@@ -17,7 +17,7 @@ _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file 
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
   --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --lease-ttl --warn-days
-  --crit-days --prometheus --key-policy --hosts --labels --interval --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
+  --crit-days --prometheus --key-policy --hosts --labels --interval --server --path --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
@@ -305,10 +305,11 @@ _certctl() {
       esac ;;
     migrate)
       case ${pos[1]-} in
-        '') words='certbot' ;;
-        certbot)
-          opts='--dry-run --ca-bundle'
-          ((${#pos[@]} == 2)) && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
+        '') words='certbot lego' ;;
+        certbot | lego)
+          opts="--dry-run --ca-bundle $_certctl_challenge_opts --deploy-dir --deploy-owner --deploy-hook"
+          [[ ${pos[1]} == lego ]] && opts="$opts --path --server"
+          ((${#pos[@]} == 2)) && [[ $cur != -* ]] && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
       esac ;;
     agent)
       case ${pos[1]-} in
@@ -327,7 +328,7 @@ _certctl() {
         dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
         host/) ((${#pos[@]} == 2)) && words='add list remove sync' ;;
         agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
-        migrate/) ((${#pos[@]} == 2)) && words='certbot' ;;
+        migrate/) ((${#pos[@]} == 2)) && words='certbot lego' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -301,6 +301,8 @@ complete -c certctl -n '__certctl_cmd csr' -l csr-file -r -F -d 'Adopt an extern
 
 # issue
 set -l iss '__certctl_cmd issue'
+# The settings options, shared by issue and migrate certbot|lego.
+set -l settings '__certctl_cmd issue migrate'
 complete -c certctl -n $iss -l ca -x -a '(__certctl_cas)' -d 'Issue from this CA profile'
 complete -c certctl -n $iss -l parallel -x -d 'With several names: orders in flight at once'
 complete -c certctl -n $iss -l days -x -d 'Validity in days (local CA)'
@@ -308,18 +310,18 @@ complete -c certctl -n $iss -l json -d 'Print the issued record as JSON'
 complete -c certctl -n $iss -s d -l domain -x -d 'One-shot: create the record for this domain'
 complete -c certctl -n $iss -l san -x -d 'One-shot: additional name'
 complete -c certctl -n $iss -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'One-shot: key type'
-complete -c certctl -n $iss -l challenge -x -a 'http-01 dns-01 tls-alpn-01' -d 'ACME challenge'
-complete -c certctl -n $iss -l dns -x -a '(__certctl_dns)' -d 'dns-01 provider: manual or exec:/path/to/hook'
-complete -c certctl -n $iss -l webroot -x -a '(__fish_complete_directories)' -d 'Answer http-01 with files under this web root'
-complete -c certctl -n $iss -l http-address -x -d 'Address of the built-in responders'
-complete -c certctl -n $iss -l http-port -x -d 'Port of the built-in http-01 responder'
-complete -c certctl -n $iss -l tls-port -x -d 'Port of the built-in tls-alpn-01 responder'
-complete -c certctl -n $iss -l profile -x -d 'ACME profile for the order'
-complete -c certctl -n $iss -l preferred-chain -x -d 'Issuer CN of the chain to prefer'
-complete -c certctl -n $iss -l fallback -x -a '(__certctl_fallback)' -d "CAs to try when the record's CA fails"
-complete -c certctl -n $iss -l deploy-dir -x -a '(__fish_complete_directories)' -d 'After issuing and each renewal, write the PEM files here'
-complete -c certctl -n $iss -l deploy-owner -x -a '(__certctl_owner)' -d 'chown the deployed files to USER[:GROUP]'
-complete -c certctl -n $iss -l deploy-hook -x -a '(__fish_complete_command)' -d 'Shell command run after issuing and each renewal'
+complete -c certctl -n $settings -l challenge -x -a 'http-01 dns-01 tls-alpn-01' -d 'ACME challenge'
+complete -c certctl -n $settings -l dns -x -a '(__certctl_dns)' -d 'dns-01 provider: manual or exec:/path/to/hook'
+complete -c certctl -n $settings -l webroot -x -a '(__fish_complete_directories)' -d 'Answer http-01 with files under this web root'
+complete -c certctl -n $settings -l http-address -x -d 'Address of the built-in responders'
+complete -c certctl -n $settings -l http-port -x -d 'Port of the built-in http-01 responder'
+complete -c certctl -n $settings -l tls-port -x -d 'Port of the built-in tls-alpn-01 responder'
+complete -c certctl -n $settings -l profile -x -d 'ACME profile for the order'
+complete -c certctl -n $settings -l preferred-chain -x -d 'Issuer CN of the chain to prefer'
+complete -c certctl -n $settings -l fallback -x -a '(__certctl_fallback)' -d "CAs to try when the record's CA fails"
+complete -c certctl -n $settings -l deploy-dir -x -a '(__fish_complete_directories)' -d 'After issuing and each renewal, write the PEM files here'
+complete -c certctl -n $settings -l deploy-owner -x -a '(__certctl_owner)' -d 'chown the deployed files to USER[:GROUP]'
+complete -c certctl -n $settings -l deploy-hook -x -a '(__fish_complete_command)' -d 'Shell command run after issuing and each renewal'
 complete -c certctl -n $iss -l email -x -d 'Register an account with this contact if the CA has none'
 complete -c certctl -n $iss -l agree-tos -d "Agree to the CA's terms of service when registering"
 
@@ -485,10 +487,15 @@ set -l enroll '__certctl_cmd agent; and __fish_seen_subcommand_from enroll'
 complete -c certctl -n $enroll -l key-file -r -F -d 'Where to write the host private key'
 complete -c certctl -n $enroll -l force -d 'Replace an existing host key'
 
-# migrate certbot
+# migrate certbot | lego
 complete -c certctl -n '__certctl_path migrate' -a certbot -d "Migrate certbot's store"
-complete -c certctl -n '__certctl_path help migrate' -a 'certbot'
-set -l mcb '__certctl_cmd migrate; and __fish_seen_subcommand_from certbot'
-complete -c certctl -n $mcb -l dry-run -d 'Print the plan, change nothing'
-complete -c certctl -n $mcb -l ca-bundle -r -F -d 'PEM roots for a private ACME server'
+complete -c certctl -n '__certctl_path migrate' -a lego -d "Migrate lego's store"
+complete -c certctl -n '__certctl_path help migrate' -a 'certbot lego'
+set -l mig '__certctl_cmd migrate; and __fish_seen_subcommand_from certbot lego'
+complete -c certctl -n $mig -l dry-run -d 'Print the plan, change nothing'
+complete -c certctl -n $mig -l ca-bundle -r -F -d 'PEM roots for a private ACME server'
+set -l mlego '__certctl_cmd migrate; and __fish_seen_subcommand_from lego'
+complete -c certctl -n $mlego -l path -r -a '(__fish_complete_directories)' -d "lego's --path"
+complete -c certctl -n $mlego -l server -x -d 'The directory URL lego was run with'
 complete -c certctl -n '__certctl_path migrate certbot' -a '(__fish_complete_directories)'
+complete -c certctl -n '__certctl_path migrate lego' -a '(__fish_complete_directories)'

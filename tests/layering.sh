@@ -31,7 +31,7 @@ declare -A MAY=(
 )
 # Third-party headers and the only places that may include them.
 declare -A HEAVY=(
-  ['nlohmann/']='^src/(acme/(jose\.cpp|json\.hpp)|dns/http_api\.hpp|lifecycle/(notify|network_wire|migrate_certbot)\.cpp|output/json\.cpp|vault/(journal|named_config|deploy_results)\.cpp|ca/profiles\.cpp)$'
+  ['nlohmann/']='^src/(acme/(jose\.cpp|json\.hpp)|dns/http_api\.hpp|lifecycle/(notify|network_wire|migrate_certbot|migrate_lego)\.cpp|output/json\.cpp|vault/(journal|named_config|deploy_results)\.cpp|ca/profiles\.cpp)$'
   ['toml++/']='^src/(vault/((record_toml|vault_config|named_config)\.cpp|toml_parse\.hpp)|ca/profiles\.cpp)$'
   ['CLI/']='^src/(cli/.*|main\.cpp)$'
   ['ldns/']='^src/dns/'

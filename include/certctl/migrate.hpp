@@ -9,7 +9,7 @@
 
 namespace certctl::lifecycle {
 
-enum class MigrateSource { Certbot };
+enum class MigrateSource { Certbot, Lego };
 std::string_view migrate_source_name(MigrateSource s);
 
 /// One certificate of the source store, as its reader found it.
@@ -18,6 +18,7 @@ struct FoundCertificate {
   std::string from;                 ///< the file that describes it, for messages
   std::string cert_file, key_file, chain_file;
   std::string directory_url;        ///< the ACME server that issued it ("" = unknown)
+  std::string ca_host;              ///< its host, when that is all the client kept (lego)
   std::string account_id;           ///< the client's id of the account (certbot: the directory name)
   /// How it validates, when the client's settings translate; `unsupported` says why not.
   SettingsOverride settings;
@@ -45,11 +46,18 @@ struct FoundStore {
 
 /// certbot's config directory (/etc/letsencrypt): renewal/*.conf, live/, accounts/.
 Result<FoundStore> read_certbot_store(const std::string& dir);
+/// lego's --path (./.lego): certificates/, accounts/. `server`: the directory URL lego was given
+/// (lego keeps only its host); "" = unknown.
+Result<FoundStore> read_lego_store(const std::string& dir, const std::string& server);
 
 struct MigrateOptions {
   MigrateSource source = MigrateSource::Certbot;
   std::string dir;
   std::string ca_bundle;  ///< trusted for the TLS of directory URLs that are not built in
+  std::string server;     ///< lego: the directory URL it was run with (--server)
+  /// Challenge options given to migrate: for the certificates whose own settings do not
+  /// translate (all of lego's), which then renew here with these.
+  SettingsOverride settings;
   bool dry_run = false;
 };
 

@@ -1,6 +1,7 @@
 // certctl issue NAME [--ca CA] [--days N] [challenge options] [--domain D --san S ... (one-shot)]
 #include "cli/common.hpp"
 #include "cli/record_options.hpp"
+#include "cli/settings_options.hpp"
 
 #include <certctl/ca.hpp>
 #include <certctl/domain.hpp>
@@ -20,35 +21,8 @@ struct IssueOptions {
   int parallel = 4;
   bool json = false, agree_tos = false;
   RecordOptionBinding rec;  // --domain, --san, --key-type for the one-shot form
-  vault::IssueSettings settings;
-  std::string challenge;  ///< --challenge as typed; checked by parse_challenge when parsed
-  std::vector<std::string> fallback;
+  SettingsBinding settings;  // --challenge ... --deploy-hook
 };
-
-/// The settings options given on this command line.
-lifecycle::SettingsOverride given_settings(CLI::App* sub, const IssueOptions& o) {
-  lifecycle::SettingsOverride out;
-  auto given = [sub](const char* n) { return sub->count(n) > 0; };
-  if (given("--challenge")) out.challenge = vault::parse_challenge(o.challenge).value();  // checked at parse
-  if (given("--dns")) out.dns = o.settings.dns;
-  if (given("--webroot")) out.webroot = o.settings.webroot;
-  if (given("--http-address")) out.http_address = o.settings.http_address;
-  if (given("--http-port")) out.http_port = o.settings.http_port;
-  if (given("--tls-port")) out.tls_port = o.settings.tls_port;
-  if (given("--profile")) out.profile = o.settings.profile;
-  if (given("--preferred-chain")) out.preferred_chain = o.settings.preferred_chain;
-  if (given("--deploy-dir")) out.deploy_dir = o.settings.deploy_dir;
-  if (given("--deploy-owner")) out.deploy_owner = o.settings.deploy_owner;
-  if (given("--deploy-hook")) out.deploy_hook = o.settings.deploy_hook;
-  if (given("--fallback")) {
-    // `--fallback ''` clears the stored list.
-    std::vector<std::string> fb;
-    for (const auto& f : o.fallback)
-      if (!f.empty()) fb.push_back(f);
-    out.fallback = std::move(fb);
-  }
-  return out;
-}
 
 /// The request the command line asks for (CA, validity, settings, DNS lookups).
 Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, IssueOptions& o) {
@@ -57,7 +31,7 @@ Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, Is
   req.dns_progress = dns_progress(g);
   if (!o.ca.empty()) req.ca = o.ca;
   req.days = o.days;
-  req.settings = given_settings(sub, o);
+  req.settings = given_settings(sub, o.settings);
   return req;
 }
 
@@ -140,15 +114,6 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   return ok();
 }
 
-/// --http-address: an address the responders can bind, i.e. an IPv4 or IPv6 literal.
-CLI::Validator ip_literal_check() {
-  return CLI::Validator(
-      [](const std::string& s) {
-        return domain::is_ip(s) ? std::string() : "'" + s + "' is not an IPv4 or IPv6 address (e.g. 0.0.0.0, ::1)";
-      },
-      "ADDRESS");
-}
-
 }  // namespace
 
 void setup_issue(CLI::App& app, Globals& g) {
@@ -164,32 +129,7 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");
   sub->add_option("--san", o->rec.sans, "One-shot: additional name (repeat)")->allow_extra_args(false);
   sub->add_option("--key-type", o->rec.key_type, "One-shot: key type (default ec256)");
-  sub->add_option("--challenge", o->challenge, "http-01 (default), dns-01 or tls-alpn-01")
-      ->check([](const std::string& s) {
-        auto c = vault::parse_challenge(s);
-        return c ? std::string() : c.error().message();
-      });
-  sub->add_option("--dns", o->settings.dns,
-                  "dns-01 provider: a name from `certctl dns add`, manual, or exec:/path/to/hook");
-  sub->add_option("--webroot", o->settings.webroot, "http-01 by writing files under this web root");
-  // Checked when parsed, whatever the CA: a record must never store a responder that cannot bind.
-  sub->add_option("--http-address", o->settings.http_address,
-                  "Address of the built-in responders, an IPv4 or IPv6 literal (default 0.0.0.0)")
-      ->check(ip_literal_check());
-  sub->add_option("--http-port", o->settings.http_port, "Port of the built-in http-01 responder, 1-65535 (default 80)")
-      ->check(CLI::Range(1, 65535));
-  sub->add_option("--tls-port", o->settings.tls_port, "Port of the built-in tls-alpn-01 responder, 1-65535 (default 443)")
-      ->check(CLI::Range(1, 65535));
-  sub->add_option("--profile", o->settings.profile, "ACME profile for the order (as the CA's directory lists)");
-  sub->add_option("--preferred-chain", o->settings.preferred_chain, "Issuer CN of the chain to prefer among alternates");
-  sub->add_option("--fallback", o->fallback, "CAs to try in order when the record's CA fails (comma-separated)")
-      ->delimiter(',')
-      ->allow_extra_args(false);
-  sub->add_option("--deploy-dir", o->settings.deploy_dir,
-                  "After issuing (and each renewal) write cert.pem, chain.pem, fullchain.pem, key.pem here");
-  sub->add_option("--deploy-owner", o->settings.deploy_owner, "chown the deployed files to USER[:GROUP]");
-  sub->add_option("--deploy-hook", o->settings.deploy_hook,
-                  "Shell command run after issuing and each renewal (e.g. systemctl reload nginx)");
+  add_settings_options(sub, o->settings);
   sub->add_option("--email", o->email, "Register an account with this contact when the CA has none");
   sub->add_flag("--agree-tos", o->agree_tos, "Agree to the CA's terms of service when registering");
   sub->footer("Challenge options are stored with the record and reused by later issues and renewals.");

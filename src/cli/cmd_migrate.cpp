@@ -2,6 +2,7 @@
 // brought into the vault in one run (one unlock); --dry-run prints the plan.
 #include "cli/common.hpp"
 #include "cli/named.hpp"
+#include "cli/settings_options.hpp"
 
 #include <certctl/migrate.hpp>
 
@@ -14,6 +15,7 @@ namespace {
 
 struct MigrateOpts {
   lifecycle::MigrateOptions o;
+  SettingsBinding settings;
 };
 
 std::string_view action_name(lifecycle::MigratePlanItem::Action a) {
@@ -48,8 +50,10 @@ std::string plan_text(const lifecycle::MigratePlan& plan) {
   return out;
 }
 
-Status run_migrate(Globals& g, MigrateOpts& m, lifecycle::MigrateSource source, const std::string& default_dir) {
+Status run_migrate(Globals& g, MigrateOpts& m, CLI::App& sub, lifecycle::MigrateSource source,
+                   const std::string& default_dir) {
   m.o.source = source;
+  m.o.settings = given_settings(&sub, m.settings);
   if (m.o.dir.empty()) m.o.dir = default_dir;
   // The plan first, with the vault opened but locked: a dry run never asks for the passphrase.
   TRY_ASSIGN(Session s, m.o.dry_run ? open_session(g) : open_unlocked(g));
@@ -71,12 +75,14 @@ Status run_migrate(Globals& g, MigrateOpts& m, lifecycle::MigrateSource source, 
 
 void bind(CLI::App& sub, MigrateOpts& m, const std::string& dir_help) {
   sub.add_option("dir", m.o.dir, dir_help);
+  add_settings_options(&sub, m.settings);
   sub.add_flag("--dry-run", m.o.dry_run, "Print the plan (what maps, what cannot and why) and change nothing");
   sub.add_option("--ca-bundle", m.o.ca_bundle,
                  "PEM roots trusted for the TLS of ACME servers that are not built-in profiles (added as profiles)");
   sub.footer("The source directory is only read. Each certificate becomes a record of the same name, with its key\n"
              "and chain; one whose validation translates renews here (same CA, the client's ACME account),\n"
-             "the others are imported and the command to renew them here is printed.");
+             "the others are imported and the command to renew them here is printed. Challenge options given\n"
+             "here (--challenge, --webroot, --http-port, --dns ...) stand in for settings that do not translate.");
 }
 
 }  // namespace
@@ -86,7 +92,20 @@ void setup_migrate(CLI::App& app, Globals& g) {
   command<MigrateOpts>(
       *mig, g, "certbot", "Migrate certbot's store (default /etc/letsencrypt)",
       [](CLI::App& sub, MigrateOpts& m) { bind(sub, m, "certbot's config directory (default /etc/letsencrypt)"); },
-      [&g](MigrateOpts& m) { return run_migrate(g, m, lifecycle::MigrateSource::Certbot, "/etc/letsencrypt"); });
+      [](Globals& gl, MigrateOpts& m, CLI::App& sub) {
+        return run_migrate(gl, m, sub, lifecycle::MigrateSource::Certbot, "/etc/letsencrypt");
+      });
+  command<MigrateOpts>(
+      *mig, g, "lego", "Migrate lego's store (default ./.lego)",
+      [](CLI::App& sub, MigrateOpts& m) {
+        bind(sub, m, "lego's --path (default ./.lego)");
+        sub.add_option("--path", m.o.dir, "lego's --path (the same as DIR)");
+        sub.add_option("--server", m.o.server,
+                       "The directory URL lego was run with (lego keeps only its host; built-in CAs are found by it)");
+      },
+      [](Globals& gl, MigrateOpts& m, CLI::App& sub) {
+        return run_migrate(gl, m, sub, lifecycle::MigrateSource::Lego, ".lego");
+      });
 }
 
 }  // namespace certctl::cli

@@ -45,6 +45,7 @@ FoundAccount FoundAccount::clone() const {
 std::string_view migrate_source_name(MigrateSource s) {
   switch (s) {
     case MigrateSource::Certbot: return "certbot";
+    case MigrateSource::Lego: return "lego";
   }
   return "?";
 }
@@ -62,7 +63,13 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
       TRY_ASSIGN(store, read_certbot_store(o.dir));
       break;
     }
+    case MigrateSource::Lego: {
+      TRY_ASSIGN(store, read_lego_store(o.dir, o.server));
+      break;
+    }
   }
+  const SettingsOverride& given = o.settings;
+  const bool settings_given = given.challenge || given.dns || given.webroot || given.http_port || given.tls_port;
   for (const auto& u : store.unreadable) plan.notes.push_back(fmt::format("not read: {}", u));
   TRY_ASSIGN(std::vector<ca::CaProfile> profiles, ca::list_profiles(ctx.vault));
   // Directory URL -> profile: the vault's and the built-ins first, then the ones this plan adds.
@@ -76,7 +83,25 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
     plan.new_profiles.emplace_back(name, url);
     return name;
   };
+  // A CA known only by its host (lego): the profile whose directory is on that host.
+  auto url_for_host = [&](const std::string& host) -> std::string {
+    for (const auto& p : profiles)
+      if (!p.is_local() && p.directory.rfind("https://" + host + "/", 0) == 0) return p.directory;
+    return {};
+  };
   for (FoundCertificate& f : store.certificates) {
+    if (f.directory_url.empty() && !f.ca_host.empty()) f.directory_url = url_for_host(f.ca_host);
+    for (auto& a : store.accounts)
+      if (a.id == f.account_id && a.directory_url.empty()) a.directory_url = f.directory_url;
+    if (!f.unsupported.empty() && settings_given) {
+      // The challenge options given to migrate stand in for the client's.
+      f.unsupported.clear();
+      const SettingsOverride own = f.settings;
+      f.settings = given;
+      if (own.deploy_hook && !given.deploy_hook) f.settings.deploy_hook = own.deploy_hook;
+      if (own.preferred_chain && !given.preferred_chain) f.settings.preferred_chain = own.preferred_chain;
+      if (own.reuse_key) f.settings.reuse_key = own.reuse_key;
+    }
     MigratePlanItem item;
     if (Status st = vault::validate_name(f.name); !st) {
       item.why = st.error().message();
@@ -84,7 +109,8 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
       item.why = "a record of that name is in the vault already";
     } else if (f.directory_url.rfind("https://", 0) != 0) {
       item.action = MigratePlanItem::Action::Import;
-      item.why = "its ACME server is not known";
+      item.why = o.source == MigrateSource::Lego ? "lego does not keep its ACME server's directory URL: give --server URL"
+                                                 : "its ACME server is not known";
     } else {
       item.ca = profile_for(f.directory_url);
       if (f.unsupported.empty()) {

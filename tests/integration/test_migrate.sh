@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `certctl migrate certbot` on a store the real certbot (Debian package) made against pebble:
+# `certctl migrate certbot` and `migrate lego` on stores the real certbot and lego (Debian
+# packages) made against pebble:
 # the plan of a dry run, then every certificate with its key and chain in the vault, the ones
 # whose validation translates managed (same CA, certbot's ACME account, its settings), the rest
 # imported with the command to take them over; the source untouched; a forced renewal of each
@@ -7,11 +8,12 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pebble.sh"
 
-if ! command -v certbot >/dev/null 2>&1; then
-  [[ ${CI:-} == true ]] && fail "certbot is required (CI=true): install the Debian package 'certbot' (tests/deps.sh --test)"
-  echo "SKIP $TEST_NAME: certbot is not installed (Debian package 'certbot')"
+for tool in certbot lego; do
+  command -v "$tool" >/dev/null 2>&1 && continue
+  [[ ${CI:-} == true ]] && fail "$tool is required (CI=true): install the Debian package '$tool' (tests/deps.sh --test)"
+  echo "SKIP $TEST_NAME: $tool is not installed (Debian package '$tool')"
   exit 0
-fi
+done
 export PEBBLE_WFE_NONCEREJECT=0
 pebble_start
 new_vault
@@ -112,3 +114,33 @@ assert_contains "$ERR" "no certbot config directory here"
 mkdir "$TEST_TMP/empty"
 expect_exit 4 certctl migrate certbot "$TEST_TMP/empty"
 assert_contains "$ERR" "not a certbot config directory"
+
+step "lego, into a vault of its own: the directory URL and challenge it was run with; renewed here on lego's account"
+LG=$TEST_TMP/lego
+LEGO_CA_CERTIFICATES=$PEBBLE_CA_BUNDLE lego --server "$PEBBLE_DIR_URL" --email lego@example.test --accept-tos \
+  --path "$LG" --http --http.port "127.0.0.1:$PEBBLE_HTTP_PORT" -d lego.example.test -d www.lego.example.test run \
+  >"$TEST_TMP/lego.log" 2>&1 || fail "lego: $(tail -5 "$TEST_TMP/lego.log")"
+lego_before=$(cd "$LG" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+LEGO_ACCOUNT=$("$PYTHON3" -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1] + "/accounts/*/*/account.json")[0]))["registration"]["uri"])' "$LG")
+new_vault "$TEST_TMP/vault-lego"
+# Without the challenge it was run with, the plan imports it and says what to give.
+expect_ok certctl migrate lego "$LG" --dry-run --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$OUT" "lego.example.test: imported only (lego keeps no challenge settings"
+expect_ok certctl migrate lego --path "$LG" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+  --challenge http-01 --http-address 127.0.0.1 --http-port "$PEBBLE_HTTP_PORT"
+assert_contains "$ERR" "1 managed, 0 imported, 0 skipped, 0 failed"
+assert_eq "$(cd "$LG" && find . -type f -print0 | sort -z | xargs -0 sha256sum)" "$lego_before" "lego's store after the migration"
+expect_ok certctl show lego.example.test --json
+json_check 'd["source"] == "managed" and d["ca"].startswith("lego-127.0.0.1-") and d["sans"] == ["www.lego.example.test"] and d["has_chain"] is True'
+json_check 'd["issue"]["http_port"] == '"$PEBBLE_HTTP_PORT"
+LEGO_PROFILE=$(json_get 'd["ca"]')
+expect_ok certctl account show --ca "$LEGO_PROFILE" --json
+json_check 'd["url"] == "'"$LEGO_ACCOUNT"'"'
+accounts_before=$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)
+expect_ok certctl export lego.example.test --dir "$TEST_TMP/exp-lego"
+[[ $(openssl pkey -in "$TEST_TMP/exp-lego/key.pem" -pubout) == $(openssl pkey -in "$LG/certificates/lego.example.test.key" -pubout) ]] ||
+  fail "the vault's key is not lego's"
+pass
+expect_ok certctl renew lego.example.test --force --json
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("lego.example.test", "renewed")]'
+assert_eq "$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)" "$accounts_before" "new ACME accounts during lego's renewal"

@@ -165,3 +165,47 @@ TEST_CASE("read_certbot_store: renewal files, their settings, and what does not 
   REQUIRE_FALSE(none);
   CHECK(none.error().category() == Category::NotFound);
 }
+
+TEST_CASE("read_lego_store: certificates by their CA's host, the account there, no challenge settings", "[migrate]") {
+  test::TempDir dir;
+  const std::string l = dir.file("lego");
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::Ec256);
+  REQUIRE(key);
+  const std::string key_pem(key->to_pem().view());
+  const std::string one_cert = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
+  write_file(l + "/certificates/a.example.json", R"({"domain": "a.example", "certUrl": "https://acme.example:8443/cert/1"})");
+  write_file(l + "/certificates/a.example.crt", one_cert);
+  write_file(l + "/certificates/a.example.issuer.crt", one_cert);
+  write_file(l + "/certificates/a.example.key", key_pem);
+  write_file(l + "/certificates/_.w.example.json", R"({"domain": "*.w.example", "certUrl": "https://other.example/cert/2"})");
+  write_file(l + "/certificates/_.w.example.crt", one_cert + one_cert);
+  write_file(l + "/certificates/_.w.example.key", key_pem);
+  write_file(l + "/certificates/lonely.json", "{}");
+  write_file(l + "/accounts/acme.example_8443/ops@example.test/account.json",
+             R"({"email": "ops@example.test", "registration": {"body": {"status": "valid", "contact": ["mailto:ops@example.test"]}, "uri": "https://acme.example:8443/acct/3"}})");
+  write_file(l + "/accounts/acme.example_8443/ops@example.test/keys/ops@example.test.key", key_pem);
+
+  auto store = lifecycle::read_lego_store(l, "https://acme.example:8443/directory");
+  REQUIRE(store);
+  REQUIRE(store->certificates.size() == 2);
+  const auto& w = store->certificates[0];  // "_.w.example" sorts first
+  CHECK(w.name == "wildcard.w.example");
+  CHECK(w.chain_file.empty());  // the issuer is bundled in .crt
+  CHECK(w.ca_host == "other.example");
+  CHECK(w.directory_url.empty());  // --server names another host
+  CHECK(w.account_id.empty());
+  const auto& a = store->certificates[1];
+  CHECK(a.name == "a.example");
+  CHECK(a.chain_file == l + "/certificates/a.example.issuer.crt");
+  CHECK(a.directory_url == "https://acme.example:8443/directory");
+  CHECK(a.account_id == "acme.example_8443/ops@example.test");
+  CHECK_FALSE(a.unsupported.empty());  // lego keeps no challenge settings
+  REQUIRE(store->unreadable.size() == 1);  // lonely.json has no .crt/.key
+  REQUIRE(store->accounts.size() == 1);
+  CHECK(store->accounts[0].url == "https://acme.example:8443/acct/3");
+  CHECK(store->accounts[0].key_pem.view() == key_pem);
+
+  auto none = lifecycle::read_lego_store(dir.file("nowhere"), "");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().category() == Category::NotFound);
+}
