@@ -305,8 +305,8 @@ _certctl() {
       esac ;;
     migrate)
       case ${pos[1]-} in
-        '') words='certbot lego' ;;
-        certbot | lego)
+        '') words='certbot lego acme.sh' ;;
+        certbot | lego | acme.sh)
           opts="--dry-run --ca-bundle $_certctl_challenge_opts --deploy-dir --deploy-owner --deploy-hook"
           [[ ${pos[1]} == lego ]] && opts="$opts --path --server"
           ((${#pos[@]} == 2)) && [[ $cur != -* ]] && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
@@ -328,7 +328,7 @@ _certctl() {
         dns/) ((${#pos[@]} == 2)) && words='add list show remove test check' ;;
         host/) ((${#pos[@]} == 2)) && words='add list remove sync' ;;
         agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
-        migrate/) ((${#pos[@]} == 2)) && words='certbot lego' ;;
+        migrate/) ((${#pos[@]} == 2)) && words='certbot lego acme.sh' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -490,8 +490,9 @@ complete -c certctl -n $enroll -l force -d 'Replace an existing host key'
 # migrate certbot | lego
 complete -c certctl -n '__certctl_path migrate' -a certbot -d "Migrate certbot's store"
 complete -c certctl -n '__certctl_path migrate' -a lego -d "Migrate lego's store"
-complete -c certctl -n '__certctl_path help migrate' -a 'certbot lego'
-set -l mig '__certctl_cmd migrate; and __fish_seen_subcommand_from certbot lego'
+complete -c certctl -n '__certctl_path migrate' -a acme.sh -d "Migrate acme.sh's store"
+complete -c certctl -n '__certctl_path help migrate' -a 'certbot lego acme.sh'
+set -l mig '__certctl_cmd migrate; and __fish_seen_subcommand_from certbot lego acme.sh'
 complete -c certctl -n $mig -l dry-run -d 'Print the plan, change nothing'
 complete -c certctl -n $mig -l ca-bundle -r -F -d 'PEM roots for a private ACME server'
 set -l mlego '__certctl_cmd migrate; and __fish_seen_subcommand_from lego'
@@ -499,3 +500,4 @@ complete -c certctl -n $mlego -l path -r -a '(__fish_complete_directories)' -d "
 complete -c certctl -n $mlego -l server -x -d 'The directory URL lego was run with'
 complete -c certctl -n '__certctl_path migrate certbot' -a '(__fish_complete_directories)'
 complete -c certctl -n '__certctl_path migrate lego' -a '(__fish_complete_directories)'
+complete -c certctl -n '__certctl_path migrate acme.sh' -a '(__fish_complete_directories)'

@@ -9,7 +9,7 @@
 
 namespace certctl::lifecycle {
 
-enum class MigrateSource { Certbot, Lego };
+enum class MigrateSource { Certbot, Lego, AcmeSh };
 std::string_view migrate_source_name(MigrateSource s);
 
 /// One certificate of the source store, as its reader found it.
@@ -49,6 +49,8 @@ Result<FoundStore> read_certbot_store(const std::string& dir);
 /// lego's --path (./.lego): certificates/, accounts/. `server`: the directory URL lego was given
 /// (lego keeps only its host); "" = unknown.
 Result<FoundStore> read_lego_store(const std::string& dir, const std::string& server);
+/// acme.sh's home (~/.acme.sh): <domain>[_ecc]/<domain>.conf with its files, ca/<host>/<path>/.
+Result<FoundStore> read_acmesh_store(const std::string& dir);
 
 struct MigrateOptions {
   MigrateSource source = MigrateSource::Certbot;

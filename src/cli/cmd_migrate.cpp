@@ -6,6 +6,8 @@
 
 #include <certctl/migrate.hpp>
 
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -105,6 +107,15 @@ void setup_migrate(CLI::App& app, Globals& g) {
       },
       [](Globals& gl, MigrateOpts& m, CLI::App& sub) {
         return run_migrate(gl, m, sub, lifecycle::MigrateSource::Lego, ".lego");
+      });
+  command<MigrateOpts>(
+      *mig, g, "acme.sh", "Migrate acme.sh's store (default ~/.acme.sh)",
+      [](CLI::App& sub, MigrateOpts& m) { bind(sub, m, "acme.sh's home (default $LE_WORKING_DIR, else ~/.acme.sh)"); },
+      [](Globals& gl, MigrateOpts& m, CLI::App& sub) {
+        const char* home = std::getenv("HOME");
+        const char* wd = std::getenv("LE_WORKING_DIR");
+        const std::string dflt = wd && *wd ? wd : std::string(home && *home ? home : "") + "/.acme.sh";
+        return run_migrate(gl, m, sub, lifecycle::MigrateSource::AcmeSh, dflt);
       });
 }
 

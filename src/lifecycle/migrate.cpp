@@ -5,6 +5,7 @@
 #include <certctl/migrate.hpp>
 
 #include "lifecycle/internal.hpp"
+#include "lifecycle/migrate_walk.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -38,6 +39,21 @@ std::string todo_for(const FoundCertificate& f, const std::string& ca) {
 
 }  // namespace
 
+std::vector<std::filesystem::path> detail::dirs_holding(const std::string& root, std::string_view marker) {
+  namespace stdfs = std::filesystem;
+  constexpr std::size_t kMaxEntries = 100'000;
+  std::vector<stdfs::path> out;
+  std::error_code ec;
+  if (!stdfs::is_directory(root, ec)) return out;
+  std::size_t seen = 0;
+  for (auto it = stdfs::recursive_directory_iterator(root, ec); !ec && it != stdfs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (++seen > kMaxEntries || it.depth() > 6) break;
+    if (it->is_directory(ec) && stdfs::exists(it->path() / marker, ec)) out.push_back(it->path());
+  }
+  return out;
+}
+
 FoundAccount FoundAccount::clone() const {
   return FoundAccount{id, directory_url, url, contact, key_pem.clone(), from};
 }
@@ -46,6 +62,7 @@ std::string_view migrate_source_name(MigrateSource s) {
   switch (s) {
     case MigrateSource::Certbot: return "certbot";
     case MigrateSource::Lego: return "lego";
+    case MigrateSource::AcmeSh: return "acme.sh";
   }
   return "?";
 }
@@ -65,6 +82,10 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
     }
     case MigrateSource::Lego: {
       TRY_ASSIGN(store, read_lego_store(o.dir, o.server));
+      break;
+    }
+    case MigrateSource::AcmeSh: {
+      TRY_ASSIGN(store, read_acmesh_store(o.dir));
       break;
     }
   }

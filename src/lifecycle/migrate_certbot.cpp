@@ -6,6 +6,8 @@
 #include <certctl/jwk_key.hpp>
 #include <certctl/migrate.hpp>
 
+#include "lifecycle/migrate_walk.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -191,16 +193,10 @@ Result<FoundStore> read_certbot_store(const std::string& dir) {
   }
   // Accounts: every directory under accounts/ that holds a private_key.json.
   const std::string accounts = dir + "/accounts";
-  if (fs::is_dir(accounts)) {
-    std::size_t seen = 0;
-    for (auto it = stdfs::recursive_directory_iterator(accounts, ec); !ec && it != stdfs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (++seen > kMaxEntries || it.depth() > 6) break;
-      if (!it->is_directory(ec) || !stdfs::exists(it->path() / "private_key.json", ec)) continue;
-      auto a = read_account(it->path(), accounts);
-      if (a) store.accounts.push_back(std::move(*a));
-      else store.unreadable.push_back(a.error().text());
-    }
+  for (const auto& path : detail::dirs_holding(accounts, "private_key.json")) {
+    auto a = read_account(path, accounts);
+    if (a) store.accounts.push_back(std::move(*a));
+    else store.unreadable.push_back(a.error().text());
   }
   return store;
 }

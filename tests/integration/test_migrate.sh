@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `certctl migrate certbot` and `migrate lego` on stores the real certbot and lego (Debian
-# packages) made against pebble:
+# `certctl migrate certbot`, `lego` and `acme.sh`: stores the real certbot and lego (Debian
+# packages) made against pebble, and an acme.sh store laid out as acme.sh writes one from lego's:
 # the plan of a dry run, then every certificate with its key and chain in the vault, the ones
 # whose validation translates managed (same CA, certbot's ACME account, its settings), the rest
 # imported with the command to take them over; the source untouched; a forced renewal of each
-# managed record through pebble on the migrated account, with ARI's `replaces`.
+# managed record through pebble on the migrated account (the ARI id a renewal names in
+# `replaces` is checked as stored: pebble 2.4 offers no renewalInfo).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pebble.sh"
 
@@ -144,3 +145,47 @@ pass
 expect_ok certctl renew lego.example.test --force --json
 json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("lego.example.test", "renewed")]'
 assert_eq "$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)" "$accounts_before" "new ACME accounts during lego's renewal"
+
+step "acme.sh: a store laid out as acme.sh writes one (from lego's certificate and account); renewed here on that account"
+AS=$TEST_TMP/acme.sh
+D=$AS/lego.example.test_ecc
+mkdir -p "$D" "$AS/ca/127.0.0.1/dir"
+# acme.sh keeps the leaf in <domain>.cer and the issuers in ca.cer.
+"$PYTHON3" - "$LG/certificates/lego.example.test.crt" "$D/lego.example.test.cer" "$D/ca.cer" <<'PY'
+import re, sys
+blocks = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", open(sys.argv[1]).read(), re.S)
+open(sys.argv[2], "w").write(blocks[0])
+open(sys.argv[3], "w").write("".join(blocks[1:]))
+PY
+cp "$LG/certificates/lego.example.test.key" "$D/lego.example.test.key"
+b64() { printf '__ACME_BASE64__START_%s__ACME_BASE64__END_' "$(printf '%s' "$1" | base64 -w0)"; }
+cat >"$D/lego.example.test.conf" <<CONF
+Le_Domain='lego.example.test'
+Le_Alt='www.lego.example.test'
+Le_Webroot='no,no'
+Le_PreHook=''
+Le_PostHook='$(b64 "echo post")'
+Le_RenewHook=''
+Le_API='$PEBBLE_DIR_URL'
+Le_Keylength='ec-256'
+Le_HTTPPort='$PEBBLE_HTTP_PORT'
+Le_LocalAddress='127.0.0.1'
+Le_ReloadCmd='$(b64 "echo reloaded >>$TEST_TMP/acmesh-reload.log")'
+CONF
+cp "$LG/accounts/"*/lego@example.test/keys/lego@example.test.key "$AS/ca/127.0.0.1/dir/account.key"
+printf "ACCOUNT_URL='%s'\n" "$LEGO_ACCOUNT" >"$AS/ca/127.0.0.1/dir/ca.conf"
+new_vault "$TEST_TMP/vault-acmesh"
+expect_ok certctl migrate acme.sh "$AS" --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$ERR" "1 managed, 0 imported, 0 skipped, 0 failed"
+assert_contains "$OUT" "its Le_PostHook 'echo post' runs once per renew run"
+expect_ok certctl show lego.example.test --json
+json_check 'd["source"] == "managed" and d["ca"].startswith("acme.sh-127.0.0.1-") and d["has_chain"] is True'
+json_check 'd["issue"]["http_port"] == '"$PEBBLE_HTTP_PORT"' and d["issue"]["http_address"] == "127.0.0.1"'
+json_check 'd["issue"]["deploy_hook"] == "echo reloaded >>'"$TEST_TMP"'/acmesh-reload.log"'
+expect_ok certctl account show --ca "$(json_get 'd["ca"]')" --json
+json_check 'd["url"] == "'"$LEGO_ACCOUNT"'"'
+accounts_before=$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)
+expect_ok certctl renew lego.example.test --force --json
+json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("lego.example.test", "renewed")]'
+assert_eq "$(grep -c 'POST /sign-me-up' "$PEBBLE_LOG" || true)" "$accounts_before" "new ACME accounts during acme.sh's renewal"
+assert_eq "$(cat "$TEST_TMP/acmesh-reload.log")" "reloaded" "acme.sh's reloadcmd, run by certctl after the renewal"

@@ -209,3 +209,51 @@ TEST_CASE("read_lego_store: certificates by their CA's host, the account there, 
   REQUIRE_FALSE(none);
   CHECK(none.error().category() == Category::NotFound);
 }
+
+TEST_CASE("read_acmesh_store: confs with base64 values, modes, ECC directories and accounts per CA", "[migrate]") {
+  test::TempDir dir;
+  const std::string a = dir.file("acme.sh");
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::Ec256);
+  REQUIRE(key);
+  const std::string key_pem(key->to_pem().view());
+  const std::string b64_reload = "__ACME_BASE64__START_" + crypto::base64_encode("systemctl reload nginx") + "__ACME_BASE64__END_";
+  write_file(a + "/a.example_ecc/a.example.conf",
+             "Le_Domain='a.example'\nLe_Alt='www.a.example'\nLe_Webroot='no,no'\nLe_HTTPPort='8080'\n"
+             "Le_API='https://acme.example:8443/dir'\nLe_ReloadCmd='" + b64_reload + "'\n"
+             "Le_PreHook='__ACME_BASE64__START_" + crypto::base64_encode("echo pre") + "__ACME_BASE64__END_'\n");
+  write_file(a + "/a.example_ecc/a.example.cer", "x");
+  write_file(a + "/a.example_ecc/a.example.key", key_pem);
+  write_file(a + "/a.example_ecc/ca.cer", "x");
+  write_file(a + "/a.example/a.example.conf", "Le_Domain='a.example'\nLe_Webroot='/var/www/a'\n");  // the RSA one
+  write_file(a + "/a.example/a.example.cer", "x");
+  write_file(a + "/a.example/a.example.key", key_pem);
+  write_file(a + "/w.example/w.example.conf", "Le_Domain='*.w.example'\nLe_Webroot='dns_cf'\nLe_API='https://acme.example:8443/dir'\n");
+  write_file(a + "/w.example/w.example.cer", "x");
+  write_file(a + "/w.example/w.example.key", key_pem);
+  write_file(a + "/ca/acme.example/dir/account.key", key_pem);
+  write_file(a + "/ca/acme.example/dir/ca.conf", "ACCOUNT_URL='https://acme.example:8443/acct/9'\n");
+
+  auto store = lifecycle::read_acmesh_store(a);
+  REQUIRE(store);
+  REQUIRE(store->certificates.size() == 3);
+  const auto& rsa = store->certificates[0];  // a.example/ sorts before a.example_ecc/
+  CHECK(rsa.name == "a.example");
+  CHECK(rsa.settings.webroot == "/var/www/a");
+  CHECK(rsa.directory_url.empty());
+  const auto& ecc = store->certificates[1];
+  CHECK(ecc.name == "a.example-ecc");
+  CHECK(ecc.settings.challenge == vault::ChallengeType::Http01);
+  CHECK(ecc.settings.http_port == 8080);
+  CHECK(ecc.settings.deploy_hook == "systemctl reload nginx");
+  CHECK(ecc.account_id == "acme.example/dir");  // acme.sh drops the port
+  CHECK(ecc.chain_file == a + "/a.example_ecc/ca.cer");
+  REQUIRE(ecc.notes.size() == 1);
+  CHECK(ecc.notes[0].find("echo pre") != std::string::npos);
+  const auto& w = store->certificates[2];
+  CHECK(w.name == "wildcard.w.example");
+  CHECK(w.unsupported.find("dns_cf") != std::string::npos);
+  REQUIRE(store->accounts.size() == 1);
+  CHECK(store->accounts[0].id == "acme.example/dir");
+  CHECK(store->accounts[0].url == "https://acme.example:8443/acct/9");
+  CHECK(lifecycle::read_acmesh_store(dir.file("nowhere")).error().category() == Category::NotFound);
+}
