@@ -69,7 +69,7 @@ struct MigratePlanItem {
   enum class Action { Manage, Import, Skip } action = Action::Skip;
   std::string ca;       ///< the CA profile it renews with (Manage)
   std::string why;      ///< Import: why it does not renew here; Skip: why it is left
-  std::string todo;     ///< Import: the command that makes it renew here
+  std::string takeover;  ///< Import: the command that makes it renew here
 };
 struct MigratePlan {
   MigrateOptions options;

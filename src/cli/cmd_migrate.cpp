@@ -40,7 +40,7 @@ std::string plan_text(const lifecycle::MigratePlan& plan) {
         out += fmt::format("{:<7} {}: renews here with CA '{}'\n", action_name(item.action), f.name, item.ca);
         break;
       case lifecycle::MigratePlanItem::Action::Import:
-        out += fmt::format("{:<7} {}: imported only ({}); then {}\n", action_name(item.action), f.name, item.why, item.todo);
+        out += fmt::format("{:<7} {}: imported only ({}); then {}\n", action_name(item.action), f.name, item.why, item.takeover);
         break;
       case lifecycle::MigratePlanItem::Action::Skip:
         out += fmt::format("{:<7} {}: {}\n", action_name(item.action), f.name, item.why);

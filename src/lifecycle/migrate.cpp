@@ -31,7 +31,7 @@ std::string profile_name_for(MigrateSource s, const std::string& url) {
   return out.substr(0, 64);
 }
 
-std::string todo_for(const FoundCertificate& f, const std::string& ca) {
+std::string takeover_command(const FoundCertificate& f, const std::string& ca) {
   return fmt::format("issue a successor with the challenge it needs: `certctl delete {0} --yes && certctl issue {0} "
                      "--domain NAME... --ca {1} --challenge ...`",
                      f.name, ca.empty() ? "CA" : ca);
@@ -141,7 +141,7 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
         item.why = f.unsupported;
       }
     }
-    if (item.action == MigratePlanItem::Action::Import) item.todo = todo_for(f, item.ca);
+    if (item.action == MigratePlanItem::Action::Import) item.takeover = takeover_command(f, item.ca);
     item.found = std::move(f);
     plan.items.push_back(std::move(item));
   }
@@ -215,7 +215,7 @@ Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan) {
       out.lines.push_back(fmt::format("{}: managed, renews with CA '{}'", f.name, item.ca));
     } else {
       ++out.imported;
-      out.lines.push_back(fmt::format("{}: imported ({}); to renew it here: {}", f.name, item.why, item.todo));
+      out.lines.push_back(fmt::format("{}: imported ({}); to renew it here: {}", f.name, item.why, item.takeover));
     }
     for (const auto& n : f.notes) out.lines.push_back(fmt::format("{}: note: {}", f.name, n));
   }
