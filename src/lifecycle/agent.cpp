@@ -128,9 +128,11 @@ Result<AgentPass> agent_pass(Context ctx, const AgentOptions& o) {
                 {{"version", std::to_string(r.version)}, {"targets", fmt::format("{}", fmt::join(names, ","))},
                  {"error", res.error}});
   }
-  // Records gone from the vault are gone from the results.
+  // Records gone from the vault are gone from the results (load_all sorts by name).
+  const auto by_name = [](const vault::Record& r, const std::string& n) { return r.name < n; };
   for (auto it = results.begin(); it != results.end();)
-    if (std::none_of(records.begin(), records.end(), [&](const vault::Record& r) { return r.name == it->first; }))
+    if (auto r = std::lower_bound(records.begin(), records.end(), it->first, by_name);
+        r == records.end() || r->name != it->first)
       it = results.erase(it), changed = true;
     else
       ++it;
