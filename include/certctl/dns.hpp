@@ -61,10 +61,15 @@ struct TxtRecord {
   std::string token;   ///< the ACME token, for hooks (may be empty)
 };
 
+/// The dns-01 solver serialises calls into a provider (so it may keep plain members and one
+/// HTTP client) unless the provider says it is reentrant.
 class Provider {
  public:
   virtual ~Provider() = default;
   virtual std::string_view type() const = 0;
+  /// True when present() and cleanup() may run from several threads at once (the exec hook:
+  /// one slow run must not hold up the other orders of a batch).
+  virtual bool reentrant() const { return false; }
   /// Publish every record (several values at one name must coexist).
   virtual Status present(const std::vector<TxtRecord>& records) = 0;
   /// Remove exactly the values present() added; safe to repeat and after a failed present().

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -51,12 +52,17 @@ class ExecProvider final : public Provider {
  public:
   ExecProvider(std::string command, int timeout_s) : command_(std::move(command)), timeout_s_(timeout_s) {}
   std::string_view type() const override { return "exec"; }
+  /// Each run is a process of its own; only the list of started records is shared.
+  bool reentrant() const override { return true; }
 
   Status present(const std::vector<TxtRecord>& records) override {
     for (const auto& r : records) TRY(check_args(r));
     for (const auto& r : records) {
       // Recorded first: a hook that fails midway may have created the record anyway.
-      started_.insert(key(r));
+      {
+        std::lock_guard lock(mu_);
+        started_.insert(key(r));
+      }
       TRY(run("present", r));
     }
     return ok();
@@ -66,7 +72,10 @@ class ExecProvider final : public Provider {
   Status cleanup(const std::vector<TxtRecord>& records) override {
     std::optional<Error> first;
     for (const auto& r : records) {
-      if (started_.erase(key(r)) == 0) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (started_.erase(key(r)) == 0) continue;
+      }
       if (Status s = run("cleanup", r); !s && !first) first = s.error();
     }
     if (first) return *first;
@@ -111,6 +120,7 @@ class ExecProvider final : public Provider {
 
   std::string command_;
   int timeout_s_;
+  std::mutex mu_;  ///< guards started_: the orders of a batch run hooks at once
   std::set<std::pair<std::string, std::string>> started_;  ///< (fqdn, value) presented, not yet cleaned up
 };
 

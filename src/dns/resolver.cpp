@@ -2,6 +2,7 @@
 // messages, wire::exchange for transport).
 #include <certctl/dns.hpp>
 
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -52,6 +53,7 @@ struct Resolver::Impl {
   ResolverOptions opts;
   std::optional<std::vector<Server>> servers;  // resolved on first use
   std::optional<Error> servers_error;
+  std::mutex servers_mu;  // the orders of a batch look up through one resolver
 
   wire::ExchangeOptions xopts() const {
     wire::ExchangeOptions x;
@@ -62,6 +64,7 @@ struct Resolver::Impl {
 
   Result<std::vector<Server>> lookup_servers() {
     if (opts.override_server) return std::vector<Server>{*opts.override_server};
+    std::lock_guard lock(servers_mu);
     if (!servers && !servers_error) {
       auto r = system_servers();
       if (r) servers = std::move(r).value();

@@ -15,8 +15,8 @@ std::string solver_key(const ca::ChallengeSettings& c) {
 /// A solver several workers present into at once: most solvers keep what they presented in
 /// plain members (to clean it up), so calls into one are serialised here. (Found by UBSan: two
 /// orders of a batch growing one dns-01 solver's list at the same time.) The dns-01 provider
-/// solver (exec hooks and providers) guards its own list instead, so the orders' propagation
-/// waits still overlap.
+/// solver (exec hooks and providers) guards its list and its provider itself, so the orders'
+/// propagation waits still overlap.
 class Serialised final : public challenge::Solver {
  public:
   explicit Serialised(std::unique_ptr<challenge::Solver> inner) : inner_(std::move(inner)) {}

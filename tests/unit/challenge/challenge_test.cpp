@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
@@ -21,6 +23,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -603,4 +606,77 @@ TEST_CASE("tech-zone delegation: the CNAME target and the instruction", "[challe
   CHECK(delegation_instruction("*.shop.example.com", "tech.test") ==
         "_acme-challenge.shop.example.com. CNAME shop-example-com.tech.test.");
   CHECK_FALSE(certctl::challenge::is_missing_delegation(certctl::Error(certctl::Category::State, "x", "other")));
+}
+
+namespace {
+/// Counts calls that overlap: a provider keeps plain members, so two at once is a data race.
+class OverlapProbe final : public dns::Provider {
+ public:
+  explicit OverlapProbe(std::atomic<int>& overlaps) : overlaps_(overlaps) {}
+  std::string_view type() const override { return "probe"; }
+  Status present(const std::vector<dns::TxtRecord>& records) override { return enter(records.size()); }
+  Status cleanup(const std::vector<dns::TxtRecord>& records) override { return enter(records.size()); }
+
+ private:
+  Status enter(size_t n) {
+    if (inside_.fetch_add(1) != 0) overlaps_.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    seen_ += n;  // a plain member, as real providers keep
+    inside_.fetch_sub(1);
+    return ok();
+  }
+  std::atomic<int> inside_{0};
+  std::atomic<int>& overlaps_;
+  size_t seen_ = 0;
+};
+}  // namespace
+
+TEST_CASE("a dns-01 solver shared by a batch never calls its provider from two orders at once", "[challenge]") {
+  std::atomic<int> overlaps{0};
+  challenge::DnsProviderOptions o;
+  o.lookups = false;
+  auto solver = challenge::make_dns_provider(std::make_unique<OverlapProbe>(overlaps), o);
+  REQUIRE(solver);
+  std::vector<std::thread> workers;
+  std::atomic<int> failed{0};
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&, w] {
+      for (int i = 0; i < 5; ++i) {
+        challenge::Task t;
+        t.type = "dns-01";
+        t.identifier = fmt::format("w{}-{}.example.com", w, i);
+        t.dns_value = "dmFsdWU";
+        if (!(*solver)->present({t})) failed.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  CHECK(failed.load() == 0);
+  CHECK((*solver)->cleanup());
+  CHECK(overlaps.load() == 0);
+}
+
+TEST_CASE("dns exec hooks of a batch run side by side: one waiting hook holds up no other order", "[challenge]") {
+  test::TempDir dir;
+  const std::string hook = dir.file("hook.sh");
+  // Each present waits (up to 10 s) until a second one has started: it succeeds only when two
+  // hooks run at once. Cleanups return at once.
+  write_script(hook,
+               "d=\"$(dirname \"$0\")\"\n"
+               "[ \"$1\" = present ] || exit 0\n"
+               ": > \"$d/started.$3\"\n"
+               "for i in $(seq 1 100); do\n"
+               "  [ \"$(ls \"$d\" | grep -c '^started\\.')\" -ge 2 ] && exit 0\n"
+               "  sleep 0.1\n"
+               "done\n"
+               "echo 'no other hook ran meanwhile'; exit 1\n");
+  auto solver = challenge::make_dns_exec(hook, 30);
+  REQUIRE(solver.ok());
+  Status results[2];
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2; ++w)
+    workers.emplace_back([&, w] { results[w] = (*solver)->present({make_task("dns-01", fmt::format("w{}.example.com", w), fmt::format("tok{}", w))}); });
+  for (auto& t : workers) t.join();
+  for (const Status& s : results) CHECK((s.ok() ? std::string() : s.error().text()).empty());
+  CHECK((*solver)->cleanup().ok());
 }
