@@ -245,7 +245,7 @@ _certctl() {
     issue)
       opts="--ca --parallel --days --json --domain -d --san --key-type $_certctl_challenge_opts
         --deploy-dir --deploy-owner --deploy-hook --email --agree-tos" ;;
-    import) opts='--cert --key --chain --renew-days --replace' ;;
+    import) opts='--cert --key --chain --dir --renew-days --replace' ;;
     list | ls) opts='--status --expiring-within --json' ;;
     show) opts='--json --pem --version' ;;
     export) opts='--dir --version' ;;

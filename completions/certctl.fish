@@ -329,6 +329,7 @@ complete -c certctl -n $iss -l agree-tos -d "Agree to the CA's terms of service 
 complete -c certctl -n '__certctl_cmd import' -l cert -r -F -d 'Certificate file (PEM or DER)'
 complete -c certctl -n '__certctl_cmd import' -l key -r -F -d 'Private key file (PEM or DER)'
 complete -c certctl -n '__certctl_cmd import' -l chain -r -F -d 'Intermediate certificates'
+complete -c certctl -n '__certctl_cmd import' -l dir -x -a '(__fish_complete_directories)' -d 'Import every certificate file of a directory'
 complete -c certctl -n '__certctl_cmd import' -l renew-days -x -d 'Renew when this many days are left (0 = automatic)'
 complete -c certctl -n '__certctl_cmd import' -l replace -d 'Import a new version into an existing imported record'
 

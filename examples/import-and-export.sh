@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import a certificate and key made elsewhere (here by openssl: root -> intermediate -> leaf),
 # then export PEM files and PKCS#12 (PFX) files. Shows PEM and DER input, a certificate file
-# holding the whole chain, a refused mismatched key, and --replace.
+# holding the whole chain, a refused mismatched key, a directory imported in one run, and
+# --replace.
 # Nothing outside a temporary directory is touched. Run with CERTCTL=/path/to/certctl to use
 # a binary that is not on PATH.
 set -euo pipefail
@@ -86,6 +87,14 @@ openssl pkcs12 -in shop.pfx -passin file:pfx-password -nokeys -noout -info
 # (with -q, nothing else is printed there).
 legacy_password=$(run -q export-pfx shop --out shop-legacy.pfx --legacy)
 openssl pkcs12 -in shop-legacy.pfx -passin "pass:$legacy_password" -nokeys -noout -info
+
+step "A directory of certificates in one run: NAME.crt + NAME.key, or one combined PEM (HAProxy)"
+mkdir certs
+leaf certs/api.key certs/api.crt
+leaf blog.key blog.pem
+cat blog.pem int.pem blog.key >certs/blog.pem
+run import --dir certs
+run list
 
 step "A renewed certificate from the same CA: --replace adds version 2"
 leaf shop2.key shop2.pem

@@ -366,6 +366,17 @@ struct ImportRequest {
 };
 Result<vault::Record> import_certificate(Context ctx, const std::string& name, const ImportRequest& req);
 
+/// `import --dir DIR`: every NAME.crt, NAME.pem, NAME.cer or NAME.cert in DIR (not below it) that
+/// holds a certificate becomes record NAME, its key from the same file (a combined PEM, as
+/// HAProxy keeps) or NAME.key, its chain the certificates after the leaf. One vault unlock for
+/// all; a file that cannot be imported fails alone.
+struct ImportedFile {
+  std::string name;  ///< the record name (the file name without its extension)
+  std::string file;  ///< the certificate file
+  Result<vault::Record> result;
+};
+Result<std::vector<ImportedFile>> import_directory(Context ctx, const std::string& dir, const ImportRequest& common);
+
 Status remove(Context ctx, const std::string& name);
 
 // ---- reading and exporting -------------------------------------------------------------------

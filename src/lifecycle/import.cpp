@@ -8,6 +8,8 @@
 #include "lifecycle/internal.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -41,10 +43,29 @@ struct Incoming {
   std::vector<std::string> names;  ///< CN first, then the SANs; never empty
 };
 
+/// The private key block of PEM text that holds certificates too (leaf, chain and key in one
+/// file, as HAProxy keeps them); the text as it is otherwise, for the key parser to judge.
+SecretBytes key_part(SecretBytes data) {
+  const std::string_view v = data.view();
+  if (v.find("-----BEGIN CERTIFICATE-----") == std::string_view::npos) return data;
+  for (std::size_t at = v.find("-----BEGIN "); at != std::string_view::npos; at = v.find("-----BEGIN ", at + 1)) {
+    const std::size_t eol = v.find('\n', at);
+    const std::string_view line = v.substr(at, eol == std::string_view::npos ? std::string_view::npos : eol - at);
+    if (line.find("PRIVATE KEY-----") == std::string_view::npos) continue;
+    const std::size_t end = v.find("-----END ", at);
+    if (end == std::string_view::npos) return data;
+    const std::size_t end_eol = v.find('\n', end);
+    const std::size_t stop = end_eol == std::string_view::npos ? v.size() : end_eol + 1;
+    return SecretBytes(v.data() + at, stop - at);
+  }
+  return data;
+}
+
 Result<Incoming> read_incoming(const ImportRequest& req) {
   Incoming in;
-  TRY_ASSIGN(std::string cert_data, fs::read_file(req.cert_file));
-  TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(cert_data, req.cert_file));
+  // Read as a secret: the certificate file may hold the key too.
+  TRY_ASSIGN(SecretBytes cert_data, fs::read_secret_file(req.cert_file, fs::kMaxFileSize));
+  TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(cert_data.view(), req.cert_file));
   in.leaf = std::move(certs.front());
   for (std::size_t i = 1; i < certs.size(); ++i) in.chain.push_back(std::move(certs[i]));
   if (!req.chain_file.empty()) {
@@ -52,8 +73,8 @@ Result<Incoming> read_incoming(const ImportRequest& req) {
     TRY_ASSIGN(auto more, crypto::parse_certificates(chain_data, req.chain_file));
     for (auto& c : more) in.chain.push_back(std::move(c));
   }
-  TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file));
-  TRY_ASSIGN(in.key, crypto::PrivateKey::parse(key_data, req.key_file));
+  TRY_ASSIGN(SecretBytes key_data, fs::read_secret_file(req.key_file, fs::kMaxFileSize));
+  TRY_ASSIGN(in.key, crypto::PrivateKey::parse(key_part(std::move(key_data)), req.key_file));
   if (in.key.algorithm() == "RSA" && in.key.bits() < crypto::kMinRsaBits)
     return Error(Category::Input, req.key_file,
                  fmt::format("an RSA key of {} bits is too weak; at least {} bits are required", in.key.bits(),
@@ -170,6 +191,95 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
   TRY(ctx.vault.save(r, files));
   TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
+}
+
+namespace {
+
+constexpr std::size_t kMaxDirCertificates = 100000;
+
+bool has_cert_extension(std::string_view file, std::string_view& stem) {
+  for (std::string_view ext : {".crt", ".pem", ".cer", ".cert"}) {
+    if (file.size() > ext.size() && file.substr(file.size() - ext.size()) == ext) {
+      stem = file.substr(0, file.size() - ext.size());
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Does the file hold a private key block (a combined PEM)? Read as a secret, then dropped.
+bool holds_key(const std::string& path) {
+  auto data = fs::read_secret_file(path, fs::kMaxFileSize);
+  return data && data->view().find("PRIVATE KEY-----") != std::string_view::npos;
+}
+
+/// False for PEM text without a certificate block (a key or parameters named NAME.pem); DER and
+/// unreadable files are left to the import to judge and name.
+bool holds_certificate(const std::string& path) {
+  auto data = fs::read_secret_file(path, fs::kMaxFileSize);
+  if (!data) return true;
+  const std::string_view v = data->view();
+  return v.find("-----BEGIN") == std::string_view::npos || v.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<std::vector<ImportedFile>> import_directory(Context ctx, const std::string& dir, const ImportRequest& common) {
+  if (!common.cert_file.empty() || !common.key_file.empty() || !common.chain_file.empty())
+    return Error(Category::Usage, "--dir", "takes the certificates and keys from the directory; drop --cert, --key and --chain");
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return Error(ec == std::errc::no_such_file_or_directory ? Category::NotFound : Category::Input, dir,
+                       "cannot read the directory", ec.message());
+  std::vector<std::string> files;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) return Error(Category::Input, dir, "cannot read the directory", ec.message());
+    if (!it->is_regular_file(ec)) continue;
+    files.push_back(it->path().filename().string());
+    if (files.size() > 4 * kMaxDirCertificates)
+      return Error(Category::Input, dir, fmt::format("holds over {} files; import it in parts", 4 * kMaxDirCertificates));
+  }
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::vector<std::string>> by_stem;  // record name -> its certificate files
+  for (const auto& f : files) {
+    std::string_view stem;
+    if (!has_cert_extension(f, stem) || stem.empty() || f.front() == '.') continue;
+    const std::string path = fs::join(dir, f);
+    // A NAME.pem that holds only a key (or a chain file named so) is not a certificate of its own.
+    if (!holds_certificate(path)) continue;
+    by_stem[std::string(stem)].push_back(path);
+  }
+  if (by_stem.empty())
+    return Error(Category::NotFound, dir, "holds no certificate files (NAME.crt, NAME.pem, NAME.cer or NAME.cert)");
+  if (by_stem.size() > kMaxDirCertificates)
+    return Error(Category::Input, dir, fmt::format("holds over {} certificates; import it in parts", kMaxDirCertificates));
+  std::vector<ImportedFile> out;
+  for (const auto& [name, paths] : by_stem) {
+    if (paths.size() > 1) {
+      out.push_back(ImportedFile{name, paths.front(),
+                                 Error(Category::Input, paths.front(),
+                                       fmt::format("{} certificate files are named '{}' ({}); keep one", paths.size(), name,
+                                                   fmt::join(paths, ", ")))});
+      continue;
+    }
+    if (Status valid = vault::validate_name(name); !valid) {
+      out.push_back(ImportedFile{name, paths.front(),
+                                 Error(Category::Input, paths.front(),
+                                       fmt::format("its {}: {}; rename the file", valid.error().subject(), valid.error().message()))});
+      continue;
+    }
+    ImportRequest req = common;
+    req.cert_file = paths.front();
+    req.key_file = holds_key(req.cert_file) ? req.cert_file : fs::join(dir, name + ".key");
+    if (req.key_file != req.cert_file && !fs::exists(req.key_file)) {
+      out.push_back(ImportedFile{name, req.cert_file,
+                                 Error(Category::Input, req.cert_file,
+                                       fmt::format("holds no private key and there is no {}.key beside it", name))});
+      continue;
+    }
+    out.push_back(ImportedFile{name, req.cert_file, import_certificate(ctx, name, req)});
+  }
+  return out;
 }
 
 }  // namespace certctl::lifecycle

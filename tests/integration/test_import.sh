@@ -276,3 +276,70 @@ step "audit.log records the imports and holds no key"
 AUDIT=$(vault_file audit.log)
 if grep -q 'PRIVATE KEY' "$AUDIT"; then fail "audit.log contains a private key"; fi
 assert_eq "$(grep -c '"action":"import"' "$AUDIT")" 10 "import entries in audit.log"
+
+step "--dir: every certificate file of a directory in one run; a file that cannot be imported fails alone"
+B=$M/bulk
+mkdir -p "$B"
+cp fullchain.pem "$B/bulk-a.crt" && cp leaf.key "$B/bulk-a.key"         # leaf + chain, key beside it
+cat rsaleaf.pem int.pem rsaleaf.key >"$B/bulk-b.pem"                      # HAProxy's combined file
+cp self-rsa.der "$B/bulk-c.cer" && cp self-rsa.key "$B/bulk-c.key"       # DER certificate
+cp self-ec.key "$B/bulk-key-only.pem"                                     # a key alone: not a certificate
+cp leaf.pem "$B/bulk-d.crt"                                               # no key anywhere
+cp self-ec.pem "$B/bulk-e.crt" && cp leaf.key "$B/bulk-e.key"            # a key of another certificate
+cp self-ec.pem "$B/bad name.crt" && cp self-ec.key "$B/bad name.key"     # not a record name
+cp self-ec.pem "$B/twice.crt" && cp self-ec.pem "$B/twice.pem" && cp self-ec.key "$B/twice.key"
+printf 'not a certificate\n' >"$B/notes.txt"
+source_before=$(cd "$B" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s.%N && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+rc=0
+certctl import --dir "$B" >"$M/bulk.out" 2>"$M/bulk.err" || rc=$?
+assert_eq "$rc" 4 "exit status of an --dir import with bad files (the first failure's)"
+BERR=$(cat "$M/bulk.err")
+assert_contains "$BERR" "bulk-d.crt: holds no private key and there is no bulk-d.key beside it"
+assert_contains "$BERR" "bulk-e.key: this private key does not match the certificate in $B/bulk-e.crt"
+assert_contains "$BERR" "bad name.crt: its name 'bad name': character ' ' not allowed"
+assert_contains "$BERR" "2 certificate files are named 'twice'"
+assert_contains "$BERR" "3 imported, 4 failed (from $B)"
+assert_not_contains "$BERR" "bulk-key-only"
+assert_not_contains "$BERR" "notes.txt"
+expect_ok certctl list --json
+json_check 'sorted(r["name"] for r in d if r["name"].startswith("bulk")) == ["bulk-a", "bulk-b", "bulk-c"]'
+check_imported bulk-a leaf.pem ec256
+json_check 'd["has_chain"] is True'
+check_imported bulk-b rsaleaf.pem rsa2048
+json_check 'd["has_chain"] is True'
+check_imported bulk-c self-rsa.pem rsa2048
+# The source directory is only read.
+assert_eq "$(cd "$B" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s.%N && find . -type f -print0 | sort -z | xargs -0 sha256sum)" \
+  "$source_before" "the source directory (names, modes, times, contents) after the import"
+
+step "--dir again: existing records need --replace; a good directory exits 0"
+G=$M/bulk-good
+mkdir -p "$G"
+cp "$B/bulk-a.crt" "$B/bulk-a.key" "$B/bulk-b.pem" "$G/"
+DIGEST=$(vault_digest)
+rc=0
+certctl import --dir "$G" >"$M/bulk.out" 2>"$M/bulk.err" || rc=$?
+assert_eq "$rc" 9 "exit status of --dir onto existing records"
+assert_contains "$(cat "$M/bulk.err")" "bulk-a: exists already; pass --replace"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after --dir onto existing records"
+expect_ok certctl import --dir "$G" --replace
+assert_contains "$ERR" "2 imported, 0 failed"
+expect_ok certctl show bulk-b --json
+json_check 'd["version"] == 2'
+# The combined file works as --cert and --key of a single import too.
+expect_ok certctl import combined --cert "$G/bulk-b.pem" --key "$G/bulk-b.pem"
+check_imported combined rsaleaf.pem rsa2048
+
+step "--dir refusals: usage before the vault is unlocked, a missing or empty directory"
+DIGEST=$(vault_digest)
+expect_exit 2 certctl import bulk-x --dir "$G"
+assert_contains "$ERR" "--dir: names each record after its file"
+expect_exit 2 certctl import --dir "$G" --cert leaf.pem
+expect_exit 2 certctl import bulk-x --cert leaf.pem
+assert_contains "$ERR" "--key: is required"
+expect_exit 10 certctl import --dir "$M/no-such-dir"
+assert_contains "$ERR" "no-such-dir"
+mkdir -p "$M/empty"
+expect_exit 10 certctl import --dir "$M/empty"
+assert_contains "$ERR" "holds no certificate files"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused --dir imports"
