@@ -240,7 +240,8 @@ _certctl() {
         key-rollover) opts='--ca' ;;
         deactivate) opts='--ca --yes -y' ;;
       esac ;;
-    create | edit) opts=$_certctl_record_opts ;;
+    create) opts=$_certctl_record_opts ;;
+    edit) opts="$_certctl_record_opts $_certctl_challenge_opts --deploy-dir --deploy-owner --deploy-hook" ;;
     csr) opts='--csr-file' ;;
     issue)
       opts="--ca --parallel --days --json --domain -d --san --key-type $_certctl_challenge_opts

@@ -172,7 +172,7 @@ complete -c certctl -n $nocmd -a vault -d 'Change the unlock secret or show vaul
 complete -c certctl -n $nocmd -a ca -d 'ACME CA profiles and the local CA'
 complete -c certctl -n $nocmd -a account -d 'ACME accounts'
 complete -c certctl -n $nocmd -a create -d 'Save a draft record'
-complete -c certctl -n $nocmd -a edit -d 'Change a record'
+complete -c certctl -n $nocmd -a edit -d 'Change a record and its stored settings (no issuing)'
 complete -c certctl -n $nocmd -a csr -d 'Generate the key and CSR, or adopt an external CSR'
 complete -c certctl -n $nocmd -a issue -d 'Issue a certificate (local CA or ACME)'
 complete -c certctl -n $nocmd -a import -d 'Import a certificate and key'
@@ -301,8 +301,8 @@ complete -c certctl -n '__certctl_cmd csr' -l csr-file -r -F -d 'Adopt an extern
 
 # issue
 set -l iss '__certctl_cmd issue'
-# The settings options, shared by issue and migrate certbot|lego.
-set -l settings '__certctl_cmd issue migrate'
+# The settings options, shared by issue, edit and migrate certbot|lego.
+set -l settings '__certctl_cmd issue edit migrate'
 complete -c certctl -n $iss -l ca -x -a '(__certctl_cas)' -d 'Issue from this CA profile'
 complete -c certctl -n $iss -l parallel -x -d 'With several names: orders in flight at once'
 complete -c certctl -n $iss -l days -x -d 'Validity in days (local CA)'

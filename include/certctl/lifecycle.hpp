@@ -75,11 +75,21 @@ struct RecordFields {
 
 /// A new draft record (no key yet).
 Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f);
+struct SettingsOverride;
 struct EditResult {
   vault::Record record;
   bool csr_discarded = false;
+  /// New names, subject or key type for a record with a certificate: the next issue or renew
+  /// makes a new key and CSR with them.
+  bool identity_pending = false;
+  /// An imported record put under management (`--ca`): it now renews here.
+  bool taken_over = false;
 };
-Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f);
+/// Change what is stored, never issuing: names, subject and key type (before issuance they
+/// replace the CSR's; after it they take effect with the next certificate), the CA, renewal
+/// days, key policy and the issue settings. `--ca` on an imported record puts it under
+/// management; other changes to an imported record are refused.
+Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f, const SettingsOverride& settings);
 /// Generate key + CSR (vault must be unlocked).
 Result<vault::Record> make_csr(Context ctx, const std::string& name);
 /// Adopt a CSR made elsewhere; no key is stored.
@@ -96,6 +106,10 @@ struct SettingsOverride {
   std::optional<std::string> deploy_dir, deploy_owner, deploy_hook;
   /// Lay these over `s`. A DNS provider without a challenge type means dns-01.
   void apply_to(vault::IssueSettings& s) const;
+  bool any() const {
+    return challenge || dns || webroot || http_address || profile || preferred_chain || http_port || tls_port ||
+           fallback || reuse_key || deploy_dir || deploy_owner || deploy_hook;
+  }
 };
 
 struct IssueRequest {

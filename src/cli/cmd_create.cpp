@@ -2,6 +2,7 @@
 #include "cli/common.hpp"
 #include "cli/named.hpp"
 #include "cli/record_options.hpp"
+#include "cli/settings_options.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -73,21 +74,43 @@ void setup_create(CLI::App& app, Globals& g) {
                          });
 }
 
+namespace {
+struct EditOptions {
+  std::string name;
+  RecordOptionBinding rec;
+  SettingsBinding settings;
+};
+}  // namespace
+
 void setup_edit(CLI::App& app, Globals& g) {
-  auto bind = [](CLI::App& sub, CreateOptions& o) {
+  auto bind = [](CLI::App& sub, EditOptions& o) {
     sub.add_option("name", o.name, "Record name")->required();
     add_record_options(&sub, o.rec);
-    sub.footer("--san replaces the whole SAN list. Changing names of a record with a CSR discards the CSR.");
+    add_settings_options(&sub, o.settings);
+    sub.footer(
+        "Nothing is issued. --san replaces the whole SAN list. New names, subject or key type of an issued record\n"
+        "take effect with its next issue or renewal (a new key and CSR); before issuance they discard the CSR.\n"
+        "--ca on an imported record puts it under management: it then renews here. An empty value clears a\n"
+        "setting (--deploy-hook '', --fallback '').");
   };
-  command<CreateOptions>(
-      app, g, "edit", "Change a record (names, subject and key type only before issuance)", bind,
-      [&g](CreateOptions& o, CLI::App& sub) -> Status {
+  command<EditOptions>(
+      app, g, "edit", "Change a record's names, CA and stored settings without issuing", bind,
+      [&g](EditOptions& o, CLI::App& sub) -> Status {
         finish_record_options(&sub, o.rec);
+        const lifecycle::SettingsOverride settings = given_settings(&sub, o.settings);
         TRY_ASSIGN(Session s, open_session(g));
-        TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o.name, o.rec.fields));
+        TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o.name, o.rec.fields, settings));
         if (r.csr_discarded)
           note(g, fmt::format("updated '{}'; its CSR no longer matched and was discarded: run certctl csr {}", o.name,
                               o.name));
+        else if (r.taken_over)
+          note(g, fmt::format("updated '{0}': it now renews here from CA '{1}' (a new key with its next certificate); "
+                              "renew it now with `certctl renew {0} --force`",
+                              o.name, r.record.ca));
+        else if (r.identity_pending)
+          note(g, fmt::format("updated '{0}'; its next certificate gets a new key and CSR for {1} (`certctl issue {0}` "
+                              "or its renewal)",
+                              o.name, fmt::join(r.record.all_names(), ", ")));
         else
           note(g, fmt::format("updated '{}'", o.name));
         return ok();

@@ -1,5 +1,6 @@
 // Record use cases: create, edit, csr, adopt a CSR, delete, and the local CA set-up.
 #include <certctl/ca.hpp>
+#include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/domain.hpp>
 #include <certctl/fs.hpp>
@@ -104,6 +105,20 @@ crypto::CsrRequest csr_request_for(const vault::Record& r) {
   req.subject.email = r.subject.email;
   split_names(r, req.dns_names, req.ip_addresses);
   return req;
+}
+
+bool csr_matches_record(const crypto::CsrInfo& csr, const vault::Record& r) {
+  const crypto::CsrRequest want = csr_request_for(r);
+  auto same_set = [](std::vector<std::string> a, std::vector<std::string> b) {
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return a == b;
+  };
+  const crypto::Subject& s = csr.subject;
+  const crypto::Subject& w = want.subject;
+  return same_set(csr.dns_names, want.dns_names) && same_set(csr.ip_addresses, want.ip_addresses) &&
+         s.cn == w.cn && s.o == w.o && s.ou == w.ou && s.c == w.c && s.st == w.st && s.l == w.l && s.email == w.email &&
+         csr.key_type && crypto::key_type_name(*csr.key_type) == r.key_type;
 }
 
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version) {
@@ -223,21 +238,68 @@ Result<vault::Record> create(Context ctx, const std::string& name, const RecordF
   return r;
 }
 
-Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f) {
+namespace {
+
+/// Settings to be stored are checked as an issue would use them: the DNS setting parses and a
+/// provider it names exists; fallback CAs exist.
+Status check_settings(Context ctx, const SettingsOverride& s) {
+  if (s.dns && !s.dns->empty()) {
+    TRY(challenge::parse_dns_setting(*s.dns));
+    if (auto provider = stored_dns_provider(*s.dns)) TRY(load_named_config(ctx, "dns", *provider));
+  }
+  if (s.fallback)
+    for (const auto& f : *s.fallback) TRY(ca::validate_ca_name(f, &ctx.vault));
+  if (s.webroot && !s.webroot->empty() && s.webroot->front() != '/')
+    return Error(Category::Usage, "--webroot", fmt::format("'{}' is not an absolute path", *s.webroot));
+  return ok();
+}
+
+/// Put an imported record under management: it renews here from `r.ca`, with the first
+/// renewal's `replaces` taken from its certificate (a new key and CSR are made then).
+void take_over(Context ctx, vault::Record& r) {
+  r.source = vault::Source::Managed;
+  r.has_csr = false;
+  r.last_error.clear();
+  auto pem = ctx.vault.read_file(r.name, r.version, kCertFile);
+  if (!pem) return;
+  auto certs = crypto::parse_certificates(*pem, r.name);
+  if (!certs) return;
+  if (auto id = crypto::ari_cert_id(certs->front(), r.name)) r.ari.cert_id = *id;
+}
+
+}  // namespace
+
+Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields& f, const SettingsOverride& settings) {
   TRY(vault::validate_name(name));
+  TRY(check_settings(ctx, settings));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
   EditResult out;
   const int old_version = r.version;
-  if (changes_identity(f)) {
-    if (r.has_cert || r.status == vault::CertStatus::Revoked)
+  const bool identity = changes_identity(f);
+  if (r.status == vault::CertStatus::Revoked && (identity || settings.any() || f.ca))
+    return Error(Category::State, name, "is revoked; create a new record (`certctl create`) for a new certificate");
+  if (r.source == vault::Source::Imported) {
+    if (f.ca) {
+      out.taken_over = true;
+    } else if (identity || settings.any()) {
       return Error(Category::State, name,
-                   fmt::format("is {}: its names, subject and key type are fixed once issued; create a new "
-                               "record (`certctl create`) or delete this one",
-                               vault::status_name(r.status)));
+                   fmt::format("was imported, so it is not issued here; put it under management first: `certctl edit "
+                               "{} --ca CA --challenge ...`",
+                               name));
+    }
+  }
+  if (identity && r.has_cert && r.source == vault::Source::ExternalCsr)
+    return Error(Category::State, name,
+                 fmt::format("has a CSR made elsewhere, so its names and key come from it; adopt a new one "
+                             "(`certctl csr {} --csr-file FILE`)",
+                             name));
+  if (identity) {
     TRY(apply_names(r, f));
     TRY(apply_subject(r, f));
-    if (r.has_csr) {
+    if (r.has_cert) {
+      out.identity_pending = true;  // the next certificate gets a new key and CSR with them
+    } else if (r.has_csr) {
       out.csr_discarded = true;
       r.has_csr = r.has_key = false;
       r.csr_created = 0;
@@ -246,9 +308,14 @@ Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields
     }
   }
   TRY(apply_settings(r, f, ctx.vault));
+  settings.apply_to(r.settings);
+  if (out.taken_over) take_over(ctx, r);
   r.updated = ctx.clock.now();
   TRY(ctx.vault.save(r, std::nullopt, out.csr_discarded ? std::vector<int>{old_version} : std::vector<int>{}));
-  TRY(audit(ctx, "edit", name, {{"csr_discarded", out.csr_discarded ? "true" : "false"}}));
+  std::vector<std::pair<std::string, std::string>> details{{"csr_discarded", out.csr_discarded ? "true" : "false"}};
+  if (out.identity_pending) details.emplace_back("identity_pending", "true");
+  if (out.taken_over) details.emplace_back("taken_over", r.ca);
+  TRY(audit(ctx, "edit", name, std::move(details)));
   out.record = std::move(r);
   return out;
 }
@@ -258,6 +325,11 @@ namespace {
 /// A record ready for a new key/CSR: exists, not yet issued.
 Result<vault::Record> load_for_csr(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  if (r.source == vault::Source::Imported)
+    return Error(Category::State, name,
+                 fmt::format("was imported; put it under management (`certctl edit {} --ca CA --challenge ...`) and its "
+                             "next issue or renewal makes a new key and CSR",
+                             name));
   if (r.has_cert)
     return Error(Category::State, name,
                  fmt::format("is {} with a certificate; `certctl issue {}` issues a new one with the same key",

@@ -34,6 +34,9 @@ void split_names(const vault::Record& r, std::vector<std::string>& dns, std::vec
 
 /// The CSR a record asks for (CN = domain when it fits in 64 characters, subject, SANs).
 crypto::CsrRequest csr_request_for(const vault::Record& r);
+/// Does the CSR ask for what the record now asks for (names, subject, key type)? False after
+/// `edit` changed them on an issued record.
+bool csr_matches_record(const crypto::CsrInfo& csr, const vault::Record& r);
 
 /// Load and decrypt the private key of a version.
 Result<crypto::PrivateKey> load_key(Context ctx, const vault::Record& r, int version);

@@ -93,12 +93,15 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   TRY(vault::validate_name(job.name));
   TRY_ASSIGN(job.record, load_existing(ctx, job.name));
   vault::Record& r = job.record;
-  if (r.status == vault::CertStatus::Draft || !r.has_csr)
-    return Error(Category::State, job.name, fmt::format("has no CSR yet: run `certctl csr {}` first", job.name));
   if (r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "is revoked; create a new record for a new certificate");
   if (r.source == vault::Source::Imported)
-    return Error(Category::State, job.name, "was imported; import its next certificate with `certctl import --replace`");
+    return Error(Category::State, job.name,
+                 fmt::format("was imported; to issue and renew it here put it under management (`certctl edit {0} --ca "
+                             "CA --challenge ...`), or import its next certificate (`certctl import {0} --replace ...`)",
+                             job.name));
+  if (r.status == vault::CertStatus::Draft || (!r.has_csr && !r.has_cert))
+    return Error(Category::State, job.name, fmt::format("has no CSR yet: run `certctl csr {}` first", job.name));
   req.settings.apply_to(r.settings);
   if (req.renew && r.has_cert) job.replaces = r.ari.cert_id;
   // Under key-policy device the vault cannot open the key once issued: a host must be named to
@@ -112,18 +115,25 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
                    "has key-policy device, but no deploy target names a registered host for it, so its key would be "
                    "lost; add one (`certctl deploy add T --hosts HOST ...`) or set --key-policy hybrid");
   }
-  if (r.has_cert && r.source == vault::Source::Managed &&
-      ((req.renew && r.has_key && !r.settings.reuse_key) || !r.has_key)) {
-    // (Without a key in the vault, as after key-policy device, every certificate needs a new one.)
-    // A renewal gets a new key and CSR; they are written with the certificate, in one version.
+  // A renewal gets a new key and CSR (unless the key is reused); so does every certificate
+  // without a key in the vault (key-policy device) or without a CSR (an imported record put
+  // under management), and one whose record's names, subject or key type were edited since.
+  // They are written with the certificate, in one version.
+  const bool managed_cert = r.has_cert && r.source == vault::Source::Managed;
+  bool new_key = managed_cert && ((req.renew && r.has_key && !r.settings.reuse_key) || !r.has_key || !r.has_csr);
+  const std::string csr_path = ctx.vault.where(vault::Layout::version_file(job.name, r.version, kCsrFile));
+  if (!new_key) {
+    TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
+    TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, csr_path));
+    new_key = managed_cert && !csr_matches_record(*job.csr, r);
+  }
+  if (new_key) {
     TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
     TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
     TRY_ASSIGN(job.csr_pem, crypto::make_csr(key, csr_request_for(r)));
     TRY_ASSIGN(job.new_key_sealed, ctx.vault.seal(job.name, key.to_pem()));
-  } else {
-    TRY_ASSIGN(job.csr_pem, ctx.vault.read_file(job.name, r.version, kCsrFile));
+    TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, csr_path));
   }
-  TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, ctx.vault.where(vault::Layout::version_file(job.name, r.version, kCsrFile))));
   // The record's CA first (or --ca), then each fallback once; `local` may be among them.
   job.cas = {req.ca.value_or(r.ca)};
   for (const auto& f : r.settings.fallback)
@@ -191,7 +201,7 @@ void log_attempts(Context ctx, const Job& job, const IssueRequest& req) {
 /// The record as re-read for commit, refused when it changed while the orders ran.
 Result<vault::Record> reread(Context ctx, const Job& job) {
   TRY_ASSIGN(vault::Record r, load_existing(ctx, job.name));
-  if (r.version != job.record.version || r.has_cert != job.record.has_cert || !r.has_csr ||
+  if (r.version != job.record.version || r.has_cert != job.record.has_cert || r.has_csr != job.record.has_csr ||
       r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "changed while it was being issued; run the command again");
   r.settings = job.record.settings;
@@ -240,6 +250,8 @@ Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r
       files.files.emplace_back(kKeyFile, std::move(sealed));
     }
     files.files.emplace_back(kCsrFile, job.csr_pem);
+    r.has_csr = true;  // (a record taken over from an import had none)
+    if (!job.new_key_sealed.empty()) r.has_key = true;  // dropped again below under key-policy device
     retire_current(r, job.renew ? "renewed" : "reissued", ctx.clock.now());
     r.renewed = ctx.clock.now();
   } else {

@@ -32,8 +32,8 @@ std::string profile_name_for(MigrateSource s, const std::string& url) {
 }
 
 std::string takeover_command(const FoundCertificate& f, const std::string& ca) {
-  return fmt::format("issue a successor with the challenge it needs: `certctl delete {0} --yes && certctl issue {0} "
-                     "--domain NAME... --ca {1} --challenge ...`",
+  return fmt::format("`certctl edit {0} --ca {1} --challenge ...` with the challenge it needs, then `certctl renew {0} "
+                     "--force`",
                      f.name, ca.empty() ? "CA" : ca);
 }
 

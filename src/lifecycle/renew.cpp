@@ -61,7 +61,10 @@ RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& 
     } else if (why.empty()) {
       if (wanted.empty()) continue;  // only records named on the command line say why not
       plan.report.items.push_back(as_is);
-      plan.report.items.back().reason = r.source == vault::Source::Imported ? "imported (renew it where it was issued)"
+      plan.report.items.back().reason = r.source == vault::Source::Imported
+                                            ? fmt::format("imported (renew it where it was issued, or here after `certctl "
+                                                          "edit {} --ca CA --challenge ...`)",
+                                                          r.name)
                                         : r.next_attempt > now ? "backing off until " + format_rfc3339(r.next_attempt)
                                                                : "not due";
     } else {

@@ -173,9 +173,9 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color, con
   DetailWriter w(color);
   head_lines(w, r, now);
   w.fields(vault::record_fields(), r, {"subject", "", "times"});
-  if (r.source != vault::Source::Imported && r.ca != "local") {
-    w.line("challenge:", challenge_line(r.settings));
-    w.fields(vault::record_fields(), r, {"issue"});
+  if (r.source != vault::Source::Imported) {
+    if (r.ca != "local") w.line("challenge:", challenge_line(r.settings));
+    w.fields(vault::record_fields(), r, {"issue"});  // profile, chain, fallback, deploy: those set
   }
   if (r.cert) {
     w.line("issued by:", r.issued_by);

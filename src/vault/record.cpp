@@ -76,7 +76,7 @@ UnixTime backoff_after(int attempts) {
 }
 
 std::string renew_reason(const Record& r, UnixTime now, bool force) {
-  if (r.source == Source::Imported || r.status == CertStatus::Revoked || r.status == CertStatus::Draft || !r.has_csr)
+  if (r.source == Source::Imported || r.status == CertStatus::Revoked || r.status == CertStatus::Draft || (!r.has_csr && !r.has_cert))
     return {};
   if (force) return "forced";
   if (r.next_attempt > now) return {};  // backing off after a failure

@@ -109,11 +109,13 @@ for label in "serial (dec)" "serial (hex)" md5 sha1 sha256 "signature" "not afte
   assert_contains "$OUT" "$label" "show (text)"
 done
 
-step "edit: names are fixed once issued, renew-days is not"
-DIGEST=$(vault_digest)
-expect_exit 9 certctl edit web --domain other.example
-assert_contains "$ERR" "web"
-assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a refused edit"
+step "edit: new names of an issued record wait for its next certificate; nothing is issued"
+expect_ok certctl edit web --domain other.example
+assert_contains "$ERR" "its next certificate gets a new key and CSR for other.example"
+expect_ok certctl show web --json
+json_check 'd["domain"] == "other.example" and d["version"] == 1 and d["serial_hex"] == "'"$SERIAL1"'" and d["status"] == "active"'
+# Back to the names it was issued for: its CSR matches again, so a re-issue keeps the key.
+expect_ok certctl edit web --domain example.test
 expect_exit 9 certctl csr web
 expect_ok certctl edit web --renew-days 10
 expect_ok certctl show web --json
@@ -358,3 +360,64 @@ done
 expect_exit 2 openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/gone.pem"
 assert_contains "$OUT$ERR" "revoked"
 expect_ok openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/kept.pem"
+
+step "edit on an issued record: new names and settings stored without issuing; the next issue uses them with a new key"
+issue_record renamed renamed.example
+expect_ok certctl show renamed --pem cert
+printf '%s\n' "$OUT" >"$TEST_TMP/renamed1.pem"
+SERIAL_R1=$(record_serial renamed)
+expect_ok certctl edit renamed --san api.renamed.example --deploy-hook 'true reload' --fallback local --deploy-dir "$TEST_TMP/renamed-deploy"
+assert_contains "$ERR" "its next certificate gets a new key and CSR for renamed.example, api.renamed.example"
+expect_ok certctl show renamed --json
+json_check 'd["version"] == 1 and d["serial_hex"] == "'"$SERIAL_R1"'" and d["sans"] == ["api.renamed.example"]'
+json_check 'd["issue"]["deploy_hook"] == "true reload" and d["issue"]["fallback"] == ["local"]'
+# Plain show prints the stored settings.
+expect_ok certctl show renamed
+assert_contains "$OUT" "deploy hook:         true reload"
+assert_contains "$OUT" "fallback:            local"
+assert_contains "$OUT" "deploy dir:          $TEST_TMP/renamed-deploy"
+# Nothing was deployed or issued by the edit.
+[[ ! -e $TEST_TMP/renamed-deploy ]] || fail "edit deployed"
+pass
+expect_ok certctl issue renamed
+expect_ok certctl show renamed --pem cert
+printf '%s\n' "$OUT" >"$TEST_TMP/renamed2.pem"
+assert_contains "$(openssl x509 -in "$TEST_TMP/renamed2.pem" -noout -ext subjectAltName)" "DNS:api.renamed.example"
+assert_ne "$(openssl x509 -in "$TEST_TMP/renamed2.pem" -noout -pubkey)" \
+  "$(openssl x509 -in "$TEST_TMP/renamed1.pem" -noout -pubkey)" "public key after new names"
+[[ -f $TEST_TMP/renamed-deploy/fullchain.pem ]] || fail "the edited --deploy-dir was not used by the next issue"
+pass
+# Clearing a setting is an edit too, and issues nothing.
+expect_ok certctl edit renamed --deploy-hook ''
+expect_ok certctl show renamed --json
+json_check 'd["issue"]["deploy_hook"] is None and d["version"] == 2'
+# Refused edits change nothing: a provider that does not exist, a revoked record.
+DIGEST=$(vault_digest)
+expect_exit 10 certctl edit renamed --dns no-such-provider
+assert_contains "$ERR" "no-such-provider"
+expect_exit 9 certctl edit gone --san x.example
+assert_contains "$ERR" "is revoked"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused edits"
+
+step "an imported certificate put under management: edit --ca, then renew issues it here with a new key"
+expect_ok certctl show kept --pem cert
+printf '%s\n' "$OUT" >"$TEST_TMP/imp.pem"
+expect_ok certctl show kept --pem key
+printf '%s\n' "$OUT" >"$TEST_TMP/imp.key"
+expect_ok certctl import imp --cert "$TEST_TMP/imp.pem" --key "$TEST_TMP/imp.key"
+expect_exit 9 certctl issue imp
+assert_contains "$ERR" "certctl edit imp --ca CA --challenge"
+expect_exit 9 certctl csr imp
+assert_contains "$ERR" "certctl edit imp --ca CA"
+expect_ok certctl renew imp
+assert_contains "$ERR$OUT" "or here after \`certctl edit imp --ca CA"
+expect_exit 9 certctl edit imp --deploy-hook 'true'
+assert_contains "$ERR" "put it under management first"
+expect_ok certctl edit imp --ca local
+assert_contains "$ERR" "it now renews here from CA 'local'"
+expect_ok certctl renew imp --force
+expect_ok certctl show imp --json
+json_check 'd["source"] == "managed" and d["version"] == 2 and d["issued_by"] == "local" and d["has_csr"] is True'
+json_check '[h["reason"] for h in d["history"]] == ["renewed"]'
+expect_ok certctl show imp --pem cert
+assert_ne "$(openssl x509 -noout -pubkey <<<"$OUT")" "$(openssl x509 -in "$TEST_TMP/imp.pem" -noout -pubkey)" "public key after the takeover renewal"

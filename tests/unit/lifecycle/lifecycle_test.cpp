@@ -75,24 +75,127 @@ TEST_CASE("draft -> pending -> active with metadata filled from the certificate"
   REQUIRE(crypto::verify_against_roots(leaf->front(), {}, *roots, fx.clock.now(), "chain"));
 }
 
-TEST_CASE("names are fixed once issued, settings may change", "[lifecycle]") {
+TEST_CASE("new names for an issued record take effect with its next certificate, with a new key", "[lifecycle]") {
   Fixture fx;
-  fx.issued("web", "example.test");
-  auto e = lifecycle::edit(fx.ctx(), "web", fields("other.test"));
-  REQUIRE_FALSE(e);
-  CHECK(e.error().category() == Category::State);
+  const vault::Record first = fx.issued("web", "example.test");
+  auto e = lifecycle::edit(fx.ctx(), "web", fields("example.test", {"api.example.test"}), {});
+  REQUIRE(e);
+  CHECK(e->identity_pending);
+  CHECK_FALSE(e->csr_discarded);
+  // Nothing issued: the same version and certificate, still active.
+  CHECK(e->record.version == 1);
+  CHECK(e->record.status == vault::CertStatus::Active);
+  CHECK(e->record.cert->serial_hex == first.cert->serial_hex);
+
+  auto second = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE(second);
+  CHECK(second->version == 2);
+  auto pem = lifecycle::read_pem(fx.ctx(), *second, 2, lifecycle::PemKind::Cert);
+  REQUIRE(pem);
+  const auto info = crypto::parse_certificates(pem->view(), "cert")->front().info();
+  CHECK(info.dns_names == std::vector<std::string>{"example.test", "api.example.test"});
+  auto k1 = lifecycle::read_pem(fx.ctx(), *second, 1, lifecycle::PemKind::Key);
+  auto k2 = lifecycle::read_pem(fx.ctx(), *second, 2, lifecycle::PemKind::Key);
+  REQUIRE(k1);
+  REQUIRE(k2);
+  CHECK(k1->view() != k2->view());
+
+  // With names unchanged, a re-issue keeps the key (the CSR still matches the record).
+  auto third = lifecycle::issue(fx.ctx(), "web", {});
+  REQUIRE(third);
+  auto k3 = lifecycle::read_pem(fx.ctx(), *third, 3, lifecycle::PemKind::Key);
+  REQUIRE(k3);
+  CHECK(k3->view() == k2->view());
+}
+
+TEST_CASE("edit stores settings without issuing; a revoked record refuses changes", "[lifecycle]") {
+  Fixture fx;
+  const vault::Record first = fx.issued("web", "example.test");
   lifecycle::RecordFields f;
   f.renew_days = 10;
-  auto ok = lifecycle::edit(fx.ctx(), "web", f);
-  REQUIRE(ok);
-  CHECK(ok->record.renew_days == 10);
+  lifecycle::SettingsOverride s;
+  s.webroot = "/srv/www";
+  s.deploy_hook = "systemctl reload nginx";
+  s.fallback = std::vector<std::string>{"local"};
+  auto e = lifecycle::edit(fx.ctx(), "web", f, s);
+  REQUIRE(e);
+  CHECK_FALSE(e->identity_pending);
+  auto r = fx.vault.load("web");
+  REQUIRE(r);
+  CHECK(r->renew_days == 10);
+  CHECK(r->settings.webroot == "/srv/www");
+  CHECK(r->settings.deploy_hook == "systemctl reload nginx");
+  CHECK(r->settings.fallback == std::vector<std::string>{"local"});
+  CHECK(r->version == first.version);
+  CHECK(r->cert->serial_hex == first.cert->serial_hex);
+
+  const std::string before = test::tree_digest(fx.vault.describe());
+  lifecycle::SettingsOverride bad;
+  bad.fallback = std::vector<std::string>{"no-such-ca"};
+  auto refused = lifecycle::edit(fx.ctx(), "web", {}, bad);
+  REQUIRE_FALSE(refused);
+  bad = {};
+  bad.dns = "no-such-provider";
+  refused = lifecycle::edit(fx.ctx(), "web", {}, bad);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().text(), Catch::Contains("no-such-provider"));
+  CHECK(test::tree_digest(fx.vault.describe()) == before);
+
+  REQUIRE(lifecycle::revoke(fx.ctx(), "web", 0));
+  auto revoked = lifecycle::edit(fx.ctx(), "web", {}, s);
+  REQUIRE_FALSE(revoked);
+  CHECK(revoked.error().category() == Category::State);
+}
+
+TEST_CASE("an imported record is put under management with --ca and then issued here", "[lifecycle]") {
+  Fixture fx;
+  const vault::Record a = fx.issued("a", "a.example.test");
+  REQUIRE(fs::write_file_atomic(fx.dir.file("a.pem"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Cert)->view()));
+  REQUIRE(fs::write_file_atomic(fx.dir.file("a.key"), lifecycle::read_pem(fx.ctx(), a, 1, lifecycle::PemKind::Key)->view()));
+  lifecycle::ImportRequest req;
+  req.cert_file = fx.dir.file("a.pem");
+  req.key_file = fx.dir.file("a.key");
+  REQUIRE(lifecycle::import_certificate(fx.ctx(), "imp", req));
+
+  // Not issued here yet: issue, csr and settings say how to take it over.
+  auto issued = lifecycle::issue(fx.ctx(), "imp", {});
+  REQUIRE_FALSE(issued);
+  CHECK_THAT(issued.error().message(), Catch::Contains("certctl edit imp --ca"));
+  auto csr = lifecycle::make_csr(fx.ctx(), "imp");
+  REQUIRE_FALSE(csr);
+  CHECK_THAT(csr.error().message(), Catch::Contains("certctl edit imp --ca"));
+  lifecycle::SettingsOverride s;
+  s.webroot = "/srv/www";
+  auto settings_only = lifecycle::edit(fx.ctx(), "imp", {}, s);
+  REQUIRE_FALSE(settings_only);
+  CHECK(settings_only.error().category() == Category::State);
+
+  lifecycle::RecordFields f;
+  f.ca = "local";
+  auto e = lifecycle::edit(fx.ctx(), "imp", f, s);
+  REQUIRE(e);
+  CHECK(e->taken_over);
+  CHECK(e->record.source == vault::Source::Managed);
+  CHECK(e->record.ca == "local");
+  CHECK(e->record.settings.webroot == "/srv/www");
+  CHECK_FALSE(e->record.ari.cert_id.empty());
+
+  auto renewed = lifecycle::issue(fx.ctx(), "imp", {});
+  if (!renewed) FAIL(renewed.error().text());
+  CHECK(renewed->version == 2);
+  CHECK(renewed->issued_by == "local");
+  auto k1 = lifecycle::read_pem(fx.ctx(), *renewed, 1, lifecycle::PemKind::Key);
+  auto k2 = lifecycle::read_pem(fx.ctx(), *renewed, 2, lifecycle::PemKind::Key);
+  REQUIRE(k1);
+  REQUIRE(k2);
+  CHECK(k1->view() != k2->view());
 }
 
 TEST_CASE("editing names of a pending record discards its CSR", "[lifecycle]") {
   Fixture fx;
   REQUIRE(lifecycle::create(fx.ctx(), "web", fields("example.test")));
   REQUIRE(lifecycle::make_csr(fx.ctx(), "web"));
-  auto e = lifecycle::edit(fx.ctx(), "web", fields("example.test", {"api.example.test"}));
+  auto e = lifecycle::edit(fx.ctx(), "web", fields("example.test", {"api.example.test"}), {});
   REQUIRE(e);
   CHECK(e->csr_discarded);
   CHECK(e->record.status == vault::CertStatus::Draft);
@@ -169,7 +272,7 @@ TEST_CASE("external CSR: issue works, PKCS#12 is refused with the reason", "[lif
   CHECK_THAT(mismatch.error().message(), Catch::Contains("www.ext.example.test"));
   lifecycle::RecordFields only;
   only.sans = std::vector<std::string>{};
-  REQUIRE(lifecycle::edit(fx.ctx(), "ext", only));
+  REQUIRE(lifecycle::edit(fx.ctx(), "ext", only, {}));
   auto adopted = lifecycle::adopt_csr(fx.ctx(), "ext", fx.dir.file("ext.csr"));
   REQUIRE(adopted);
   CHECK(adopted->source == vault::Source::ExternalCsr);

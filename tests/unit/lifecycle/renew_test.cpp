@@ -87,7 +87,7 @@ TEST_CASE("renew selects due records, deploys again the ones whose deploy failed
     REQUIRE(plan.report.items.size() == 3);
     CHECK(plan.report.items[0].reason == "backing off until " + format_rfc3339(kNow + 3600));
     CHECK(plan.report.items[1].reason == "not due");
-    CHECK(plan.report.items[2].reason == "imported (renew it where it was issued)");
+    CHECK(plan.report.items[2].reason == "imported (renew it where it was issued, or here after `certctl edit imported --ca CA --challenge ...`)");
     for (const auto& i : plan.report.items) CHECK(i.outcome == RenewOutcome::NotDue);
   }
   SECTION("a dry run deploys nothing again; --force renews what is not due") {

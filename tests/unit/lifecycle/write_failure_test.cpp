@@ -533,11 +533,11 @@ const std::vector<Operation>& operations() {
        [](World& w) {
          lifecycle::RecordFields f;
          f.renew_days = 20;
-         return status_of(lifecycle::edit(w.ctx(), "web", f));
+         return status_of(lifecycle::edit(w.ctx(), "web", f, {}));
        }},
       {"edit that discards the CSR version", pending,
        [](World& w) {
-         auto e = lifecycle::edit(w.ctx(), "web", fields("www.example.test"));
+         auto e = lifecycle::edit(w.ctx(), "web", fields("www.example.test"), {});
          if (e && !e->csr_discarded) return Status(Error(Category::Internal, "web", "CSR not discarded"));
          return status_of(e);
        }},
