@@ -102,8 +102,11 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
     }
   }
 
-  Result<vault::Record> r = (existing && !o.rec.fields.domain) ? lifecycle::issue(s.ctx(), o.name, req)
-                                                               : lifecycle::issue_new(s.ctx(), o.name, o.rec.fields, req);
+  // --san or --key-type on an existing record are applied (as `edit` would) before it issues.
+  const lifecycle::RecordFields& f = o.rec.fields;
+  Result<vault::Record> r = (existing && !f.domain && !f.sans && !f.key_type)
+                                ? lifecycle::issue(s.ctx(), o.name, req)
+                                : lifecycle::issue_new(s.ctx(), o.name, f, req);
   req.responders.reset();  // the responder child exits now, before the deploy
   if (!r) return std::move(r).error();
   if (o.json) print_out(output::record_json(*r, s.clock.now()));
@@ -127,8 +130,8 @@ void setup_issue(CLI::App& app, Globals& g) {
   sub->add_option("--days", o->days, "Validity in days (local CA)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print the issued record as JSON");
   sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");
-  sub->add_option("--san", o->rec.sans, "One-shot: additional name (repeat)")->allow_extra_args(false);
-  sub->add_option("--key-type", o->rec.key_type, "One-shot: key type (default ec256)");
+  sub->add_option("--san", o->rec.sans, "Additional name (repeat); on an existing record it replaces the stored ones first, as edit --san")->allow_extra_args(false);
+  sub->add_option("--key-type", o->rec.key_type, "Key type of a new record (default ec256); on an existing one stored first, as edit --key-type");
   add_settings_options(sub, o->settings);
   sub->add_option("--email", o->email, "Register an account with this contact when the CA has none");
   sub->add_flag("--agree-tos", o->agree_tos, "Agree to the CA's terms of service when registering");

@@ -429,12 +429,22 @@ Result<vault::Record> issue_new(Context ctx, const std::string& name, const Reco
     RecordFields f = fields;
     if (req.ca && !f.ca) f.ca = req.ca;
     TRY(create(ctx, name, f));
-  } else if (fields.domain) {
+  } else {
     TRY_ASSIGN(vault::Record existing, ctx.vault.load(name));
-    TRY_ASSIGN(domain::Identifier id, domain::parse(*fields.domain));
-    if (existing.domain != id.value)
-      return Error(Category::State, name,
-                   fmt::format("exists for {}, not {}; pick another name or drop --domain", existing.domain, id.value));
+    if (fields.domain) {
+      TRY_ASSIGN(domain::Identifier id, domain::parse(*fields.domain));
+      if (existing.domain != id.value)
+        return Error(Category::State, name,
+                     fmt::format("exists for {}, not {}; pick another name or drop --domain", existing.domain, id.value));
+    }
+    // New SANs or key type for an existing record are stored first, as `edit` stores them (an
+    // issued record then gets a new key and CSR); an imported or revoked one refuses them.
+    if ((fields.sans && *fields.sans != existing.sans) || (fields.key_type && *fields.key_type != existing.key_type)) {
+      RecordFields change;
+      change.sans = fields.sans;
+      change.key_type = fields.key_type;
+      TRY(edit(ctx, name, change, {}));
+    }
   }
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
   if (!r.has_csr && !r.has_cert) TRY(make_csr(ctx, name));

@@ -398,6 +398,13 @@ assert_contains "$ERR" "no-such-provider"
 expect_exit 9 certctl edit gone --san x.example
 assert_contains "$ERR" "is revoked"
 assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused edits"
+# issue NAME --san on an existing record stores the names (as edit does) and issues with them.
+expect_ok certctl issue renamed --san www.renamed.example
+expect_ok certctl show renamed --pem cert
+assert_contains "$(openssl x509 -noout -ext subjectAltName <<<"$OUT")" "DNS:www.renamed.example"
+assert_not_contains "$(openssl x509 -noout -ext subjectAltName <<<"$OUT")" "api.renamed.example"
+expect_ok certctl show renamed --json
+json_check 'd["sans"] == ["www.renamed.example"] and d["version"] == 3'
 
 step "an imported certificate put under management: edit --ca, then renew issues it here with a new key"
 expect_ok certctl show kept --pem cert
@@ -412,6 +419,8 @@ assert_contains "$ERR" "certctl edit imp --ca CA"
 expect_ok certctl renew imp
 assert_contains "$ERR$OUT" "or here after \`certctl edit imp --ca CA"
 expect_exit 9 certctl edit imp --deploy-hook 'true'
+assert_contains "$ERR" "put it under management first"
+expect_exit 9 certctl issue imp --san other.example
 assert_contains "$ERR" "put it under management first"
 expect_ok certctl edit imp --ca local
 assert_contains "$ERR" "it now renews here from CA 'local'"
