@@ -244,7 +244,7 @@ _certctl() {
     edit) opts="$_certctl_record_opts $_certctl_challenge_opts --deploy-dir --deploy-owner --deploy-hook" ;;
     csr) opts='--csr-file' ;;
     issue)
-      opts="--ca --parallel --days --json --domain -d --san --key-type $_certctl_challenge_opts
+      opts="--ca --parallel --days --json --dry-run --domain -d --san --key-type $_certctl_challenge_opts
         --deploy-dir --deploy-owner --deploy-hook --email --agree-tos" ;;
     import) opts='--cert --key --chain --dir --renew-days --replace' ;;
     list | ls) opts='--status --expiring-within --json' ;;

@@ -307,6 +307,7 @@ complete -c certctl -n $iss -l ca -x -a '(__certctl_cas)' -d 'Issue from this CA
 complete -c certctl -n $iss -l parallel -x -d 'With several names: orders in flight at once'
 complete -c certctl -n $iss -l days -x -d 'Validity in days (local CA)'
 complete -c certctl -n $iss -l json -d 'Print the issued record as JSON'
+complete -c certctl -n $iss -l dry-run -d 'Validate the names at the CA and write nothing'
 complete -c certctl -n $iss -s d -l domain -x -d 'One-shot: create the record for this domain'
 complete -c certctl -n $iss -l san -x -d 'One-shot: additional name'
 complete -c certctl -n $iss -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'One-shot: key type'

@@ -29,6 +29,8 @@
 #                    a new certificate every run, and the CA's rate limits. Default:
 #                    ~/.local/share/certctl of the runner's user.
 #   FORCE_RENEW=1    issue even when the certificate is not due.
+#   DRY_RUN=1        only check that the CA validates every name (issue --dry-run: nothing is
+#                    created, stored or exported; the CA must have an account already).
 #   CERTCTL          the certctl binary (default: certctl on PATH).
 # Exit status: certctl's (see certctl(1)): 7 the CA refused, 6 network, 8 DNS, ...
 set -euo pipefail
@@ -79,9 +81,13 @@ fi
 # 4. Issue in one step: create the record (key and CSR in the vault), register the account
 #    if the CA has none, answer http-01 with files under the web root, issue. The record keeps
 #    --webroot, so a plain `certctl issue NAME` renews the same way.
+san_args=()
+for s in "${sans[@]}"; do san_args+=(--san "$s"); done
+if [[ ${DRY_RUN:-} == 1 ]]; then
+  run issue "$name" --domain "$domain" "${san_args[@]}" --ca "$ca" --webroot "$webroot" --dry-run
+  exit 0
+fi
 if ((due)) || [[ ${FORCE_RENEW:-} == 1 ]]; then
-  san_args=()
-  for s in "${sans[@]}"; do san_args+=(--san "$s"); done
   run issue "$name" --domain "$domain" "${san_args[@]}" --ca "$ca" \
     ${ACME_EMAIL:+--email "$ACME_EMAIL"} --agree-tos --webroot "$webroot"
 fi

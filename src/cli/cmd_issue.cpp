@@ -19,7 +19,7 @@ struct IssueOptions {
   std::string name, ca, email;
   int days = 90;
   int parallel = 4;
-  bool json = false, agree_tos = false;
+  bool json = false, agree_tos = false, dry_run = false;
   RecordOptionBinding rec;  // --domain, --san, --key-type for the one-shot form
   SettingsBinding settings;  // --challenge ... --deploy-hook
 };
@@ -31,8 +31,17 @@ Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, Is
   req.dns_progress = dns_progress(g);
   if (!o.ca.empty()) req.ca = o.ca;
   req.days = o.days;
+  req.dry_run = o.dry_run;
   req.settings = given_settings(sub, o.settings);
   return req;
+}
+
+/// What a dry run got to: validated (nothing finalized), or issued at the staging CA.
+std::string dry_run_line(const vault::Record& r) {
+  if (r.cert)
+    return fmt::format("dry run: '{}' issued at staging CA '{}' (serial {}); nothing written", r.name, r.issued_by,
+                       r.cert->serial_hex);
+  return fmt::format("dry run: '{}' validated by CA '{}' without finalizing; nothing written", r.name, r.issued_by);
 }
 
 /// Several names: one batch (orders in parallel, shared sessions and responders).
@@ -44,7 +53,10 @@ Status run_batch(Globals& g, IssueOptions& o, Session& s, lifecycle::IssueReques
   std::optional<Error> first;
   std::vector<vault::Record> issued;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) {
+    if (results[i] && req.dry_run) {
+      note(g, dry_run_line(*results[i]));
+      issued.push_back(std::move(results[i]).value());
+    } else if (results[i]) {
       note(g, fmt::format("issued '{}' by {}: serial {}", results[i]->name, results[i]->issued_by, results[i]->cert->serial_hex));
       // Its own deploy settings and every deploy target that covers it (a no-op without).
       if (auto st = lifecycle::deploy(s.ctx(), results[i]->name, ""); !st) {
@@ -93,6 +105,11 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
     TRY_ASSIGN(ca::CaProfile profile, ca::find_profile(s.vault, ca_name));
     TRY_ASSIGN(std::optional<ca::Account> account, ca::load_account(s.vault, ca_name));
     if (!profile.is_local() && !account) {
+      if (o.dry_run)
+        return Error(Category::Usage, "--dry-run",
+                     fmt::format("registers no account; register with CA '{}' first (`certctl account register --ca {} "
+                                 "--email ... --agree-tos`) or drop --dry-run",
+                                 ca_name, ca_name));
       lifecycle::RegisterRequest rr;
       rr.ca = ca_name;
       rr.email = o.email;
@@ -110,7 +127,11 @@ Status run_issue(Globals& g, CLI::App* sub, IssueOptions& o) {
   req.responders.reset();  // the responder child exits now, before the deploy
   if (!r) return std::move(r).error();
   if (o.json) print_out(output::record_json(*r, s.clock.now()));
-  else
+  if (o.dry_run) {
+    if (!o.json) note(g, dry_run_line(*r));
+    return ok();
+  }
+  if (!o.json)
     note(g, fmt::format("issued '{}' by {}: serial {}, valid until {}", r->name, r->issued_by, r->cert->serial_hex,
                         format_rfc3339(r->cert->not_after)));
   TRY(lifecycle::deploy(s.ctx(), r->name, ""));
@@ -129,6 +150,9 @@ void setup_issue(CLI::App& app, Globals& g) {
       ->check(CLI::Range(1, 64));
   sub->add_option("--days", o->days, "Validity in days (local CA)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print the issued record as JSON");
+  sub->add_flag("--dry-run", o->dry_run,
+                "Validate the names and write nothing: at the CA's staging profile when it has an account there "
+                "(a certificate is issued there), else without finalizing; a new record is not created");
   sub->add_option("--domain,-d", o->rec.domain, "One-shot: create the record for this domain if it does not exist");
   sub->add_option("--san", o->rec.sans, "Additional name (repeat); on an existing record it replaces the stored ones first, as edit --san")->allow_extra_args(false);
   sub->add_option("--key-type", o->rec.key_type, "Key type of a new record (default ec256); on an existing one stored first, as edit --key-type");

@@ -218,9 +218,8 @@ bool changes_identity(const RecordFields& f) {
   return f.domain || f.sans || f.key_type || f.o || f.ou || f.c || f.st || f.l || f.email;
 }
 
-}  // namespace
-
-Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f) {
+/// A new record from `f`, checked, not yet saved.
+Result<vault::Record> build_record(Context ctx, const std::string& name, const RecordFields& f) {
   TRY(vault::validate_name(name));
   if (!f.domain || f.domain->empty()) return Error(Category::Usage, "--domain", "is required");
   vault::Record r;
@@ -228,11 +227,40 @@ Result<vault::Record> create(Context ctx, const std::string& name, const RecordF
   TRY(apply_names(r, f));
   TRY(apply_subject(r, f));
   TRY(apply_settings(r, f, ctx.vault));
+  r.created = r.updated = ctx.clock.now();
+  r.status = vault::CertStatus::Draft;
+  return r;
+}
+
+}  // namespace
+
+Status detail::check_same_domain(const vault::Record& existing, const RecordFields& f) {
+  if (!f.domain) return ok();
+  TRY_ASSIGN(domain::Identifier id, domain::parse(*f.domain));
+  if (existing.domain != id.value)
+    return Error(Category::State, existing.name,
+                 fmt::format("exists for {}, not {}; pick another name or drop --domain", existing.domain, id.value));
+  return ok();
+}
+
+Result<vault::Record> detail::draft_record(Context ctx, const std::string& name, const RecordFields& f) {
+  if (!ctx.vault.exists(name)) return build_record(ctx, name, f);
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  TRY(check_same_domain(r, f));
+  if (r.status == vault::CertStatus::Revoked) return Error(Category::State, name, "is revoked; create a new record");
+  if (r.source != vault::Source::Managed)
+    return Error(Category::State, name, "has no key of its own here (imported, or a CSR made elsewhere); a dry run cannot change its names");
+  TRY(apply_names(r, f));
+  TRY(apply_subject(r, f));
+  TRY(apply_settings(r, f, ctx.vault));
+  return r;
+}
+
+Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f) {
+  TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   if (ctx.vault.exists(name))
     return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
-  r.created = r.updated = ctx.clock.now();
-  r.status = vault::CertStatus::Draft;
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
   return r;

@@ -19,6 +19,12 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now);
 /// Load a record that must exist (NotFound otherwise), under a lock the caller holds.
 Result<vault::Record> load_existing(Context ctx, const std::string& name);
 
+/// Refuses `f.domain` when it is not the existing record's domain (State).
+Status check_same_domain(const vault::Record& existing, const RecordFields& f);
+/// The record an issue with `f` would issue for, in memory only: a new record from `f`, or the
+/// existing one with `f`'s names, subject and key type laid over it (for a dry run).
+Result<vault::Record> draft_record(Context ctx, const std::string& name, const RecordFields& f);
+
 /// Prepare `version` (newer than the record's current one) to be written from scratch: a
 /// directory left there by a command killed before it saved the record belongs to no version,
 /// and is removed so none of its files (a chain, a key) end up in the new version.

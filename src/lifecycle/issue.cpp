@@ -80,14 +80,17 @@ struct Job {
   std::vector<AttemptLog> log;  ///< what each CA said, for orders.log
 };
 
-/// What a dry run reports: the record as it is, with who validated it and, when staging
-/// issued a certificate, that certificate's details (none of it is written).
+/// What a dry run reports: the record as it is, with who validated it and the certificate the
+/// run got: staging's, or none when it validated without finalizing (none of it is written).
 vault::Record dry_run_view(const vault::Record& record, const Issued& issued) {
   vault::Record r = record;
   r.issued_by = issued.by;
+  r.cert.reset();
   if (!issued.cert.leaf.empty()) r.cert = meta_from(issued.cert.leaf.info());
   return r;
 }
+
+Status choose_cas(Context ctx, Job& job, const IssueRequest& req);
 
 Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   TRY(vault::validate_name(job.name));
@@ -134,7 +137,12 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
     TRY_ASSIGN(job.new_key_sealed, ctx.vault.seal(job.name, key.to_pem()));
     TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, csr_path));
   }
-  // The record's CA first (or --ca), then each fallback once; `local` may be among them.
+  return choose_cas(ctx, job, req);
+}
+
+/// The record's CA first (or --ca), then each fallback once; `local` may be among them.
+Status choose_cas(Context ctx, Job& job, const IssueRequest& req) {
+  const vault::Record& r = job.record;
   job.cas = {req.ca.value_or(r.ca)};
   for (const auto& f : r.settings.fallback)
     if (std::find(job.cas.begin(), job.cas.end(), f) == job.cas.end()) job.cas.push_back(f);
@@ -422,33 +430,72 @@ Result<vault::Record> issue(Context ctx, const std::string& name, const IssueReq
   return std::move(issue_many(ctx, {name}, req, 1).front());
 }
 
+namespace {
+
+/// A dry run of what issue_new would issue: the record as `fields` make it, in memory, with a
+/// key and CSR made for this run and thrown away; nothing is written.
+Result<vault::Record> dry_run_draft(Context ctx, const std::string& name, const RecordFields& fields,
+                                    const IssueRequest& req) {
+  std::vector<Job> jobs(1);
+  Job& job = jobs.front();
+  job.name = name;
+  {
+    TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+    TRY_ASSIGN(job.record, draft_record(ctx, name, fields));
+  }
+  vault::Record& r = job.record;
+  req.settings.apply_to(r.settings);
+  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
+  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
+  TRY_ASSIGN(job.csr_pem, crypto::make_csr(key, csr_request_for(r)));
+  TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, name));
+  TRY(choose_cas(ctx, job, req));
+  obtain_all(ctx, jobs, req, 1);
+  return finish(ctx, job, /*dry_run=*/true);
+}
+
+/// Does the record wait for its user to act (a DNS delegation to add), so that renew finishes
+/// it once they have? Pending with the instruction kept as its last error.
+bool waits_for_user(const vault::Record& r) { return r.status == vault::CertStatus::Pending && !r.last_error.empty(); }
+
+}  // namespace
+
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
                                 const IssueRequest& req) {
   TRY(vault::validate_name(name));
-  if (!ctx.vault.exists(name)) {
-    RecordFields f = fields;
-    if (req.ca && !f.ca) f.ca = req.ca;
-    TRY(create(ctx, name, f));
-  } else {
+  const bool exists = ctx.vault.exists(name);
+  const auto changes = [&](const vault::Record& existing) {
+    return (fields.sans && *fields.sans != existing.sans) || (fields.key_type && *fields.key_type != existing.key_type);
+  };
+  if (exists) {
     TRY_ASSIGN(vault::Record existing, ctx.vault.load(name));
-    if (fields.domain) {
-      TRY_ASSIGN(domain::Identifier id, domain::parse(*fields.domain));
-      if (existing.domain != id.value)
-        return Error(Category::State, name,
-                     fmt::format("exists for {}, not {}; pick another name or drop --domain", existing.domain, id.value));
-    }
+    TRY(check_same_domain(existing, fields));
+    if (req.dry_run) return changes(existing) ? dry_run_draft(ctx, name, fields, req) : issue(ctx, name, req);
     // New SANs or key type for an existing record are stored first, as `edit` stores them (an
     // issued record then gets a new key and CSR); an imported or revoked one refuses them.
-    if ((fields.sans && *fields.sans != existing.sans) || (fields.key_type && *fields.key_type != existing.key_type)) {
+    if (changes(existing)) {
       RecordFields change;
       change.sans = fields.sans;
       change.key_type = fields.key_type;
       TRY(edit(ctx, name, change, {}));
     }
+  } else {
+    if (req.dry_run) return dry_run_draft(ctx, name, fields, req);
+    RecordFields f = fields;
+    if (req.ca && !f.ca) f.ca = req.ca;
+    TRY(create(ctx, name, f));
   }
-  TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
-  if (!r.has_csr && !r.has_cert) TRY(make_csr(ctx, name));
-  return issue(ctx, name, req);
+  auto run = [&]() -> Result<vault::Record> {
+    TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
+    if (!r.has_csr && !r.has_cert) TRY(make_csr(ctx, name));
+    return issue(ctx, name, req);
+  };
+  Result<vault::Record> out = run();
+  // A record this call created and could not issue is removed again, so renew does not keep
+  // retrying a name the user may have mistyped; one that waits for a DNS delegation stays.
+  if (!out && !exists)
+    if (auto r = ctx.vault.load(name); r && !r->has_cert && !waits_for_user(*r)) (void)remove(ctx, name);
+  return out;
 }
 
 }  // namespace certctl::lifecycle

@@ -201,10 +201,32 @@ expect_exit 2 certctl revoke alpn --reason noSuchReason --yes
 expect_ok certctl revoke alpn --yes
 assert_eq "$(pebble_cert_status "$(record_serial alpn)" Reason)" "0" "pebble's revocation reason (unspecified)"
 
-step "failure: http-01 validation fails (nothing answers on the CA's port)"
+step "failure of a one-step issue: the record it created is removed again"
 # certctl answers on another port; on the CA's http-01 port nothing listens.
 DEAD_HTTP=(--http-port "$(free_ports 1)" --http-address 127.0.0.1)
-expect_exit 7 certctl issue bad --domain bad.example.test --ca pebble "${DEAD_HTTP[@]}"
+expect_exit 7 certctl issue gone --domain gone.example.test --ca pebble "${DEAD_HTTP[@]}"
+assert_contains "$ERR" "gone.example.test"
+expect_exit 10 certctl show gone
+if file_backend; then
+  [[ ! -e "$CERTCTL_VAULT/certs/gone" ]] || fail "certs/gone left behind: $(find "$CERTCTL_VAULT/certs/gone")"
+else
+  assert_eq "$(vault_keys certs/gone/)" "" "keys of the removed record"
+fi
+orders_check gone 'len(o) == 1 and o[0]["status"] == "failed"'
+if file_backend; then
+  assert_eq "$("$PYTHON3" -c 'import json,sys
+print(" ".join(e["action"] for e in map(json.loads, open(sys.argv[1])) if e["certificate"] == "gone"))' \
+    "$CERTCTL_VAULT/audit.log")" "create csr issue-failed delete" "audit trail of the removed record"
+fi
+# The same command once the responder answers creates and issues it.
+expect_ok certctl issue gone --domain gone.example.test --ca pebble "${HTTP[@]}"
+expect_ok certctl show gone --json
+json_check 'd["status"] == "active"'
+
+step "failure: http-01 validation fails (nothing answers on the CA's port)"
+expect_ok certctl create bad --domain bad.example.test --ca pebble
+expect_ok certctl csr bad
+expect_exit 7 certctl issue bad "${DEAD_HTTP[@]}"
 assert_contains "$ERR" "bad.example.test"
 assert_contains "$ERR" "connection"
 expect_ok certctl show bad --json
@@ -227,7 +249,9 @@ json_check 'd["status"] == "active" and d["last_error"] is None and d["version"]
 orders_check bad '[e["status"] for e in o] == ["failed", "valid"]'
 
 step "failure: dns-01 hook that publishes nothing"
-expect_exit 7 certctl issue nodns --domain nodns.example.test --ca pebble --dns exec:/bin/true
+expect_ok certctl create nodns --domain nodns.example.test --ca pebble
+expect_ok certctl csr nodns
+expect_exit 7 certctl issue nodns --dns exec:/bin/true
 assert_contains "$ERR" "nodns.example.test"
 assert_contains "$ERR" "TXT"
 expect_ok certctl show nodns --json
@@ -244,7 +268,9 @@ echo "no API token configured" >&2
 exit 3
 EOF
 chmod 755 "$TEST_TMP/failhook.sh"
-expect_exit 8 certctl issue failhook --domain failhook.example.test --ca pebble --dns "exec:$TEST_TMP/failhook.sh"
+expect_ok certctl create failhook --domain failhook.example.test --ca pebble
+expect_ok certctl csr failhook
+expect_exit 8 certctl issue failhook --dns "exec:$TEST_TMP/failhook.sh"
 assert_contains "$ERR" "exited 3"
 assert_contains "$ERR" "no API token configured"
 assert_eq "$(awk '{print $1 " " $2}' "$TEST_TMP/failhook.log" | tr '\n' '|')" \
@@ -298,6 +324,11 @@ use_vault "$TEST_TMP/vault-ci"
 expect_ok certctl init --scrypt-n 1024
 expect_ok certctl ca add pebble --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
 expect_exit 10 certctl account show --ca pebble
+# A dry run registers no account: it says how to, and writes nothing.
+DIGEST=$(vault_digest)
+expect_exit 2 certctl issue ci --domain ci.example.test --ca pebble --email ci@example.com --agree-tos --dry-run "${HTTP[@]}"
+assert_contains "$ERR" "account register"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a refused dry run"
 expect_ok certctl issue ci --domain ci.example.test --ca pebble --email ci@example.com --agree-tos "${HTTP[@]}"
 expect_ok certctl account show --ca pebble --json
 json_check 'd["status"] == "valid" and d["contact"] == ["mailto:ci@example.com"]'
@@ -308,6 +339,30 @@ json_check 'd["status"] == "active" and d["issued_by"] == "pebble" and d["domain
 expect_ok certctl issue ci --domain ci.example.test --ca pebble --email ci@example.com --agree-tos "${HTTP[@]}"
 expect_ok certctl show ci --json
 json_check 'd["status"] == "active" and d["version"] == 2'
+
+step "issue --dry-run: a first issuance and new names validated at the CA, nothing finalized or written"
+finalized() { grep -c 'POST /finalize-order/' "$PEBBLE_LOG" || true; }
+FINALIZED=$(finalized)
+DIGEST=$(vault_digest)
+expect_ok certctl issue trial --domain trial.example.test --san www.trial.example.test --ca pebble --dry-run "${HTTP[@]}"
+assert_contains "$ERR" "dry run: 'trial' validated by CA 'pebble' without finalizing"
+expect_exit 10 certctl show trial
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a first-issuance dry run"
+# The names reached the CA.
+grep -q 'www.trial.example.test' "$PEBBLE_LOG" || fail "pebble saw no order for www.trial.example.test"
+expect_ok certctl issue ci --dry-run --json "${HTTP[@]}"
+json_check 'd["name"] == "ci" and d["issued_by"] == "pebble" and d["serial_hex"] is None'
+expect_ok certctl issue ci --dry-run --san extra.ci.example.test "${HTTP[@]}"
+assert_contains "$ERR" "validated by CA 'pebble'"
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after dry runs of an existing record"
+assert_eq "$(finalized)" "$FINALIZED" "orders finalized by the dry runs"
+expect_ok certctl show ci --json
+json_check 'd["sans"] == [] and d["version"] == 2'
+# A failing dry run fails as the issue would, and leaves nothing either (new names: pebble
+# reuses the authorizations the account already has).
+expect_exit 7 certctl issue trial2 --domain trial2.example.test --ca pebble --dry-run "${DEAD_HTTP[@]}"
+expect_exit 10 certctl show trial2
+assert_eq "$(vault_digest)" "$DIGEST" "vault digest after a failed dry run"
 use_vault "$TEST_TMP/vault"
 
 step "External Account Binding (a second pebble that requires it)"
@@ -383,6 +438,7 @@ expect_exit 9 certctl issue rolled
 assert_contains "$ERR" "deactivated"
 expect_exit 9 certctl issue after --domain after.example.test --ca pebble "${HTTP[@]}"
 assert_contains "$ERR" "deactivated"
+expect_exit 10 certctl show after   # the one-step issue removed the record it created
 # Without a usable account, revocation is signed with the certificate's own key (jwk).
 expect_ok certctl show rolled --json
 ROLLED_SERIAL=$(json_get 'd["serial_hex"]')
@@ -393,7 +449,7 @@ assert_eq "$(pebble_cert_status "$ROLLED_SERIAL" Reason)" "4" "revocation reason
 expect_ok certctl account register --ca pebble --email again@example.com --agree-tos
 expect_ok certctl account show --ca pebble --json
 json_check 'd["status"] == "valid" and d["url"] != "'"$ACCOUNT_URL"'"'
-expect_ok certctl issue after "${HTTP[@]}"
+expect_ok certctl issue after --domain after.example.test --ca pebble "${HTTP[@]}"
 
 step "an added CA allows wildcards only with --allow-wildcard"
 expect_ok certctl ca add nowild --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"

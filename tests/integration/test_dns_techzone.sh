@@ -29,6 +29,13 @@ dns_nsupdate "$BIND_SERVER" "$BIND_KEY_FILE" \
   "update add _acme-challenge.shop.example.test. 60 CNAME shop-example-test.tech.test." \
   "update add _acme-challenge.www.shop.example.test. 60 CNAME www-shop-example-test.tech.test."
 expect_ok certctl dns check shop
+# A one-step issue that waits for its delegation keeps the record it created (renew finishes it
+# once the CNAME is there), unlike one that failed.
+expect_exit 8 certctl issue shop2 --domain shop2.example.test --ca pebble --dns knot
+assert_contains "$ERR" "_acme-challenge.shop2.example.test. CNAME shop2-example-test.tech.test."
+expect_ok certctl show shop2 --json
+json_check 'd["status"] == "pending" and "CNAME" in d["last_error"]'
+expect_ok certctl delete shop2 --yes
 
 step "issued through the CNAMEs: TXT records only at Knot, in tech.test"
 expect_ok certctl renew shop --json

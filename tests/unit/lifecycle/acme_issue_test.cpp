@@ -8,15 +8,35 @@
 
 using namespace certctl;
 
+namespace {
+
+/// A new order for a.example whose one authorization is valid already.
+void queue_valid_order(test::FakeAcme& ca) {
+  ca.http.on("POST", "https://ca.test/order", 201,
+             R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"}],)"
+             R"("authorizations":["https://ca.test/authz/1"],"finalize":"https://ca.test/finalize/1"})",
+             {{"Location", "https://ca.test/order/1"}});
+  ca.http.on("POST", "https://ca.test/authz/1", 200,
+             R"({"status":"valid","identifier":{"type":"dns","value":"a.example"},"challenges":[]})");
+}
+
+/// Fields of a record for a.example at the fake CA.
+lifecycle::RecordFields fake_ca_fields() {
+  lifecycle::RecordFields f;
+  f.domain = "a.example";
+  f.ca = "fakeca";
+  return f;
+}
+
+}  // namespace
+
 TEST_CASE("issue: a record is issued by an ACME CA through the Context's client factory", "[lifecycle][acme]") {
   test::AcmeVault fx;
   fx.add_account("https://ca.test/acct/7");
   lifecycle::Context ctx = fx.ctx();
   test::FakeAcme& ca = fx.ca;
 
-  lifecycle::RecordFields f;
-  f.domain = "a.example";
-  f.ca = "fakeca";
+  const lifecycle::RecordFields f = fake_ca_fields();
   REQUIRE(lifecycle::create(ctx, "web", f));
   auto pending = lifecycle::make_csr(ctx, "web");
   REQUIRE(pending);
@@ -25,12 +45,7 @@ TEST_CASE("issue: a record is issued by an ACME CA through the Context's client 
   auto csr = crypto::parse_csr(csr_pem->view(), "csr");
   REQUIRE(csr);
 
-  ca.http.on("POST", "https://ca.test/order", 201,
-             R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"}],)"
-             R"("authorizations":["https://ca.test/authz/1"],"finalize":"https://ca.test/finalize/1"})",
-             {{"Location", "https://ca.test/order/1"}});
-  ca.http.on("POST", "https://ca.test/authz/1", 200,
-             R"({"status":"valid","identifier":{"type":"dns","value":"a.example"},"challenges":[]})");
+  queue_valid_order(ca);
   ca.http.on("POST", "https://ca.test/order/1", 200, R"({"status":"ready","finalize":"https://ca.test/finalize/1"})");
   ca.http.on("POST", "https://ca.test/finalize/1", 200,
              R"({"status":"valid","finalize":"https://ca.test/finalize/1","certificate":"https://ca.test/cert/1"})");
@@ -47,4 +62,43 @@ TEST_CASE("issue: a record is issued by an ACME CA through the Context's client 
   CHECK(ca.http.options[0].ca_bundle == test::FakeAcme::kBundle);
   CHECK(test::FakeAcme::payload(ca.http.requests.at(ca.http.requests.size() - 2))["csr"] ==
         crypto::base64url_encode(csr->der));
+}
+
+TEST_CASE("issue_new: a record it created is removed when the CA refuses; a dry run writes nothing",
+          "[lifecycle][acme]") {
+  test::AcmeVault fx;
+  fx.add_account("https://ca.test/acct/7");
+  lifecycle::Context ctx = fx.ctx();
+  test::FakeAcme& ca = fx.ca;
+  const lifecycle::RecordFields f = fake_ca_fields();
+
+  // Two refusals, then an order (responses are queued per URL).
+  for (int i = 0; i < 2; ++i)
+    ca.http.on("POST", "https://ca.test/order", 403,
+               R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"a.example is not allowed"})");
+  queue_valid_order(ca);
+  auto refused = lifecycle::issue_new(ctx, "web", f, {});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().category() == Category::Ca);
+  CHECK_FALSE(fx.vault.exists("web"));
+
+  // An existing record that fails keeps its state (error, with the reason).
+  REQUIRE(lifecycle::create(ctx, "kept", f));
+  REQUIRE_FALSE(lifecycle::issue_new(ctx, "kept", f, {}));
+  auto kept = fx.vault.load("kept");
+  REQUIRE(kept);
+  CHECK(kept->status == vault::CertStatus::Error);
+  CHECK(kept->last_error.find("not allowed") != std::string::npos);
+
+  // A dry run of a new record: the order is validated, never finalized, and nothing is stored.
+  lifecycle::IssueRequest dry;
+  dry.dry_run = true;
+  auto view = lifecycle::issue_new(ctx, "trial", f, dry);
+  INFO((view ? std::string() : view.error().text()));
+  REQUIRE(view);
+  CHECK(view->name == "trial");
+  CHECK(view->issued_by == "fakeca");
+  CHECK_FALSE(view->cert);
+  CHECK_FALSE(fx.vault.exists("trial"));
+  for (const auto& r : ca.http.requests) CHECK(r.url.find("finalize") == std::string::npos);
 }
