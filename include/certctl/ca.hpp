@@ -38,9 +38,11 @@ struct Issued {
 /// How the ACME challenges of an order are answered (ignored by the local CA).
 struct ChallengeSettings {
   vault::ChallengeType type = vault::ChallengeType::Http01;
-  std::string http_address = "0.0.0.0";
+  std::string http_address;       ///< "" or "::" = every interface, IPv6 and IPv4
   int http_port = 80;             ///< standalone http-01 responder
   std::string webroot;            ///< http-01 via files instead of the responder
+  std::vector<std::string> webroot_map;  ///< "NAME=DIR": a web root of its own for NAME
+  std::string http_hook;          ///< http-01 through this command instead of the responder
   int tls_port = 443;             ///< standalone tls-alpn-01 responder
   std::optional<challenge::DnsSetting> dns;  ///< dns-01: manual, exec:COMMAND or a stored provider
   int dns_timeout_s = 60;         ///< each run of an exec: hook

@@ -6,6 +6,7 @@
 #include <certctl/unique_fd.hpp>
 
 #include <compare>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,7 +63,8 @@ class Solver {
 // ResponderLink: the tokens and tls-alpn-01 certificates go over a socket.
 
 enum class ResponderKind { Http01, TlsAlpn01 };
-/// A listening socket a run needs: kind, address ("" or "0.0.0.0" = every interface) and port.
+/// A listening socket a run needs: kind, address ("" or "::" = every interface, IPv6 and IPv4;
+/// "0.0.0.0" = every IPv4 interface) and port.
 struct Endpoint {
   ResponderKind kind = ResponderKind::Http01;
   std::string address;
@@ -144,16 +146,27 @@ inline constexpr const char* kResponderUserEnv = "CERTCTL_RESPONDER_USER";
 /// in a thread of this process (bound at once; cleanup stops it).
 Result<std::unique_ptr<Solver>> make_http_standalone(const std::string& address, int port,
                                                      std::shared_ptr<Responders> host = nullptr);
-/// http-01 answered by files in <webroot>/.well-known/acme-challenge/ (removed on cleanup).
-Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot);
+/// http-01 answered by files in <webroot>/.well-known/acme-challenge/ (removed on cleanup);
+/// `map` gives some names a web root of their own ("NAME=DIR", see parse_webroot_map).
+Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot, const std::vector<std::string>& map = {});
+/// "NAME=DIR" entries -> name -> directory: names as domain::parse takes them (A-labels after),
+/// directories absolute; a name twice is an error (Usage, naming --webroot).
+Result<std::map<std::string, std::string>> parse_webroot_map(const std::vector<std::string>& entries);
+/// http-01 through a command of the user's, run as `COMMAND present|cleanup DOMAIN TOKEN
+/// KEY_AUTHORIZATION` without a shell (src/challenge/http_hook.cpp); its failure is a Config error.
+Result<std::unique_ptr<Solver>> make_http_hook(const std::string& command, int timeout_s);
+/// A hook given as an option: an absolute path to an executable file (Usage error otherwise).
+Status check_hook_command(const std::string& command, std::string_view option);
 /// tls-alpn-01 (RFC 8737) answered by a built-in TLS server on address:port (through `host`
 /// as make_http_standalone).
 Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int port,
                                               std::shared_ptr<Responders> host = nullptr);
 /// `--dns exec:CMD`: the `exec` DNS provider (src/dns/exec.cpp) for CMD, run at
-/// `_acme-challenge.<name>.` itself: no CNAME or SOA walk and no propagation wait, because the
-/// hook's contract is to return once the record is served.
-Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s);
+/// `_acme-challenge.<name>.` itself: no CNAME or SOA walk and no propagation check, because the
+/// hook's contract is to return once the record is served; `wait` seconds after it returns
+/// (--propagation-wait) for hooks that cannot keep it.
+Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s,
+                                              std::chrono::seconds wait = std::chrono::seconds(0));
 /// The `exec` provider's config that `exec:CMD` stands for (name "exec:CMD").
 dns::ProviderConfig exec_hook_config(const std::string& command, int timeout_s);
 /// dns-01 by hand: prints the records to create and waits for Enter; fails fast without a TTY.
@@ -170,6 +183,12 @@ struct DnsProviderOptions {
   std::string tech_zone;
   std::chrono::seconds propagation_timeout{120};
   std::chrono::milliseconds propagation_interval{1000};
+  /// When not zero: wait this long after publishing instead of checking (lego
+  /// --dns.propagation-wait, acme.sh --dnssleep); applies to the exec: shorthand too.
+  std::chrono::seconds propagation_wait{0};
+  /// False: return as soon as the provider has published (split-horizon DNS, servers that
+  /// are not authoritative).
+  bool check_propagation = true;
   dns::Progress progress;  ///< one-line progress while waiting (a TTY line), may be empty
 };
 /// Follows each `_acme-challenge` CNAME, finds the zone of the final name by SOA, publishes
@@ -177,6 +196,8 @@ struct DnsProviderOptions {
 /// serves them (all together), and removes exactly those records on cleanup.
 Result<std::unique_ptr<Solver>> make_dns_provider(std::unique_ptr<dns::Provider> provider,
                                                   DnsProviderOptions options);
+/// Bounds of --propagation-wait, in seconds (0 = check instead of waiting).
+inline constexpr int kMaxPropagationWaitS = 3600;
 
 /// The CNAME that delegates a name's dns-01 into a tech zone:
 /// `_acme-challenge.shop.example.com.` -> `shop-example-com.<tech zone>.`

@@ -50,6 +50,8 @@ struct ProviderConfig {
   std::string tech_zone;                           ///< zone the CNAMEs point into, if any
   int ttl = 60;                                    ///< TTL of the TXT records it writes
   int timeout_s = 120;                             ///< propagation timeout
+  int propagation_wait_s = 0;                      ///< wait instead of checking (0 = check)
+  bool no_propagation_check = false;               ///< neither check nor wait
 };
 
 /// One TXT record to publish: value at fqdn, inside zone (both absolute, trailing dot).

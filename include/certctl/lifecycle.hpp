@@ -99,16 +99,21 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
 /// (and is stored with the record for renewals); unset ones keep it.
 struct SettingsOverride {
   std::optional<vault::ChallengeType> challenge;
-  std::optional<std::string> dns, webroot, http_address, profile, preferred_chain;
+  std::optional<std::string> dns, webroot, http_hook, http_address, profile, preferred_chain;
+  std::optional<std::vector<std::string>> webroot_map;  ///< "NAME=DIR" entries
   std::optional<int> http_port, tls_port;
   std::optional<std::vector<std::string>> fallback;
   std::optional<bool> reuse_key;
   std::optional<std::string> deploy_dir, deploy_owner, deploy_hook;
-  /// Lay these over `s`. A DNS provider without a challenge type means dns-01.
+  std::optional<int> propagation_wait;
+  std::optional<bool> no_propagation_check;
+  /// Lay these over `s`. A DNS provider without a challenge type means dns-01; a web root and
+  /// an http hook replace each other.
   void apply_to(vault::IssueSettings& s) const;
   bool any() const {
-    return challenge || dns || webroot || http_address || profile || preferred_chain || http_port || tls_port ||
-           fallback || reuse_key || deploy_dir || deploy_owner || deploy_hook;
+    return challenge || dns || webroot || webroot_map || http_hook || http_address || profile || preferred_chain || http_port || tls_port ||
+           fallback || reuse_key || deploy_dir || deploy_owner || deploy_hook || propagation_wait ||
+           no_propagation_check;
   }
 };
 
@@ -275,12 +280,16 @@ struct DnsProviderInput {
   std::string tech_zone;
   int ttl = 60;
   int timeout_s = 120;
+  int propagation_wait_s = 0;         ///< wait this long instead of checking (0 = check)
+  bool no_propagation_check = false;  ///< neither check nor wait
 };
 struct DnsProviderInfo {
   std::string name, type, tech_zone;
   std::map<std::string, std::string> options;
   std::map<std::string, std::string> secrets;         ///< secret -> "sealed" or "env:VAR"
   int ttl = 60, timeout_s = 120;
+  int propagation_wait_s = 0;
+  bool no_propagation_check = false;
   UnixTime created = 0;
 };
 /// Check the type and options against the registry, seal the secrets, store it.

@@ -75,6 +75,10 @@ struct IssueSettings {
   ChallengeType challenge = ChallengeType::Http01;
   std::string dns;              ///< dns-01 provider: manual, exec:COMMAND
   std::string webroot;          ///< http-01 via files
+  /// http-01 via files, a web root per name: "NAME=DIR" (certbot's webroot map); names it does
+  /// not list use `webroot`.
+  std::vector<std::string> webroot_map;
+  std::string http_hook;        ///< http-01 through this command (present/cleanup DOMAIN TOKEN KEYAUTH)
   std::string http_address;     ///< standalone responder address
   int http_port = 0;            ///< standalone http-01 port (0 = 80)
   int tls_port = 0;             ///< standalone tls-alpn-01 port (0 = 443)
@@ -85,6 +89,8 @@ struct IssueSettings {
   std::string deploy_dir;       ///< write cert/chain/fullchain/key .pem here after each issue
   std::string deploy_owner;     ///< chown the deployed files to USER[:GROUP]
   std::string deploy_hook;      ///< shell command run after each successful issue/renewal
+  int propagation_wait = 0;     ///< dns-01: seconds to wait instead of checking (0 = the provider's)
+  bool no_propagation_check = false;  ///< dns-01: neither check nor wait
   bool operator==(const IssueSettings&) const = default;
 };
 

@@ -233,7 +233,8 @@ class AcmeIssuer final : public Issuer {
 Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& s) {
   switch (s.type) {
     case vault::ChallengeType::Http01:
-      if (!s.webroot.empty()) return challenge::make_webroot(s.webroot);
+      if (!s.http_hook.empty()) return challenge::make_http_hook(s.http_hook, s.dns_timeout_s);
+      if (!s.webroot.empty() || !s.webroot_map.empty()) return challenge::make_webroot(s.webroot, s.webroot_map);
       return challenge::make_http_standalone(s.http_address, s.http_port, s.responders);
     case vault::ChallengeType::TlsAlpn01:
       return challenge::make_tls_alpn(s.http_address, s.tls_port, s.responders);
@@ -242,7 +243,7 @@ Result<std::unique_ptr<challenge::Solver>> make_solver(const ChallengeSettings& 
   }
   if (!s.dns) return challenge::parse_dns_setting("").error();
   if (std::holds_alternative<challenge::ManualDns>(*s.dns)) return challenge::make_dns_manual();
-  if (auto* hook = std::get_if<challenge::ExecHook>(&*s.dns)) return challenge::make_dns_exec(hook->command, s.dns_timeout_s);
+  if (auto* hook = std::get_if<challenge::ExecHook>(&*s.dns)) return challenge::make_dns_exec(hook->command, s.dns_timeout_s, s.dns_options.propagation_wait);
   if (!s.dns_provider) return Error(Category::Internal, "--dns", "the stored provider's config was not loaded");
   TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(*s.dns_provider));
   return challenge::make_dns_provider(std::move(provider), s.dns_options);

@@ -14,10 +14,11 @@ dns::ProviderConfig exec_hook_config(const std::string& command, int timeout_s) 
   return c;
 }
 
-Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s) {
+Result<std::unique_ptr<Solver>> make_dns_exec(const std::string& command, int timeout_s, std::chrono::seconds wait) {
   TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(exec_hook_config(command, timeout_s)));
   DnsProviderOptions direct;
   direct.lookups = false;
+  direct.propagation_wait = wait;
   return make_dns_provider(std::move(provider), std::move(direct));
 }
 

@@ -2,6 +2,7 @@
 /// <webroot>/.well-known/acme-challenge/<token> (mode 0644; missing directories are created
 /// 0755). cleanup() removes the files and then the directories this solver created.
 #include <certctl/challenge.hpp>
+#include <certctl/domain.hpp>
 
 #include "challenge/common.hpp"
 
@@ -13,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace certctl::challenge {
 namespace {
@@ -44,9 +47,14 @@ Status write_public_file(const std::string& path, std::string_view data) {
   return {};
 }
 
+std::string without_trailing_slash(std::string root) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root;
+}
+
 class Webroot final : public Solver {
  public:
-  explicit Webroot(std::string root) : root_(std::move(root)) {}
+  Webroot(std::string root, std::map<std::string, std::string> roots) : root_(std::move(root)), roots_(std::move(roots)) {}
   ~Webroot() override { (void)cleanup(); }
 
   std::string_view type() const override { return "http-01"; }
@@ -58,14 +66,17 @@ class Webroot final : public Solver {
                      "the challenge token contains characters outside base64url");
       }
     }
-    if (!is_directory(root_)) {
-      return Error(Category::Input, root_, "the webroot does not exist or is not a directory");
-    }
-    const std::string well_known = root_ + "/.well-known";
-    const std::string challenge_dir = well_known + "/acme-challenge";
-    TRY(ensure_dir(well_known));
-    TRY(ensure_dir(challenge_dir));
     for (const auto& t : tasks) {
+      auto mapped = roots_.find(t.identifier);
+      const std::string& root = mapped != roots_.end() ? mapped->second : root_;
+      if (root.empty())
+        return Error(Category::Usage, t.identifier,
+                     "has no web root: give one for it (--webroot NAME=DIR) or for every name (--webroot DIR)");
+      if (!is_directory(root)) return Error(Category::Input, root, "the webroot does not exist or is not a directory");
+      const std::string well_known = root + "/.well-known";
+      const std::string challenge_dir = well_known + "/acme-challenge";
+      TRY(ensure_dir(well_known));
+      TRY(ensure_dir(challenge_dir));
       std::string path = challenge_dir + "/" + t.token;
       // Recorded before writing, so a half-written file is removed too.
       if (std::find(files_.begin(), files_.end(), path) == files_.end()) files_.push_back(path);
@@ -105,21 +116,41 @@ class Webroot final : public Solver {
     return fs_error(path, "cannot create the challenge directory", errno);
   }
 
-  std::string root_;
+  std::string root_;                          ///< for names the map does not list ("" = none)
+  std::map<std::string, std::string> roots_;  ///< name -> its own web root
   std::vector<std::string> files_;
   std::vector<std::string> created_dirs_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot) {
-  if (webroot.empty()) return Error(Category::Input, "webroot", "no webroot directory given");
-  if (!is_directory(webroot)) {
+Result<std::map<std::string, std::string>> parse_webroot_map(const std::vector<std::string>& entries) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Error(Category::Usage, "--webroot", fmt::format("'{}' is neither a directory nor NAME=DIR", e));
+    TRY_ASSIGN(domain::Identifier id, domain::parse(e.substr(0, eq)));
+    if (id.wildcard()) return Error(Category::Usage, "--webroot", fmt::format("'{}': http-01 cannot validate a wildcard", e));
+    std::string dir = e.substr(eq + 1);
+    if (dir.empty() || dir.front() != '/')
+      return Error(Category::Usage, "--webroot", fmt::format("'{}': the directory must be an absolute path", e));
+    if (!out.emplace(id.value, without_trailing_slash(std::move(dir))).second)
+      return Error(Category::Usage, "--webroot", fmt::format("'{}' is given two web roots", id.value));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Solver>> make_webroot(const std::string& webroot, const std::vector<std::string>& map) {
+  TRY_ASSIGN(auto roots, parse_webroot_map(map));
+  if (webroot.empty() && roots.empty()) return Error(Category::Input, "webroot", "no webroot directory given");
+  if (!webroot.empty() && !is_directory(webroot)) {
     return Error(Category::Input, webroot, "the webroot does not exist or is not a directory");
   }
-  std::string root = webroot;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return std::unique_ptr<Solver>(std::make_unique<Webroot>(std::move(root)));
+  for (const auto& [name, dir] : roots)
+    if (!is_directory(dir)) return Error(Category::Input, dir, fmt::format("the webroot of {} does not exist or is not a directory", name));
+  return std::unique_ptr<Solver>(
+      std::make_unique<Webroot>(webroot.empty() ? std::string() : without_trailing_slash(webroot), std::move(roots)));
 }
 
 }  // namespace certctl::challenge

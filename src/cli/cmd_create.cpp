@@ -97,7 +97,7 @@ void setup_edit(CLI::App& app, Globals& g) {
       app, g, "edit", "Change a record's names, CA and stored settings without issuing", bind,
       [&g](EditOptions& o, CLI::App& sub) -> Status {
         finish_record_options(&sub, o.rec);
-        const lifecycle::SettingsOverride settings = given_settings(&sub, o.settings);
+        TRY_ASSIGN(const lifecycle::SettingsOverride settings, given_settings(&sub, o.settings));
         TRY_ASSIGN(Session s, open_session(g));
         TRY_ASSIGN(lifecycle::EditResult r, lifecycle::edit(s.ctx(), o.name, o.rec.fields, settings));
         if (r.csr_discarded)

@@ -31,6 +31,8 @@ std::string provider_text(const lifecycle::DnsProviderInfo& p) {
   for (const auto& [k, v] : p.secrets) out += fmt::format("{:<12}<{}>\n", k + ":", v);
   out += fmt::format("tech zone:  {}\nttl:        {} s\ntimeout:    {} s\n", p.tech_zone.empty() ? "-" : p.tech_zone,
                      p.ttl, p.timeout_s);
+  if (p.no_propagation_check) out += "propagation: not checked\n";
+  else if (p.propagation_wait_s) out += fmt::format("propagation: a fixed wait of {} s, not checked\n", p.propagation_wait_s);
   return out;
 }
 
@@ -86,6 +88,11 @@ void bind_add(CLI::App& add, AddOpts& a) {
                  "Zone the _acme-challenge CNAMEs point into; a missing CNAME leaves the record pending");
   add.add_option("--ttl", a.in.ttl, "TTL of the TXT records")->capture_default_str()->check(CLI::Range(1, 86400));
   add.add_option("--timeout", a.in.timeout_s, "Propagation timeout in seconds")->capture_default_str();
+  add.add_option("--propagation-wait", a.in.propagation_wait_s,
+                 "Wait this many seconds after publishing instead of checking the authoritative servers (0 = check)")
+      ->check(CLI::Range(0, challenge::kMaxPropagationWaitS));
+  add.add_flag("--no-propagation-check", a.in.no_propagation_check,
+               "Go on as soon as the records are published (split-horizon DNS, servers that are not authoritative)");
   add.footer(footer);
 }
 

@@ -32,7 +32,7 @@ Result<lifecycle::IssueRequest> make_request(const Globals& g, CLI::App* sub, Is
   if (!o.ca.empty()) req.ca = o.ca;
   req.days = o.days;
   req.dry_run = o.dry_run;
-  req.settings = given_settings(sub, o.settings);
+  TRY_ASSIGN(req.settings, given_settings(sub, o.settings));
   return req;
 }
 

@@ -55,7 +55,7 @@ std::string plan_text(const lifecycle::MigratePlan& plan) {
 Status run_migrate(Globals& g, MigrateOpts& m, CLI::App& sub, lifecycle::MigrateSource source,
                    const std::string& default_dir) {
   m.o.source = source;
-  m.o.settings = given_settings(&sub, m.settings);
+  TRY_ASSIGN(m.o.settings, given_settings(&sub, m.settings));
   if (m.o.dir.empty()) m.o.dir = default_dir;
   // The plan first, with the vault opened but locked: a dry run never asks for the passphrase.
   TRY_ASSIGN(Session s, m.o.dry_run ? open_session(g) : open_unlocked(g));

@@ -3,6 +3,7 @@
 
 #include "cli/common.hpp"
 
+#include <certctl/challenge.hpp>
 #include <certctl/domain.hpp>
 
 #include <CLI/CLI.hpp>
@@ -30,10 +31,16 @@ void add_settings_options(CLI::App* sub, SettingsBinding& b, bool deploy) {
       });
   sub->add_option("--dns", b.settings.dns,
                   "dns-01 provider: a name from `certctl dns add`, manual, or exec:/path/to/hook");
-  sub->add_option("--webroot", b.settings.webroot, "http-01 by writing files under this web root");
+  sub->add_option("--webroot", b.webroots,
+                  "http-01 by writing files under this web root; NAME=DIR (repeat) gives NAME a web root of its own "
+                  "(certbot's webroot map); '' clears both")
+      ->allow_extra_args(false);
+  sub->add_option("--http-hook", b.settings.http_hook,
+                  "http-01 through this program (absolute path, no shell): run as `CMD present|cleanup DOMAIN TOKEN "
+                  "KEY_AUTHORIZATION`; '' clears it");
   // Checked when parsed, whatever the CA: a record must never store a responder that cannot bind.
   sub->add_option("--http-address", b.settings.http_address,
-                  "Address of the built-in responders, an IPv4 or IPv6 literal (default 0.0.0.0)")
+                  "Address of the built-in responders, an IPv4 or IPv6 literal (default: every IPv6 and IPv4 address; 0.0.0.0 = IPv4 only)")
       ->check(ip_literal_check());
   sub->add_option("--http-port", b.settings.http_port, "Port of the built-in http-01 responder, 1-65535 (default 80)")
       ->check(CLI::Range(1, 65535));
@@ -44,6 +51,12 @@ void add_settings_options(CLI::App* sub, SettingsBinding& b, bool deploy) {
   sub->add_option("--fallback", b.fallback, "CAs to try in order when the record's CA fails (comma-separated)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  sub->add_option("--propagation-wait", b.settings.propagation_wait,
+                  "dns-01: wait this many seconds after publishing instead of checking the authoritative servers "
+                  "(0 = check; default the provider's)")
+      ->check(CLI::Range(0, challenge::kMaxPropagationWaitS));
+  sub->add_flag("--no-propagation-check,!--propagation-check", b.settings.no_propagation_check,
+                "dns-01: go on as soon as the records are published, without checking (--propagation-check: check again)");
   if (!deploy) return;
   sub->add_option("--deploy-dir", b.settings.deploy_dir,
                   "After issuing (and each renewal) write cert.pem, chain.pem, fullchain.pem, key.pem here");
@@ -52,7 +65,7 @@ void add_settings_options(CLI::App* sub, SettingsBinding& b, bool deploy) {
                   "Shell command run after issuing and each renewal (e.g. systemctl reload nginx)");
 }
 
-lifecycle::SettingsOverride given_settings(CLI::App* sub, const SettingsBinding& b) {
+Result<lifecycle::SettingsOverride> given_settings(CLI::App* sub, const SettingsBinding& b) {
   lifecycle::SettingsOverride out;
   auto given = [sub](const char* n) {
     const CLI::Option* opt = sub->get_option_no_throw(n);
@@ -60,7 +73,24 @@ lifecycle::SettingsOverride given_settings(CLI::App* sub, const SettingsBinding&
   };
   if (given("--challenge")) out.challenge = vault::parse_challenge(b.challenge).value();  // checked at parse
   if (given("--dns")) out.dns = b.settings.dns;
-  if (given("--webroot")) out.webroot = b.settings.webroot;
+  if (given("--webroot")) {
+    // A plain directory (absolute, or '' to clear) serves every name; NAME=DIR one name.
+    std::string plain;
+    std::vector<std::string> map;
+    int plains = 0;
+    for (const auto& w : b.webroots) {
+      if (w.empty() || w.front() == '/') {
+        plain = w;
+        ++plains;
+      } else if (!w.empty()) {
+        map.push_back(w);
+      }
+    }
+    if (plains > 1) return Error(Category::Usage, "--webroot", "give one directory for every name, or NAME=DIR per name");
+    out.webroot = plain;
+    out.webroot_map = std::move(map);
+  }
+  if (given("--http-hook")) out.http_hook = b.settings.http_hook;
   if (given("--http-address")) out.http_address = b.settings.http_address;
   if (given("--http-port")) out.http_port = b.settings.http_port;
   if (given("--tls-port")) out.tls_port = b.settings.tls_port;
@@ -69,6 +99,8 @@ lifecycle::SettingsOverride given_settings(CLI::App* sub, const SettingsBinding&
   if (given("--deploy-dir")) out.deploy_dir = b.settings.deploy_dir;
   if (given("--deploy-owner")) out.deploy_owner = b.settings.deploy_owner;
   if (given("--deploy-hook")) out.deploy_hook = b.settings.deploy_hook;
+  if (given("--propagation-wait")) out.propagation_wait = b.settings.propagation_wait;
+  if (given("--no-propagation-check")) out.no_propagation_check = b.settings.no_propagation_check;
   if (given("--fallback")) {
     // `--fallback ''` clears the stored list.
     std::vector<std::string> fb;

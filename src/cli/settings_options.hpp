@@ -16,11 +16,13 @@ struct SettingsBinding {
   vault::IssueSettings settings;
   std::string challenge;  ///< --challenge as typed; checked by parse_challenge when parsed
   std::vector<std::string> fallback;
+  std::vector<std::string> webroots;  ///< --webroot DIR and --webroot NAME=DIR, as typed
 };
 
 /// Add the options to `sub`. `deploy`: also --deploy-dir, --deploy-owner, --deploy-hook.
 void add_settings_options(CLI::App* sub, SettingsBinding& b, bool deploy = true);
 /// The options given on this command line.
-lifecycle::SettingsOverride given_settings(CLI::App* sub, const SettingsBinding& b);
+/// The options given on this command line (a Usage error for two plain --webroot DIRs).
+Result<lifecycle::SettingsOverride> given_settings(CLI::App* sub, const SettingsBinding& b);
 
 }  // namespace certctl::cli

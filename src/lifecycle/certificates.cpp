@@ -266,11 +266,7 @@ Result<vault::Record> create(Context ctx, const std::string& name, const RecordF
   return r;
 }
 
-namespace {
-
-/// Settings to be stored are checked as an issue would use them: the DNS setting parses and a
-/// provider it names exists; fallback CAs exist.
-Status check_settings(Context ctx, const SettingsOverride& s) {
+Status detail::check_settings(Context ctx, const SettingsOverride& s) {
   if (s.dns && !s.dns->empty()) {
     TRY(challenge::parse_dns_setting(*s.dns));
     if (auto provider = stored_dns_provider(*s.dns)) TRY(load_named_config(ctx, "dns", *provider));
@@ -279,8 +275,16 @@ Status check_settings(Context ctx, const SettingsOverride& s) {
     for (const auto& f : *s.fallback) TRY(ca::validate_ca_name(f, &ctx.vault));
   if (s.webroot && !s.webroot->empty() && s.webroot->front() != '/')
     return Error(Category::Usage, "--webroot", fmt::format("'{}' is not an absolute path", *s.webroot));
+  if (s.webroot_map) TRY(challenge::parse_webroot_map(*s.webroot_map));
+  if (s.http_hook && !s.http_hook->empty()) {
+    TRY(challenge::check_hook_command(*s.http_hook, "--http-hook"));
+    if ((s.webroot && !s.webroot->empty()) || (s.webroot_map && !s.webroot_map->empty()))
+      return Error(Category::Usage, "--http-hook", "answers http-01 itself; give it or --webroot, not both");
+  }
   return ok();
 }
+
+namespace {
 
 /// Put an imported record under management: it renews here from `r.ca`, with the first
 /// renewal's `replaces` taken from its certificate (a new key and CSR are made then).

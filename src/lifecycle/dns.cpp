@@ -45,10 +45,18 @@ Result<DnsProviderInfo> info_of(const vault::NamedConfig& c) {
 
 /// The provider's config without its secrets.
 dns::ProviderConfig config_of(const DnsProviderInfo& i) {
-  return dns::ProviderConfig{i.name, i.type, i.options, {}, i.tech_zone, i.ttl, i.timeout_s};
+  return dns::ProviderConfig{i.name,      i.type,    i.options, {}, i.tech_zone, i.ttl, i.timeout_s, i.propagation_wait_s,
+                             i.no_propagation_check};
 }
 
 }  // namespace
+
+void detail::apply_provider_config(challenge::DnsProviderOptions& o, const dns::ProviderConfig& c) {
+  o.tech_zone = c.tech_zone;
+  o.propagation_timeout = std::chrono::seconds(c.timeout_s);
+  o.propagation_wait = std::chrono::seconds(c.propagation_wait_s);
+  o.check_propagation = !c.no_propagation_check;
+}
 
 const ConfigTable<DnsProviderInfo>& dns_provider_options() {
   using I = DnsProviderInfo;
@@ -56,6 +64,10 @@ const ConfigTable<DnsProviderInfo>& dns_provider_options() {
       {"tech_zone", "tech-zone", "tech_zone", &I::tech_zone, false, false, "zone the _acme-challenge CNAMEs point into"},
       {"ttl", "ttl", "ttl", &I::ttl, false, false, "TTL of the TXT records", 1, 86400},
       {"timeout_s", "timeout", "timeout_s", &I::timeout_s, false, false, "propagation timeout in seconds", 1, 3600},
+      {"propagation_wait_s", "propagation-wait", "propagation_wait_s", &I::propagation_wait_s, false, false,
+       "seconds to wait after publishing instead of checking (0 = check)", 0, challenge::kMaxPropagationWaitS},
+      {"no_propagation_check", "no-propagation-check", "no_propagation_check", &I::no_propagation_check, false, false,
+       "publish and go on, without checking or waiting"},
   };
   return kOptions;
 }
@@ -78,7 +90,10 @@ Status dns_add(Context ctx, DnsProviderInput in) {
   }
   if (in.timeout_s < 1 || in.timeout_s > 3600) return Error(Category::Usage, "--timeout", "must be 1..3600 seconds");
   // Check everything with the registry before anything is stored.
-  const DnsProviderInfo info{in.name, in.type, in.tech_zone, in.options, {}, in.ttl, in.timeout_s, ctx.clock.now()};
+  if (in.propagation_wait_s < 0 || in.propagation_wait_s > challenge::kMaxPropagationWaitS)
+    return Error(Category::Usage, "--propagation-wait", fmt::format("must be 0..{} seconds", challenge::kMaxPropagationWaitS));
+  const DnsProviderInfo info{in.name,      in.type,     in.tech_zone, in.options, {}, in.ttl, in.timeout_s,
+                             in.propagation_wait_s, in.no_propagation_check, ctx.clock.now()};
   dns::ProviderConfig check = config_of(info);
   for (const auto& [k, v] : in.secrets) check.secrets.emplace(k, v.clone());
   for (const auto& [k, var] : in.secret_envs) {
@@ -146,8 +161,7 @@ Result<DnsTestResult> dns_test(Context ctx, const std::string& name, const std::
   TRY_ASSIGN(std::unique_ptr<dns::Provider> provider, dns::make_provider(config));
   challenge::DnsProviderOptions o;
   o.resolver.override_server = resolver;
-  o.tech_zone = config.tech_zone;
-  o.propagation_timeout = std::chrono::seconds(config.timeout_s);
+  detail::apply_provider_config(o, config);
   o.progress = progress;
   const auto started = std::chrono::steady_clock::now();
   // A random value, as ACME would send: nothing that could be mistaken for a real challenge.

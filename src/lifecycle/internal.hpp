@@ -19,6 +19,13 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now);
 /// Load a record that must exist (NotFound otherwise), under a lock the caller holds.
 Result<vault::Record> load_existing(Context ctx, const std::string& name);
 
+/// A stored DNS provider's tech zone and propagation settings (timeout, fixed wait, no check).
+void apply_provider_config(challenge::DnsProviderOptions& o, const dns::ProviderConfig& c);
+
+/// Settings to be stored are checked as an issue would use them: the DNS setting parses and a
+/// provider it names exists; fallback CAs exist; web roots are absolute; an http hook exists.
+Status check_settings(Context ctx, const SettingsOverride& s);
+
 /// Refuses `f.domain` when it is not the existing record's domain (State).
 Status check_same_domain(const vault::Record& existing, const RecordFields& f);
 /// The record an issue with `f` would issue for, in memory only: a new record from `f`, or the

@@ -37,24 +37,32 @@ Result<ca::IssueOptions> options_for(Context ctx, const vault::Record& r, const 
   if (s.http_port) o.challenge.http_port = s.http_port;
   if (s.tls_port) o.challenge.tls_port = s.tls_port;
   o.challenge.webroot = s.webroot;
+  o.challenge.webroot_map = s.webroot_map;
+  o.challenge.http_hook = s.http_hook;
   o.challenge.responders = req.responders;
   o.profile = s.profile;
   o.preferred_chain = s.preferred_chain;
   if (o.challenge.type == vault::ChallengeType::Dns01 && !s.dns.empty()) {
     TRY_ASSIGN(o.challenge.dns, challenge::parse_dns_setting(s.dns));
   }
+  challenge::DnsProviderOptions& d = o.challenge.dns_options;
   if (auto provider = stored_dns_provider(o.challenge)) {
     TRY_ASSIGN(dns::ProviderConfig config, dns_provider_config(ctx, *provider));
-    challenge::DnsProviderOptions& d = o.challenge.dns_options;
     d.resolver.override_server = req.dns_resolver;
-    d.propagation_timeout = std::chrono::seconds(config.timeout_s);
     d.progress = req.dns_progress;
-    // The provider's tech zone, else the CA profile's.
-    d.tech_zone = config.tech_zone;
+    // The provider's tech zone (else the CA profile's) and propagation settings.
+    apply_provider_config(d, config);
     if (d.tech_zone.empty())
       if (auto profile = ca::find_profile(ctx.vault, ca_name)) d.tech_zone = profile->tech_zone;
     o.challenge.dns_provider = std::make_shared<const dns::ProviderConfig>(std::move(config));
   }
+  // The record's own propagation settings win over the provider's (and serve exec: hooks).
+  if (s.propagation_wait) d.propagation_wait = std::chrono::seconds(s.propagation_wait);
+  if (s.no_propagation_check) {
+    d.check_propagation = false;
+    if (!s.propagation_wait) d.propagation_wait = std::chrono::seconds(0);
+  }
+  if (!d.progress) d.progress = req.dns_progress;
   return o;
 }
 
@@ -379,6 +387,15 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
     if (!challenge) s.challenge = vault::ChallengeType::Dns01;
   }
   if (webroot) s.webroot = *webroot;
+  if (webroot_map) s.webroot_map = *webroot_map;
+  if ((webroot && !webroot->empty()) || (webroot_map && !webroot_map->empty())) s.http_hook.clear();
+  if (http_hook) {
+    s.http_hook = *http_hook;
+    if (!http_hook->empty()) {
+      s.webroot.clear();
+      s.webroot_map.clear();
+    }
+  }
   if (http_address) s.http_address = *http_address;
   if (http_port) s.http_port = *http_port;
   if (tls_port) s.tls_port = *tls_port;
@@ -389,6 +406,8 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
   if (deploy_dir) s.deploy_dir = *deploy_dir;
   if (deploy_owner) s.deploy_owner = *deploy_owner;
   if (deploy_hook) s.deploy_hook = *deploy_hook;
+  if (propagation_wait) s.propagation_wait = *propagation_wait;
+  if (no_propagation_check) s.no_propagation_check = *no_propagation_check;
 }
 
 std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>& names, const IssueRequest& req,
@@ -401,9 +420,7 @@ std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>&
   if (req.days < 1 || req.days > 3650) return fail_all(Error(Category::Usage, "--days", "must be between 1 and 3650"));
   if (req.ca)
     if (auto st = ca::validate_ca_name(*req.ca, &ctx.vault); !st) return fail_all(st.error());
-  if (req.settings.fallback)
-    for (const auto& f : *req.settings.fallback)
-      if (auto st = ca::validate_ca_name(f, &ctx.vault); !st) return fail_all(st.error());
+  if (auto st = check_settings(ctx, req.settings); !st) return fail_all(st.error());
 
   std::vector<Job> jobs(names.size());
   {

@@ -30,6 +30,14 @@ class Reader {
   long long num(const char* key) { return get<long long>(key, &Json::is_number_integer); }
   bool flag(const char* key) { return get<bool>(key, &Json::is_boolean); }
   double real(const char* key) { return get<double>(key, &Json::is_number); }
+  /// An array of strings.
+  std::vector<std::string> strings(const char* key) {
+    std::vector<std::string> out;
+    for (const auto& v : sub(key, &Json::is_array))
+      if (v.is_string()) out.push_back(v.get<std::string>());
+      else fail(key);
+    return out;
+  }
   /// A member that is base64 text, decoded.
   std::string bytes(const char* key) {
     auto b = crypto::base64_decode(str(key), key);
@@ -150,7 +158,8 @@ Json provider_json(const dns::ProviderConfig& p) {
   Json secrets = Json::object();
   for (const auto& [k, v] : p.secrets) secrets[k] = crypto::base64_encode(v.view());
   return {{"name", p.name},       {"type", p.type}, {"options", p.options}, {"secrets", secrets},
-          {"tech_zone", p.tech_zone}, {"ttl", p.ttl}, {"timeout_s", p.timeout_s}};
+          {"tech_zone", p.tech_zone}, {"ttl", p.ttl}, {"timeout_s", p.timeout_s},
+          {"propagation_wait_s", p.propagation_wait_s}, {"no_propagation_check", p.no_propagation_check}};
 }
 
 std::shared_ptr<const dns::ProviderConfig> provider_from(const Json& j, Reader& outer) {
@@ -161,6 +170,8 @@ std::shared_ptr<const dns::ProviderConfig> provider_from(const Json& j, Reader& 
   p->tech_zone = r.str("tech_zone");
   p->ttl = static_cast<int>(r.num("ttl"));
   p->timeout_s = static_cast<int>(r.num("timeout_s"));
+  p->propagation_wait_s = static_cast<int>(r.num("propagation_wait_s"));
+  p->no_propagation_check = r.flag("no_propagation_check");
   for (const auto& [k, v] : r.sub("options", &Json::is_object).items())
     if (v.is_string()) p->options[k] = v.get<std::string>();
     else r.fail("options");
@@ -179,6 +190,8 @@ Json challenge_json(const ca::ChallengeSettings& c) {
             {"http_address", c.http_address},
             {"http_port", c.http_port},
             {"webroot", c.webroot},
+            {"webroot_map", c.webroot_map},
+            {"http_hook", c.http_hook},
             {"tls_port", c.tls_port},
             {"dns", c.dns ? challenge::to_string(*c.dns) : ""},
             {"has_dns", c.dns.has_value()},
@@ -187,6 +200,8 @@ Json challenge_json(const ca::ChallengeSettings& c) {
             {"tech_zone", d.tech_zone},
             {"propagation_timeout_s", d.propagation_timeout.count()},
             {"propagation_interval_ms", d.propagation_interval.count()},
+            {"propagation_wait_s", d.propagation_wait.count()},
+            {"check_propagation", d.check_propagation},
             {"query_timeout_ms", d.resolver.query_timeout.count()},
             {"retries", d.resolver.retries}};
   if (d.resolver.override_server)
@@ -213,6 +228,8 @@ ca::ChallengeSettings challenge_from(const Json& j, Reader& outer) {
   c.http_address = r.str("http_address");
   c.http_port = static_cast<int>(r.num("http_port"));
   c.webroot = r.str("webroot");
+  c.webroot_map = r.strings("webroot_map");
+  c.http_hook = r.str("http_hook");
   c.tls_port = static_cast<int>(r.num("tls_port"));
   const std::string dns = r.str("dns");
   if (r.flag("has_dns")) {
@@ -224,6 +241,8 @@ ca::ChallengeSettings challenge_from(const Json& j, Reader& outer) {
   d.lookups = r.flag("lookups");
   d.tech_zone = r.str("tech_zone");
   d.propagation_timeout = std::chrono::seconds(r.num("propagation_timeout_s"));
+  d.propagation_wait = std::chrono::seconds(r.num("propagation_wait_s"));
+  d.check_propagation = r.flag("check_propagation");
   d.propagation_interval = std::chrono::milliseconds(r.num("propagation_interval_ms"));
   resolver_from(j, d, r);
   if (auto p = j.find("dns_provider"); p != j.end()) c.dns_provider = provider_from(*p, r);
@@ -267,9 +286,7 @@ OrderJob job_from(const Json& j, Reader& outer) {
   Reader r(j);
   OrderJob job;
   job.name = r.str("name");
-  for (const auto& n : r.sub("names", &Json::is_array))
-    if (n.is_string()) job.names.push_back(n.get<std::string>());
-    else r.fail("names");
+  job.names = r.strings("names");
   if (auto csr = crypto::parse_csr(r.str("csr"), job.name)) job.csr = std::move(csr).value();
   else r.fail("csr");
   for (const auto& a : r.sub("attempts", &Json::is_array)) {

@@ -21,7 +21,7 @@ bool any_acme(Context ctx, const std::vector<std::string>& cas) {
 std::optional<challenge::Endpoint> endpoint_of(const vault::IssueSettings& s) {
   const ca::ChallengeSettings defaults;
   const std::string address = s.http_address.empty() ? defaults.http_address : s.http_address;
-  if (s.challenge == vault::ChallengeType::Http01 && s.webroot.empty())
+  if (s.challenge == vault::ChallengeType::Http01 && s.webroot.empty() && s.webroot_map.empty() && s.http_hook.empty())
     return challenge::Endpoint{challenge::ResponderKind::Http01, address, s.http_port ? s.http_port : defaults.http_port};
   if (s.challenge == vault::ChallengeType::TlsAlpn01)
     return challenge::Endpoint{challenge::ResponderKind::TlsAlpn01, address, s.tls_port ? s.tls_port : defaults.tls_port};

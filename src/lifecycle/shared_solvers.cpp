@@ -2,14 +2,16 @@
 #include "lifecycle/shared_solvers.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace certctl::lifecycle::detail {
 namespace {
 
 std::string solver_key(const ca::ChallengeSettings& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", vault::challenge_name(c.type), c.http_address, c.http_port, c.tls_port, c.webroot,
-                     c.dns ? challenge::to_string(*c.dns) : "",
-                     c.dns_options.tech_zone);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", vault::challenge_name(c.type), c.http_address, c.http_port,
+                     c.tls_port, c.webroot, fmt::join(c.webroot_map, ","), c.http_hook,
+                     c.dns ? challenge::to_string(*c.dns) : "", c.dns_options.tech_zone,
+                     c.dns_options.propagation_wait.count(), c.dns_options.check_propagation);
 }
 
 /// A solver several workers present into at once: most solvers keep what they presented in

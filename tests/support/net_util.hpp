@@ -50,4 +50,15 @@ inline UniqueFd connect_to(int port) {
   return fd;
 }
 
+/// Does a TCP connection to [::1]:port succeed?
+inline bool connects_ipv6(int port) {
+  UniqueFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(static_cast<uint16_t>(port));
+  a.sin6_addr = in6addr_loopback;
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+}
+
 }  // namespace certctl::test

@@ -4,6 +4,7 @@
 #include <certctl/crypto.hpp>
 #include <certctl/unique_fd.hpp>
 
+#include "challenge/common.hpp"
 #include "challenge/http_request.hpp"
 #include "challenge/link_wire.hpp"
 #include "challenge/responder_server.hpp"
@@ -268,4 +269,26 @@ TEST_CASE("responder: a request that takes too long is closed at the deadline", 
   const auto took = SteadyClock::now() - started;
   CHECK(took >= std::chrono::milliseconds(250));
   CHECK(took < std::chrono::seconds(2));
+}
+
+TEST_CASE("responders listen on IPv6 and IPv4 by default; 0.0.0.0 means IPv4 only", "[challenge][responder]") {
+  const int port = test::unused_port();
+  {
+    auto both = listen_tcp("", port);
+    REQUIRE(both);
+    CHECK(test::connects_ipv6(port));
+    test::connect_to(port);  // 127.0.0.1 (REQUIREs the connect)
+  }
+  {
+    auto v4 = listen_tcp("0.0.0.0", port);
+    REQUIRE(v4);
+    CHECK_FALSE(test::connects_ipv6(port));
+    test::connect_to(port);
+  }
+  auto taken = listen_tcp("", port);
+  REQUIRE(taken);
+  auto again = listen_tcp("::", port);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().category() == Category::Config);
+  CHECK(again.error().text().find("[::]:" + std::to_string(port)) != std::string::npos);
 }

@@ -91,18 +91,31 @@ TEST_CASE("deploy target options: struct -> stored options -> struct, modes in o
   CHECK(same(back, t));
 }
 
-TEST_CASE("dns provider options: tech zone, ttl and timeout; other keys are left alone", "[lifecycle]") {
+TEST_CASE("dns provider options: tech zone, ttl, timeout and propagation; other keys are left alone", "[lifecycle]") {
   DnsProviderInfo i;
   i.tech_zone = "tech.example.net";
   i.ttl = 300;
   i.timeout_s = 90;
+  i.propagation_wait_s = 30;
+  i.no_propagation_check = true;
   std::map<std::string, std::string> options{{"server", "127.0.0.1:53"}};
   detail::to_options(dns_provider_options(), i, options);
-  CHECK(options == std::map<std::string, std::string>{
-                       {"server", "127.0.0.1:53"}, {"tech-zone", "tech.example.net"}, {"ttl", "300"}, {"timeout", "90"}});
+  CHECK(options == std::map<std::string, std::string>{{"server", "127.0.0.1:53"},
+                                                      {"tech-zone", "tech.example.net"},
+                                                      {"ttl", "300"},
+                                                      {"timeout", "90"},
+                                                      {"propagation-wait", "30"},
+                                                      {"no-propagation-check", "true"}});
   DnsProviderInfo back;
   REQUIRE(detail::from_options(dns_provider_options(), options, back, "DNS provider 'x'").ok());
-  CHECK((back.tech_zone == i.tech_zone && back.ttl == 300 && back.timeout_s == 90));
+  CHECK((back.tech_zone == i.tech_zone && back.ttl == 300 && back.timeout_s == 90 && back.propagation_wait_s == 30 &&
+         back.no_propagation_check));
+  // A provider stored before these options existed reads with their defaults.
+  DnsProviderInfo old;
+  REQUIRE(detail::from_options(dns_provider_options(), {{"ttl", "60"}}, old, "DNS provider 'x'").ok());
+  CHECK((old.propagation_wait_s == 0 && !old.no_propagation_check));
+  options["propagation-wait"] = "3601";
+  CHECK_FALSE(detail::from_options(dns_provider_options(), options, back, "DNS provider 'x'").ok());
   CHECK(detail::find_option(dns_provider_options(), "server") == nullptr);
   CHECK(detail::find_option(dns_provider_options(), "tech-zone") != nullptr);
 }

@@ -85,16 +85,19 @@ void check_every_member_set(const vault::Record& r) {
     (void)o, (void)ou, (void)c, (void)st, (void)l, (void)email;
   }
   {
-    const auto& [challenge, dns, webroot, http_address, http_port, tls_port, profile, preferred_chain, fallback,
-                 reuse_key, deploy_dir, deploy_owner, deploy_hook] = r.settings;
+    const auto& [challenge, dns, webroot, webroot_map, http_hook, http_address, http_port, tls_port, profile,
+                 preferred_chain, fallback, reuse_key, deploy_dir, deploy_owner, deploy_hook, propagation_wait,
+                 no_propagation_check] = r.settings;
     const auto& x = r.settings;
     const vault::IssueSettings d;
-    CHECK_SET(challenge); CHECK_SET(dns); CHECK_SET(webroot); CHECK_SET(http_address); CHECK_SET(http_port);
+    CHECK_SET(challenge); CHECK_SET(dns); CHECK_SET(webroot); CHECK_SET(webroot_map); CHECK_SET(http_hook);
+    CHECK_SET(http_address); CHECK_SET(http_port);
     CHECK_SET(tls_port); CHECK_SET(profile); CHECK_SET(preferred_chain); CHECK_SET(fallback); CHECK_SET(reuse_key);
-    CHECK_SET(deploy_dir); CHECK_SET(deploy_owner); CHECK_SET(deploy_hook);
-    (void)challenge, (void)dns, (void)webroot, (void)http_address, (void)http_port, (void)tls_port, (void)profile,
-        (void)preferred_chain, (void)fallback, (void)reuse_key, (void)deploy_dir, (void)deploy_owner,
-        (void)deploy_hook;
+    CHECK_SET(deploy_dir); CHECK_SET(deploy_owner); CHECK_SET(deploy_hook); CHECK_SET(propagation_wait);
+    CHECK_SET(no_propagation_check);
+    (void)challenge, (void)dns, (void)webroot, (void)webroot_map, (void)http_hook, (void)http_address, (void)http_port,
+        (void)tls_port, (void)profile, (void)preferred_chain, (void)fallback, (void)reuse_key, (void)deploy_dir,
+        (void)deploy_owner, (void)deploy_hook, (void)propagation_wait, (void)no_propagation_check;
   }
   {
     const auto& [cert_id, window_start, window_end, renew_at, checked, next_check, explanation_url, last_error] = r.ari;
