@@ -72,6 +72,9 @@ class Provider {
   /// True when present() and cleanup() may run from several threads at once (the exec hook:
   /// one slow run must not hold up the other orders of a batch).
   virtual bool reentrant() const { return false; }
+  /// Does it need each record's zone (found by SOA)? A provider that does not can publish
+  /// at the record's own name when the lookups fail and propagation is not checked.
+  virtual bool needs_zone() const { return true; }
   /// Publish every record (several values at one name must coexist).
   virtual Status present(const std::vector<TxtRecord>& records) = 0;
   /// Remove exactly the values present() added; safe to repeat and after a failed present().

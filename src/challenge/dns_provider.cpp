@@ -68,7 +68,7 @@ class DnsProvider final : public Solver {
       if (!is_dns_name(fqdn_of(t)) || !is_base64url(value_of(t)))
         return Error(Category::Input, t.identifier, "refusing a malformed dns-01 name or value");
     }
-    TRY_ASSIGN(std::vector<dns::TxtRecord> records, opts_.lookups ? located(tasks) : as_named(tasks));
+    TRY_ASSIGN(std::vector<dns::TxtRecord> records, records_for(tasks));
     // Remembered before the provider runs: a half-done present is cleaned up too. Orders of a
     // batch present into one solver from several workers at once.
     {
@@ -99,6 +99,17 @@ class DnsProvider final : public Solver {
  private:
   std::unique_lock<std::mutex> serialised() {
     return provider_->reentrant() ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(provider_mu_);
+  }
+
+  /// Where the records go. Without a propagation check (a test server that is not
+  /// authoritative, split-horizon DNS) a provider that needs no zone publishes at the names
+  /// themselves when the CNAME/SOA lookups fail; a missing tech-zone CNAME still stops.
+  Result<std::vector<dns::TxtRecord>> records_for(const std::vector<Task>& tasks) {
+    if (!opts_.lookups) return as_named(tasks);
+    auto found = located(tasks);
+    const bool checked = opts_.check_propagation && opts_.propagation_wait.count() == 0;
+    if (found || checked || provider_->needs_zone() || is_missing_delegation(found.error())) return found;
+    return as_named(tasks);
   }
 
   /// The records after following CNAMEs (into the tech zone), each with its zone by SOA.

@@ -54,6 +54,8 @@ class ExecProvider final : public Provider {
   std::string_view type() const override { return "exec"; }
   /// Each run is a process of its own; only the list of started records is shared.
   bool reentrant() const override { return true; }
+  /// The zone is only passed along (CERTCTL_ZONE).
+  bool needs_zone() const override { return false; }
 
   Status present(const std::vector<TxtRecord>& records) override {
     for (const auto& r : records) TRY(check_args(r));

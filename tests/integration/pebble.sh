@@ -138,6 +138,7 @@ EOF
   export PEBBLE_CA_BUNDLE=$d/ca.pem
   export PEBBLE_MGMT="https://127.0.0.1:$mgmt_port"
   export CTS_MGMT="http://127.0.0.1:$cts_port"
+  export CTS_DNS="127.0.0.1:$dns_port"
   export PEBBLE_HTTP_PORT PEBBLE_TLS_PORT
   export PEBBLE_LOG=$d/pebble.log
 }

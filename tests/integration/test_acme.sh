@@ -124,6 +124,78 @@ assert_eq "$LEFT" "" "files left in the webroot"
 expect_ok certctl show wr --json
 json_check 'd["status"] == "active" and d["issued_by"] == "pebble"'
 
+step "http-01 through a web root per name (--webroot NAME=DIR) and through --http-hook"
+# A web server that serves each Host from a directory of its own, as virtual hosts do.
+SITES=$TEST_TMP/sites
+mkdir -p "$SITES/a.wm.example.test" "$SITES/b.wm.example.test" "$SITES/hk.example.test"
+cat >"$TEST_TMP/vhosts.py" <<'EOF_PY'
+import http.server, os, sys
+base = sys.argv[2]
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def translate_path(self, path):
+        self.directory = os.path.join(base, self.headers.get("Host", "").split(":")[0])
+        return super().translate_path(path)
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.headers.get("Host", "").split(":")[0], fmt % args))
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+EOF_PY
+"$PYTHON3" -S "$TEST_TMP/vhosts.py" "$PEBBLE_HTTP_PORT" "$SITES" </dev/null >"$TEST_TMP/vhosts.log" 2>&1 &
+WEB_PID=$!
+BACKGROUND_PIDS+=("$WEB_PID")
+for ((i = 0; i < 100; i++)); do
+  curl -fsS -o /dev/null -H 'Host: a.wm.example.test' "http://127.0.0.1:$PEBBLE_HTTP_PORT/" 2>/dev/null && break
+  kill -0 "$WEB_PID" 2>/dev/null || fail "the virtual-host server exited: $(cat "$TEST_TMP/vhosts.log")"
+  sleep 0.05
+done
+# A name without a web root is refused before anything is answered (and the record removed).
+expect_exit 2 certctl issue wm --domain a.wm.example.test --san b.wm.example.test --ca pebble \
+  --webroot "a.wm.example.test=$SITES/a.wm.example.test"
+assert_contains "$ERR" "b.wm.example.test"
+expect_exit 2 certctl issue wm --domain a.wm.example.test --ca pebble --webroot "$SITES" --webroot "$SITES/x"
+expect_exit 2 certctl issue wm --domain a.wm.example.test --ca pebble --webroot "a.wm.example.test=relative"
+expect_ok certctl issue wm --domain a.wm.example.test --san b.wm.example.test --ca pebble \
+  --webroot "a.wm.example.test=$SITES/a.wm.example.test" --webroot "b.wm.example.test=$SITES/b.wm.example.test"
+for h in a.wm.example.test b.wm.example.test; do
+  grep -q "^$h \"GET /.well-known/acme-challenge/[A-Za-z0-9_-]* HTTP/1.1\" 200" "$TEST_TMP/vhosts.log" ||
+    fail "the CA fetched no token from $h's own web root: $(cat "$TEST_TMP/vhosts.log")"
+  pass
+done
+assert_eq "$(find "$SITES" -type f)" "" "files left in the web roots"
+expect_ok certctl show wm --json
+json_check 'd["status"] == "active" and d["issue"]["webroot_map"] == ["a.wm.example.test='"$SITES"'/a.wm.example.test", "b.wm.example.test='"$SITES"'/b.wm.example.test"]'
+# --http-hook: the hook publishes the token where the web server serves it, then removes it.
+cat >"$TEST_TMP/http-hook.sh" <<EOF
+#!/bin/sh
+set -eu
+echo "\$1 \$2 \$3 \$CERTCTL_TOKEN" >>'$TEST_TMP/http-hook.log'
+dir='$SITES'/\$2/.well-known/acme-challenge
+case \$1 in
+present) mkdir -p "\$dir" && printf '%s' "\$4" >"\$dir/\$3" ;;
+cleanup) rm -f "\$dir/\$3" ;;
+esac
+EOF
+chmod 755 "$TEST_TMP/http-hook.sh"
+expect_exit 2 certctl issue hk --domain hk.example.test --ca pebble --http-hook http-hook.sh
+expect_ok certctl issue hk --domain hk.example.test --ca pebble --http-hook "$TEST_TMP/http-hook.sh"
+assert_eq "$(awk '{print $1, $2, ($3 == $4)}' "$TEST_TMP/http-hook.log" | tr '\n' '|')" \
+  "present hk.example.test 1|cleanup hk.example.test 1|" "http hook calls"
+grep -q '^hk.example.test "GET /.well-known/acme-challenge/' "$TEST_TMP/vhosts.log" || fail "the CA fetched nothing from the hook's file"
+pass
+assert_eq "$(find "$SITES" -type f)" "" "files left after the http hook's cleanup"
+expect_ok certctl show hk --json
+json_check 'd["issue"]["http_hook"] == "'"$TEST_TMP/http-hook.sh"'" and d["issue"]["webroot"] is None'
+# A failing hook fails the issue with its last words; a web root replaces the hook.
+printf '#!/bin/sh\necho "no load balancer API" >&2\nexit 4\n' >"$TEST_TMP/bad-hook.sh"
+chmod 755 "$TEST_TMP/bad-hook.sh"
+# (A new name: pebble reuses the account's valid authorization for hk.example.test.)
+expect_exit 3 certctl issue hk2 --domain hk2.example.test --ca pebble --http-hook "$TEST_TMP/bad-hook.sh"
+assert_contains "$ERR" "no load balancer API"
+expect_ok certctl edit hk --webroot "$SITES/hk.example.test"
+expect_ok certctl show hk --json
+json_check 'd["issue"]["http_hook"] is None and d["issue"]["webroot"] == "'"$SITES/hk.example.test"'"'
+kill "$WEB_PID"
+wait "$WEB_PID" 2>/dev/null || true
+
 step "dns-01 (exec hook): wildcard and apex in one order, every record cleaned up"
 write_dns_hook "$TEST_TMP/hook.sh" "$TEST_TMP/hook.log"
 expect_ok certctl issue wild --domain '*.wild.example.test' --san wild.example.test --ca pebble \
@@ -148,6 +220,34 @@ assert_ne "${PRESENTED[0]}" "${PRESENTED[1]}" "the two TXT values"
 assert_eq "$(awk '{print $1}' "$TEST_TMP/hook.log" | uniq | tr '\n' ' ')" "present cleanup " "order of hook calls"
 expect_ok certctl show wild --json
 json_check 'd["status"] == "active" and d["wildcard"] is True'
+
+step "dns-01 through a stored exec provider and a DNS server that is not authoritative"
+# challtestsrv serves the TXT records but answers no SOA: checking propagation fails.
+expect_ok certctl dns add cts --provider exec --command "$TEST_TMP/hook.sh"
+expect_exit 8 certctl issue np1 --domain np1.example.test --ca pebble --dns cts --dns-resolver "$CTS_DNS"
+expect_exit 10 certctl show np1
+expect_ok certctl issue np2 --domain np2.example.test --ca pebble --dns cts --no-propagation-check \
+  --dns-resolver "$CTS_DNS"
+expect_ok certctl show np2 --json
+json_check 'd["status"] == "active" and d["issue"]["no_propagation_check"] is True and d["issue"]["propagation_wait"] is None'
+expect_ok certctl edit np2 --propagation-check
+expect_ok certctl show np2 --json
+json_check 'd["issue"]["no_propagation_check"] is False'
+# A fixed wait instead of the check: per provider, and per record (also for exec:CMD).
+expect_ok certctl dns add ctswait --provider exec --command "$TEST_TMP/hook.sh" --propagation-wait 2
+expect_ok certctl dns show ctswait --json
+json_check 'd["propagation_wait_s"] == 2 and d["no_propagation_check"] is False'
+STARTED=$SECONDS
+expect_ok certctl issue np3 --domain np3.example.test --ca pebble --dns ctswait --dns-resolver "$CTS_DNS"
+((SECONDS - STARTED >= 2)) || fail "the provider's 2 s propagation wait did not happen"
+pass
+STARTED=$SECONDS
+expect_ok certctl issue np4 --domain np4.example.test --ca pebble --dns "exec:$TEST_TMP/hook.sh" --propagation-wait 2
+((SECONDS - STARTED >= 2)) || fail "the record's 2 s propagation wait did not happen for exec:CMD"
+pass
+expect_ok certctl show np4 --json
+json_check 'd["issue"]["propagation_wait"] == 2'
+expect_exit 2 certctl edit np4 --propagation-wait 3601
 
 step "tls-alpn-01"
 expect_ok certctl issue alpn --domain alpn.example.test --ca pebble --challenge tls-alpn-01 \
