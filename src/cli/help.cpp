@@ -72,19 +72,26 @@ std::vector<std::string> long_option_names(const CLI::App& cmd) {
   return out;
 }
 
-/// "`certctl help ca`" or "`certctl --help`".
+/// "ca local init": the command's names below the root ("" for the root).
+std::string path_below_root(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (; app && app->get_parent(); app = app->get_parent()) names.push_back(app->get_name());
+  std::reverse(names.begin(), names.end());
+  return fmt::format("{}", fmt::join(names, " "));
+}
+
+/// "see `certctl help ca`" or "see `certctl --help`".
 std::string help_hint(const CLI::App& cmd) {
-  return cmd.get_parent() ? fmt::format("see `certctl help {}`", command_path(&cmd).substr(sizeof("certctl")))
-                          : std::string("see `certctl --help`");
+  return cmd.get_parent() ? fmt::format("see `certctl help {}`", path_below_root(&cmd)) : std::string("see `certctl --help`");
 }
 
 }  // namespace
 
 std::string command_path(const CLI::App* app) {
-  std::vector<std::string> names;
-  for (; app; app = app->get_parent()) names.push_back(app->get_name());
-  std::reverse(names.begin(), names.end());
-  return fmt::format("{}", fmt::join(names, " "));
+  const CLI::App* root = app;
+  while (root->get_parent()) root = root->get_parent();
+  const std::string below = path_below_root(app);
+  return below.empty() ? root->get_name() : root->get_name() + " " + below;
 }
 
 std::string help_text(const CLI::App& cmd) {
@@ -145,10 +152,10 @@ std::string parse_error_line(const CLI::App& root, std::string_view what) {
   // The deepest command parsed is the one at fault; its leftovers are what it did not expect.
   const CLI::App* cmd = &root;
   for (auto subs = cmd->get_subcommands(); !subs.empty(); subs = cmd->get_subcommands()) cmd = subs.front();
-  const std::string where = cmd->get_parent() ? command_path(cmd).substr(sizeof("certctl")) + ": " : "";
+  const std::string where = cmd->get_parent() ? path_below_root(cmd) + ": " : "";
   for (const std::string& word : root.remaining(true)) {
     if (word.rfind("--", 0) == 0 && word.size() > 2) {
-      const std::string name = word.substr(2, word.find('=') == std::string::npos ? std::string::npos : word.find('=') - 2);
+      const std::string name = word.substr(2, word.find('=') - 2);  // npos - 2 is still "to the end"
       const std::string near = closest(name, long_option_names(*cmd));
       if (!near.empty())
         return fmt::format("{}unknown option '--{}'; did you mean `--{}`? ({})", where, printable(name), near,
