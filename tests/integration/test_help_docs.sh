@@ -90,7 +90,7 @@ report=$(python3 "$check_py" completions "$CERTCTL_BIN" "$src/completions/certct
 ((rc == 0)) || fail "completions and --help differ:"$'\n'"$report"
 pass
 
-step "bash completion: provider types, stored DNS providers after --dns"
+step "bash (and fish) completion: provider types, stored DNS providers after --dns"
 new_vault "$TEST_TMP/vault"
 expect_ok certctl dns add myhook --provider exec --command /bin/true
 expect_ok certctl dns add other-hook --provider exec --command /bin/true
@@ -111,6 +111,22 @@ got=$(complete_words "$CERTCTL_BIN" dns show '')
 assert_eq "$(sort <<<"$got" | tr '\n' ' ')" "myhook other-hook " "dns show"
 got=$(complete_words "$CERTCTL_BIN" dns add p --hook-t)
 assert_eq "$got" "--hook-timeout" "dns add --hook-t"
+
+if command -v fish >/dev/null; then
+  # fish_complete LINE: fish's completions for LINE, the words only, sorted, on one line.
+  fish_complete() {
+    mkdir -p "$TEST_TMP/fishbin"
+    ln -sf "$CERTCTL_BIN" "$TEST_TMP/fishbin/certctl"
+    PATH="$TEST_TMP/fishbin:$PATH" fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
+      "$src/completions/certctl.fish" "$1" </dev/null | cut -f1 | sort | tr '\n' ' '
+  }
+  assert_eq "$(fish_complete 'certctl issue web --dns ')" "exec: manual myhook other-hook " "fish: issue --dns"
+  assert_eq "$(fish_complete 'certctl dns add p --provider ')" "acme-dns cloudflare exec powerdns rfc2136 " \
+    "fish: dns add --provider"
+  assert_eq "$(fish_complete 'certctl dns remove ')" "myhook other-hook " "fish: dns remove"
+else
+  echo "    (no fish here: fish completion not exercised)"
+fi
 
 step "CMake installs the man pages and the three completion files"
 build_dir=$(dirname "$CERTCTL_BIN")
