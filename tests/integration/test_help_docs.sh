@@ -183,6 +183,7 @@ exec_start=$(sed -n 's#^ExecStart=/usr/local/bin/certctl ##p' "$unit")
 [[ -n $exec_start ]] || fail "no ExecStart=/usr/local/bin/certctl line in the unit"
 # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
 expect_ok env -u CERTCTL_PASSPHRASE_FILE "${unit_env[@]}" CREDENTIALS_DIRECTORY="$creds" "$CERTCTL_BIN" $exec_start
+# shellcheck disable=SC2086
 expect_exit 2 env -u CERTCTL_PASSPHRASE_FILE "${unit_env[@]}" CREDENTIALS_DIRECTORY="$TEST_TMP" "$CERTCTL_BIN" $exec_start
 if command -v systemd-analyze >/dev/null; then
   mkdir "$TEST_TMP/units"

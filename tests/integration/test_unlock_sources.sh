@@ -50,6 +50,7 @@ if [[ $(id -u) == 0 ]]; then
   chmod 0711 "$TEST_TMP"
   mkdir -m 0700 "$nb"
   chown nobody "$nb"
+  # shellcheck disable=SC2016 # $HOME of nobody's shell
   as_nobody sh -c 'umask 077; printf "%s\n" "another passphrase" >"$HOME/pass"'
   expect_ok as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" \
     "$CERTCTL_BIN" init --scrypt-n 1024
