@@ -91,7 +91,8 @@ Result<std::optional<vault::UnlockSecret>> unlock_secret(const vault::Vault& vau
     if (path.empty()) path = credential(kKeyCredential);
     if (path.empty())
       return Error(Category::Vault, vault.describe(),
-                   "this vault is unlocked with a key file: pass --key-file or set CERTCTL_KEY_FILE");
+                   "this vault is unlocked with a key file: pass --key-file, set CERTCTL_KEY_FILE or give "
+                   "a systemd credential certctl.key");
     TRY_ASSIGN(vault::UnlockSecret secret, key_file_secret(path));
     return std::optional<vault::UnlockSecret>(std::move(secret));
   }
@@ -127,7 +128,7 @@ Status check_unlock_source(const vault::Vault& vault, const UnlockOptions& opts)
   // No file, variable or credential: the terminal is the source, so there must be one.
   if (!secret && !term::is_tty(STDIN_FILENO))
     return Error(Category::Usage, "passphrase",
-                 "needed to renew, and there is no terminal to ask on: set CERTCTL_PASSPHRASE_FILE, use "
+                 "needed to unlock the vault, and there is no terminal to ask on: set CERTCTL_PASSPHRASE_FILE, use "
                  "--passphrase-file, or give a systemd credential certctl.passphrase");
   return ok();
 }
