@@ -22,7 +22,8 @@ _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file 
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
   --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
-  --password-env --subdomain --ttl --timeout --staging --public-key --labels'
+  --password-env --password-file --subdomain --command --hook-timeout --ttl --timeout --staging --public-key
+  --labels'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -42,6 +43,9 @@ _certctl_run() {  # _certctl_run PROG VAULT ARGS...
 
 # Record names.
 _certctl_records() { _certctl_run "$1" "$2" list --names; }
+
+# DNS providers stored with `dns add`: the NAME column of `certctl dns list`.
+_certctl_dns_names() { _certctl_run "$1" "$2" dns list | awk 'NR > 1 { print $1 }'; }
 
 # CA profile names: the "name" keys of `certctl ca list --json` (one per line, as certctl
 # prints it), else the built-in list.
@@ -155,7 +159,8 @@ _certctl() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
-        --ca-bundle | --eab-hmac-file | --prometheus | --public-key)
+        --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --tsig-secret-file | \
+        --api-key-file | --api-token-file | --password-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
@@ -183,10 +188,12 @@ _certctl() {
           mapfile -t COMPREPLY < <(compgen -f -- "${cur#exec:}")
           COMPREPLY=("${COMPREPLY[@]/#/exec:}")
         else
-          _certctl_compreply 'manual exec:' "$cur"
+          _certctl_compreply "manual exec: $(_certctl_dns_names "$prog" "$vault")" "$cur"
           [[ ${COMPREPLY[*]} == exec: ]] && compopt -o nospace 2>/dev/null
         fi ;;
       --ca) _certctl_compreply "$(_certctl_cas "$prog" "$vault")" "$cur" ;;
+      --provider) _certctl_compreply 'rfc2136 powerdns cloudflare acme-dns exec' "$cur" ;;  # dns add
+      --algorithm) _certctl_compreply 'hmac-sha256 hmac-sha512 hmac-sha384 hmac-sha224 hmac-sha1' "$cur" ;;
       --fallback)  # CA[,CA...]: complete the name after the last comma
         local head=''
         [[ $cur == *,* ]] && head=${cur%,*},
@@ -267,13 +274,13 @@ _certctl() {
         add)
           opts='--provider --server --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone
             --api-url --server-id --api-key-env --api-key-file --api-token-env --api-token-file
-            --zone-id --username --password-env --password-file --subdomain --ca-bundle --tech-zone --ttl --timeout'
-          [[ $prev == --provider ]] && words='rfc2136 powerdns cloudflare acme-dns' ;;
+            --zone-id --username --password-env --password-file --subdomain --command --hook-timeout --ca-bundle
+            --tech-zone --ttl --timeout' ;;
         list) opts='--json' ;;
         show | remove | test)
           [[ ${pos[1]} == show ]] && opts='--json'
           [[ ${pos[1]} == test ]] && opts='--domain'
-          ((${#pos[@]} == 2)) && words=$(_certctl_run "$prog" "$vault" dns list | awk 'NR > 1 { print $1 }') ;;
+          ((${#pos[@]} == 2)) && words=$(_certctl_dns_names "$prog" "$vault") ;;
         check)
           opts='--json'
           ((${#pos[@]} == 2)) && words=$(_certctl_records "$prog" "$vault") ;;

@@ -98,6 +98,11 @@ function __certctl_records
     __certctl_run list --names
 end
 
+# DNS providers stored with `dns add`: the NAME column of `certctl dns list`.
+function __certctl_dns_providers
+    __certctl_run dns list | tail -n +2 | string replace -r ' .*' ''
+end
+
 set -g __certctl_builtin_cas local letsencrypt letsencrypt-staging zerossl google google-staging \
     buypass buypass-staging
 
@@ -138,7 +143,7 @@ function __certctl_owner
     end
 end
 
-# --dns: manual, or exec: followed by the hook's path.
+# --dns: manual, exec: followed by the hook's path, or a provider stored with `dns add`.
 function __certctl_dns
     set -l tok (commandline -ct)
     if string match -q -- 'exec:*' $tok
@@ -147,6 +152,9 @@ function __certctl_dns
         end
     else
         printf '%s\t%s\n' manual 'Print the records and wait for Enter' exec: 'Run a hook: exec:/path/to/hook'
+        for n in (__certctl_dns_providers)
+            printf '%s\t%s\n' $n 'Stored DNS provider'
+        end
     end
 end
 
@@ -438,7 +446,7 @@ complete -c certctl -n '__certctl_path dns' -a remove -d 'Remove a DNS provider'
 complete -c certctl -n '__certctl_path dns' -a test -d 'Publish and remove a test TXT record'
 complete -c certctl -n '__certctl_path dns' -a check -d "Check a record's tech-zone CNAMEs"
 set -l dnsadd '__certctl_cmd dns; and __fish_seen_subcommand_from add'
-complete -c certctl -n $dnsadd -l provider -x -a 'rfc2136 powerdns cloudflare acme-dns' -d 'Provider type'
+complete -c certctl -n $dnsadd -l provider -x -a 'rfc2136 powerdns cloudflare acme-dns exec' -d 'Provider type'
 complete -c certctl -n $dnsadd -l server -x -d 'rfc2136: server IP[:PORT]'
 complete -c certctl -n $dnsadd -l key-name -x -d 'rfc2136: TSIG key name'
 complete -c certctl -n $dnsadd -l algorithm -x -a 'hmac-sha256 hmac-sha512 hmac-sha1' -d 'rfc2136: TSIG algorithm'
@@ -456,6 +464,8 @@ complete -c certctl -n $dnsadd -l username -x -d 'acme-dns: user name'
 complete -c certctl -n $dnsadd -l password-env -x -a '(set -xn)' -d 'acme-dns: variable holding the password'
 complete -c certctl -n $dnsadd -l password-file -r -F -d 'acme-dns: file holding the password (sealed)'
 complete -c certctl -n $dnsadd -l subdomain -x -d 'acme-dns: subdomain'
+complete -c certctl -n $dnsadd -l command -r -F -d 'exec: absolute path of the executable to run'
+complete -c certctl -n $dnsadd -l hook-timeout -x -d 'exec: seconds each run may take'
 complete -c certctl -n $dnsadd -l ca-bundle -r -F -d 'powerdns, acme-dns: PEM roots for an https API'
 complete -c certctl -n $dnsadd -l tech-zone -x -d 'Zone the _acme-challenge CNAMEs point into'
 complete -c certctl -n $dnsadd -l ttl -x -d 'TTL of the TXT records'
@@ -464,7 +474,7 @@ complete -c certctl -n '__certctl_path dns list' -l json -d 'Print a JSON array'
 complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from show check' -l json -d 'Print JSON'
 complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from test' -l domain -x -d 'Domain to test with'
 complete -c certctl -n '__certctl_path dns show; or __certctl_path dns remove; or __certctl_path dns test' \
-    -a '(certctl dns list 2>/dev/null | tail -n +2 | string replace -r " .*" "")' -d 'DNS provider'
+    -a '(__certctl_dns_providers)' -d 'DNS provider'
 complete -c certctl -n '__certctl_path dns check' -a '(__certctl_records)' -d Record
 
 # host add | list | remove

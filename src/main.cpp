@@ -1,6 +1,7 @@
 // certctl entry point: parse, run the one chosen action, map its Error to an exit code.
 // No exception and no stack trace reaches the user.
 #include "cli/common.hpp"
+#include "cli/help.hpp"
 
 #include <certctl/challenge.hpp>
 #include <certctl/interrupt.hpp>
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     CLI::App app;
     certctl::cli::build_app(app, g);
     if (argc <= 1) {
-      fmt::print(stderr, "{}", app.help());
+      fmt::print(stderr, "{}", certctl::cli::help_text(app));
       return certctl::exit_code(certctl::Category::Usage);
     }
     try {
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
       // One line, like every other error (certctl(1), EXIT STATUS).
-      fmt::print(stderr, "certctl: {} (see `certctl --help` or `certctl help COMMAND`)\n", certctl::printable(e.what()));
+      fmt::print(stderr, "certctl: {}\n", certctl::cli::parse_error_line(app, e.what()));
       return certctl::exit_code(certctl::Category::Usage);
     }
     if (!g.action) {

@@ -8,7 +8,8 @@
 namespace certctl {
 
 /// Categories and their exit codes. This table is copied into man/certctl.1 (EXIT STATUS) and
-/// README.md; change all three together.
+/// README.md; change all three together (the `--help` footer is made from kAllCategories and
+/// category_summary()).
 enum class Category {
   Aborted,   ///< 1: the user declined a confirmation
   Usage,     ///< 2: bad command line
@@ -29,10 +30,18 @@ enum class Category {
 /// a name from a file or the command line is never echoed raw.
 std::string printable(std::string_view s);
 
+/// Every category, in the order of its exit code.
+inline constexpr Category kAllCategories[] = {
+    Category::Aborted, Category::Usage, Category::Config, Category::Input,    Category::Vault,    Category::Network,
+    Category::Ca,      Category::Dns,   Category::State,  Category::NotFound, Category::Deploy,   Category::Internal,
+};
+
 /// The process exit code of a category.
 int exit_code(Category c) noexcept;
 /// A short stable name ("input", "vault", ...), used in JSON error objects.
 std::string_view category_name(Category c) noexcept;
+/// A few words for the `--help` footer ("bad input", "CA refused").
+std::string_view category_summary(Category c) noexcept;
 
 class Error {
  public:

@@ -58,8 +58,19 @@ struct SecretEnv {
 Result<vault::UnlockSecret> read_new_secret(const UnlockOptions& opts, const SecretEnv& env);
 /// Write 32 random bytes to a new file (mode 0600, never overwrites).
 Status generate_key_file(const std::string& path);
-/// Unlock an opened vault with the secret its config asks for.
+/// systemd credentials (`LoadCredential=`, in $CREDENTIALS_DIRECTORY) that unlock a vault when
+/// no option or variable names a secret.
+inline constexpr const char* kKeyCredential = "certctl.key";
+inline constexpr const char* kPassphraseCredential = "certctl.passphrase";
+/// Unlock an opened vault with the secret its config asks for. A key-file vault: --key-file,
+/// CERTCTL_KEY_FILE, then $CREDENTIALS_DIRECTORY/certctl.key. A passphrase vault:
+/// --passphrase-file, CERTCTL_PASSPHRASE, CERTCTL_PASSPHRASE_FILE,
+/// $CREDENTIALS_DIRECTORY/certctl.passphrase, then the terminal.
 Status unlock(vault::Vault& vault, const UnlockOptions& opts);
+/// What unlock() would read is there and readable (the secret is read and wiped; no KDF runs).
+/// With no source but the terminal, stdin must be one (a Usage error otherwise), so a cron
+/// job without a secret fails on its first run, due or not.
+Status check_unlock_source(const vault::Vault& vault, const UnlockOptions& opts);
 
 // ---- records ---------------------------------------------------------------------------------
 struct RecordFields {

@@ -1,8 +1,8 @@
 // The command tree. Each command lives in its own cmd_*.cpp with a setup_* function.
 #include "cli/common.hpp"
+#include "cli/help.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #ifndef CERTCTL_VERSION
 #define CERTCTL_VERSION "0.0.0"
@@ -10,37 +10,10 @@
 
 namespace certctl::cli {
 
-namespace {
-
-void setup_help(CLI::App& app, Globals& g) {
-  auto path = std::make_shared<std::vector<std::string>>();
-  CLI::App* sub = app.add_subcommand("help", "Show help for certctl or for one command (e.g. `certctl help ca local init`)");
-  sub->add_option("command", *path, "Command path");
-  sub->callback([&g, path, &app] {
-    g.action = [path, &app]() -> Status {
-      CLI::App* target = &app;
-      for (const auto& word : *path) {
-        CLI::App* next = nullptr;
-        try {
-          next = target->get_subcommand(word);
-        } catch (const CLI::OptionNotFound&) {
-        }
-        if (!next)
-          return Status(Error(Category::Usage, fmt::format("help '{}'", fmt::join(*path, " ")),
-                              "no such command; see `certctl --help`"));
-        target = next;
-      }
-      print_out(target->help());
-      return ok();
-    };
-  });
-}
-
-}  // namespace
-
 void build_app(CLI::App& app, Globals& g) {
   g.root = &app;
   app.name("certctl");
+  setup_help_output(app);  // first: the commands below take its formatter
   app.description(
       "certctl: TLS certificates from key to renewal, kept in an encrypted local vault.\n"
       "Quick start: certctl init && certctl ca local init && certctl create web --domain example.test "
@@ -67,8 +40,6 @@ void build_app(CLI::App& app, Globals& g) {
   app.add_option("--responder-user", g.responder_user,
                  "issue/renew as root: the user the http-01/tls-alpn-01 responder process runs as after binding "
                  "(env CERTCTL_RESPONDER_USER; default nobody)");
-  app.footer("Exit status: 0 ok, 1 aborted, 2 usage, 3 config, 4 bad input, 5 vault, 6 network, 7 CA refused,\n"
-             "8 DNS, 9 wrong state or exists, 10 not found, 70 internal. See certctl(1).");
 
   setup_init(app, g);
   setup_vault(app, g);

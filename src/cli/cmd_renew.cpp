@@ -131,7 +131,9 @@ void setup_renew(CLI::App& app, Globals& g) {
   sub->add_option("--post-hook", o->req.post_hook, "Shell command run once after the run (only if something was due)");
   sub->add_flag("--no-notify", o->no_notify, "Do not send the vault's notifiers anything this run (see `certctl notify`)");
   sub->footer("Silent when nothing is due; exit 0 unless a renewal failed. Due: inside the record's renew threshold\n"
-              "(the last third of the lifetime by default), expired, or in error/pending (retried with backoff).");
+              "(the last third of the lifetime by default), expired, or in error/pending (retried with backoff).\n"
+              "Every run, due or not, checks that the unlock secret (passphrase file, key file or systemd\n"
+              "credential) is there and readable.");
   sub->callback([&g, o, sub] {
     g.action = [&g, o, sub]() -> Status {
       g.json_errors = o->json;
@@ -144,6 +146,9 @@ void setup_renew(CLI::App& app, Globals& g) {
       if (o->new_key) o->req.reuse_key = false;
       if (sub->count("--jitter")) TRY(sleep_jitter(o->jitter));
       TRY_ASSIGN(Session s, open_session(g));
+      // Every run, due or not: a cron job whose passphrase file is missing fails the day it is
+      // set up, not when the first certificate falls due.
+      TRY(lifecycle::check_unlock_source(s.vault, unlock_options(g)));
       o->req.unlock = [&g, &s] { return lifecycle::unlock(s.vault, unlock_options(g)); };
       o->req.start_responders = [&g](const std::vector<challenge::Endpoint>& endpoints) {
         return start_responders(g, endpoints);

@@ -40,6 +40,24 @@ std::string_view category_name(Category c) noexcept {
   return "internal";
 }
 
+std::string_view category_summary(Category c) noexcept {
+  switch (c) {
+    case Category::Aborted: return "aborted";
+    case Category::Usage: return "usage";
+    case Category::Config: return "config";
+    case Category::Input: return "bad input";
+    case Category::Vault: return "vault";
+    case Category::Network: return "network";
+    case Category::Ca: return "CA refused";
+    case Category::Dns: return "DNS";
+    case Category::State: return "wrong state or exists";
+    case Category::NotFound: return "not found";
+    case Category::Deploy: return "deploy failed";
+    case Category::Internal: return "internal";
+  }
+  return "internal";
+}
+
 std::string printable(std::string_view s) {
   std::string out;
   out.reserve(s.size());

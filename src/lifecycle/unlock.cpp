@@ -68,27 +68,69 @@ Result<vault::UnlockSecret> read_new_secret(const UnlockOptions& opts, const Sec
   return vault::UnlockSecret{vault::UnlockSecret::Kind::Passphrase, std::move(first)};
 }
 
-Status unlock(vault::Vault& vault, const UnlockOptions& opts) {
-  if (vault.unlocked()) return ok();
-  if (vault.unlock_kind() == vault::UnlockSecret::Kind::KeyFile) {
+namespace {
+
+/// $CREDENTIALS_DIRECTORY/<name> (systemd's LoadCredential=) when the variable is set and the
+/// file exists; else "".
+std::string credential(const char* name) {
+  const char* dir = env_or_null("CREDENTIALS_DIRECTORY");
+  if (!dir) return {};
+  std::string path = fmt::format("{}/{}", dir, name);
+  return fs::exists(path) ? path : std::string();
+}
+
+/// The secret that unlocks `vault`, from (in order) the options, the environment, a systemd
+/// credential, or (when `prompt`) the terminal; nullopt when none is set and !prompt.
+Result<std::optional<vault::UnlockSecret>> unlock_secret(const vault::Vault& vault, const UnlockOptions& opts,
+                                                         bool prompt) {
+  using Kind = vault::UnlockSecret::Kind;
+  if (vault.unlock_kind() == Kind::KeyFile) {
     std::string path = opts.key_file;
     if (path.empty())
       if (const char* k = env_or_null("CERTCTL_KEY_FILE")) path = k;
+    if (path.empty()) path = credential(kKeyCredential);
     if (path.empty())
       return Error(Category::Vault, vault.describe(),
-                   "this vault is unlocked with a key file: pass --key-file or set CERTCTL_KEY_FILE");
+                   "this vault is unlocked with a key file: pass --key-file, set CERTCTL_KEY_FILE or give "
+                   "a systemd credential certctl.key");
     TRY_ASSIGN(vault::UnlockSecret secret, key_file_secret(path));
-    return vault.unlock(secret);
+    return std::optional<vault::UnlockSecret>(std::move(secret));
   }
   if (!opts.key_file.empty())
     return Error(Category::Vault, vault.describe(),
                  "this vault is unlocked with a passphrase, not a key file: drop --key-file");
   TRY_ASSIGN(auto from_sources, passphrase_from_sources(opts, SecretEnv{}));
   if (!from_sources) {
+    if (std::string path = credential(kPassphraseCredential); !path.empty()) {
+      TRY_ASSIGN(SecretBytes s, read_passphrase_file(path));
+      from_sources = std::move(s);
+    }
+  }
+  if (!from_sources) {
+    if (!prompt) return std::optional<vault::UnlockSecret>();
     TRY_ASSIGN(SecretBytes typed, term::prompt_secret("Vault passphrase: ", "passphrase"));
     from_sources = std::move(typed);
   }
-  return vault.unlock(vault::UnlockSecret{vault::UnlockSecret::Kind::Passphrase, std::move(*from_sources)});
+  return std::optional<vault::UnlockSecret>(vault::UnlockSecret{Kind::Passphrase, std::move(*from_sources)});
+}
+
+}  // namespace
+
+Status unlock(vault::Vault& vault, const UnlockOptions& opts) {
+  if (vault.unlocked()) return ok();
+  TRY_ASSIGN(auto secret, unlock_secret(vault, opts, /*prompt=*/true));
+  return vault.unlock(*secret);
+}
+
+Status check_unlock_source(const vault::Vault& vault, const UnlockOptions& opts) {
+  if (vault.unlocked()) return ok();
+  TRY_ASSIGN(auto secret, unlock_secret(vault, opts, /*prompt=*/false));
+  // No file, variable or credential: the terminal is the source, so there must be one.
+  if (!secret && !term::is_tty(STDIN_FILENO))
+    return Error(Category::Usage, "passphrase",
+                 "needed to unlock the vault, and there is no terminal to ask on: set CERTCTL_PASSPHRASE_FILE, use "
+                 "--passphrase-file, or give a systemd credential certctl.passphrase");
+  return ok();
 }
 
 Status generate_key_file(const std::string& path) {

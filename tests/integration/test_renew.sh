@@ -24,8 +24,11 @@ check_exit() {
 step "nothing due: silent, exit 0"
 expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
 assert_eq "$OUT$ERR" "" "output of renew with nothing due"
-# With nothing due the vault is never unlocked: no passphrase needed (cheap for cron).
-expect_ok env -u CERTCTL_PASSPHRASE_FILE CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
+# With nothing due the vault is never unlocked (no key derivation: cheap for cron), but every
+# run checks the unlock source: with none and no terminal, a cron job fails on its first night
+# (issue 12; it used to pass until the first certificate fell due).
+expect_exit 2 env -u CERTCTL_PASSPHRASE_FILE CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew
+assert_contains "$ERR" "no terminal"
 expect_exit 2 env -u CERTCTL_PASSPHRASE_FILE CERTCTL_NOW="$(at 65)" "$CERTCTL_BIN" renew
 assert_contains "$ERR" "passphrase"
 expect_ok env CERTCTL_NOW="$(at 1)" "$CERTCTL_BIN" renew --json

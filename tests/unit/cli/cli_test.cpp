@@ -157,3 +157,82 @@ TEST_CASE("deploy add checks --mode before touching the vault", "[cli]") {
   CHECK(st.error().category() == Category::Usage);
   CHECK(st.error().text() == "--key-mode: not an octal number: '0800'");
 }
+
+// ---- help output and parse errors (src/cli/help.cpp) ----------------------------------------
+
+#include "cli/help.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace {
+
+/// The line main() prints for a command line CLI11 refuses ("" when it parses).
+std::string parse_error(std::vector<std::string> args) {
+  TApp a;
+  try {
+    a.parse(std::move(args));
+  } catch (const CLI::ParseError& e) {
+    return cli::parse_error_line(a.app, e.what());
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("an unknown command or option suggests the closest one of the command at fault", "[cli]") {
+  CHECK(parse_error({"lst"}) == "unknown command 'lst'; did you mean `list`? (see `certctl --help`)");
+  CHECK(parse_error({"revoek", "web"}) == "unknown command 'revoek'; did you mean `revoke`? (see `certctl --help`)");
+  CHECK(parse_error({"ca", "lcal"}) == "ca: unknown command 'lcal'; did you mean `local`? (see `certctl help ca`)");
+  CHECK(parse_error({"ca", "local", "int"}) ==
+        "ca local: unknown command 'int'; did you mean `init`? (see `certctl help ca local`)");
+  CHECK(parse_error({"list", "--jsn"}) == "list: unknown option '--jsn'; did you mean `--json`? (see `certctl help list`)");
+  CHECK(parse_error({"show", "web", "--jsno=1"}) ==
+        "show: unknown option '--jsno'; did you mean `--json`? (see `certctl help show`)");
+  // A global option is accepted after the command, so it is a candidate there too.
+  CHECK(parse_error({"list", "--vaultt", "/v"}) ==
+        "list: unknown option '--vaultt'; did you mean `--vault`? (see `certctl help list`)");
+  CHECK(parse_error({"dns", "add", "p", "--provider", "exec", "--hook-timout", "5"}).find("did you mean `--hook-timeout`?") !=
+        std::string::npos);
+  // Nothing near enough: CLI11's own message, still one line with where to look.
+  CHECK(parse_error({"frobnicate"}) == "A subcommand is required (see `certctl --help`)");
+  CHECK(parse_error({"list", "--zzzzzz"}) ==
+        "The following argument was not expected: --zzzzzz (see `certctl help list`)");
+  CHECK(parse_error({"list"}).empty());
+}
+
+TEST_CASE("usage lines name the whole command path", "[cli]") {
+  TApp a;
+  const CLI::App* init = a.app.get_subcommand("ca")->get_subcommand("local")->get_subcommand("init");
+  CHECK(cli::command_path(init) == "certctl ca local init");
+  CHECK_THAT(cli::help_text(*init), Catch::Matchers::Contains("Usage: certctl ca local init [OPTIONS]\n"));
+  CHECK_THAT(cli::help_text(*a.app.get_subcommand("issue")), Catch::Matchers::Contains("Usage: certctl issue [OPTIONS]"));
+  const std::string root = cli::help_text(a.app);
+  CHECK_THAT(root, Catch::Matchers::Contains("Usage: certctl [OPTIONS] SUBCOMMAND"));
+  CHECK_THAT(root, Catch::Matchers::Contains("\n  list, ls "));
+  CHECK_THAT(root, Catch::Matchers::Contains("\n  help "));
+}
+
+TEST_CASE("the --help footer lists every exit code of the error table", "[cli]") {
+  std::string footer = cli::exit_status_footer();
+  std::replace(footer.begin(), footer.end(), '\n', ' ');
+  CHECK_THAT(footer, Catch::Matchers::StartsWith("Exit status: 0 ok, 1 aborted,"));
+  for (Category c : kAllCategories) {
+    INFO(category_name(c));
+    CHECK_THAT(footer, Catch::Matchers::Contains(fmt::format(" {} {}", exit_code(c), category_summary(c))));
+  }
+  CHECK_THAT(footer, Catch::Matchers::Contains("11 deploy failed"));
+  CHECK_THAT(footer, Catch::Matchers::EndsWith("70 internal. See certctl(1)."));
+  TApp a;
+  CHECK(a.app.get_footer() == cli::exit_status_footer());
+}
+
+TEST_CASE("kAllCategories holds each category once, in exit-code order", "[cli]") {
+  int last = 0;
+  for (Category c : kAllCategories) {
+    CHECK(exit_code(c) > last);
+    last = exit_code(c);
+  }
+  CHECK(std::size(kAllCategories) == static_cast<std::size_t>(Category::Internal) + 1);
+}
