@@ -2,6 +2,7 @@
 #include <certctl/trace.hpp>
 
 #include <certctl/error.hpp>
+#include <certctl/secret.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -197,7 +198,7 @@ std::string clean_lines(std::string_view t) {
 std::atomic<int> g_level{static_cast<int>(Level::Off)};
 std::mutex g_mu;  // the sink and the secrets
 Sink g_sink;
-std::vector<std::string> g_secrets;
+std::vector<SecretBytes> g_secrets;  // locked, wiped pages like every other secret
 
 }  // namespace
 
@@ -210,9 +211,11 @@ std::string header_line(std::string_view name, std::string_view value) {
 std::string redact(std::string_view text) {
   std::string out = clean_lines(redact_json(redact_pem(text), 0));
   std::lock_guard lock(g_mu);
-  for (const std::string& s : g_secrets)
+  for (const SecretBytes& secret : g_secrets) {
+    const std::string_view s = secret.view();
     for (std::size_t at = out.find(s); at != std::string::npos; at = out.find(s, at + kRedacted.size()))
       out.replace(at, s.size(), kRedacted);
+  }
   return out;
 }
 
@@ -229,7 +232,8 @@ bool enabled(Level l) noexcept { return l != Level::Off && g_level.load() >= sta
 void add_secret(std::string_view value) {
   if (value.size() < kMinSecret) return;
   std::lock_guard lock(g_mu);
-  if (std::find(g_secrets.begin(), g_secrets.end(), value) == g_secrets.end()) g_secrets.emplace_back(value);
+  if (std::none_of(g_secrets.begin(), g_secrets.end(), [&](const SecretBytes& s) { return s.view() == value; }))
+    g_secrets.push_back(SecretBytes::from(value));
 }
 
 void emit(Level l, std::string_view line) {

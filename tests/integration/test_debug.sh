@@ -114,7 +114,11 @@ step "powerdns (pdns_server): X-API-Key redacted"
 pdns_api POST /zones '{"name":"example.test.","kind":"Native","nameservers":["ns1.example.test."]}' >/dev/null
 export PDNS_KEY=$PDNS_API_KEY
 expect_ok certctl dns add pdns --provider powerdns --api-url "$PDNS_API_URL" --api-key-env PDNS_KEY
-traced --dns-resolver "127.0.0.1:$PDNS_DNS_PORT" dns test pdns --domain www.example.test
+# The environment's CERTCTL_DEBUG and CERTCTL_LOG_FILE, for a change.
+rm -f "$LOG"
+expect_ok env CERTCTL_DEBUG=1 CERTCTL_LOG_FILE="$LOG" "$CERTCTL_BIN" --dns-resolver "127.0.0.1:$PDNS_DNS_PORT" \
+  dns test pdns --domain www.example.test
+TRACE=$(cat "$LOG")
 assert_contains "$TRACE" "debug: http> PATCH $PDNS_API_URL/api/v1/servers/localhost/zones/example.test."
 assert_contains "$TRACE" "  X-API-Key: <redacted>"
 assert_contains "$TRACE" "debug: dns> 127.0.0.1:$PDNS_DNS_PORT"
@@ -129,6 +133,9 @@ CF_API=$FAKE_URL/client/v4
 # The fake serves no DNS: the wait for propagation (at BIND) ends at its timeout.
 expect_ok certctl dns add cf --provider cloudflare --api-url "$CF_API" --api-token-env CF_TOKEN --timeout 2
 traced_exit 8 dns test cf --domain cf.example.test
+assert_contains "$ERR" "certctl: dns-01 propagation: TXT records not served within 2 s"
+assert_not_contains "$ERR" $'\r' "stderr (a file) while waiting for propagation"
+assert_not_contains "$ERR" "waiting for the rest" "stderr (a file) while waiting for propagation"
 assert_contains "$TRACE" "debug: http> POST $CF_API/zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records"
 assert_contains "$TRACE" "  Authorization: <redacted>"
 assert_contains "$TRACE" "debug: http> DELETE $CF_API/zones/"
@@ -151,9 +158,9 @@ assert_contains "$TRACE" "  X-Api-Key: <redacted>"
 no_secrets "the trace of dns test (acme-dns)" "$TRACE$OUT$ERR"
 
 step "-v: one line per finished step, no HTTP trace, no progress noise on a pipe"
-expect_ok certctl -v issue vweb --domain ns1.example.test --ca pebble "${HTTP[@]}"
-assert_contains "$ERR" "CA 'pebble': order created for ns1.example.test: https://127.0.0.1:"
-assert_contains "$ERR" "http-01 challenge for ns1.example.test validated"
+expect_ok certctl -v issue vweb --domain deep.sub.example.test --ca pebble "${HTTP[@]}"
+assert_contains "$ERR" "CA 'pebble': order created for deep.sub.example.test: https://127.0.0.1:"
+assert_contains "$ERR" "http-01 challenge for deep.sub.example.test validated"
 assert_contains "$ERR" "CA 'pebble': certificate downloaded from"
 assert_contains "$ERR" "'vweb': version 1 saved"
 assert_not_contains "$ERR" "http>"
