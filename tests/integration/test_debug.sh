@@ -50,6 +50,7 @@ traced() { traced_exit 0 "$@"; }
 
 step "an EAB account under --debug: the JWS decoded, its signatures and the HMAC key never shown"
 new_vault
+SECRETS+=("$(cat "$CERTCTL_PASSPHRASE_FILE")")
 expect_ok certctl ca add eab --directory "$EAB_DIR_URL" --ca-bundle "$EAB_CA_BUNDLE"
 traced account register --ca eab --email e@example.com --agree-tos --eab-kid "$PEBBLE_EAB_KID" \
   --eab-hmac-file "$PEBBLE_EAB_HMAC_FILE"
@@ -61,6 +62,12 @@ assert_contains "$TRACE" '"protected":{"alg":"HS256"'
 assert_contains "$TRACE" "\"kid\":\"$PEBBLE_EAB_KID\""
 assert_contains "$TRACE" '"signature":"<redacted>"'
 no_secrets "the trace of account register" "$TRACE"
+# A key rollover: the inner JWS (signed by the new key) is decoded and its signature redacted too.
+traced account key-rollover --ca eab
+assert_contains "$TRACE" '"oldKey":{"crv":"P-256"'
+assert_eq "$(grep -o '"signature":"<redacted>"' <<<"$TRACE" | wc -l)" \
+  "$(($(grep -c 'http> POST' <<<"$TRACE") + 1))" "redacted signatures (one per POST, one inner)"
+no_secrets "the trace of account key-rollover" "$TRACE"
 # The log is appended to, never truncated.
 expect_ok certctl --debug --log-file "$LOG" account show --ca eab
 assert_eq "$(grep -c 'http> POST' "$LOG")" "$(grep -c 'http> POST' <<<"$TRACE")" "POSTs in the log after a run without network"
