@@ -174,12 +174,21 @@ assert_not_contains "$ERR" "http>"
 assert_not_contains "$ERR" $'\r'
 assert_not_contains "$ERR" $'\033'
 assert_eq "$(grep -c "order created" <<<"$ERR")" 1 "order lines"
+expect_ok certctl edit vweb --deploy-dir "$TEST_TMP/deployed" --deploy-hook 'true'
+expect_ok certctl -v deploy run vweb
+assert_contains "$ERR" "'vweb': deployed 4 files to $TEST_TMP/deployed"
+assert_contains "$ERR" "hook '/bin/sh -c true' exited 0 ("
 expect_ok env CERTCTL_VERBOSE=1 "$CERTCTL_BIN" renew vweb web --force
 assert_contains "$ERR" "renew: 'vweb': orders ended ("
 assert_contains "$ERR" "of 2)"
 assert_not_contains "$ERR" $'\r'
-expect_ok certctl renew web --force
+# --log-file alone: the -v level goes to the file, nothing of it to stderr.
+rm -f "$LOG"
+expect_ok certctl --log-file "$LOG" renew web --force
 assert_not_contains "$ERR" "orders ended"
+assert_contains "$(cat "$LOG")" " step: renew: 'web': orders ended (1 of 1)"
+assert_contains "$(cat "$LOG")" " step: 'web': version "
+assert_not_contains "$(cat "$LOG")" " debug: "
 assert_not_contains "$ERR" $'\r'
 assert_not_contains "$ERR" $'\033'
 
