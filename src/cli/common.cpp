@@ -167,7 +167,8 @@ void clear_progress() {
 
 void show_progress(const Globals& g, std::string_view line) {
   if (g.quiet || !term::is_tty(STDERR_FILENO)) return;
-  std::fprintf(stderr, "\r\033[K%.*s", static_cast<int>(line.size()), printable(line).c_str());
+  const std::string text = "\r\033[K" + printable(line);
+  std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
   g_progress_open = true;
 }
