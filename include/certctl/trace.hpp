@@ -50,7 +50,8 @@ bool secret_header(std::string_view name);
 /// "Name: value", the value replaced when secret_header(name).
 std::string header_line(std::string_view name, std::string_view value);
 /// Text with its secrets replaced: private-key PEM blocks, JSON string members whose name is
-/// in the table (signature, password, secret, hmac, ...), the values given to add_secret, and
+/// in the table (signature, password, secret, hmac, ...), the user:password of URLs, the values
+/// given to add_secret, and
 /// a flattened JWS (`"protected"`/`"payload"` base64url members) shown decoded and redacted
 /// the same way, so an EAB's inner JWS loses its HMAC signature too. Each line comes out safe to
 /// print (control characters escaped as certctl::printable does; the newlines kept).

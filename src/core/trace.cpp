@@ -168,6 +168,24 @@ std::string redact_pem(std::string_view t) {
   return out;
 }
 
+/// The user:password of URLs ("https://user:pw@host/" -> "https://<redacted>@host/").
+std::string redact_userinfo(std::string_view t) {
+  constexpr std::string_view kScheme = "://";
+  std::string out;
+  std::size_t i = 0;
+  for (std::size_t s = t.find(kScheme); s != std::string_view::npos; s = t.find(kScheme, i)) {
+    const std::size_t from = s + kScheme.size();
+    const std::size_t end = t.find_first_of("/?# \t\r\n\"'<>", from);
+    const std::string_view authority = t.substr(from, (end == std::string_view::npos ? t.size() : end) - from);
+    const std::size_t at = authority.rfind('@');
+    out.append(t.substr(i, from - i));
+    if (at != std::string_view::npos) out += kRedacted;
+    i = at != std::string_view::npos ? from + at : from;
+  }
+  out.append(t.substr(i));
+  return out;
+}
+
 /// Each line made safe to print (control characters escaped, see certctl::printable; the
 /// newlines between lines kept), and "Name: value" lines whose name is a secret header redacted.
 std::string clean_lines(std::string_view t) {
@@ -209,7 +227,7 @@ std::string header_line(std::string_view name, std::string_view value) {
 }
 
 std::string redact(std::string_view text) {
-  std::string out = clean_lines(redact_json(redact_pem(text), 0));
+  std::string out = clean_lines(redact_userinfo(redact_json(redact_pem(text), 0)));
   std::lock_guard lock(g_mu);
   for (const SecretBytes& secret : g_secrets) {
     const std::string_view s = secret.view();

@@ -89,6 +89,14 @@ TEST_CASE("trace: a JWS body is shown decoded, its signatures (an EAB's included
   CHECK(trace::redact(R"({"payload":"not base64!"})") == R"({"payload":"not base64!"})");
 }
 
+TEST_CASE("trace: the user and password of a URL are redacted", "[core][trace]") {
+  CHECK(trace::redact("http> POST https://ops:hunter2@hooks.example/x?a=b@c") ==
+        "http> POST https://<redacted>@hooks.example/x?a=b@c");
+  CHECK(trace::redact("smtp://u@mail:25 and https://ca/dir") == "smtp://<redacted>@mail:25 and https://ca/dir");
+  CHECK(trace::redact("mailto:a@b https://ca/acct/1") == "mailto:a@b https://ca/acct/1");
+  CHECK(trace::redact("://@") == "://<redacted>@");
+}
+
 TEST_CASE("trace: private-key PEM blocks are replaced, certificates kept", "[core][trace]") {
   const std::string text =
       "before\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKEYMATERIAL\n-----END EC PRIVATE KEY-----\n"
