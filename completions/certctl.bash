@@ -5,13 +5,13 @@
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
   renew check revoke delete rm orders audit notify deploy dns host agent migrate help'
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
-  --quiet --dns-resolver --responder-user -h --help'
+  --quiet -v --verbose --debug --log-file --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email --key-policy'
 _certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
   --profile --preferred-chain --fallback'
 # Options that take a value (--version does only after show, export and export-pfx).
-_certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file --generate-key-file --scrypt-n
+_certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file --log-file --generate-key-file --scrypt-n
   --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca
   --renew-days --org --ou --country --state --locality --email --csr-file --cert --key --chain
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
@@ -160,7 +160,7 @@ _certctl() {
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
         --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --tsig-secret-file | \
-        --api-key-file | --api-token-file | --password-file)
+        --api-key-file | --api-token-file | --password-file | --log-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;

@@ -20,6 +20,7 @@
 namespace {
 
 int report(const certctl::Error& e, const certctl::cli::Globals& g) {
+  certctl::cli::clear_progress();
   if (g.json_errors) certctl::cli::print_out(certctl::output::error_json(e));
   std::fflush(stdout);
   fmt::print(stderr, "certctl: {}\n", e.text());
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}", app.help());
       return certctl::exit_code(certctl::Category::Usage);
     }
+    if (certctl::Status traced = certctl::cli::install_trace(g); !traced) return report(traced.error(), g);
     certctl::Status st = g.action();
     if (std::fflush(stdout) != 0 && st)
       st = certctl::Error(certctl::Category::Internal, "stdout", "cannot write output");

@@ -139,7 +139,9 @@ class Resolver {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Progress while waiting: called with a one-line status ("2/3 servers serve ...").
+/// Progress while waiting: called with a one-line status ("2 of 3 server checks see every
+/// record; waiting for the rest (12 s of 120 s)"); an empty line means "clear the display" and
+/// comes before wait_propagation returns an error.
 using Progress = std::function<void(std::string_view)>;
 
 /// Wait until every authoritative server of each record's zone serves its value: all records

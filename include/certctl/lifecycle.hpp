@@ -128,6 +128,9 @@ struct SettingsOverride {
   }
 };
 
+/// Progress of a batch: `name`'s orders ended, `done` of `total` have (renew's "N of M").
+using OrderProgress = std::function<void(const std::string& name, std::size_t done, std::size_t total)>;
+
 struct IssueRequest {
   std::optional<std::string> ca;  ///< override the record's CA for this issuance
   int days = 90;                  ///< local CA validity
@@ -141,6 +144,8 @@ struct IssueRequest {
   std::optional<dns::Server> dns_resolver;
   /// dns-01: one-line progress while waiting for propagation (a TTY line), may be empty.
   dns::Progress dns_progress;
+  /// Called as each record's orders end (in the order they end), may be empty.
+  OrderProgress order_progress;
   /// The responder child started before unlocking (see responder_endpoints); the http-01 and
   /// tls-alpn-01 solvers of the endpoints it serves go through it. Null: their own threads.
   std::shared_ptr<challenge::Responders> responders;
@@ -241,6 +246,7 @@ struct RenewRequest {
   bool notify = true;       ///< send the vault's notifiers what happened (see notify_after_renew)
   std::optional<dns::Server> dns_resolver;  ///< as IssueRequest::dns_resolver
   dns::Progress dns_progress;
+  OrderProgress order_progress;  ///< as IssueRequest::order_progress
   /// Starts the responder child for the due records' endpoints, before `unlock` (empty: the
   /// solvers run their own responder threads, as in the unit tests).
   std::function<Result<std::shared_ptr<challenge::Responders>>(const std::vector<challenge::Endpoint>&)>

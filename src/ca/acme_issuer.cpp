@@ -3,6 +3,7 @@
 #include <certctl/acme.hpp>
 #include <certctl/challenge.hpp>
 #include <certctl/http.hpp>
+#include <certctl/trace.hpp>
 
 #include "ca/issuers.hpp"
 
@@ -18,6 +19,19 @@ bool is_base64url(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '-' || c == '_';
   });
+}
+
+/// "a, *.a" for the trace.
+std::string task_names(const std::vector<challenge::Task>& tasks) {
+  std::string out;
+  for (const auto& t : tasks) out += (out.empty() ? "" : ", ") + std::string(t.wildcard ? "*." : "") + t.identifier;
+  return out;
+}
+
+std::string id_names(const std::vector<acme::Identifier>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id.value;
+  return out;
 }
 
 /// The chain whose certificates name `issuer_cn` as an issuer; the default chain otherwise.
@@ -103,6 +117,8 @@ class AcmeIssuer final : public Issuer {
     }
     if (!ordered) return ordered.error();
     acme::Order order = std::move(ordered).value();
+    trace::step(fmt::format("CA '{}': order created for {}: {} ({})", profile_.name, id_names(ids),
+                            order.url, acme::to_string(order.status)));
     if (order.status == acme::OrderStatus::Invalid)
       return Error(Category::Ca, fmt::format("CA '{}'", profile_.name), "the new order is already invalid");
 
@@ -142,12 +158,16 @@ class AcmeIssuer final : public Issuer {
 
     if (opts.dry_run) return Issued{};
     TRY_ASSIGN(order, client_.wait_order(order.url, acme::OrderStatus::Ready));
+    trace::step(fmt::format("CA '{}': order {} is {}", profile_.name, order.url, acme::to_string(order.status)));
     if (order.status == acme::OrderStatus::Invalid) return order_failed(order);
     if (order.status == acme::OrderStatus::Ready) {
       TRY_ASSIGN(order, client_.finalize(order, csr.der));
+      trace::step(fmt::format("CA '{}': order finalized: {}", profile_.name, acme::to_string(order.status)));
     }
     if (order.status != acme::OrderStatus::Valid || order.certificate.empty()) return order_failed(order);
     TRY_ASSIGN(std::vector<std::string> chains, client_.download(order.certificate, !opts.preferred_chain.empty()));
+    trace::step(fmt::format("CA '{}': certificate downloaded from {} ({} chain{})", profile_.name, order.certificate,
+                            chains.size(), chains.size() == 1 ? "" : "s"));
     const std::string& pem = chains[pick_chain(chains, opts.preferred_chain)];
     TRY_ASSIGN(std::vector<crypto::Certificate> certs, crypto::parse_certificates(pem, order.certificate));
     Issued out{std::move(certs.front()), {}, std::nullopt, replaces};
@@ -174,6 +194,8 @@ class AcmeIssuer final : public Issuer {
       solver = own.get();
     }
     Status st = solver->present(tasks);
+    if (st) trace::step(fmt::format("{} challenge{} presented for {}", tasks.front().type, tasks.size() == 1 ? "" : "s",
+                                    task_names(tasks)));
     if (st) {
       for (const auto& [u, ch] : pending) {
         st = client_.respond(ch);
@@ -195,6 +217,9 @@ class AcmeIssuer final : public Issuer {
             if (auto h = c.error->hint(); !h.empty()) why += " (" + h + ")";
           }
         failure = Error(Category::Ca, tasks[i].identifier, why);
+      } else {
+        trace::step(fmt::format("{} challenge for {}{} validated", tasks[i].type, tasks[i].wildcard ? "*." : "",
+                                tasks[i].identifier));
       }
     }
     Status cleaned = own ? own->cleanup() : ok();

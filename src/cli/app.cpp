@@ -35,6 +35,18 @@ void build_app(CLI::App& app, Globals& g) {
   app.add_option("--key-file", g.key_file, "Unlock a key-file vault with this file (env CERTCTL_KEY_FILE)");
   app.add_flag("--no-color", g.no_color, "No colour (also NO_COLOR)");
   app.add_flag("--quiet,-q", g.quiet, "Print results only, no notes on stderr");
+  app.add_flag("--verbose,-v", g.verbose,
+               "One line on stderr per finished step: order created, challenge validated, certificate downloaded, "
+               "hook ran, record saved (env CERTCTL_VERBOSE)")
+      ->envname("CERTCTL_VERBOSE");
+  app.add_flag("--debug", g.debug,
+               "Everything -v shows plus every HTTP request and response, DNS query and answer and hook run, "
+               "secrets redacted (env CERTCTL_DEBUG)")
+      ->envname("CERTCTL_DEBUG");
+  app.add_option("--log-file", g.log_file,
+                 "Append the trace to this file (created 0600) instead of stderr; the -v level unless --debug "
+                 "(env CERTCTL_LOG_FILE)")
+      ->envname("CERTCTL_LOG_FILE");
   app.add_option("--dns-resolver", g.dns_resolver,
                  "dns-01: send every DNS lookup, propagation checks included, to IP[:PORT] (env CERTCTL_DNS_RESOLVER)");
   app.add_option("--responder-user", g.responder_user,

@@ -2,6 +2,7 @@
 #include "cli/common.hpp"
 
 #include <certctl/output.hpp>
+#include <certctl/trace.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -34,20 +35,31 @@ Result<long> parse_duration(const std::string& s) {
   return bad();
 }
 
-/// --jitter: sleep a random time up to the duration given.
-Status sleep_jitter(const std::string& jitter) {
+/// --jitter: sleep a random time up to the duration given, saying how long (one note).
+Status sleep_jitter(const Globals& g, const std::string& jitter) {
   TRY_ASSIGN(long max_s, parse_duration(jitter));
   if (max_s > 0) {
     std::random_device rd;
     std::uniform_int_distribution<long> pick(0, max_s * 1000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(pick(rd)));
+    const long ms = pick(rd);
+    note(g, fmt::format("renew: --jitter {}: sleeping {}.{:03} s first", jitter, ms / 1000, ms % 1000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
   return ok();
+}
+
+/// "renew: 2 of 5 done (web)" on the terminal as each record's orders end; a -v step too.
+lifecycle::OrderProgress renew_progress(const Globals& g) {
+  return [&g](const std::string& name, std::size_t done, std::size_t total) {
+    trace::step(fmt::format("renew: '{}': orders ended ({} of {})", name, done, total));
+    show_progress(g, fmt::format("renew: {} of {} done ({})", done, total, name));
+  };
 }
 
 /// One line per item on stderr (failures) or as a note (the rest), then the run's warnings.
 void print_items(const Globals& g, const lifecycle::RenewReport& report) {
   using lifecycle::RenewOutcome;
+  clear_progress();
   for (const auto& i : report.items) {
     switch (i.outcome) {
       case RenewOutcome::Failed:
@@ -141,10 +153,11 @@ void setup_renew(CLI::App& app, Globals& g) {
       o->req.lease_ttl = std::chrono::seconds(o->lease_ttl_s);
       TRY_ASSIGN(o->req.dns_resolver, dns_resolver(g));
       o->req.dns_progress = dns_progress(g);
+      o->req.order_progress = renew_progress(g);
       if (o->reuse_key && o->new_key) return Error(Category::Usage, "--reuse-key", "and --new-key exclude each other");
       if (o->reuse_key) o->req.reuse_key = true;
       if (o->new_key) o->req.reuse_key = false;
-      if (sub->count("--jitter")) TRY(sleep_jitter(o->jitter));
+      if (sub->count("--jitter")) TRY(sleep_jitter(g, o->jitter));
       TRY_ASSIGN(Session s, open_session(g));
       // Every run, due or not: a cron job whose passphrase file is missing fails the day it is
       // set up, not when the first certificate falls due.

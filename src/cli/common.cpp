@@ -4,9 +4,16 @@
 #include <fmt/format.h>
 #include <certctl/fs.hpp>
 #include <certctl/pg_store.hpp>
+#include <certctl/trace.hpp>
+#include <certctl/unique_fd.hpp>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace certctl::cli {
@@ -104,6 +111,68 @@ Result<std::shared_ptr<challenge::Responders>> start_responders(const Globals& g
   return challenge::Responders::spawn(endpoints, user);
 }
 
+namespace {
+
+/// A progress line is open on stderr (written without its newline).
+std::atomic<bool> g_progress_open{false};
+
+/// The log file's descriptor, kept for the process's life (the sink may run until exit).
+UniqueFd g_log_fd;
+
+void write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a full disk does not stop the run
+    s.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+Status install_trace(const Globals& g) {
+  trace::Level level = g.debug ? trace::Level::Debug : trace::Level::Steps;
+  if (g.log_file.empty()) {
+    if (!g.debug && !g.verbose) return ok();
+    trace::install(level, [](trace::Level, std::string_view line) {
+      clear_progress();
+      // The line is redacted and printable already (trace::redact).
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      std::fputc('\n', stderr);
+      std::fflush(stderr);
+    });
+    return ok();
+  }
+  g_log_fd = UniqueFd(::open(g.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600));
+  if (!g_log_fd) return Error(Category::Config, g.log_file, "cannot open the log file", std::strerror(errno));
+  trace::install(level, [](trace::Level l, std::string_view line) {
+    // One entry: the time (UTC), the process, the level, then the line(s).
+    char when[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    write_all(g_log_fd.get(), fmt::format("{} certctl[{}] {}: {}\n", when, ::getpid(),
+                                          l == trace::Level::Debug ? "debug" : "step", line));
+  });
+  return ok();
+}
+
+void clear_progress() {
+  if (g_progress_open.exchange(false)) {
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+  }
+}
+
+void show_progress(const Globals& g, std::string_view line) {
+  if (g.quiet || !term::is_tty(STDERR_FILENO)) return;
+  const std::string text = "\r\033[K" + printable(line);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+  g_progress_open = true;
+}
+
 void print_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
@@ -111,6 +180,7 @@ void print_out(std::string_view text) {
 
 void note(const Globals& g, std::string_view text) {
   if (g.quiet) return;
+  clear_progress();
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fputc('\n', stderr);
 }
@@ -147,11 +217,14 @@ Result<std::optional<dns::Server>> dns_resolver(const Globals& g) {
 
 dns::Progress dns_progress(const Globals& g) {
   if (g.quiet || !term::is_tty(STDERR_FILENO)) return {};
-  return [](std::string_view line) {
-    // One line, rewritten in place; the next note starts on a fresh line.
-    std::fprintf(stderr, "\r\033[Kdns-01: %.*s", static_cast<int>(line.size()), line.data());
-    if (line.find("propagated") != std::string_view::npos) std::fputc('\n', stderr);
-    std::fflush(stderr);
+  return [&g](std::string_view line) {
+    // One line, rewritten in place; cleared (an empty line) before an error, kept when done.
+    if (line.empty()) return clear_progress();
+    show_progress(g, fmt::format("dns-01: {}", line));
+    if (line.find("propagated") != std::string_view::npos) {
+      std::fputc('\n', stderr);
+      g_progress_open = false;
+    }
   };
 }
 

@@ -26,6 +26,9 @@ struct Globals {
   std::string key_file;
   bool no_color = false;
   bool quiet = false;
+  bool verbose = false;            ///< -v/--verbose (or $CERTCTL_VERBOSE): one line per finished step
+  bool debug = false;              ///< --debug (or $CERTCTL_DEBUG): the steps and every HTTP/DNS/hook exchange
+  std::string log_file;            ///< --log-file (or $CERTCTL_LOG_FILE): the trace goes there instead
   std::string dns_resolver;        ///< --dns-resolver (else $CERTCTL_DNS_RESOLVER)
   std::string responder_user;      ///< --responder-user (else $CERTCTL_RESPONDER_USER, else nobody)
   bool json_errors = false;        ///< set by commands run with --json
@@ -68,6 +71,14 @@ Result<std::shared_ptr<challenge::Responders>> start_responders(const Globals& g
 Result<std::optional<dns::Server>> dns_resolver(const Globals& g);
 /// A one-line progress display on stderr when it is a terminal (and not -q); else nothing.
 dns::Progress dns_progress(const Globals& g);
+/// Install the trace sink -v, --debug and --log-file ask for (include/certctl/trace.hpp): the
+/// log file (appended, created 0600; the -v level unless --debug) instead of stderr. A Config
+/// error naming the file when it cannot be opened.
+Status install_trace(const Globals& g);
+/// Erase a progress line left open on the terminal (before an error or a note is printed).
+void clear_progress();
+/// A one-line progress display on stderr when it is a terminal and not -q: rewritten in place.
+void show_progress(const Globals& g, std::string_view line);
 void print_out(std::string_view text);
 void note(const Globals& g, std::string_view text);
 /// After a command served the readable records (Vault::load_all with a list of unreadable

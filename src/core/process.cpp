@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <certctl/trace.hpp>
 #include <certctl/unique_fd.hpp>
 
 #include <fcntl.h>
@@ -156,7 +157,10 @@ std::string Outcome::describe(int timeout_s) const {
   return fmt::format("exited {}", exit_code);
 }
 
-Result<Outcome> run(const Command& cmd) {
+namespace {
+
+/// run without the trace.
+Result<Outcome> run_once(const Command& cmd) {
   if (cmd.argv.empty() || cmd.argv.front().empty()) return Error(Category::Internal, "hook", "empty command");
   const std::string& program = cmd.argv.front();
   // argv and envp: every string outlives the spawn.
@@ -187,6 +191,28 @@ Result<Outcome> run(const Command& cmd) {
   if (WIFEXITED(wstatus)) o.exit_code = WEXITSTATUS(wstatus);
   else if (WIFSIGNALED(wstatus)) o.signal = WTERMSIG(wstatus);
   return o;
+}
+
+}  // namespace
+
+Result<Outcome> run(const Command& cmd) {
+  if (!trace::enabled(trace::Level::Steps)) return run_once(cmd);
+  // The command and the names of the variables it gets; never their values.
+  std::vector<std::string_view> names;
+  for (const auto& [name, value] : cmd.env) names.push_back(name);
+  const std::string what = fmt::format("{}", fmt::join(cmd.argv, " "));
+  trace::debug(fmt::format("hook> {} (timeout {} s; environment also sets {})", what, cmd.timeout_s,
+                           names.empty() ? "nothing" : fmt::format("{}", fmt::join(names, ", "))));
+  const auto start = Clock::now();
+  auto r = run_once(cmd);
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!r) {
+    trace::step(fmt::format("hook '{}' could not run: {}", what, r.error().text()));
+    return r;
+  }
+  trace::step(fmt::format("hook '{}' {} ({:.2f} s)", what, r->describe(cmd.timeout_s), secs));
+  if (!r->output.empty()) trace::debug(fmt::format("hook< output of '{}':\n{}", what, r->output));
+  return r;
 }
 
 Result<int> spawn_self(const std::vector<std::string>& args, const std::vector<int>& fds, SelfSpawn how) {

@@ -2,6 +2,7 @@
 // all records together, until all are served or the timeout passes.
 #include <certctl/dns.hpp>
 #include <certctl/interrupt.hpp>
+#include <certctl/trace.hpp>
 
 #include <algorithm>
 #include <map>
@@ -27,10 +28,18 @@ struct Check {
 
 }  // namespace
 
-Status wait_propagation(Resolver& resolver, const std::vector<TxtRecord>& records, std::chrono::seconds timeout,
-                        std::chrono::milliseconds interval, const Progress& progress) {
+namespace {
+
+Status wait_until_served(Resolver& resolver, const std::vector<TxtRecord>& records, std::chrono::seconds timeout,
+                         std::chrono::milliseconds interval, const Progress& progress) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + timeout;
+  const auto start = Clock::now();
+  const auto deadline = start + timeout;
+  // "(12 s of 120 s)": how long it has waited, and for how long it will.
+  auto waited = [&] {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+    return fmt::format("({} s of {} s)", s, timeout.count());
+  };
   if (records.empty()) return ok();
 
   // Servers per zone, then one check per (server, name) with every value wanted there.
@@ -77,12 +86,15 @@ Status wait_propagation(Resolver& resolver, const std::vector<TxtRecord>& record
     size_t done = std::count_if(checks.begin(), checks.end(), [](const Check& c) { return c.done; });
     if (done == checks.size()) {
       if (progress)
-        progress(fmt::format("{} of {} server checks see every record: propagated", done, checks.size()));
+        progress(fmt::format("{} of {} server checks see every record: propagated {}", done, checks.size(), waited()));
+      trace::step(fmt::format("dns-01: {} TXT record{} served by every authoritative server {}", records.size(),
+                              records.size() == 1 ? "" : "s", waited()));
       return ok();
     }
     if (Clock::now() + interval > deadline) break;
     if (progress)
-      progress(fmt::format("{} of {} server checks see every record; waiting for the rest", done, checks.size()));
+      progress(fmt::format("{} of {} server checks see every record; waiting for the rest {}", done, checks.size(),
+                           waited()));
     TRY(interruptible_sleep(interval, "dns-01 propagation"));
   }
 
@@ -93,6 +105,15 @@ Status wait_propagation(Resolver& resolver, const std::vector<TxtRecord>& record
   return Error(Category::Dns, "dns-01 propagation",
                fmt::format("TXT records not served within {} s by {} of {} server checks: {}", timeout.count(),
                            lagging.size(), checks.size(), fmt::join(lagging, "; ")));
+}
+
+}  // namespace
+
+Status wait_propagation(Resolver& resolver, const std::vector<TxtRecord>& records, std::chrono::seconds timeout,
+                        std::chrono::milliseconds interval, const Progress& progress) {
+  Status st = wait_until_served(resolver, records, timeout, interval, progress);
+  if (!st && progress) progress({});  // clear the progress line before the error is shown
+  return st;
 }
 
 }  // namespace certctl::dns

@@ -1,6 +1,7 @@
 // The provider registry: every type certctl knows, and option checking before a provider is
 // built. Adding a provider is one row here (see ARCHITECTURE.md, "A DNS provider").
 #include <certctl/dns.hpp>
+#include <certctl/trace.hpp>
 
 #include <fmt/format.h>
 
@@ -72,6 +73,8 @@ Result<std::unique_ptr<Provider>> make_provider(const ProviderConfig& config) {
       return Error(Category::Usage, subject,
                    fmt::format("unknown secret '{}' for provider type {} (known: {})", name, type->name,
                                option_names(*type)));
+    // Kept out of every trace line from now on, whoever prints it (only while tracing).
+    if (trace::enabled(trace::Level::Steps)) trace::add_secret(value.view());
   }
   for (const OptionSpec& o : type->options) {
     bool given = o.secret ? config.secrets.count(std::string(o.name)) > 0

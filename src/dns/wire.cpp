@@ -1,6 +1,7 @@
 // DNS messages and one request/response exchange (see wire.hpp).
 #include "dns/wire.hpp"
 
+#include <certctl/trace.hpp>
 #include <certctl/unique_fd.hpp>
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <variant>
@@ -326,10 +328,44 @@ std::variant<std::vector<uint8_t>, NetFail> tcp_once(const Addr& addr, const std
   return reply;
 }
 
+/// One RR as text on one line; a TSIG RR shows its key name and algorithm only.
+std::string rr_text(const ldns_rr* rr) {
+  if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG) {
+    const ldns_rdf* alg = ldns_rr_rd_count(rr) > 0 ? ldns_rr_rdf(rr, 0) : nullptr;
+    return fmt::format("{} TSIG {} <mac not shown>", owner_of(rr), alg ? dname_text(alg) : "?");
+  }
+  std::unique_ptr<char, void (*)(void*)> text(ldns_rr2str(rr), std::free);
+  std::string out = text ? text.get() : "?";
+  std::replace(out.begin(), out.end(), '\t', ' ');
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 }  // namespace
 
-Result<Reply> exchange(const Server& server, const ldns_pkt* msg, std::string_view what,
-                       const ExchangeOptions& opts) {
+std::string describe(const ldns_pkt* pkt) {
+  const bool update = ldns_pkt_get_opcode(pkt) == LDNS_PACKET_UPDATE;
+  std::string out = fmt::format("id {} {} {}{}", ldns_pkt_id(pkt), update ? "UPDATE" : "QUERY",
+                                rcode_name(ldns_pkt_get_rcode(pkt)), ldns_pkt_tc(pkt) ? " truncated" : "");
+  const std::pair<const char*, const ldns_rr_list*> sections[] = {
+      {update ? "zone" : "question", ldns_pkt_question(pkt)},
+      {update ? "prerequisite" : "answer", ldns_pkt_answer(pkt)},
+      {update ? "update" : "authority", ldns_pkt_authority(pkt)},
+      {"additional", ldns_pkt_additional(pkt)},
+  };
+  for (const auto& [label, list] : sections) {
+    const std::size_t n = list ? ldns_rr_list_rr_count(list) : 0;
+    for (std::size_t i = 0; i < n; ++i) out += fmt::format("\n  {}: {}", label, rr_text(ldns_rr_list_rr(list, i)));
+  }
+  if (const ldns_rr* tsig = ldns_pkt_tsig(pkt)) out += "\n  tsig: " + rr_text(tsig);
+  return out;
+}
+
+namespace {
+
+/// exchange without the trace.
+Result<Reply> exchange_once(const Server& server, const ldns_pkt* msg, std::string_view what,
+                            const ExchangeOptions& opts) {
   TRY_ASSIGN(Addr addr, address_of(server));
   uint8_t* raw = nullptr;
   size_t raw_size = 0;
@@ -365,6 +401,22 @@ Result<Reply> exchange(const Server& server, const ldns_pkt* msg, std::string_vi
     return Error(Category::Dns, "DNS server " + server.display(),
                  fmt::format("sent a malformed answer to {}", what), ldns_get_errorstr_by_id(st));
   reply.pkt.reset(parsed);
+  return reply;
+}
+
+}  // namespace
+
+Result<Reply> exchange(const Server& server, const ldns_pkt* msg, std::string_view what,
+                       const ExchangeOptions& opts) {
+  if (!trace::enabled(trace::Level::Debug)) return exchange_once(server, msg, what, opts);
+  trace::debug(fmt::format("dns> {} ({}): {}", server.display(), what, describe(msg)));
+  auto reply = exchange_once(server, msg, what, opts);
+  if (!reply) {
+    trace::debug(fmt::format("dns< {}: {}", server.display(), reply.error().text()));
+  } else {
+    trace::debug(fmt::format("dns< {}{}: {}", server.display(), reply->over_tcp ? " over TCP" : "",
+                             describe(reply->pkt.get())));
+  }
   return reply;
 }
 

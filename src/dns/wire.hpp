@@ -79,7 +79,11 @@ struct ExchangeOptions {
 /// Send msg to server and return the answer to it (same ID, QR set). UDP first; when the
 /// answer is truncated, the same message again over TCP. `what` names the request in errors
 /// ("the SOA query for example.test.").
+/// Under --debug, the message and its answer go to the trace (describe()).
 Result<Reply> exchange(const Server& server, const ldns_pkt* msg, std::string_view what,
                        const ExchangeOptions& opts);
+/// A message on a few lines for the trace: id, opcode, rcode, then one line per RR by section
+/// (a TSIG RR by key name and algorithm; its MAC is not shown, its secret is never in it).
+std::string describe(const ldns_pkt* pkt);
 
 }  // namespace certctl::dns::wire

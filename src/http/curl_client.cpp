@@ -1,7 +1,9 @@
 /// http::Client over one libcurl easy handle. The handle lives as long as the client, so curl
 /// keeps the connection to the CA open between requests (keep-alive). Redirects are never
-/// followed (ACME does not need them); bodies are never logged.
+/// followed (ACME does not need them). Under --debug every exchange goes to the trace
+/// (include/certctl/trace.hpp), credentials and signatures redacted there.
 #include <certctl/http.hpp>
+#include <certctl/trace.hpp>
 
 #include "http/curl_handles.hpp"
 
@@ -9,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -173,11 +176,51 @@ struct Setup {
   }
 };
 
+/// A body as the trace shows it: at most kTraceBody bytes.
+constexpr std::size_t kTraceBody = 16 * 1024;
+void append_body(std::string& out, std::string_view body) {
+  if (body.empty()) return;
+  out += "\n\n";
+  out.append(body.substr(0, kTraceBody));
+  if (body.size() > kTraceBody) out += fmt::format("\n... ({} more bytes)", body.size() - kTraceBody);
+}
+
+/// "http> METHOD URL", the headers and the body (redacted by trace::debug).
+void trace_request(const std::string& method, const Request& req) {
+  std::string out = fmt::format("http> {} {}", method, req.url);
+  for (const auto& hd : req.headers) out += "\n  " + trace::header_line(hd.name, hd.value);
+  append_body(out, req.body);
+  trace::debug(out);
+}
+
+/// "http< STATUS URL (T s)", the headers and the body; or what went wrong.
+void trace_response(const Request& req, const Result<Response>& r, std::chrono::steady_clock::time_point start) {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!r) {
+    trace::debug(fmt::format("http< {} failed after {:.3f} s: {}", req.url, secs, r.error().text()));
+    return;
+  }
+  std::string out = fmt::format("http< {} {} ({:.3f} s)", r->status, req.url, secs);
+  for (const auto& hd : r->headers) out += "\n  " + trace::header_line(hd.name, hd.value);
+  append_body(out, r->body);
+  trace::debug(out);
+}
+
 class CurlClient final : public Client {
  public:
   CurlClient(ClientOptions opts, CurlPtr handle) : opts_(std::move(opts)), curl_(std::move(handle)) {}
 
   Result<Response> send(const Request& req) override {
+    if (!trace::enabled(trace::Level::Debug)) return transfer(req);
+    const auto start = std::chrono::steady_clock::now();
+    trace_request(upper(req.method), req);
+    Result<Response> r = transfer(req);
+    trace_response(req, r, start);
+    return r;
+  }
+
+ private:
+  Result<Response> transfer(const Request& req) {
     std::lock_guard lock(mu_);  // one easy handle: one transfer at a time
     CURL* h = curl_.get();
     // Reset options but keep the connection cache, so the next request reuses the connection.
@@ -206,7 +249,6 @@ class CurlClient final : public Client {
     return std::move(t.response);
   }
 
- private:
   ClientOptions opts_;
   CurlPtr curl_;
   std::mutex mu_;

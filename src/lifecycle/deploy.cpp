@@ -3,6 +3,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
 #include <certctl/process.hpp>
+#include <certctl/trace.hpp>
 
 #include "lifecycle/internal.hpp"
 
@@ -152,6 +153,7 @@ Status deploy_to_target(const vault::Record& r, const DeployTarget& t, std::vect
     if (auto st = fs::write_user_file(path, pem.view(), static_cast<mode_t>(mode)); !st)
       return st.error().with_category(Category::Deploy);
     if (!t.owner.empty()) TRY(chown_to(path, t.owner));
+    trace::step(fmt::format("'{}': deploy target '{}': wrote {}", r.name, t.name, path));
     env.emplace_back(f.env, path);
   }
   env.emplace_back("CERTCTL_DEPLOY_TARGET", t.name);
@@ -181,6 +183,8 @@ Status deploy(Context ctx, const std::string& name, const std::string& extra_hoo
       if (!written) return written.error().with_category(Category::Deploy);
       if (!s.deploy_owner.empty())
         for (const auto& f : written->files) TRY(chown_to(f, s.deploy_owner));
+      trace::step(fmt::format("'{}': deployed {} file{} to {}", name, written->files.size(),
+                              written->files.size() == 1 ? "" : "s", s.deploy_dir));
       env.emplace_back("CERTCTL_DEPLOY_DIR", s.deploy_dir);
       for (const DeployFile& f : kFiles) env.emplace_back(f.env, fs::join(s.deploy_dir, fmt::format("{}.pem", f.stem)));
     }

@@ -7,6 +7,7 @@
 #include <certctl/crypto.hpp>
 #include <certctl/domain.hpp>
 #include <certctl/overloaded.hpp>
+#include <certctl/trace.hpp>
 #include <certctl/lifecycle.hpp>
 
 #include "lifecycle/internal.hpp"
@@ -314,6 +315,7 @@ Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r
   r.ari = {};
   if (issued.cert.ari && !issued.cert.ari->cert_id.empty()) apply_ari(r.ari, *issued.cert.ari, ctx.clock.now());
   TRY(ctx.vault.save(r, files));
+  trace::step(fmt::format("'{}': version {} saved (serial {}, by {})", job.name, version, r.cert->serial_hex, issued.by));
   TRY(audit(ctx, "issue", job.name,
             {{"ca", issued.by}, {"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
@@ -363,9 +365,14 @@ std::map<std::string, std::vector<Error>> obtain_all(Context ctx, std::vector<Jo
       orders.push_back(order_job(ctx, j, req));
     }
   if (orders.empty()) return {};
+  JobDone job_done;
+  if (req.order_progress)
+    job_done = [&req, &orders, ended = std::size_t{0}](std::size_t i) mutable {
+      if (i < orders.size()) req.order_progress(orders[i].name, ++ended, orders.size());
+    };
   Result<Batch> batch = ctx.network_process
-                            ? run_in_network_process(ctx, orders, parallel, req.dns_progress)
-                            : Result<Batch>(run_orders(orders, in_process_issuers(ctx), parallel));
+                            ? run_in_network_process(ctx, orders, parallel, req.dns_progress, job_done)
+                            : Result<Batch>(run_orders(orders, in_process_issuers(ctx), parallel, job_done));
   for (std::size_t i = 0; i < ready.size(); ++i) {
     if (!batch) {
       ready[i]->outcome = Stopped{batch.error()};

@@ -10,7 +10,9 @@
 #include "lifecycle/network_process.hpp"
 
 #include <certctl/interrupt.hpp>
+#include <certctl/overloaded.hpp>
 #include <certctl/process.hpp>
+#include <certctl/trace.hpp>
 #include <certctl/unique_fd.hpp>
 
 #include "lifecycle/network_wire.hpp"
@@ -98,16 +100,35 @@ wire::Reply issue_local(Context ctx, Keys& keys, const wire::LocalIssueRequest& 
   return {std::nullopt, {}, std::move(issued).value()};
 }
 
+/// A message that needs no reply (progress, a trace line, a job ended): handled, true.
+bool one_way(const wire::ChildMessage& m, const dns::Progress& progress, const JobDone& job_done) {
+  return std::visit(Overloaded{
+                        [&](const wire::ProgressNote& note) {
+                          if (progress) progress(note.text);
+                          return true;
+                        },
+                        [](const wire::TraceNote& t) {
+                          trace::emit(t.level == 2 ? trace::Level::Debug : trace::Level::Steps, t.text);
+                          return true;
+                        },
+                        [&](const wire::JobEnded& e) {
+                          if (job_done) job_done(e.index);
+                          return true;
+                        },
+                        [](const auto&) { return false; },
+                    },
+                    m);
+}
+
 /// Answer the network process until it reports its batch.
-Result<Batch> serve(Context ctx, int fd, Keys& keys, const dns::Progress& progress) {
+Result<Batch> serve(Context ctx, int fd, Keys& keys, const dns::Progress& progress, const JobDone& job_done) {
   while (true) {
     TRY_ASSIGN(std::string frame, wire::read_frame(fd));
-    TRY_ASSIGN(wire::ChildMessage m, wire::decode_child_message(frame));
+    Result<wire::ChildMessage> decoded = wire::decode_child_message(frame);
+    if (!decoded) return decoded.error();
+    wire::ChildMessage& m = *decoded;  // in place: no copy of the variant (and no g++ 12 false alarm)
     if (auto* done = std::get_if<wire::Done>(&m)) return std::move(done->batch);
-    if (const auto* note = std::get_if<wire::ProgressNote>(&m)) {
-      if (progress) progress(note->text);
-      continue;
-    }
+    if (one_way(m, progress, job_done)) continue;
     wire::Reply reply = std::holds_alternative<wire::SignRequest>(m)
                             ? sign(keys, std::get<wire::SignRequest>(m))
                             : issue_local(ctx, keys, std::get<wire::LocalIssueRequest>(m));
@@ -204,11 +225,13 @@ IssuerSource remote_issuers(const wire::Plan& plan, Link& link, const Clock& clo
 }  // namespace
 
 Result<Batch> run_in_network_process(Context ctx, const std::vector<OrderJob>& jobs, int parallel,
-                                     const dns::Progress& progress) {
+                                     const dns::Progress& progress, const JobDone& job_done) {
   wire::Plan plan;
   plan.jobs = jobs;
   plan.parallel = parallel;
   plan.progress = static_cast<bool>(progress);
+  plan.job_progress = static_cast<bool>(job_done);
+  plan.trace = static_cast<int>(trace::level());
   Keys keys;
   std::shared_ptr<challenge::Responders> responders;  // the run's responder child, if any
   for (const OrderJob& job : jobs)
@@ -229,7 +252,7 @@ Result<Batch> run_in_network_process(Context ctx, const std::vector<OrderJob>& j
   std::string text = wire::encode(plan);
   Status sent = wire::send_frame(mine.get(), text);
   OPENSSL_cleanse(text.data(), text.size());  // it holds the DNS providers' secrets
-  Result<Batch> batch = sent ? serve(ctx, mine.get(), keys, progress) : Result<Batch>(sent.error());
+  Result<Batch> batch = sent ? serve(ctx, mine.get(), keys, progress, job_done) : Result<Batch>(sent.error());
   mine.close();  // a network process still running sees the end and exits
   const proc::Outcome how = proc::wait_self(pid);
   if (!batch) return broke_off(batch.error(), how);
@@ -252,6 +275,11 @@ int network_process_main(int fd) {
   auto clock = SystemClock::from_environment();
   if (!plan || !clock) return exit_code(Category::Internal);
   Link link(fd);
+  // Its trace goes to the parent's sink (stderr or the log file), line by line.
+  if (plan->trace > 0)
+    trace::install(static_cast<trace::Level>(plan->trace), [&link](trace::Level l, std::string_view line) {
+      (void)link.tell(wire::TraceNote{static_cast<int>(l), std::string(line)});
+    });
   // The responder child the parent started: its solvers present through it.
   std::shared_ptr<challenge::Responders> responders;
   if (plan->responders) responders = challenge::Responders::adopt(UniqueFd(wire::kResponderFd), *plan->responders);
@@ -263,7 +291,10 @@ int network_process_main(int fd) {
           (void)link.tell(wire::ProgressNote{std::string(line)});
         };
     }
-  Batch batch = run_orders(plan->jobs, remote_issuers(*plan, link, *clock), plan->parallel);
+  JobDone job_done;
+  if (plan->job_progress) job_done = [&link](std::size_t i) { (void)link.tell(wire::JobEnded{i}); };
+  Batch batch = run_orders(plan->jobs, remote_issuers(*plan, link, *clock), plan->parallel, job_done);
+  trace::install(trace::Level::Off, {});  // the link is about to report and close
   if (!link.tell(wire::Done{std::move(batch)})) return exit_code(Category::Internal);
   return 0;
 }

@@ -15,6 +15,6 @@ namespace certctl::lifecycle::detail {
 /// Error when it cannot be started or breaks off (every job then fails with it); each job's
 /// own failure is in the Batch.
 Result<Batch> run_in_network_process(Context ctx, const std::vector<OrderJob>& jobs, int parallel,
-                                     const dns::Progress& progress);
+                                     const dns::Progress& progress, const JobDone& job_done = {});
 
 }  // namespace certctl::lifecycle::detail

@@ -478,7 +478,8 @@ std::string encode(const Plan& plan) {
   for (const OrderJob& job : plan.jobs) jobs.push_back(job_json(job));
   Json cas = Json::object();
   for (const auto& [name, spec] : plan.cas) cas[name] = ca_json(spec);
-  Json j = {{"jobs", std::move(jobs)}, {"cas", std::move(cas)}, {"parallel", plan.parallel}, {"progress", plan.progress}};
+  Json j = {{"jobs", std::move(jobs)}, {"cas", std::move(cas)}, {"parallel", plan.parallel}, {"progress", plan.progress},
+            {"job_progress", plan.job_progress}, {"trace", plan.trace}};
   if (plan.responders) j["responders"] = endpoints_json(*plan.responders);
   return dump(j);
 }
@@ -491,6 +492,9 @@ Result<Plan> decode_plan(std::string_view text) {
   for (const auto& [name, spec] : r.sub("cas", &Json::is_object).items()) plan.cas.emplace(name, ca_from(spec, r));
   plan.parallel = static_cast<int>(r.num("parallel"));
   plan.progress = r.flag("progress");
+  plan.job_progress = r.flag("job_progress");
+  plan.trace = static_cast<int>(r.num("trace"));
+  if (plan.trace < 0 || plan.trace > 2) r.fail("trace");
   if (j.contains("responders")) plan.responders = endpoints_from(r.sub("responders", &Json::is_array), r);
   if (r.error()) return *r.error();
   return plan;
@@ -506,6 +510,8 @@ std::string encode(const ChildMessage& message) {
             return {{"type", "issue_local"}, {"ca", l.ca}, {"csr", l.csr_pem}, {"options", options_json(l.options)}};
           },
           [](const ProgressNote& p) -> Json { return {{"type", "progress"}, {"text", p.text}}; },
+          [](const TraceNote& t) -> Json { return {{"type", "trace"}, {"level", t.level}, {"text", t.text}}; },
+          [](const JobEnded& e) -> Json { return {{"type", "job_ended"}, {"index", e.index}}; },
           [](const Done& d) -> Json { return {{"type", "done"}, {"batch", batch_json(d.batch)}}; },
       },
       message));
@@ -519,6 +525,14 @@ Result<ChildMessage> decode_child_message(std::string_view text) {
   if (type == "sign") m = SignRequest{r.str("ca"), r.bytes("input")};
   else if (type == "issue_local") m = LocalIssueRequest{r.str("ca"), r.str("csr"), options_from(r.sub("options", &Json::is_object), r)};
   else if (type == "progress") m = ProgressNote{r.str("text")};
+  else if (type == "trace") {
+    m = TraceNote{static_cast<int>(r.num("level")), r.str("text")};
+    if (std::get<TraceNote>(m).level < 1 || std::get<TraceNote>(m).level > 2) r.fail("level");
+  } else if (type == "job_ended") {
+    const long long index = r.num("index");
+    if (index < 0) r.fail("index");
+    m = JobEnded{static_cast<std::size_t>(std::max(index, 0LL))};
+  }
   else if (type == "done") m = Done{batch_from(r.sub("batch", &Json::is_object), r)};
   else r.fail("type");
   if (r.error()) return *r.error();

@@ -33,6 +33,8 @@ struct Plan {
   std::map<std::string, CaSpec> cas;
   int parallel = 1;
   bool progress = false;  ///< send DNS propagation progress lines back
+  bool job_progress = false;  ///< send a JobEnded as each job ends
+  int trace = 0;              ///< trace::Level to forward as TraceNotes (0 off, 1 steps, 2 debug)
   /// The responder child the parent started (before unlocking) and what it serves; its link
   /// is the network process's descriptor kResponderFd.
   std::optional<std::vector<challenge::Endpoint>> responders;
@@ -52,10 +54,19 @@ struct LocalIssueRequest {
 struct ProgressNote {
   std::string text;
 };
+/// A trace line (already redacted there; the parent's sink redacts again).
+struct TraceNote {
+  int level = 1;
+  std::string text;
+};
+/// Job `index` of the plan has ended.
+struct JobEnded {
+  std::size_t index = 0;
+};
 struct Done {
   Batch batch;
 };
-using ChildMessage = std::variant<SignRequest, LocalIssueRequest, ProgressNote, Done>;
+using ChildMessage = std::variant<SignRequest, LocalIssueRequest, ProgressNote, TraceNote, JobEnded, Done>;
 
 /// The parent's answer: a signature, a certificate, or why not.
 struct Reply {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -108,12 +109,13 @@ bool is_ca_failure(const Error& e) {
   return e.category() == Category::Ca || e.category() == Category::Network || e.category() == Category::Dns;
 }
 
-Batch run_orders(const std::vector<OrderJob>& jobs, const IssuerSource& source, int parallel) {
+Batch run_orders(const std::vector<OrderJob>& jobs, const IssuerSource& source, int parallel, const JobDone& done) {
   Batch batch;
   batch.results.resize(jobs.size());
   std::optional<SharedSolvers> shared;
   if (jobs.size() > 1) shared.emplace();
   std::atomic<std::size_t> next{0};
+  std::mutex done_mu;
   auto worker = [&] {
     Issuers issuers;
     for (std::size_t i = next++; i < jobs.size(); i = next++) {
@@ -124,6 +126,10 @@ Batch run_orders(const std::vector<OrderJob>& jobs, const IssuerSource& source, 
         Failed f;
         f.add(Error(Category::Internal, jobs[i].name, "unexpected failure while ordering", e.what()));
         batch.results[i].outcome = std::move(f);
+      }
+      if (done) {
+        std::lock_guard lock(done_mu);
+        done(i);
       }
     }
   };

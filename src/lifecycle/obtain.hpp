@@ -79,13 +79,17 @@ struct Batch {
   std::map<std::string, std::vector<Error>> warnings;
 };
 
+/// Called from the workers (one call at a time) as job `index` ends.
+using JobDone = std::function<void(std::size_t index)>;
+
 /// The issuer of a CA by name (called once per CA per worker, from the workers).
 using IssuerSource = std::function<Result<std::unique_ptr<ca::Issuer>>(const std::string& ca)>;
 
 /// Run every job's orders, `parallel` workers at a time, each keeping one issuer per CA for its
 /// jobs; when there are several jobs they share one solver per challenge set-up. Nothing
 /// throws: an exception in a worker fails that job only.
-Batch run_orders(const std::vector<OrderJob>& jobs, const IssuerSource& issuers, int parallel);
+Batch run_orders(const std::vector<OrderJob>& jobs, const IssuerSource& issuers, int parallel,
+                 const JobDone& done = {});
 
 /// Failures that mean "this CA could not issue now" (try the next CA, mark the record error),
 /// as opposed to mistakes in the command or the vault.

@@ -159,6 +159,7 @@ IssueRequest issue_request(const RenewRequest& req) {
   ir.settings.reuse_key = req.reuse_key;
   ir.dns_resolver = req.dns_resolver;
   ir.dns_progress = req.dns_progress;
+  ir.order_progress = req.order_progress;
   return ir;
 }
 

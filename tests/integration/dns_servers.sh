@@ -27,6 +27,13 @@
 #                       KNOT_KEY_SECRET, KNOT_KEY_FILE (named.conf syntax, for nsupdate -k),
 #                       KNOT_DIR, KNOT_OTHER_KEY_NAME, KNOT_OTHER_KEY_SECRET.
 #   knot_stop [NAME]    stop it now
+#   pdns_start          a PowerDNS Authoritative server (pdns_server, gsqlite3 backend, no zones
+#                       yet) on free loopback ports, API on. Skipped (exit 0) when PowerDNS is
+#                       not installed, fails under CI=true. Exports PDNS_DIR, PDNS_DNS_PORT,
+#                       PDNS_API_PORT, PDNS_API_KEY, PDNS_API_URL (http://127.0.0.1:PORT).
+#   pdns_api METHOD PATH [JSON]
+#                       the PowerDNS API (under /api/v1/servers/localhost) with the right key;
+#                       prints the body
 #   reserve_silent_port SILENT_PORT: a loopback UDP port that swallows queries and never answers
 #   dns_txt SERVER NAME print the TXT values at NAME served by SERVER (IP:PORT), sorted, one a
 #                       line, without quotes (dig +short, no recursion)
@@ -242,6 +249,56 @@ _dns_stop() {
 }
 bind_stop() { _dns_stop "${1:-bind}"; }
 knot_stop() { _dns_stop "${1:-knot}"; }
+
+pdns_start() {
+  if ! command -v pdns_server >/dev/null 2>&1 || [[ ! -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ]]; then
+    [[ ${CI:-} == true ]] && fail "pdns-server and pdns-backend-sqlite3 are required (CI=true; tests/deps.sh --test)"
+    trap - EXIT
+    local pid
+    for pid in "${BACKGROUND_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    rm -rf "$TEST_TMP"
+    echo "SKIP $TEST_NAME: PowerDNS is not installed (pdns-server pdns-backend-sqlite3; tests/deps.sh --test)"
+    exit 0
+  fi
+  PDNS_DIR=$TEST_TMP/pdns
+  mkdir -p "$PDNS_DIR"
+  python3 - "$PDNS_DIR/pdns.sqlite3" /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript(open(sys.argv[2]).read())
+db.commit()
+PY
+  local ports i pid
+  mapfile -t ports < <(free_ports 2)
+  PDNS_DNS_PORT=${ports[0]} PDNS_API_PORT=${ports[1]}
+  PDNS_API_KEY="pdns-test-key-$RANDOM$RANDOM"
+  PDNS_API_URL=http://127.0.0.1:$PDNS_API_PORT
+  # Everything on the command line; --config-dir points at an empty directory, so nothing from
+  # /etc/powerdns is read.
+  pdns_server --config-dir="$PDNS_DIR" --socket-dir="$PDNS_DIR" --guardian=no --daemon=no --write-pid=no \
+    --disable-syslog --log-timestamp=no --loglevel=4 \
+    --launch=gsqlite3 --gsqlite3-database="$PDNS_DIR/pdns.sqlite3" \
+    --local-address=127.0.0.1 --local-port="$PDNS_DNS_PORT" \
+    --webserver=yes --webserver-address=127.0.0.1 --webserver-port="$PDNS_API_PORT" \
+    --webserver-allow-from=127.0.0.1/32 --api=yes --api-key="$PDNS_API_KEY" \
+    --cache-ttl=0 --negquery-cache-ttl=0 --query-cache-ttl=0 --zone-cache-refresh-interval=0 \
+    >"$PDNS_DIR/log" 2>&1 &
+  pid=$!
+  BACKGROUND_PIDS+=("$pid")
+  for ((i = 0; i < 200; i++)); do
+    pdns_api GET "" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || fail "pdns_server exited: $(tail -c 2000 "$PDNS_DIR/log")"
+    sleep 0.05
+  done
+  pdns_api GET "" >/dev/null || fail "PowerDNS API did not come up at $PDNS_API_URL: $(tail -c 2000 "$PDNS_DIR/log")"
+  export PDNS_DIR PDNS_DNS_PORT PDNS_API_PORT PDNS_API_KEY PDNS_API_URL
+}
+
+pdns_api() {
+  local args=(-sS --max-time 5 -X "$1" -H "X-API-Key: $PDNS_API_KEY" "$PDNS_API_URL/api/v1/servers/localhost$2")
+  [[ $# -ge 3 ]] && args+=(-H 'Content-Type: application/json' --data "$3")
+  curl "${args[@]}"
+}
 
 # reserve_silent_port: SILENT_PORT, a loopback UDP port where nothing ever answers.
 reserve_silent_port() { reserve_port silent SILENT_PORT; }

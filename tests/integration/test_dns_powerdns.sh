@@ -5,59 +5,16 @@
 # wrong API key, an unknown zone, an API URL where nothing listens.
 # Driven through certctl_dns_driver (CERTCTL_DNS_DRIVER), the providers' test driver.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dns_servers.sh"
 
 : "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
 require_tool curl
 require_tool dig
-if ! command -v pdns_server >/dev/null 2>&1 || [[ ! -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ]]; then
-  [[ ${CI:-} == true ]] && fail "pdns-server and pdns-backend-sqlite3 are required (CI=true; tests/deps.sh --test)"
-  trap - EXIT
-  rm -rf "$TEST_TMP"
-  echo "SKIP $TEST_NAME: PowerDNS is not installed (pdns-server pdns-backend-sqlite3; tests/deps.sh --test)"
-  exit 0
-fi
-
 driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
 
-# --- a PowerDNS server of our own: temp config dir, sqlite db, free ports -------------------
-PDNS=$TEST_TMP/pdns
-mkdir -p "$PDNS"
-python3 - "$PDNS/pdns.sqlite3" /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.executescript(open(sys.argv[2]).read())
-db.commit()
-PY
-mapfile -t ports < <(free_ports 2)
-DNS_PORT=${ports[0]} API_PORT=${ports[1]}
-API_KEY="pdns-test-key-$RANDOM$RANDOM"
-API_URL=http://127.0.0.1:$API_PORT
-# Everything on the command line; --config-dir points at an empty directory, so nothing from
-# /etc/powerdns is read.
-pdns_server --config-dir="$PDNS" --socket-dir="$PDNS" --guardian=no --daemon=no --write-pid=no \
-  --disable-syslog --log-timestamp=no --loglevel=4 \
-  --launch=gsqlite3 --gsqlite3-database="$PDNS/pdns.sqlite3" \
-  --local-address=127.0.0.1 --local-port="$DNS_PORT" \
-  --webserver=yes --webserver-address=127.0.0.1 --webserver-port="$API_PORT" \
-  --webserver-allow-from=127.0.0.1/32 --api=yes --api-key="$API_KEY" \
-  --cache-ttl=0 --negquery-cache-ttl=0 --query-cache-ttl=0 --zone-cache-refresh-interval=0 \
-  >"$PDNS/log" 2>&1 &
-PDNS_PID=$!
-BACKGROUND_PIDS+=("$PDNS_PID")
-
-api() { # api METHOD PATH [JSON]: the PowerDNS API with the right key; prints the body
-  local args=(-sS --max-time 5 -X "$1" -H "X-API-Key: $API_KEY" "$API_URL/api/v1/servers/localhost$2")
-  [[ $# -ge 3 ]] && args+=(-H 'Content-Type: application/json' --data "$3")
-  curl "${args[@]}"
-}
-
-for ((i = 0; i < 200; i++)); do
-  api GET "" >/dev/null 2>&1 && break
-  kill -0 "$PDNS_PID" 2>/dev/null || fail "pdns_server exited: $(tail -c 2000 "$PDNS/log")"
-  sleep 0.05
-done
-api GET "" >/dev/null || fail "PowerDNS API did not come up at $API_URL: $(tail -c 2000 "$PDNS/log")"
-
+pdns_start
+PDNS=$PDNS_DIR DNS_PORT=$PDNS_DNS_PORT API_PORT=$PDNS_API_PORT API_KEY=$PDNS_API_KEY API_URL=$PDNS_API_URL
+api() { pdns_api "$@"; }
 txt_at() { # txt_at NAME: the TXT values PowerDNS serves at NAME, sorted, one a line, unquoted
   dig @127.0.0.1 -p "$DNS_PORT" +short +norecurse +time=2 +tries=1 TXT "$1" | tr -d '"' | sort
 }

@@ -1,6 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "cli/common.hpp"
+#include "temp_dir.hpp"
+
+#include <certctl/trace.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 
@@ -28,6 +37,27 @@ TEST_CASE("global options are accepted before and after the command", "[cli]") {
   TApp b;
   b.parse({"show", "web", "--passphrase-file", "/p", "--json"});
   CHECK(b.g.passphrase_file == "/p");
+}
+
+TEST_CASE("-v, --debug and --log-file are global options, also from the environment", "[cli]") {
+  TApp a;
+  a.parse({"-v", "list", "--log-file", "/tmp/trace.log"});
+  CHECK(a.g.verbose);
+  CHECK_FALSE(a.g.debug);
+  CHECK(a.g.log_file == "/tmp/trace.log");
+  TApp b;
+  b.parse({"renew", "--debug", "--verbose"});
+  CHECK(b.g.debug);
+  CHECK(b.g.verbose);
+  ::setenv("CERTCTL_DEBUG", "1", 1);
+  ::setenv("CERTCTL_LOG_FILE", "/tmp/env.log", 1);
+  TApp c;
+  c.parse({"list"});
+  ::unsetenv("CERTCTL_DEBUG");
+  ::unsetenv("CERTCTL_LOG_FILE");
+  CHECK(c.g.debug);
+  CHECK_FALSE(c.g.verbose);
+  CHECK(c.g.log_file == "/tmp/env.log");
 }
 
 TEST_CASE("there is no option that takes a passphrase on the command line", "[cli]") {
@@ -235,4 +265,34 @@ TEST_CASE("kAllCategories holds each category once, in exit-code order", "[cli]"
     last = exit_code(c);
   }
   CHECK(std::size(kAllCategories) == static_cast<std::size_t>(Category::Internal) + 1);
+TEST_CASE("--log-file: the trace appended to a 0600 file, the -v level unless --debug", "[cli]") {
+  test::TempDir dir;
+  cli::Globals g;
+  g.log_file = dir.file("trace.log");
+  REQUIRE(cli::install_trace(g));
+  trace::step("order created");
+  trace::debug("http> GET https://ca/dir");  // not at the -v level
+  trace::step("Authorization: Bearer t0k3n\x1b[2J");
+  g.debug = true;
+  REQUIRE(cli::install_trace(g));  // appends
+  trace::debug("dns> one\ntwo");
+  trace::install(trace::Level::Off, {});
+  std::ifstream in(g.log_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string log = text.str();
+  INFO(log);
+  CHECK(log.find(" step: order created\n") != std::string::npos);
+  CHECK(log.find("http>") == std::string::npos);
+  CHECK(log.find(" step: Authorization: <redacted>\n") != std::string::npos);
+  CHECK(log.find(" debug: dns> one\ntwo\n") != std::string::npos);
+  CHECK(std::count(log.begin(), log.end(), '\n') == 4);
+  struct stat st {};
+  REQUIRE(::stat(g.log_file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  g.log_file = dir.file("missing/trace.log");
+  auto refused = cli::install_trace(g);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().category() == Category::Config);
+  CHECK(refused.error().subject() == g.log_file);
 }

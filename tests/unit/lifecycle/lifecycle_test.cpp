@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <tuple>
+
 #include <certctl/crypto.hpp>
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
@@ -367,4 +370,26 @@ TEST_CASE("issue_many issues each record and reports each failure on its own", "
   CHECK(results[3].error().category() == Category::NotFound);
   for (const char* n : {"a", "b", "c"}) CHECK(fx.vault.load(n)->status == vault::CertStatus::Active);
   CHECK(results[0]->cert->serial_hex != results[2]->cert->serial_hex);
+}
+
+TEST_CASE("issue_many reports each record's orders ending as N of M", "[lifecycle]") {
+  Fixture fx;
+  for (const char* n : {"a", "b", "c"}) {
+    REQUIRE(lifecycle::create(fx.ctx(), n, fields(std::string(n) + ".example.test")));
+    REQUIRE(lifecycle::make_csr(fx.ctx(), n));
+  }
+  std::vector<std::tuple<std::string, std::size_t, std::size_t>> seen;
+  lifecycle::IssueRequest req;
+  req.order_progress = [&](const std::string& name, std::size_t done, std::size_t total) {
+    seen.emplace_back(name, done, total);
+  };
+  auto results = lifecycle::issue_many(fx.ctx(), {"a", "b", "missing", "c"}, req, 2);
+  REQUIRE(seen.size() == 3);  // the missing record is never ordered
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(std::get<1>(seen[i]) == i + 1);
+    CHECK(std::get<2>(seen[i]) == 3);
+    names.insert(std::get<0>(seen[i]));
+  }
+  CHECK(names == std::set<std::string>{"a", "b", "c"});
 }

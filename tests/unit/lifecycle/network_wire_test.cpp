@@ -132,6 +132,33 @@ TEST_CASE("network wire: a plan round-trips, secrets and errors included", "[lif
   CHECK_FALSE(wire::decode_plan(wire::encode(without))->responders);
 }
 
+TEST_CASE("network wire: the trace level and job progress go with the plan, and their messages round-trip",
+          "[lifecycle][wire]") {
+  wire::Plan plan = sample_plan();
+  CHECK(wire::decode_plan(wire::encode(plan))->trace == 0);
+  plan.trace = 2;
+  plan.job_progress = true;
+  auto back = wire::decode_plan(wire::encode(plan));
+  REQUIRE(back);
+  CHECK(back->trace == 2);
+  CHECK(back->job_progress);
+  plan.trace = 3;  // no such level
+  CHECK_FALSE(wire::decode_plan(wire::encode(plan)));
+  auto note = wire::decode_child_message(wire::encode(wire::ChildMessage{wire::TraceNote{2, "http> GET x\n  a: b"}}));
+  REQUIRE(note);
+  CHECK(std::get<wire::TraceNote>(*note).level == 2);
+  CHECK(std::get<wire::TraceNote>(*note).text == "http> GET x\n  a: b");
+  auto ended = wire::decode_child_message(wire::encode(wire::ChildMessage{wire::JobEnded{7}}));
+  REQUIRE(ended);
+  CHECK(std::get<wire::JobEnded>(*ended).index == 7);
+  for (std::string_view bad : {R"({"type":"trace","level":0,"text":"x"})", R"({"type":"trace","level":3,"text":"x"})",
+                               R"({"type":"trace","level":1})", R"({"type":"job_ended","index":-1})",
+                               R"({"type":"job_ended","index":"1"})"}) {
+    INFO(bad);
+    CHECK_FALSE(wire::decode_child_message(bad));
+  }
+}
+
 TEST_CASE("network wire: every outcome and the warnings round-trip", "[lifecycle][wire]") {
   Batch batch;
   Issued issued;
