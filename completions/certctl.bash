@@ -8,14 +8,14 @@ _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file
   --quiet -v --verbose --debug --log-file --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
   --locality --email --key-policy'
-_certctl_challenge_opts='--challenge --dns --webroot --http-address --http-port --tls-port
-  --profile --preferred-chain --fallback'
+_certctl_challenge_opts='--challenge --dns --webroot --http-hook --http-address --http-port --tls-port
+  --profile --preferred-chain --fallback --propagation-wait --no-propagation-check --propagation-check'
 # Options that take a value (--version does only after show, export and export-pfx).
 _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file --log-file --generate-key-file --scrypt-n
   --new-passphrase-file --new-key-file --cn --key-type --days --out --domain -d --san --ca
   --renew-days --org --ou --country --state --locality --email --csr-file --cert --key --chain
   --status --expiring-within --pem --dir --password-file --friendly-name --directory --ca-bundle
-  --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-address
+  --eab-kid --eab-hmac-file --tech-zone --profile --challenge --dns --webroot --http-hook --propagation-wait --http-address
   --http-port --tls-port --preferred-chain --fallback --reason --parallel --jitter --lease-ttl --warn-days
   --crit-days --prometheus --key-policy --hosts --labels --interval --server --path --deploy-dir --deploy-owner --deploy-hook --pre-hook --post-hook
   --webhook --smtp --from --to --smtp-user --smtp-password-env --on --expiring-days
@@ -159,7 +159,7 @@ _certctl() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
-        --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --tsig-secret-file | \
+        --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --http-hook | --tsig-secret-file | \
         --api-key-file | --api-token-file | --password-file | --log-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
@@ -275,7 +275,7 @@ _certctl() {
           opts='--provider --server --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone
             --api-url --server-id --api-key-env --api-key-file --api-token-env --api-token-file
             --zone-id --username --password-env --password-file --subdomain --command --hook-timeout --ca-bundle
-            --tech-zone --ttl --timeout' ;;
+            --tech-zone --ttl --timeout --propagation-wait --no-propagation-check' ;;
         list) opts='--json' ;;
         show | remove | test)
           [[ ${pos[1]} == show ]] && opts='--json'

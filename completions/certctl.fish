@@ -11,7 +11,7 @@ function __certctl_args
         --renew-days --org --ou --country --state --locality --email --csr-file --cert --key \
         --chain --status --expiring-within --pem --dir --password-file --friendly-name \
         --directory --ca-bundle --eab-kid --eab-hmac-file --tech-zone --profile --challenge \
-        --dns --webroot --http-address --http-port --tls-port --preferred-chain --fallback \
+        --dns --webroot --http-hook --propagation-wait --http-address --http-port --tls-port --preferred-chain --fallback \
         --reason --parallel --jitter --lease-ttl --warn-days --crit-days --prometheus --deploy-dir \
         --deploy-owner --deploy-hook --pre-hook --post-hook --key-policy --hosts --labels --interval --webhook --smtp --from --to \
         --smtp-user --smtp-password-env --on --expiring-days --record --fullchain --mode \
@@ -325,6 +325,10 @@ complete -c certctl -n $iss -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec3
 complete -c certctl -n $settings -l challenge -x -a 'http-01 dns-01 tls-alpn-01' -d 'ACME challenge'
 complete -c certctl -n $settings -l dns -x -a '(__certctl_dns)' -d 'dns-01 provider: manual or exec:/path/to/hook'
 complete -c certctl -n $settings -l webroot -x -a '(__fish_complete_directories)' -d 'Answer http-01 with files under this web root'
+complete -c certctl -n $settings -l http-hook -r -F -d 'Answer http-01 through this program'
+complete -c certctl -n $settings -l propagation-wait -x -d 'dns-01: wait this many seconds instead of checking'
+complete -c certctl -n $settings -l no-propagation-check -d 'dns-01: go on without checking propagation'
+complete -c certctl -n $settings -l propagation-check -d 'dns-01: check propagation again'
 complete -c certctl -n $settings -l http-address -x -d 'Address of the built-in responders'
 complete -c certctl -n $settings -l http-port -x -d 'Port of the built-in http-01 responder'
 complete -c certctl -n $settings -l tls-port -x -d 'Port of the built-in tls-alpn-01 responder'
@@ -473,6 +477,8 @@ complete -c certctl -n $dnsadd -l ca-bundle -r -F -d 'powerdns, acme-dns: PEM ro
 complete -c certctl -n $dnsadd -l tech-zone -x -d 'Zone the _acme-challenge CNAMEs point into'
 complete -c certctl -n $dnsadd -l ttl -x -d 'TTL of the TXT records'
 complete -c certctl -n $dnsadd -l timeout -x -d 'Propagation timeout in seconds'
+complete -c certctl -n $dnsadd -l propagation-wait -x -d 'Wait this many seconds instead of checking'
+complete -c certctl -n $dnsadd -l no-propagation-check -d 'Publish and go on without checking'
 complete -c certctl -n '__certctl_path dns list' -l json -d 'Print a JSON array'
 complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from show check' -l json -d 'Print JSON'
 complete -c certctl -n '__certctl_cmd dns; and __fish_seen_subcommand_from test' -l domain -x -d 'Domain to test with'

@@ -14,7 +14,8 @@ source "$(dirname "$0")/dns_servers.sh"
 source "$(dirname "$0")/pebble.sh"
 
 BIND_RECURSION=1 bind_start
-PEBBLE_EAB=1 pebble_start eab
+# No badNonce retries here: the signature count below is per request.
+PEBBLE_WFE_NONCEREJECT=0 PEBBLE_EAB=1 pebble_start eab
 EAB_DIR_URL=$PEBBLE_DIR_URL EAB_CA_BUNDLE=$PEBBLE_CA_BUNDLE
 PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
 pdns_start

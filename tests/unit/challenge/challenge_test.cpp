@@ -680,3 +680,80 @@ TEST_CASE("dns exec hooks of a batch run side by side: one waiting hook holds up
   for (const Status& s : results) CHECK((s.ok() ? std::string() : s.error().text()).empty());
   CHECK((*solver)->cleanup().ok());
 }
+
+TEST_CASE("webroot map: each name in its own web root, the plain one for the rest", "[challenge]") {
+  test::TempDir dir;
+  const std::string a_root = dir.file("a"), rest = dir.file("rest");
+  REQUIRE(::mkdir(a_root.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(rest.c_str(), 0755) == 0);
+  auto solver = challenge::make_webroot(rest, {"a.example=" + a_root + "/"});
+  REQUIRE(solver.ok());
+  auto a = make_task("http-01", "a.example", "tokA");
+  auto b = make_task("http-01", "b.example", "tokB");
+  REQUIRE((*solver)->present({a, b}).ok());
+  CHECK(read_all(a_root + "/.well-known/acme-challenge/tokA") == a.key_authorization);
+  CHECK(read_all(rest + "/.well-known/acme-challenge/tokB") == b.key_authorization);
+  CHECK_FALSE(exists(rest + "/.well-known/acme-challenge/tokA"));
+  REQUIRE((*solver)->cleanup().ok());
+  CHECK_FALSE(exists(a_root + "/.well-known"));
+  CHECK_FALSE(exists(rest + "/.well-known"));
+
+  // Only a map: a name it does not list is refused before anything is written.
+  auto only_map = challenge::make_webroot("", {"a.example=" + a_root});
+  REQUIRE(only_map.ok());
+  auto refused = (*only_map)->present({a, b});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().category() == Category::Usage);
+  CHECK(refused.error().subject() == "b.example");
+
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"a.example"}, {"=/x"}, {"a.example=relative"}, {"*.a.example=/x"}, {"a.example=/x", "A.example=/y"}}) {
+    auto parsed = challenge::parse_webroot_map(bad);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().category() == Category::Usage);
+  }
+  CHECK_FALSE(challenge::make_webroot("", {"a.example=" + dir.file("missing")}).ok());
+}
+
+TEST_CASE("http hook: present and cleanup with domain, token and key authorization; failures name the hook",
+          "[challenge]") {
+  test::TempDir dir;
+  const std::string hook = dir.file("hook.sh");
+  write_script(hook, "echo \"$1 $2 $3 $4 $CERTCTL_KEY_AUTH\" >> \"$(dirname \"$0\")/calls.log\"\n");
+  auto solver = challenge::make_http_hook(hook, 10);
+  REQUIRE(solver.ok());
+  auto a = make_task("http-01", "a.example", "tokA");
+  REQUIRE((*solver)->present({a}).ok());
+  REQUIRE((*solver)->cleanup().ok());
+  CHECK(read_all(dir.file("calls.log")) ==
+        "present a.example tokA " + a.key_authorization + " " + a.key_authorization + "\n" + "cleanup a.example tokA " +
+            a.key_authorization + " " + a.key_authorization + "\n");
+  CHECK((*solver)->cleanup().ok());  // nothing left to clean up: the hook does not run again
+
+  const std::string bad = dir.file("bad.sh");
+  write_script(bad, "echo 'no API token' >&2\nexit 5\n");
+  auto failing = challenge::make_http_hook(bad, 10);
+  REQUIRE(failing.ok());
+  auto st = (*failing)->present({a});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().category() == Category::Config);
+  CHECK(st.error().text().find("no API token") != std::string::npos);
+
+  auto evil = make_task("http-01", "-rf", "tokB");
+  CHECK_FALSE((*solver)->present({evil}).ok());
+  CHECK(challenge::make_http_hook("hook.sh", 10).error().category() == Category::Usage);
+  CHECK(challenge::make_http_hook(dir.file("absent"), 10).error().category() == Category::Usage);
+}
+
+TEST_CASE("dns exec hook with a propagation wait: present returns after the wait, showing the time left",
+          "[challenge]") {
+  test::TempDir dir;
+  const std::string hook = dir.file("hook.sh");
+  write_script(hook, "exit 0\n");
+  auto solver = challenge::make_dns_exec(hook, 10, std::chrono::seconds(1));
+  REQUIRE(solver.ok());
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE((*solver)->present({make_task("dns-01", "a.example", "tok")}).ok());
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(1));
+  REQUIRE((*solver)->cleanup().ok());
+}

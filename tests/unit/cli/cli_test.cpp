@@ -39,7 +39,7 @@ TEST_CASE("global options are accepted before and after the command", "[cli]") {
   CHECK(b.g.passphrase_file == "/p");
 }
 
-TEST_CASE("-v, --debug and --log-file are global options, also from the environment", "[cli]") {
+TEST_CASE("global options -v, --debug and --log-file, also from the environment", "[cli]") {
   TApp a;
   a.parse({"-v", "list", "--log-file", "/tmp/trace.log"});
   CHECK(a.g.verbose);
@@ -265,7 +265,9 @@ TEST_CASE("kAllCategories holds each category once, in exit-code order", "[cli]"
     last = exit_code(c);
   }
   CHECK(std::size(kAllCategories) == static_cast<std::size_t>(Category::Internal) + 1);
-TEST_CASE("--log-file: the trace appended to a 0600 file, the -v level unless --debug", "[cli]") {
+}
+
+TEST_CASE("log file: the trace appended to a 0600 file, the -v level unless --debug", "[cli]") {
   test::TempDir dir;
   cli::Globals g;
   g.log_file = dir.file("trace.log");
