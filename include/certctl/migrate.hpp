@@ -4,6 +4,8 @@
 /// migrate_<client>.cpp). The source directory is only read.
 #include <certctl/lifecycle.hpp>
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,18 @@ namespace certctl::lifecycle {
 
 enum class MigrateSource { Certbot, Lego, AcmeSh };
 std::string_view migrate_source_name(MigrateSource s);
+
+/// A DNS provider that a client's DNS plugin translates to. migrate_apply adds it (`dns add`)
+/// before the certificates that use it, reading the secrets from the credentials file then:
+/// the plan never holds them.
+struct FoundDnsProvider {
+  std::string name;                            ///< certctl's name for it: "certbot-<file stem>"
+  std::string type;                            ///< a dns::registry() type
+  std::map<std::string, std::string> options;  ///< non-secret options
+  std::string credentials_file;
+  std::map<std::string, std::string> secrets;  ///< certctl secret name -> key in the credentials file
+  bool operator==(const FoundDnsProvider&) const = default;
+};
 
 /// One certificate of the source store, as its reader found it.
 struct FoundCertificate {
@@ -22,6 +36,7 @@ struct FoundCertificate {
   std::string account_id;           ///< the client's id of the account (certbot: the directory name)
   /// How it validates, when the client's settings translate; `unsupported` says why not.
   SettingsOverride settings;
+  std::optional<FoundDnsProvider> dns_provider;  ///< settings.dns names it
   std::string unsupported;
   std::vector<std::string> notes;   ///< settings that do not carry over, and what to do instead
 };
@@ -78,6 +93,8 @@ struct MigratePlan {
   std::vector<std::pair<std::string, std::string>> new_profiles;
   /// Accounts to store: the source account and the profile it becomes the account of.
   std::vector<std::pair<FoundAccount, std::string>> accounts;
+  /// DNS providers to add for the managed certificates' DNS plugins.
+  std::vector<FoundDnsProvider> dns_providers;
   std::vector<std::string> notes;  ///< whole-store notes (unreadable files, accounts kept)
 };
 

@@ -33,6 +33,8 @@ std::string plan_text(const lifecycle::MigratePlan& plan) {
   std::string out;
   for (const auto& [name, url] : plan.new_profiles) out += fmt::format("add CA profile '{}' for {}\n", name, url);
   for (const auto& [a, ca] : plan.accounts) out += fmt::format("import ACME account {} for CA '{}'\n", a.url, ca);
+  for (const auto& d : plan.dns_providers)
+    out += fmt::format("add DNS provider '{}' ({}) from {}\n", d.name, d.type, d.credentials_file);
   for (const auto& item : plan.items) {
     const auto& f = item.found;
     switch (item.action) {

@@ -145,6 +145,24 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
     item.found = std::move(f);
     plan.items.push_back(std::move(item));
   }
+  // DNS providers of the managed certificates' DNS plugins: one per credentials file (a name
+  // taken by another configuration gets a number).
+  for (auto& item : plan.items) {
+    if (item.action != MigratePlanItem::Action::Manage || !item.found.dns_provider) continue;
+    FoundDnsProvider& d = *item.found.dns_provider;
+    const std::string base = d.name;
+    for (int n = 2;; ++n) {
+      auto same = std::find_if(plan.dns_providers.begin(), plan.dns_providers.end(),
+                               [&](const FoundDnsProvider& x) { return x.name == d.name; });
+      if (same == plan.dns_providers.end()) {
+        plan.dns_providers.push_back(d);
+        break;
+      }
+      if (*same == d) break;
+      d.name = fmt::format("{}-{}", base, n);
+    }
+    item.found.settings.dns = d.name;
+  }
   // Accounts: the one each managed certificate's profile will use, when the vault has none for
   // that profile yet (the vault's own account is kept otherwise).
   for (const auto& item : plan.items) {
@@ -163,6 +181,40 @@ Result<MigratePlan> migrate_plan(Context ctx, const MigrateOptions& o) {
   }
   return plan;
 }
+
+namespace {
+
+/// `dns add` for a translated DNS plugin, its secrets read from the credentials file now.
+Status add_dns_provider(Context ctx, const FoundDnsProvider& d) {
+  DnsProviderInput in;
+  in.name = d.name;
+  in.type = d.type;
+  in.options = d.options;
+  TRY_ASSIGN(SecretBytes text, fs::read_secret_file(d.credentials_file));
+  // A credentials file is `key = value` lines (ConfigObj, as certbot reads it).
+  std::string_view rest = text.view();
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+      if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
+      return s;
+    };
+    const std::string_view key = trim(line.substr(0, eq));
+    for (const auto& [secret, file_key] : d.secrets)
+      if (key == file_key) in.secrets.insert_or_assign(secret, SecretBytes::from(trim(line.substr(eq + 1))));
+  }
+  for (const auto& [secret, file_key] : d.secrets)
+    if (!in.secrets.count(secret)) return Error(Category::Input, d.credentials_file, fmt::format("has no {}", file_key));
+  return dns_add(ctx, std::move(in));
+}
+
+}  // namespace
 
 Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan) {
   MigrateReport out;
@@ -188,6 +240,10 @@ Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan) {
     }
     TRY(detail::audit(ctx, "account-import", ca_name, {{"url", a.url}, {"from", a.from}}));
     out.lines.push_back(fmt::format("ACME account {} imported for CA '{}'", a.url, ca_name));
+  }
+  for (const auto& d : plan.dns_providers) {
+    TRY(add_dns_provider(ctx, d));
+    out.lines.push_back(fmt::format("DNS provider '{}' ({}) added from {}", d.name, d.type, d.credentials_file));
   }
   for (const auto& item : plan.items) {
     const FoundCertificate& f = item.found;

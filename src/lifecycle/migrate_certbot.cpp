@@ -114,6 +114,77 @@ Result<FoundAccount> read_account(const stdfs::path& dir, const std::string& acc
   return a;
 }
 
+/// certbot's DNS plugins that certctl has a provider for: the plugin's credentials keys
+/// (after "dns_<plugin>_") and the provider's options and secrets they become.
+struct DnsPlugin {
+  std::string_view plugin;  ///< "rfc2136": authenticator dns-rfc2136, keys dns_rfc2136_*
+  std::string_view type;    ///< the certctl provider type
+  std::vector<std::pair<std::string_view, std::string_view>> options, secrets;
+};
+const std::vector<DnsPlugin>& dns_plugins() {
+  static const std::vector<DnsPlugin> kPlugins = {
+      {"rfc2136", "rfc2136", {{"server", "server"}, {"name", "key-name"}, {"algorithm", "algorithm"}}, {{"secret", "tsig-secret"}}},
+      {"cloudflare", "cloudflare", {}, {{"api_token", "api-token"}}},
+      {"powerdns", "powerdns", {{"api_url", "api-url"}}, {{"api_key", "api-key"}}},
+  };
+  return kPlugins;
+}
+
+/// "certbot-<stem>" from a credentials file name, in record-name characters.
+std::string provider_name(const std::string& credentials) {
+  std::string stem = stdfs::path(credentials).stem().string(), out = "certbot-";
+  for (char ch : stem) out += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '-';
+  return out.substr(0, 64);
+}
+
+/// A DNS plugin's settings as a certctl provider (or why not): its credentials file read for
+/// the non-secret options and to see that every secret is there.
+void translate_dns(const Conf& c, const DnsPlugin& plugin, FoundCertificate& f) {
+  const std::string p = "renewalparams", prefix = fmt::format("dns_{}_", plugin.plugin);
+  const std::string credentials = get(c, p, prefix + "credentials");
+  if (credentials.empty()) {
+    f.unsupported = fmt::format("certbot's dns-{} plugin has no credentials file in its renewal file", plugin.plugin);
+    return;
+  }
+  auto text = fs::read_secret_file(credentials, kMaxConf);
+  if (!text) {
+    f.unsupported = fmt::format("certbot's DNS credentials cannot be read: {}", text.error().text());
+    return;
+  }
+  Conf creds = parse_conf(text->view());
+  auto& values = creds[""];
+  FoundDnsProvider d;
+  d.name = provider_name(credentials);
+  d.type = std::string(plugin.type);
+  d.credentials_file = credentials;
+  for (const auto& [key, option] : plugin.options)
+    if (auto v = values.find(prefix + std::string(key)); v != values.end() && !v->second.empty())
+      d.options[std::string(option)] = v->second;
+  for (const auto& [key, secret] : plugin.secrets) {
+    if (values.find(prefix + std::string(key)) == values.end() || values[prefix + std::string(key)].empty()) {
+      f.unsupported = fmt::format("{} has no {}{} (certctl's {} provider needs it)", credentials, prefix, key, plugin.type);
+      break;
+    }
+    d.secrets[std::string(secret)] = prefix + std::string(key);
+  }
+  const std::string port = get(creds, "", prefix + "port");
+  for (auto& [k, v] : values) std::fill(v.begin(), v.end(), '\0');  // secrets among them
+  if (!f.unsupported.empty()) return;
+  if (plugin.plugin == "rfc2136") {
+    if (!port.empty() && d.options.count("server")) d.options["server"] += ":" + port;
+    if (auto a = d.options.find("algorithm"); a != d.options.end())
+      std::transform(a->second.begin(), a->second.end(), a->second.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  }
+  if (auto wait = get(c, p, prefix + "propagation_seconds"); !wait.empty())
+    f.notes.push_back(fmt::format("certbot waited {} s for DNS propagation; certctl checks the authoritative servers "
+                                  "instead (--propagation-wait {} to wait as certbot did)",
+                                  wait, wait));
+  f.settings.challenge = vault::ChallengeType::Dns01;
+  f.settings.dns = d.name;
+  f.dns_provider = std::move(d);
+}
+
 /// The settings of [renewalparams] that certctl has, and notes on those it has not.
 void translate(const Conf& c, FoundCertificate& f) {
   const std::string p = "renewalparams";
@@ -128,17 +199,22 @@ void translate(const Conf& c, FoundCertificate& f) {
     }
     if (auto addr = get(c, p, "http01_address"); !addr.empty()) s.http_address = addr;
   } else if (auth == "webroot") {
-    std::vector<std::string> roots = list_of(get(c, p, "webroot_path"));
+    // One web root for every name, or certbot's map: a web root per name.
+    const std::vector<std::string> roots = list_of(get(c, p, "webroot_path"));
+    std::vector<std::string> map;
     if (auto m = c.find(p + "/webroot_map"); m != c.end())
-      for (const auto& [name, dir] : m->second)
-        if (std::find(roots.begin(), roots.end(), dir) == roots.end()) roots.push_back(dir);
-    if (roots.size() == 1) {
-      s.challenge = vault::ChallengeType::Http01;
-      s.webroot = roots.front();
-    } else {
-      f.unsupported = roots.empty() ? "certbot's webroot has no path"
-                                    : fmt::format("certbot uses {} webroots for its names; certctl keeps one", roots.size());
-    }
+      for (const auto& [name, dir] : m->second) map.push_back(name + "=" + dir);
+    s.challenge = vault::ChallengeType::Http01;
+    if (roots.size() == 1) s.webroot = roots.front();
+    if (!map.empty()) s.webroot_map = map;
+    if (roots.empty() && map.empty()) f.unsupported = "certbot's webroot has no path";
+    else if (roots.size() > 1 && map.empty())
+      f.unsupported = fmt::format("certbot uses {} webroots but no webroot map says which name uses which", roots.size());
+  } else if (auth.rfind("dns-", 0) == 0) {
+    const auto& plugins = dns_plugins();
+    auto plugin = std::find_if(plugins.begin(), plugins.end(), [&](const DnsPlugin& d) { return auth == "dns-" + std::string(d.plugin); });
+    if (plugin == plugins.end()) f.unsupported = fmt::format("certbot's '{}' plugin has no certctl DNS provider", auth);
+    else translate_dns(c, *plugin, f);
   } else if (auth.empty()) {
     f.unsupported = "its renewal file names no authenticator";
   } else {

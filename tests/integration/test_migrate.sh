@@ -116,6 +116,34 @@ mkdir "$TEST_TMP/empty"
 expect_exit 4 certctl migrate certbot "$TEST_TMP/empty"
 assert_contains "$ERR" "not a certbot config directory"
 
+step "certbot's DNS plugins: dns-rfc2136 becomes a DNS provider from its credentials file, secrets sealed"
+# The real store, with one renewal file switched to the rfc2136 plugin as certbot writes it.
+CBD=$TEST_TMP/certbot-dns
+cp -a "$CB/config" "$CBD"
+printf 'dns_rfc2136_server = 127.0.0.1\ndns_rfc2136_port = 5353\ndns_rfc2136_name = certbot-key.\ndns_rfc2136_secret = %s\ndns_rfc2136_algorithm = HMAC-SHA256\n' \
+  "c2VjcmV0LWZyb20tY2VydGJvdA==" >"$TEST_TMP/rfc2136.ini"
+chmod 600 "$TEST_TMP/rfc2136.ini"
+sed -i "s|^authenticator = nginx|authenticator = dns-rfc2136\ndns_rfc2136_credentials = $TEST_TMP/rfc2136.ini\ndns_rfc2136_propagation_seconds = 20|" \
+  "$CBD/renewal/three.example.test.conf"
+new_vault "$TEST_TMP/vault-certbot-dns"
+expect_ok certctl migrate certbot "$CBD" --dry-run --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$OUT" "add DNS provider 'certbot-rfc2136' (rfc2136) from $TEST_TMP/rfc2136.ini"
+assert_contains "$OUT" "three.example.test: renews here with CA"
+assert_contains "$OUT" "--propagation-wait 20"
+assert_not_contains "$OUT$ERR" "c2VjcmV0LWZyb20tY2VydGJvdA==" "the plan"
+expect_ok certctl migrate certbot "$CBD" --ca-bundle "$PEBBLE_CA_BUNDLE"
+assert_contains "$ERR" "3 managed, 0 imported, 0 skipped, 0 failed"
+assert_not_contains "$OUT$ERR" "c2VjcmV0LWZyb20tY2VydGJvdA==" "migrate's output"
+expect_ok certctl dns show certbot-rfc2136 --json
+json_check 'd["type"] == "rfc2136" and d["options"] == {"server": "127.0.0.1:5353", "key-name": "certbot-key.", "algorithm": "hmac-sha256"} and d["secrets"] == {"tsig-secret": "sealed"}'
+expect_ok certctl show three.example.test --json
+json_check 'd["issue"]["challenge"] == "dns-01" and d["issue"]["dns"] == "certbot-rfc2136" and d["source"] == "managed"'
+if file_backend; then
+  ! grep -rq "c2VjcmV0LWZyb20tY2VydGJvdA==" "$CERTCTL_VAULT" || fail "the TSIG secret is in the vault in clear"
+  pass
+fi
+use_vault "$TEST_TMP/vault"
+
 step "lego, into a vault of its own: the directory URL and challenge it was run with; renewed here on lego's account"
 LG=$TEST_TMP/lego
 LEGO_CA_CERTIFICATES=$PEBBLE_CA_BUNDLE lego --server "$PEBBLE_DIR_URL" --email lego@example.test --accept-tos \

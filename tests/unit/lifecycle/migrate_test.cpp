@@ -119,6 +119,19 @@ TEST_CASE("read_certbot_store: renewal files, their settings, and what does not 
   write_file(c + "/renewal/c.example.conf",
              "cert = " + c + "/live/c/cert.pem\nprivkey = " + c + "/live/c/privkey.pem\n"
              "[renewalparams]\nauthenticator = webroot\nwebroot_path = /var/www/html,\n");
+  // DNS plugins: rfc2136 with its credentials file; cloudflare with a global key (certctl takes
+  // an API token); a plugin certctl has no provider for.
+  write_file(dir.file("rfc2136.ini"),
+             "dns_rfc2136_server = 127.0.0.1\ndns_rfc2136_port = 5353\ndns_rfc2136_name = certbot-key.\n"
+             "dns_rfc2136_secret = c2VjcmV0c2VjcmV0\ndns_rfc2136_algorithm = HMAC-SHA512\n");
+  write_file(dir.file("cf.ini"), "dns_cloudflare_email = a@example.test\ndns_cloudflare_api_key = 0123\n");
+  const std::string files = "cert = " + c + "/live/x/cert.pem\nprivkey = " + c + "/live/x/privkey.pem\n";
+  write_file(c + "/renewal/d.example.conf",
+             files + "[renewalparams]\nauthenticator = dns-rfc2136\nserver = https://acme.example/dir\n"
+                     "dns_rfc2136_credentials = " + dir.file("rfc2136.ini") + "\ndns_rfc2136_propagation_seconds = 30\n");
+  write_file(c + "/renewal/e.example.conf",
+             files + "[renewalparams]\nauthenticator = dns-cloudflare\ndns_cloudflare_credentials = " + dir.file("cf.ini") + "\n");
+  write_file(c + "/renewal/f.example.conf", files + "[renewalparams]\nauthenticator = dns-route53\n");
   write_file(c + "/renewal/broken.conf", "[renewalparams]\nauthenticator = standalone\n");
   write_file(c + "/renewal/ignored.txt", "not a renewal file");
   auto pem = crypto::private_jwk_to_pem(kEcJwk, "jwk");
@@ -134,7 +147,7 @@ TEST_CASE("read_certbot_store: renewal files, their settings, and what does not 
 
   auto store = lifecycle::read_certbot_store(c);
   REQUIRE(store);
-  REQUIRE(store->certificates.size() == 3);
+  REQUIRE(store->certificates.size() == 6);
   const auto& a = store->certificates[0];
   CHECK(a.name == "a.example");
   CHECK(a.directory_url == "https://acme.example/dir");
@@ -149,7 +162,23 @@ TEST_CASE("read_certbot_store: renewal files, their settings, and what does not 
   REQUIRE(a.notes.size() == 1);
   CHECK(a.notes[0].find("--pre-hook") != std::string::npos);
   const auto& b = store->certificates[1];
-  CHECK(b.unsupported.find("2 webroots") != std::string::npos);
+  CHECK(b.unsupported.empty());
+  CHECK(b.settings.webroot == "/srv/a");
+  CHECK(b.settings.webroot_map == std::vector<std::string>{"b.example=/srv/a", "www.b.example=/srv/b"});
+  const auto& d = store->certificates[3];
+  CHECK(d.unsupported.empty());
+  CHECK(d.settings.challenge == vault::ChallengeType::Dns01);
+  CHECK(d.settings.dns == "certbot-rfc2136");
+  REQUIRE(d.dns_provider);
+  CHECK(d.dns_provider->type == "rfc2136");
+  CHECK(d.dns_provider->options == std::map<std::string, std::string>{
+                                       {"server", "127.0.0.1:5353"}, {"key-name", "certbot-key."}, {"algorithm", "hmac-sha512"}});
+  CHECK(d.dns_provider->secrets == std::map<std::string, std::string>{{"tsig-secret", "dns_rfc2136_secret"}});
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0].find("--propagation-wait 30") != std::string::npos);
+  CHECK(store->certificates[4].unsupported.find("dns_cloudflare_api_token") != std::string::npos);
+  CHECK_FALSE(store->certificates[4].dns_provider);
+  CHECK(store->certificates[5].unsupported.find("dns-route53") != std::string::npos);
   const auto& cc = store->certificates[2];
   CHECK(cc.settings.webroot == "/var/www/html");
   CHECK(cc.directory_url.empty());
