@@ -88,6 +88,9 @@ class Issuer {
   virtual Result<Issued> issue(const crypto::CsrInfo& csr, const IssueOptions& opts) = 0;
   /// The problem behind the last failed issue(), if the CA sent one.
   virtual ProblemInfo last_problem() const { return {}; }
+  /// Does it validate the names through a challenge solver? False for the local CA, so a batch
+  /// makes no solver (and binds no port) for it.
+  virtual bool uses_solver() const { return true; }
   /// Revoke a certificate this CA issued (RFC 5280 reason code). `cert_key` signs instead of
   /// the account when given (ACME) — the local CA ignores it.
   virtual Status revoke(const crypto::Certificate& cert, int reason, const crypto::Signer* cert_key) = 0;

@@ -190,6 +190,7 @@ class RemoteSigner final : public crypto::Signer {
 /// The local CA, whose key stays with the parent: it issues there.
 class RemoteLocalIssuer final : public ca::Issuer {
  public:
+  bool uses_solver() const override { return false; }
   RemoteLocalIssuer(Link& link, std::string ca) : link_(link), ca_(std::move(ca)) {}
   const std::string& name() const override { return ca_; }
   Result<ca::Issued> issue(const crypto::CsrInfo& csr, const ca::IssueOptions& opts) override {

@@ -53,7 +53,7 @@ Result<ca::Issued> order_at(const OrderJob& job, const Attempt& at, const Issuer
     TRY_ASSIGN(issuer, source(at.ca));
   }
   ca::IssueOptions opts = at.options;
-  if (shared) {
+  if (shared && issuer->uses_solver()) {
     TRY_ASSIGN(opts.shared_solver, shared->get(opts.challenge, job.name));
   }
   auto out = issuer->issue(job.csr, opts);

@@ -7,6 +7,7 @@
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
 
+#include "net_util.hpp"
 #include "vault_context.hpp"
 
 using namespace certctl;
@@ -370,6 +371,24 @@ TEST_CASE("issue_many issues each record and reports each failure on its own", "
   CHECK(results[3].error().category() == Category::NotFound);
   for (const char* n : {"a", "b", "c"}) CHECK(fx.vault.load(n)->status == vault::CertStatus::Active);
   CHECK(results[0]->cert->serial_hex != results[2]->cert->serial_hex);
+}
+
+TEST_CASE("issue_many from the local CA makes no challenge solver: a busy http-01 port does not matter",
+          "[lifecycle]") {
+  Fixture fx;
+  int busy = 0;
+  UniqueFd taken = test::occupy_port(&busy);  // 127.0.0.1:busy, listening
+  lifecycle::IssueRequest req;
+  req.settings.http_address = "127.0.0.1";
+  req.settings.http_port = busy;
+  for (const char* n : {"a", "b"}) {
+    REQUIRE(lifecycle::create(fx.ctx(), n, fields(std::string(n) + ".example.test")));
+    REQUIRE(lifecycle::make_csr(fx.ctx(), n));
+  }
+  // Two records: a batch, whose solvers are shared; the local CA needs none.
+  auto results = lifecycle::issue_many(fx.ctx(), {"a", "b"}, req, 2);
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) CHECK((r ? std::string() : r.error().text()) == "");
 }
 
 TEST_CASE("issue_many reports each record's orders ending as N of M", "[lifecycle]") {
