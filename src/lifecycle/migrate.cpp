@@ -190,25 +190,9 @@ Status add_dns_provider(Context ctx, const FoundDnsProvider& d) {
   in.name = d.name;
   in.type = d.type;
   in.options = d.options;
-  TRY_ASSIGN(SecretBytes text, fs::read_secret_file(d.credentials_file));
-  // A credentials file is `key = value` lines (ConfigObj, as certbot reads it).
-  std::string_view rest = text.view();
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-      while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-      if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
-      return s;
-    };
-    const std::string_view key = trim(line.substr(0, eq));
-    for (const auto& [secret, file_key] : d.secrets)
-      if (key == file_key) in.secrets.insert_or_assign(secret, SecretBytes::from(trim(line.substr(eq + 1))));
-  }
+  TRY_ASSIGN(auto values, detail::read_certbot_credentials(d.credentials_file));
+  for (const auto& [secret, file_key] : d.secrets)
+    if (auto v = values.find(file_key); v != values.end()) in.secrets.insert_or_assign(secret, std::move(v->second));
   for (const auto& [secret, file_key] : d.secrets)
     if (!in.secrets.count(secret)) return Error(Category::Input, d.credentials_file, fmt::format("has no {}", file_key));
   return dns_add(ctx, std::move(in));

@@ -29,33 +29,43 @@ constexpr std::size_t kMaxConf = 256u << 10;
 /// key -> value, as ConfigObj writes them (`key = value`, `[section]`, `[[subsection]]`).
 using Conf = std::map<std::string, std::map<std::string, std::string>>;
 
-std::string trim(std::string_view s) {
+/// `s` without surrounding blanks and one pair of matching quotes (a view into `s`).
+std::string_view trim_view(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string_view::npos) return {};
   const auto e = s.find_last_not_of(" \t\r");
-  std::string out(s.substr(b, e - b + 1));
-  if (out.size() >= 2 && (out.front() == '"' || out.front() == '\'') && out.back() == out.front())
-    out = out.substr(1, out.size() - 2);
-  return out;
+  s = s.substr(b, e - b + 1);
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
+  return s;
 }
+std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
-Conf parse_conf(std::string_view text) {
-  Conf conf;
+/// Calls `on_line(section, line)` for each ConfigObj line of `text` that is not blank, a comment
+/// or a section header; `section` is as in Conf.
+template <class OnLine>
+void for_each_conf_line(std::string_view text, OnLine&& on_line) {
   std::string top, section;
   for (std::size_t at = 0; at < text.size();) {
     auto nl = text.find('\n', at);
     std::string_view line = text.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
     at = nl == std::string_view::npos ? text.size() : nl + 1;
-    const std::string t = trim(line);
+    const std::string_view t = trim_view(line);
     if (t.empty() || t.front() == '#') continue;
     if (t.rfind("[[", 0) == 0 && t.size() > 4 && t.substr(t.size() - 2) == "]]") {
       section = top + "/" + trim(t.substr(2, t.size() - 4));
     } else if (t.front() == '[' && t.back() == ']') {
       top = section = trim(t.substr(1, t.size() - 2));
-    } else if (auto eq = t.find('='); eq != std::string::npos) {
-      conf[section][trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
+    } else {
+      on_line(section, t);
     }
   }
+}
+
+Conf parse_conf(std::string_view text) {
+  Conf conf;
+  for_each_conf_line(text, [&](const std::string& section, std::string_view t) {
+    if (auto eq = t.find('='); eq != std::string_view::npos) conf[section][trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
+  });
   return conf;
 }
 
@@ -146,30 +156,29 @@ void translate_dns(const Conf& c, const DnsPlugin& plugin, FoundCertificate& f) 
     f.unsupported = fmt::format("certbot's dns-{} plugin has no credentials file in its renewal file", plugin.plugin);
     return;
   }
-  auto text = fs::read_secret_file(credentials, kMaxConf);
-  if (!text) {
-    f.unsupported = fmt::format("certbot's DNS credentials cannot be read: {}", text.error().text());
+  auto values = detail::read_certbot_credentials(credentials);
+  if (!values) {
+    f.unsupported = fmt::format("certbot's DNS credentials cannot be read: {}", values.error().text());
     return;
   }
-  Conf creds = parse_conf(text->view());
-  auto& values = creds[""];
+  auto value = [&](std::string_view key) {
+    auto v = values->find(prefix + std::string(key));
+    return v == values->end() ? std::string_view() : v->second.view();
+  };
   FoundDnsProvider d;
   d.name = provider_name(credentials);
   d.type = std::string(plugin.type);
   d.credentials_file = credentials;
   for (const auto& [key, option] : plugin.options)
-    if (auto v = values.find(prefix + std::string(key)); v != values.end() && !v->second.empty())
-      d.options[std::string(option)] = v->second;
+    if (!value(key).empty()) d.options[std::string(option)] = std::string(value(key));
   for (const auto& [key, secret] : plugin.secrets) {
-    if (values.find(prefix + std::string(key)) == values.end() || values[prefix + std::string(key)].empty()) {
+    if (value(key).empty()) {
       f.unsupported = fmt::format("{} has no {}{} (certctl's {} provider needs it)", credentials, prefix, key, plugin.type);
-      break;
+      return;
     }
     d.secrets[std::string(secret)] = prefix + std::string(key);
   }
-  const std::string port = get(creds, "", prefix + "port");
-  for (auto& [k, v] : values) std::fill(v.begin(), v.end(), '\0');  // secrets among them
-  if (!f.unsupported.empty()) return;
+  const std::string port(value("port"));
   if (plugin.plugin == "rfc2136") {
     if (!port.empty() && d.options.count("server")) d.options["server"] += ":" + port;
     if (auto a = d.options.find("algorithm"); a != d.options.end())
@@ -230,6 +239,16 @@ void translate(const Conf& c, FoundCertificate& f) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, SecretBytes>> detail::read_certbot_credentials(const std::string& file) {
+  TRY_ASSIGN(SecretBytes text, fs::read_secret_file(file, kMaxConf));
+  std::map<std::string, SecretBytes> out;
+  for_each_conf_line(text.view(), [&](const std::string&, std::string_view t) {
+    if (auto eq = t.find('='); eq != std::string_view::npos)
+      out.insert_or_assign(trim(t.substr(0, eq)), SecretBytes::from(trim_view(t.substr(eq + 1))));
+  });
+  return out;
+}
 
 Result<FoundStore> read_certbot_store(const std::string& dir) {
   if (!fs::is_dir(dir)) return Error(Category::NotFound, dir, "no certbot config directory here");
