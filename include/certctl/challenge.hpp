@@ -155,8 +155,6 @@ Result<std::map<std::string, std::string>> parse_webroot_map(const std::vector<s
 /// http-01 through a command of the user's, run as `COMMAND present|cleanup DOMAIN TOKEN
 /// KEY_AUTHORIZATION` without a shell (src/challenge/http_hook.cpp); its failure is a Config error.
 Result<std::unique_ptr<Solver>> make_http_hook(const std::string& command, int timeout_s);
-/// A hook given as an option: an absolute path to an executable file (Usage error otherwise).
-Status check_hook_command(const std::string& command, std::string_view option);
 /// tls-alpn-01 (RFC 8737) answered by a built-in TLS server on address:port (through `host`
 /// as make_http_standalone).
 Result<std::unique_ptr<Solver>> make_tls_alpn(const std::string& address, int port,

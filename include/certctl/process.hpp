@@ -51,4 +51,12 @@ void harden_process();
 /// The last non-empty line of some output, control characters blanked: for one-line errors.
 std::string last_line(std::string_view out);
 
+/// A program the user names for certctl to run without a shell (a hook): an absolute path to an
+/// executable regular file, else a Usage error, its subject the path (or `option` when the path
+/// is empty) and its text starting with `what` ("the hook", "the DNS hook").
+Status check_program(const std::string& path, std::string_view what, std::string_view option);
+/// Not empty, and only letters, digits and the characters of `extra`: what may reach a user
+/// program's argv.
+bool argv_safe(std::string_view s, std::string_view extra);
+
 }  // namespace certctl::proc

@@ -9,24 +9,12 @@
 
 #include "challenge/common.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
 
 namespace certctl::challenge {
 namespace {
-
-/// Letters and digits plus `extra`, not empty: what may reach the hook's argv.
-bool only(std::string_view s, std::string_view extra) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [&](unsigned char c) {
-    return std::isalnum(c) || extra.find(static_cast<char>(c)) != std::string_view::npos;
-  });
-}
 
 class HttpHook final : public Solver {
  public:
@@ -38,8 +26,8 @@ class HttpHook final : public Solver {
   Status present(const std::vector<Task>& tasks) override {
     for (const auto& t : tasks) {
       // Names (or IP addresses) and base64url only: nothing a hook could take for an option.
-      if (!only(t.identifier, "-_.:") || t.identifier.front() == '-' || !is_base64url(t.token) ||
-          !only(t.key_authorization, "-_."))
+      if (!proc::argv_safe(t.identifier, "-_.:") || t.identifier.front() == '-' || !is_base64url(t.token) ||
+          !proc::argv_safe(t.key_authorization, "-_."))
         return Error(Category::Input, t.identifier.empty() ? std::string("http-01") : t.identifier,
                      "refusing to run the http hook: a malformed name, token or key authorization");
     }
@@ -84,20 +72,9 @@ class HttpHook final : public Solver {
 }  // namespace
 
 Result<std::unique_ptr<Solver>> make_http_hook(const std::string& command, int timeout_s) {
-  TRY(check_hook_command(command, "--http-hook"));
+  TRY(proc::check_program(command, "the hook", "--http-hook"));
   if (timeout_s < 1 || timeout_s > 3600) return Error(Category::Usage, command, "the hook timeout must be 1..3600 seconds");
   return std::unique_ptr<Solver>(std::make_unique<HttpHook>(command, timeout_s));
-}
-
-Status check_hook_command(const std::string& command, std::string_view option) {
-  if (command.empty() || command.front() != '/')
-    return Error(Category::Usage, command.empty() ? std::string(option) : command,
-                 "the hook must be an absolute path (it runs without a shell or $PATH)");
-  struct stat st {};
-  if (::stat(command.c_str(), &st) != 0) return Error(Category::Usage, command, "the hook does not exist", std::strerror(errno));
-  if (!S_ISREG(st.st_mode) || ::access(command.c_str(), X_OK) != 0)
-    return Error(Category::Usage, command, "the hook is not an executable file");
-  return ok();
 }
 
 }  // namespace certctl::challenge

@@ -11,10 +11,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -149,6 +151,24 @@ std::string last_line(std::string_view out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   return line;
+}
+
+Status check_program(const std::string& path, std::string_view what, std::string_view option) {
+  if (path.empty() || path.front() != '/')
+    return Error(Category::Usage, path.empty() ? std::string(option) : path,
+                 fmt::format("{} must be an absolute path (it runs without a shell or $PATH)", what));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return Error(Category::Usage, path, fmt::format("{} does not exist", what), std::strerror(errno));
+  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) != 0)
+    return Error(Category::Usage, path, fmt::format("{} is not an executable file", what));
+  return ok();
+}
+
+bool argv_safe(std::string_view s, std::string_view extra) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](unsigned char c) {
+    return std::isalnum(c) || extra.find(static_cast<char>(c)) != std::string_view::npos;
+  });
 }
 
 std::string Outcome::describe(int timeout_s) const {

@@ -11,12 +11,6 @@
 
 #include "dns/providers.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -26,24 +20,17 @@
 namespace certctl::dns {
 namespace {
 
-/// Non-empty, letters and digits plus `extra` only: what may reach a user program's argv.
-bool only(std::string_view s, std::string_view extra) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [&](unsigned char c) {
-    return std::isalnum(c) || extra.find(static_cast<char>(c)) != std::string_view::npos;
-  });
-}
-
 /// Checked before anything runs: names hold letters, digits, '-', '_' and '.'; the value and
 /// token (when there is one) base64url characters only.
 Status check_args(const TxtRecord& r) {
   const std::string_view refusing = "refusing to run the DNS hook: ";
   const std::string subject = r.domain.empty() ? r.fqdn : r.domain;
-  if (!only(r.fqdn, "-_.") || (!r.zone.empty() && !only(r.zone, "-_.")) || !only(r.domain, "-_."))
+  if (!proc::argv_safe(r.fqdn, "-_.") || (!r.zone.empty() && !proc::argv_safe(r.zone, "-_.")) || !proc::argv_safe(r.domain, "-_."))
     return Error(Category::Input, subject,
                  fmt::format("{}a name contains characters other than letters, digits, '-', '_' and '.'", refusing));
-  if (!only(r.value, "-_"))
+  if (!proc::argv_safe(r.value, "-_"))
     return Error(Category::Input, subject, fmt::format("{}the TXT value contains characters outside base64url", refusing));
-  if (!r.token.empty() && !only(r.token, "-_"))
+  if (!r.token.empty() && !proc::argv_safe(r.token, "-_"))
     return Error(Category::Input, subject, fmt::format("{}the token contains characters outside base64url", refusing));
   return ok();
 }
@@ -90,14 +77,7 @@ class ExecProvider final : public Provider {
     if (auto it = c.options.find("hook-timeout"); it != c.options.end()) {
       TRY_ASSIGN(timeout, parse_number(it->second, 1, 3600, NumberField{Category::Usage, command, "hook-timeout"}));
     }
-    if (command.empty() || command.front() != '/')
-      return Error(Category::Usage, command.empty() ? "exec provider" : command,
-                   "the DNS hook must be an absolute path (it runs without a shell or $PATH)");
-    struct stat st {};
-    if (::stat(command.c_str(), &st) != 0)
-      return Error(Category::Usage, command, "the DNS hook does not exist", std::strerror(errno));
-    if (!S_ISREG(st.st_mode) || ::access(command.c_str(), X_OK) != 0)
-      return Error(Category::Usage, command, "the DNS hook is not an executable file");
+    TRY(proc::check_program(command, "the DNS hook", "exec provider"));
     return std::unique_ptr<Provider>(std::make_unique<ExecProvider>(command, static_cast<int>(timeout)));
   }
 

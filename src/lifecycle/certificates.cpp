@@ -5,6 +5,7 @@
 #include <certctl/domain.hpp>
 #include <certctl/fs.hpp>
 #include <certctl/lifecycle.hpp>
+#include <certctl/process.hpp>
 
 #include "lifecycle/config_table.hpp"
 #include "lifecycle/internal.hpp"
@@ -277,7 +278,7 @@ Status detail::check_settings(Context ctx, const SettingsOverride& s) {
     return Error(Category::Usage, "--webroot", fmt::format("'{}' is not an absolute path", *s.webroot));
   if (s.webroot_map) TRY(challenge::parse_webroot_map(*s.webroot_map));
   if (s.http_hook && !s.http_hook->empty()) {
-    TRY(challenge::check_hook_command(*s.http_hook, "--http-hook"));
+    TRY(proc::check_program(*s.http_hook, "the hook", "--http-hook"));
     if ((s.webroot && !s.webroot->empty()) || (s.webroot_map && !s.webroot_map->empty()))
       return Error(Category::Usage, "--http-hook", "answers http-01 itself; give it or --webroot, not both");
   }
