@@ -82,7 +82,7 @@ Result<lifecycle::SettingsOverride> given_settings(CLI::App* sub, const Settings
       if (w.empty() || w.front() == '/') {
         plain = w;
         ++plains;
-      } else if (!w.empty()) {
+      } else {
         map.push_back(w);
       }
     }
