@@ -50,13 +50,16 @@ if [[ $(id -u) == 0 ]]; then
   chmod 0711 "$TEST_TMP"
   mkdir -m 0700 "$nb"
   chown nobody "$nb"
+  # A copy nobody can run: the build tree may sit in a directory only root may enter.
+  nb_bin=$TEST_TMP/certctl-for-nobody
+  cp "$CERTCTL_BIN" "$nb_bin"
+  chmod 0755 "$nb_bin"
   # shellcheck disable=SC2016 # $HOME of nobody's shell
   as_nobody sh -c 'umask 077; printf "%s\n" "another passphrase" >"$HOME/pass"'
-  expect_ok as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" \
-    "$CERTCTL_BIN" init --scrypt-n 1024
-  expect_ok as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" "$CERTCTL_BIN" renew
+  expect_ok as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" "$nb_bin" init --scrypt-n 1024
+  expect_ok as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" "$nb_bin" renew
   chmod 000 "$nb/pass"
-  expect_exit 4 as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" "$CERTCTL_BIN" renew
+  expect_exit 4 as_nobody env CERTCTL_VAULT="$nb/vault" CERTCTL_PASSPHRASE_FILE="$nb/pass" "$nb_bin" renew
   assert_contains "$ERR" "$nb/pass"
   assert_one_line_error
 else
