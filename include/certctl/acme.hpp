@@ -8,6 +8,7 @@
 #include <certctl/http.hpp>
 #include <certctl/result.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -97,12 +98,40 @@ std::string dns01_value(std::string_view key_authorization);
 Result<std::string> thumbprint(const crypto::PrivateKey& key);
 std::string thumbprint(const crypto::JwkParams& jwk);
 
-/// Poll timing: Retry-After is honoured between these bounds, within an overall deadline.
+/// How the client polls a pending authorization or order (certctl(1), POLLING): the first wait
+/// is poll_min_s, each next one twice the last, up to poll_max_s (20 ms, 40 ms, 80 ms, ... 10 s);
+/// a Retry-After from the CA is waited instead, exactly (never under poll_min_s). At most
+/// max_polls requests per URL and none after deadline_s; a Retry-After past the deadline ends
+/// the wait at once.
 struct Timing {
-  double poll_min_s = 0.2;
+  double poll_min_s = 0.02;
   double poll_max_s = 10;
   double deadline_s = 120;
   int bad_nonce_retries = 5;
+  int max_polls = 40;
+  /// Sleeps between polls; interruptible_sleep when empty (a test records the waits instead).
+  std::function<Status(std::chrono::milliseconds)> sleep = {};
+};
+
+/// The waits of one poll loop under a Timing (pure: the caller measures time and sleeps).
+class PollSchedule {
+ public:
+  explicit PollSchedule(const Timing& t) : t_(t), next_(t.poll_min_s) {}
+  /// After an answer that is not final, `elapsed_s` after the first request: the seconds to
+  /// wait before asking again, or nullopt when no request is left (max_polls made, the deadline
+  /// passed, or a Retry-After beyond it).
+  std::optional<double> after_pending(std::optional<long> retry_after_s, double elapsed_s);
+  /// Once after_pending said no: why, to follow "still pending" ("after 120 s", "after 40
+  /// polls", "and asks to be polled again in 300 s, past the 120 s deadline").
+  std::string why_stopped() const;
+
+ private:
+  enum class Stop { Deadline, MaxPolls, RetryAfter };
+  const Timing& t_;
+  double next_;
+  int made_ = 0;
+  Stop stop_ = Stop::Deadline;
+  long retry_after_ = 0;
 };
 
 class Client {
@@ -163,11 +192,10 @@ class Client {
   Result<std::string> sign(const std::string& url, const std::string& payload, const crypto::Signer& key,
                            bool use_jwk, const std::string& nonce) const;
   Error ca_error(const Problem& p, const std::string& url) const;
-  Status sleep_for_retry(const http::Response& r, double& delay, double elapsed) const;
-  /// POST-as-GET `url` until `settled(body)` says the answer is final, sleeping between
-  /// requests as Retry-After asks (within the poll bounds); past the deadline, `late()`.
+  /// POST-as-GET `url` until `settled(body)` says the answer is final, waiting between requests
+  /// as PollSchedule says; when it allows no more, `late()`.
   Status poll(const std::string& url, const std::function<Result<bool>(const std::string&)>& settled,
-              const std::function<Error()>& late);
+              const std::function<Error(const std::string& why)>& late);
 
   http::Client& http_;
   std::string directory_url_;

@@ -3,10 +3,8 @@
 #include "acme/headers.hpp"
 #include "acme/json.hpp"
 
-#include <certctl/interrupt.hpp>
-
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -122,13 +120,29 @@ Result<http::Response> Client::post(const std::string& url, const std::optional<
   }
 }
 
-Status Client::sleep_for_retry(const http::Response& r, double& delay, double elapsed) const {
-  double wait = delay;
-  if (auto ra = http::retry_after_seconds(r, clock_.now())) wait = static_cast<double>(*ra);
-  wait = std::clamp(wait, timing_.poll_min_s, timing_.poll_max_s);
-  wait = std::min(wait, std::max(0.0, timing_.deadline_s - elapsed));
-  delay = std::min(delay * 2, timing_.poll_max_s);
-  return interruptible_sleep(std::chrono::milliseconds(static_cast<long>(wait * 1000)), "waiting for the CA");
+std::optional<double> PollSchedule::after_pending(std::optional<long> retry_after_s, double elapsed_s) {
+  ++made_;
+  const double left = t_.deadline_s - elapsed_s;
+  if (left <= 0) return stop_ = Stop::Deadline, std::nullopt;
+  if (made_ >= t_.max_polls) return stop_ = Stop::MaxPolls, std::nullopt;
+  double wait = next_;
+  next_ = std::min(next_ * 2, t_.poll_max_s);
+  if (retry_after_s) {
+    wait = std::max(static_cast<double>(*retry_after_s), t_.poll_min_s);
+    retry_after_ = *retry_after_s;
+    if (wait > left) return stop_ = Stop::RetryAfter, std::nullopt;  // back after we would give up
+  }
+  return std::min(wait, left);
+}
+
+std::string PollSchedule::why_stopped() const {
+  switch (stop_) {
+    case Stop::MaxPolls: return fmt::format("after {} polls", made_);
+    case Stop::RetryAfter:
+      return fmt::format("and the CA asks to be polled again in {} s, past the {} s deadline", retry_after_, t_.deadline_s);
+    case Stop::Deadline: break;
+  }
+  return fmt::format("after {} s", t_.deadline_s);
 }
 
 }  // namespace certctl::acme

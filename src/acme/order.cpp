@@ -3,7 +3,10 @@
 #include "acme/headers.hpp"
 #include "acme/json.hpp"
 
+#include <certctl/interrupt.hpp>
+
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -106,15 +109,17 @@ Status Client::deactivate_authorization(const std::string& url) {
 }
 
 Status Client::poll(const std::string& url, const std::function<Result<bool>(const std::string&)>& settled,
-                    const std::function<Error()>& late) {
+                    const std::function<Error(const std::string& why)>& late) {
   const auto start = std::chrono::steady_clock::now();
-  double delay = timing_.poll_min_s;
+  PollSchedule schedule(timing_);
   for (;;) {
     TRY_ASSIGN(http::Response resp, post(url, std::nullopt));
     TRY_ASSIGN(const bool done, settled(resp.body));
     if (done) return ok();
-    if (seconds_since(start) >= timing_.deadline_s) return late();
-    TRY(sleep_for_retry(resp, delay, seconds_since(start)));
+    const auto wait = schedule.after_pending(http::retry_after_seconds(resp, clock_.now()), seconds_since(start));
+    if (!wait) return late(schedule.why_stopped());
+    const auto ms = std::chrono::milliseconds(std::lround(*wait * 1000));
+    TRY(timing_.sleep ? timing_.sleep(ms) : interruptible_sleep(ms, "waiting for the CA"));
   }
 }
 
@@ -124,10 +129,9 @@ Result<Authorization> Client::wait_authorization(const std::string& url) {
     TRY_ASSIGN(a, parse_body(body, url, authz_from));
     return a.status != AuthzStatus::Pending;
   };
-  TRY(poll(url, settled, [&] {
+  TRY(poll(url, settled, [&](const std::string& why) {
     return Error(Category::Ca, a.identifier.value,
-                 fmt::format("the CA did not validate within {} s (authorization still {})", timing_.deadline_s,
-                             to_string(a.status)));
+                 fmt::format("the CA did not validate: the authorization is still {} {}", to_string(a.status), why));
   }));
   return a;
 }
@@ -138,8 +142,8 @@ Result<Order> Client::wait_order(const std::string& url, OrderStatus until) {
     TRY_ASSIGN(o, parse_body(body, url, order_from));
     return o.status == until || o.status == OrderStatus::Invalid || o.status == OrderStatus::Valid;
   };
-  TRY(poll(url, settled, [&] {
-    return Error(Category::Ca, url, fmt::format("the order is still {} after {} s", to_string(o.status), timing_.deadline_s));
+  TRY(poll(url, settled, [&](const std::string& why) {
+    return Error(Category::Ca, url, fmt::format("the order is still {} {}", to_string(o.status), why));
   }));
   return o;
 }

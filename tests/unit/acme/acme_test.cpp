@@ -206,12 +206,79 @@ TEST_CASE("polling gives up at the deadline with a clear message", "[acme]") {
   Fixture fx;
   fx.http.on("POST", "https://ca.test/authz/9", 200,
              R"({"status":"pending","identifier":{"type":"dns","value":"slow.example"},"challenges":[]})");
-  acme::Client quick{fx.http, kDir, fx.clock, acme::Timing{0.0, 0.01, 0.05, 3}};
+  acme::Client quick{fx.http, kDir, fx.clock, acme::Timing{0.0, 0.01, 0.05, 3, 1'000'000}};
   quick.set_account(fx.signer.get(), "https://ca.test/acct/1");
   auto r = quick.wait_authorization("https://ca.test/authz/9");
   REQUIRE_FALSE(r);
   CHECK(r.error().subject() == "slow.example");
   CHECK_THAT(r.error().message(), Catch::Contains("did not validate"));
+  CHECK_THAT(r.error().message(), Catch::EndsWith("still pending after 0.05 s"));
+}
+
+namespace {
+
+/// A client whose waits between polls are recorded (in ms) instead of slept.
+struct PollFixture : Fixture {
+  std::vector<long> waits;
+  acme::Timing timing;
+  std::unique_ptr<acme::Client> polling;
+  const std::string url = "https://ca.test/authz/7";
+  const std::string pending =
+      R"({"status":"pending","identifier":{"type":"dns","value":"a.example"},"challenges":[]})";
+
+  explicit PollFixture(acme::Timing t = {}) : timing(std::move(t)) {
+    timing.sleep = [this](std::chrono::milliseconds d) {
+      waits.push_back(d.count());
+      return ok();
+    };
+    polling = std::make_unique<acme::Client>(http, kDir, clock, timing);
+    polling->set_account(signer.get(), "https://ca.test/acct/1");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("polling: 20 ms, then doubling up to 10 s; a Retry-After is waited exactly", "[acme]") {
+  PollFixture fx;
+  for (int i = 0; i < 10; ++i) fx.http.on("POST", fx.url, 200, fx.pending);
+  fx.http.on("POST", fx.url, 200, fx.pending, {{"Retry-After", "3"}});
+  fx.http.on("POST", fx.url, 200, fx.pending, {{"Retry-After", "45"}});  // over the 10 s cap: still exactly
+  fx.http.on("POST", fx.url, 200, fx.pending);
+  fx.http.on("POST", fx.url, 200,
+             R"({"status":"valid","identifier":{"type":"dns","value":"a.example"},"challenges":[]})");
+  auto a = fx.polling->wait_authorization(fx.url);
+  REQUIRE(a);
+  CHECK(a->status == acme::AuthzStatus::Valid);
+  CHECK(fx.http.count("POST", fx.url) == 14);
+  CHECK(fx.waits == std::vector<long>{20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 10000, 3000, 45000, 10000});
+}
+
+TEST_CASE("polling: at most max_polls requests for one URL, then a Ca error saying so", "[acme]") {
+  acme::Timing t;
+  t.max_polls = 5;
+  PollFixture fx(t);
+  fx.http.on("POST", fx.url, 200, fx.pending, {{"Retry-After", "0"}});  // never under 20 ms either
+  auto a = fx.polling->wait_authorization(fx.url);
+  REQUIRE_FALSE(a);
+  CHECK(a.error().category() == Category::Ca);
+  CHECK(a.error().subject() == "a.example");
+  CHECK_THAT(a.error().message(), Catch::EndsWith("still pending after 5 polls"));
+  CHECK(fx.http.count("POST", fx.url) == 5);
+  CHECK(fx.waits == std::vector<long>{20, 20, 20, 20});
+}
+
+TEST_CASE("polling: a Retry-After beyond the deadline ends the wait at once", "[acme]") {
+  PollFixture fx;
+  fx.http.on("POST", "https://ca.test/order/3", 200,
+             R"({"status":"processing","identifiers":[],"authorizations":[],"finalize":"https://ca.test/fin/3"})",
+             {{"Retry-After", "300"}});
+  auto o = fx.polling->wait_order("https://ca.test/order/3", acme::OrderStatus::Valid);
+  REQUIRE_FALSE(o);
+  CHECK(o.error().subject() == "https://ca.test/order/3");
+  CHECK_THAT(o.error().message(),
+             Catch::Contains("still processing and the CA asks to be polled again in 300 s, past the 120 s deadline"));
+  CHECK(fx.http.count("POST", "https://ca.test/order/3") == 1);
+  CHECK(fx.waits.empty());
 }
 
 TEST_CASE("renewalInfo: window, explanation and Retry-After, absent without the directory entry", "[acme]") {
