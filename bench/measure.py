@@ -2,9 +2,14 @@
 """Run a command several times; print median wall time and peak RSS (of the child).
 
 usage: measure.py LABEL RUNS -- COMMAND...   (stdout of the command is discarded)
+       measure.py --interleave RUNS LABEL=SHELL_COMMAND...
 
 "{run}" in an argument is replaced by the run number, so each run can use fresh names.
 With --machine, prints "LABEL MEDIAN_S PEAK_MIB" for scripts instead of the text line.
+With --interleave, each round runs every command once, in the order given (bash -c; start it
+with exec), so a slow moment of the machine hits all of them alike; then it prints one line per
+label: "LABEL MEDIAN_WALL_S MEDIAN_CPU_S PEAK_MIB" (CPU: user + system of the command and every
+process it waited for).
 """
 import os
 import resource
@@ -14,7 +19,7 @@ import sys
 import time
 
 
-def run_once(cmd):
+def run_once(cmd, cpu=False):
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -29,11 +34,35 @@ def run_once(cmd):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"measure: {' '.join(cmd)} exited {code}")
+    if cpu:
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
     return wall, usage.ru_maxrss / 1024.0  # KiB -> MiB
+
+
+def interleave(runs, specs):
+    jobs = []
+    for spec in specs:
+        label, sep, command = spec.partition("=")
+        if not sep or not label or not command:
+            sys.exit(f"measure: '{spec}' is not LABEL=SHELL_COMMAND")
+        jobs.append((label, command))
+    results = {label: [] for label, _ in jobs}
+    for i in range(runs):
+        for label, command in jobs:
+            results[label].append(run_once(["bash", "-c", command.replace("{run}", str(i))], cpu=True))
+    for label, _ in jobs:
+        r = results[label]
+        print(f"{label} {statistics.median(x[0] for x in r):.3f} {statistics.median(x[1] for x in r):.3f} "
+              f"{max(x[2] for x in r):.1f}")
 
 
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--interleave"]:
+        if len(args) < 3:
+            sys.exit(__doc__)
+        interleave(int(args[1]), args[2:])
+        return
     machine = bool(args) and args[0] == "--machine"
     if machine:
         args = args[1:]
