@@ -10,13 +10,8 @@ cd "$(dirname "$0")/.."
 bash tests/deps.sh --test
 source bench/lib.sh
 bench_need lego time
-bash tests/build.sh --target certctl >/dev/null
-
-export CERTCTL_BIN=$PWD/build/certctl
-bench_dir=$PWD/bench
-source tests/integration/lib.sh
+bench_certctl
 source tests/integration/dns_servers.sh
-source tests/integration/pebble.sh
 BIND_RECURSION=1 bind_start
 PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
 

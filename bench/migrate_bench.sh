@@ -11,11 +11,7 @@ cd "$(dirname "$0")/.."
 bash tests/deps.sh --test
 source bench/lib.sh
 bench_need certbot lego
-bash tests/build.sh --target certctl >/dev/null
-
-export CERTCTL_BIN=$PWD/build/certctl
-source tests/integration/lib.sh
-source tests/integration/pebble.sh
+bench_certctl
 PEBBLE_WFE_NONCEREJECT=0 pebble_start
 n=${1:-200}
 export CERTCTL_PASSPHRASE=bench NO_COLOR=1

@@ -437,7 +437,7 @@ start_fake() {
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"
 }
-declare -A _VAULT_SCHEMAS=()
+declare -gA _VAULT_SCHEMAS=()
 case $CERTCTL_TEST_BACKEND in
   file) ;;
   pg)
