@@ -191,10 +191,11 @@ Status add_dns_provider(Context ctx, const FoundDnsProvider& d) {
   in.type = d.type;
   in.options = d.options;
   TRY_ASSIGN(auto values, detail::read_certbot_credentials(d.credentials_file));
-  for (const auto& [secret, file_key] : d.secrets)
-    if (auto v = values.find(file_key); v != values.end()) in.secrets.insert_or_assign(secret, std::move(v->second));
-  for (const auto& [secret, file_key] : d.secrets)
-    if (!in.secrets.count(secret)) return Error(Category::Input, d.credentials_file, fmt::format("has no {}", file_key));
+  for (const auto& [secret, file_key] : d.secrets) {
+    auto v = values.find(file_key);
+    if (v == values.end()) return Error(Category::Input, d.credentials_file, fmt::format("has no {}", file_key));
+    in.secrets.insert_or_assign(secret, std::move(v->second));
+  }
   return dns_add(ctx, std::move(in));
 }
 

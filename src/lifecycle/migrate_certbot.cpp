@@ -170,7 +170,7 @@ void translate_dns(const Conf& c, const DnsPlugin& plugin, FoundCertificate& f) 
   d.type = std::string(plugin.type);
   d.credentials_file = credentials;
   for (const auto& [key, option] : plugin.options)
-    if (!value(key).empty()) d.options[std::string(option)] = std::string(value(key));
+    if (auto v = value(key); !v.empty()) d.options[std::string(option)] = std::string(v);
   for (const auto& [key, secret] : plugin.secrets) {
     if (value(key).empty()) {
       f.unsupported = fmt::format("{} has no {}{} (certctl's {} provider needs it)", credentials, prefix, key, plugin.type);
