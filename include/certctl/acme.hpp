@@ -98,7 +98,7 @@ std::string dns01_value(std::string_view key_authorization);
 Result<std::string> thumbprint(const crypto::PrivateKey& key);
 std::string thumbprint(const crypto::JwkParams& jwk);
 
-/// How the client polls a pending authorization or order (certctl(1), POLLING): the first wait
+/// How the client polls a pending authorization or order (certctl(1), ACME POLLING): the first wait
 /// is poll_min_s, each next one twice the last, up to poll_max_s (20 ms, 40 ms, 80 ms, ... 10 s);
 /// a Retry-After from the CA is waited instead, exactly (never under poll_min_s). At most
 /// max_polls requests per URL and none after deadline_s; a Retry-After past the deadline ends
