@@ -40,6 +40,10 @@ bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+/// write_file_atomic without its last step, the fsync of the directory: for a caller that
+/// writes several files and then syncs each directory once (sync_dir). Until then the file's
+/// contents are durable but its name may not be.
+Status write_file_atomic_unsynced(const std::string& path, std::string_view data, mode_t mode = 0600);
 /// write_file_atomic for a file the user named outside the vault (--out, --dir, --prometheus,
 /// deploy paths): a failure is the user's path (Category::Input), not the vault's. Only a new
 /// path or an existing regular file is written; a device, FIFO, socket, directory or symlink

@@ -180,6 +180,17 @@ std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>&
 /// the key and CSR when it has none, then issue.
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
                                 const IssueRequest& req);
+/// A record of a one-shot batch: its name and what `issue_new` would create it with.
+struct NewRecord {
+  std::string name;
+  RecordFields fields;
+};
+/// issue_new for several records in one run (`issue A B --domain a --domain b`): each is
+/// created or changed and given a key and CSR, then all that got that far are issued together
+/// as issue_many issues them. A record this call created and could not issue is removed again;
+/// one that fails does not stop the others. One result per record, in order.
+std::vector<IssueResult> issue_many_new(Context ctx, const std::vector<NewRecord>& records, const IssueRequest& req,
+                                        int parallel);
 
 // ---- deployment ------------------------------------------------------------------------------
 /// A deploy target for many records (global, or per CA or record list): where the files go

@@ -152,7 +152,8 @@ class Vault {
 
   /// Take the vault's write lock (waits up to 60 s for another certctl). Then, before the
   /// caller changes anything: the audit log must take a line (else a Vault error naming it),
-  /// and leftovers of killed runs in the vault and certs/ are swept (fs::sweep_leftovers).
+  /// and, on this object's first lock, leftovers of killed runs in the vault and certs/ are
+  /// swept (fs::sweep_leftovers).
   Result<VaultLock> lock() const;
   /// The renew lock (<vault>/.renew.lock): one `renew` run at a time; a second one waits for
   /// the first to finish and then finds nothing left to do.

@@ -217,9 +217,13 @@ Result<bool> write_unnamed(const std::string& path, std::string_view data, mode_
 }  // namespace
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
-  const std::string dir = dirname(path);
+  TRY(write_file_atomic_unsynced(path, data, mode));
+  return sync_dir(dirname(path));
+}
+
+Status write_file_atomic_unsynced(const std::string& path, std::string_view data, mode_t mode) {
   TRY_ASSIGN(bool written, write_unnamed(path, data, mode));
-  if (written) return sync_dir(dir);
+  if (written) return ok();
   std::string tmp;
   UniqueFd fd;
   for (int attempt = 0; attempt < 100 && !fd; ++attempt) {
@@ -236,7 +240,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   if (auto st = fd.close(); !st) return fail(sys_error(Category::Vault, path, "cannot close", errno));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return fail(sys_error(Category::Vault, path, "cannot rename into place", errno));
-  return sync_dir(dir);
+  return ok();
 }
 
 namespace {

@@ -402,6 +402,24 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   return r;
 }
 
+Result<vault::Record> detail::create_with_csr(Context ctx, const std::string& name, const RecordFields& f) {
+  TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
+  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
+  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
+  TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  if (ctx.vault.exists(name))
+    return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
+  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
+  const int version = r.version + 1;
+  r.has_key = true;
+  r.source = vault::Source::Managed;
+  TRY(commit_csr_version(ctx, r, {version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCsrFile), std::move(csr)}}}));
+  TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
+  TRY(audit(ctx, "csr", name, {{"key_type", r.key_type}, {"version", std::to_string(version)}}));
+  return r;
+}
+
 Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std::string& csr_file) {
   TRY(vault::validate_name(name));
   TRY_ASSIGN(std::string data, fs::read_file(csr_file));

@@ -31,6 +31,9 @@ Status check_same_domain(const vault::Record& existing, const RecordFields& f);
 /// The record an issue with `f` would issue for, in memory only: a new record from `f`, or the
 /// existing one with `f`'s names, subject and key type laid over it (for a dry run).
 Result<vault::Record> draft_record(Context ctx, const std::string& name, const RecordFields& f);
+/// create and make_csr in one change: a new record from `f`, saved once with its key and CSR
+/// (status pending), audited as both ("create", then "csr").
+Result<vault::Record> create_with_csr(Context ctx, const std::string& name, const RecordFields& f);
 
 /// Prepare `version` (newer than the record's current one) to be written from scratch: a
 /// directory left there by a command killed before it saved the record belongs to no version,

@@ -482,44 +482,97 @@ Result<vault::Record> dry_run_draft(Context ctx, const std::string& name, const 
 /// it once they have? Pending with the instruction kept as its last error.
 bool waits_for_user(const vault::Record& r) { return r.status == vault::CertStatus::Pending && !r.last_error.empty(); }
 
-}  // namespace
+/// Would `fields` change the names or key type `existing` has?
+bool changes_identity(const vault::Record& existing, const RecordFields& fields) {
+  return (fields.sans && *fields.sans != existing.sans) || (fields.key_type && *fields.key_type != existing.key_type);
+}
 
-Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
-                                const IssueRequest& req) {
-  TRY(vault::validate_name(name));
-  const bool exists = ctx.vault.exists(name);
-  const auto changes = [&](const vault::Record& existing) {
-    return (fields.sans && *fields.sans != existing.sans) || (fields.key_type && *fields.key_type != existing.key_type);
-  };
-  if (exists) {
+/// What issue_new does before it issues: create the record (`existed` false) or store new
+/// names or key type on it, then make its key and CSR when it has neither.
+Status prepare_new(Context ctx, const std::string& name, const RecordFields& fields, const IssueRequest& req,
+                   bool existed) {
+  if (existed) {
     TRY_ASSIGN(vault::Record existing, ctx.vault.load(name));
     TRY(check_same_domain(existing, fields));
-    if (req.dry_run) return changes(existing) ? dry_run_draft(ctx, name, fields, req) : issue(ctx, name, req);
     // New SANs or key type for an existing record are stored first, as `edit` stores them (an
     // issued record then gets a new key and CSR); an imported or revoked one refuses them.
-    if (changes(existing)) {
+    if (changes_identity(existing, fields)) {
       RecordFields change;
       change.sans = fields.sans;
       change.key_type = fields.key_type;
       TRY(edit(ctx, name, change, {}));
     }
-  } else {
-    if (req.dry_run) return dry_run_draft(ctx, name, fields, req);
-    RecordFields f = fields;
-    if (req.ca && !f.ca) f.ca = req.ca;
-    TRY(create(ctx, name, f));
-  }
-  auto run = [&]() -> Result<vault::Record> {
     TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
     if (!r.has_csr && !r.has_cert) TRY(make_csr(ctx, name));
+    return ok();
+  }
+  RecordFields f = fields;
+  if (req.ca && !f.ca) f.ca = req.ca;
+  TRY(create_with_csr(ctx, name, f));
+  return ok();
+}
+
+/// A record issue_new created and could not issue is removed again, so renew does not keep
+/// retrying a name the user may have mistyped; one that waits for a DNS delegation stays.
+void discard_unissued(Context ctx, const std::string& name) {
+  if (auto r = ctx.vault.load(name); r && !r->has_cert && !waits_for_user(*r)) (void)remove(ctx, name);
+}
+
+}  // namespace
+
+Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
+                                const IssueRequest& req) {
+  TRY(vault::validate_name(name));
+  const bool existed = ctx.vault.exists(name);
+  if (req.dry_run) {
+    if (!existed) return dry_run_draft(ctx, name, fields, req);
+    TRY_ASSIGN(vault::Record existing, ctx.vault.load(name));
+    TRY(check_same_domain(existing, fields));
+    return changes_identity(existing, fields) ? dry_run_draft(ctx, name, fields, req) : issue(ctx, name, req);
+  }
+  auto run = [&]() -> Result<vault::Record> {
+    TRY(prepare_new(ctx, name, fields, req, existed));
     return issue(ctx, name, req);
   };
   Result<vault::Record> out = run();
-  // A record this call created and could not issue is removed again, so renew does not keep
-  // retrying a name the user may have mistyped; one that waits for a DNS delegation stays.
-  if (!out && !exists)
-    if (auto r = ctx.vault.load(name); r && !r->has_cert && !waits_for_user(*r)) (void)remove(ctx, name);
+  if (!out && !existed) discard_unissued(ctx, name);
   return out;
+}
+
+std::vector<IssueResult> issue_many_new(Context ctx, const std::vector<NewRecord>& records, const IssueRequest& req,
+                                        int parallel) {
+  std::vector<IssueResult> results;
+  if (req.dry_run) {  // nothing is written, so each record's draft runs on its own
+    for (const auto& nr : records) results.emplace_back(nr.name, issue_new(ctx, nr.name, nr.fields, req));
+    return results;
+  }
+  std::vector<std::optional<Error>> refused(records.size());
+  std::vector<bool> existed(records.size());
+  std::vector<std::string> ready;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const NewRecord& nr = records[i];
+    Status st = vault::validate_name(nr.name);
+    if (st) {
+      existed[i] = ctx.vault.exists(nr.name);
+      st = prepare_new(ctx, nr.name, nr.fields, req, existed[i]);
+      if (!st && !existed[i]) discard_unissued(ctx, nr.name);
+    }
+    if (st)
+      ready.push_back(nr.name);
+    else
+      refused[i] = st.error();
+  }
+  std::vector<IssueResult> issued = issue_many(ctx, ready, req, parallel);
+  auto next = issued.begin();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (refused[i]) {
+      results.emplace_back(records[i].name, *refused[i]);
+      continue;
+    }
+    if (!*next && !existed[i]) discard_unissued(ctx, records[i].name);
+    results.push_back(std::move(*next++));
+  }
+  return results;
 }
 
 }  // namespace certctl::lifecycle

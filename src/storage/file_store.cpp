@@ -212,16 +212,23 @@ class FileStore final : public Store {
     return r;
   }
 
+  /// The ops in order; the directories the puts wrote into are synced once each at the end
+  /// (so before a commit point is written), not once per file.
   Status run(const std::vector<Change::Op>& ops) const {
+    std::vector<std::string> written_dirs;
     for (const auto& op : ops) {
       const std::string path = where(op.key);
       if (op.kind == Change::Op::Kind::Put) {
-        TRY(fs::make_dirs(fs::dirname(path), 0700));
-        TRY(fs::write_file_atomic(path, op.data));
+        std::string dir = fs::dirname(path);
+        TRY(fs::make_dirs(dir, 0700));
+        TRY(fs::write_file_atomic_unsynced(path, op.data));
+        if (std::find(written_dirs.begin(), written_dirs.end(), dir) == written_dirs.end())
+          written_dirs.push_back(std::move(dir));
       } else {
         TRY(fs::remove_tree(path));
       }
     }
+    for (const auto& dir : written_dirs) TRY(fs::sync_dir(dir));
     return ok();
   }
 

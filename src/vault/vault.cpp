@@ -27,6 +27,7 @@ struct Vault::Seen {
   std::mutex mu;
   std::unordered_map<std::string, storage::Revision> revisions;
   std::shared_ptr<const Fences> fences;
+  bool swept = false;  ///< this object's first lock swept the leftovers of killed runs
 };
 
 Vault::Vault(std::shared_ptr<storage::Store> store)
@@ -182,6 +183,28 @@ std::vector<std::string> Vault::names() const {
   for (const auto& l : *listed)
     if (auto n = record_name_of(l.key); !n.empty()) out.emplace_back(n);
   return out;
+}
+
+Status Vault::after_lock() const {
+  // Every change is audited after it lands, so an audit log that cannot take a line (a
+  // directory in its place, a read-only file system) must stop the change before it starts.
+  auto appendable = store_->update_log(Layout::audit_log(),
+                                       [](storage::LogView&) -> Result<std::optional<storage::LogAppend>> {
+                                         return std::optional<storage::LogAppend>();
+                                       });
+  if (!appendable)
+    return Error(Category::Vault, where(Layout::audit_log()), "cannot append to the audit log, so nothing was changed",
+                 appendable.error().cause().empty() ? appendable.error().message() : appendable.error().cause());
+  // Leftovers of killed runs (certctl(1), FILES): deleted records and temp files, once per
+  // process (a batch takes the lock many times; listing certs/ each time grows with the vault).
+  {
+    std::lock_guard g(seen_->mu);
+    if (seen_->swept) return ok();
+    seen_->swept = true;
+  }
+  store_->sweep("");
+  store_->sweep(Layout::certs());
+  return ok();
 }
 
 Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {

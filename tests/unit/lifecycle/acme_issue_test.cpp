@@ -20,6 +20,12 @@ void queue_valid_order(test::FakeAcme& ca) {
              R"({"status":"valid","identifier":{"type":"dns","value":"a.example"},"challenges":[]})");
 }
 
+/// The CA's next new order is refused (responses are queued per URL).
+void queue_refusal(test::FakeAcme& ca) {
+  ca.http.on("POST", "https://ca.test/order", 403,
+             R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"a.example is not allowed"})");
+}
+
 /// Fields of a record for a.example at the fake CA.
 lifecycle::RecordFields fake_ca_fields() {
   lifecycle::RecordFields f;
@@ -72,10 +78,8 @@ TEST_CASE("issue_new: a record it created is removed when the CA refuses; a dry 
   test::FakeAcme& ca = fx.ca;
   const lifecycle::RecordFields f = fake_ca_fields();
 
-  // Two refusals, then an order (responses are queued per URL).
-  for (int i = 0; i < 2; ++i)
-    ca.http.on("POST", "https://ca.test/order", 403,
-               R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"a.example is not allowed"})");
+  // Two refusals, then an order.
+  for (int i = 0; i < 2; ++i) queue_refusal(ca);
   queue_valid_order(ca);
   auto refused = lifecycle::issue_new(ctx, "web", f, {});
   REQUIRE_FALSE(refused);
@@ -101,4 +105,47 @@ TEST_CASE("issue_new: a record it created is removed when the CA refuses; a dry 
   CHECK_FALSE(view->cert);
   CHECK_FALSE(fx.vault.exists("trial"));
   for (const auto& r : ca.http.requests) CHECK(r.url.find("finalize") == std::string::npos);
+}
+
+TEST_CASE("issue_many_new: each record is created, keyed and ordered; one that fails fails alone",
+          "[lifecycle][acme]") {
+  test::AcmeVault fx;
+  fx.add_account("https://ca.test/acct/7");
+  lifecycle::Context ctx = fx.ctx();
+  test::FakeAcme& ca = fx.ca;
+  REQUIRE(lifecycle::create(ctx, "kept", fake_ca_fields()));
+  for (int i = 0; i < 2; ++i) queue_refusal(ca);
+
+  std::vector<lifecycle::NewRecord> records(4);
+  records[0] = {"first", fake_ca_fields()};
+  records[1] = {"bad/name", fake_ca_fields()};
+  records[2] = {"kept", fake_ca_fields()};
+  records[2].fields.domain = "b.example";  // the stored record is for a.example
+  records[3] = {"second", fake_ca_fields()};
+  auto results = lifecycle::issue_many_new(ctx, records, {}, 1);
+
+  REQUIRE(results.size() == 4);
+  for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].name == records[i].name);
+  REQUIRE_FALSE(results[0]);
+  CHECK(results[0].error().category() == Category::Ca);
+  REQUIRE_FALSE(results[1]);
+  CHECK(results[1].error().category() == Category::Usage);
+  REQUIRE_FALSE(results[2]);
+  CHECK(results[2].error().category() == Category::State);
+  CHECK(results[2].error().text().find("b.example") != std::string::npos);
+  REQUIRE_FALSE(results[3]);
+  CHECK(results[3].error().category() == Category::Ca);
+
+  // The two it created were keyed and ordered (one order each), then removed again; the
+  // existing record was neither ordered nor changed.
+  CHECK_FALSE(fx.vault.exists("first"));
+  CHECK_FALSE(fx.vault.exists("second"));
+  auto kept = fx.vault.load("kept");
+  REQUIRE(kept);
+  CHECK(kept->status == vault::CertStatus::Draft);
+  CHECK(kept->domain == "a.example");
+  CHECK_FALSE(kept->has_csr);
+  int orders = 0;
+  for (const auto& c : ca.calls()) orders += c == "POST https://ca.test/order";
+  CHECK(orders == 2);
 }
