@@ -2,7 +2,8 @@
 # Vault scale benchmark: build vaults of 1,000 and 10,000 real certificates (local CA), then
 # time `list`, `list --json` and `show` on each and print wall time and peak RSS.
 # Target (issue 2): `list` of 10,000 records well under a second, memory that does not
-# balloon with the vault.
+# balloon with the vault. Target (issue 13): `list --json` of 10,000 records <= 0.3 s and
+# <= 25 MiB (streamed: one record and one JSON object at a time).
 # usage: bash bench/vault_bench.sh [SIZES...]     (default: 1000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -365,16 +365,20 @@ struct NotifierSpec {
   bool starttls = false;           ///< email over smtp:// upgraded with STARTTLS
   std::string ca_bundle;           ///< PEM roots for the webhook's or mail server's TLS
   std::vector<std::string> events{"failure", "expiring"};
-  int expiring_days = 14;
+  int expiring_days = 14;  ///< 1..kMaxExpiringDays
 };
+/// The widest reminder window a notifier may have (`--expiring-days`).
+inline constexpr int kMaxExpiringDays = 365;
 Status notify_add(Context ctx, const NotifierSpec& spec);
 Result<std::vector<NotifierSpec>> notify_list(Context ctx);
 Status notify_remove(Context ctx, const std::string& name);
 /// Send a test message through one notifier.
 Status notify_test(Context ctx, const std::string& name);
 /// After a renew run: failures, successes and expiry reminders to every notifier that wants
-/// them. Returns the notifiers that failed (the run's own result is unchanged).
-std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& all);
+/// them. `records` (sorted by name) must hold every record of the report's items and every
+/// imported certificate within kMaxExpiringDays of expiry; renew passes the records it kept.
+/// Returns the notifiers that failed (the run's own result is unchanged).
+std::vector<Error> notify_after_renew(Context ctx, const RenewReport& report, const std::vector<vault::Record>& records);
 
 /// Renew what is due, under the renew lock (overlapping runs never renew one record twice).
 Result<RenewReport> renew(Context ctx, const RenewRequest& req);

@@ -8,13 +8,33 @@
 #include <certctl/record.hpp>
 #include <certctl/vault.hpp>
 
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace certctl::output {
 
 /// The `list` table: NAME DOMAIN CA STATUS DAYS AUTO-RENEW.
 std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color);
+/// The same table built one record at a time: it keeps each row's cells, not the records.
+class RecordsTable {
+ public:
+  RecordsTable(UnixTime now, bool color);
+  ~RecordsTable();
+  RecordsTable(const RecordsTable&) = delete;
+  RecordsTable& operator=(const RecordsTable&) = delete;
+  void add(const vault::Record& r);
+  bool empty() const;
+  std::string render() const;
+
+ private:
+  struct Rows;
+  std::unique_ptr<Rows> rows_;
+  UnixTime now_;
+  bool color_;
+};
 /// What each host's agent deployed: host -> record -> result (vault::load_all_deploy_results).
 using DeployResults = std::map<std::string, std::map<std::string, vault::DeployResult>>;
 
@@ -25,6 +45,23 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color, con
 /// "deployments" when `deployed` is given.
 std::string records_json(const std::vector<vault::Record>& records, UnixTime now,
                          const DeployResults* deployed = nullptr);
+/// records_json's text written as it goes, one record at a time, through `sink`: a walk over
+/// the vault prints its array without holding the records or the text.
+class RecordsJsonWriter {
+ public:
+  using Sink = std::function<void(std::string_view)>;
+  RecordsJsonWriter(Sink sink, UnixTime now, const DeployResults* deployed = nullptr)
+      : sink_(std::move(sink)), now_(now), deployed_(deployed) {}
+  void add(const vault::Record& r);
+  /// Close the array ("[]" when nothing was added).
+  void finish();
+
+ private:
+  Sink sink_;
+  UnixTime now_;
+  const DeployResults* deployed_;
+  bool any_ = false;
+};
 /// JSON object for `show --json`.
 std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed = nullptr);
 /// {"error": {"category", "subject", "message", "exit_code"}}

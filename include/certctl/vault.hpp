@@ -6,6 +6,7 @@
 #include <certctl/secret.hpp>
 #include <certctl/storage.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <sys/types.h>
@@ -166,6 +167,11 @@ class Vault {
   /// so one damaged record never hides the others. Served from the record cache where
   /// record.toml is unchanged; refreshes the cache.
   Result<std::vector<Record>> load_all(std::vector<UnreadableRecord>* unreadable = nullptr) const;
+  /// Every record in name order, read as load_all reads them, handed to `visit` one at a time
+  /// and never all held at once (a walk over 10,000 records holds one, and the cache's bytes).
+  /// An error from `visit` stops the walk and is returned.
+  using RecordVisitor = std::function<Status(Record&&)>;
+  Status for_each_record(const RecordVisitor& visit, std::vector<UnreadableRecord>* unreadable = nullptr) const;
   std::vector<std::string> names() const;
   /// The files of one version of a record, as a change writes them.
   struct VersionFiles {

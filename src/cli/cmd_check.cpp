@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <optional>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -27,32 +30,44 @@ std::string label(std::string_view v) {
   return out;
 }
 
-std::string prometheus_text(const std::vector<vault::Record>& records, UnixTime now) {
-  std::string out;
-  out += "# HELP certctl_certificate_days_remaining Whole days until the certificate expires (negative once expired).\n"
-         "# TYPE certctl_certificate_days_remaining gauge\n";
-  for (const auto& r : records)
-    if (auto d = vault::days_remaining(r, now))
-      out += fmt::format("certctl_certificate_days_remaining{{name=\"{}\",domain=\"{}\"}} {}\n", label(r.name),
-                         label(r.domain), *d);
-  out += "# HELP certctl_certificate_not_after_seconds Expiry time of the certificate (Unix seconds).\n"
-         "# TYPE certctl_certificate_not_after_seconds gauge\n";
-  for (const auto& r : records)
+/// The Prometheus textfile, one record at a time: each metric family's samples are gathered
+/// under its HELP and TYPE lines, and the families joined at the end.
+class PrometheusText {
+ public:
+  explicit PrometheusText(UnixTime now) : now_(now) {}
+  void add(const vault::Record& r) {
+    if (auto d = vault::days_remaining(r, now_))
+      fmt::format_to(std::back_inserter(days_), "certctl_certificate_days_remaining{{name=\"{}\",domain=\"{}\"}} {}\n",
+                     label(r.name), label(r.domain), *d);
     if (r.cert && r.cert->not_after)
-      out += fmt::format("certctl_certificate_not_after_seconds{{name=\"{}\"}} {}\n", label(r.name), r.cert->not_after);
-  out += "# HELP certctl_certificate_status 1 for the record's current status.\n"
-         "# TYPE certctl_certificate_status gauge\n";
-  for (const auto& r : records)
-    out += fmt::format("certctl_certificate_status{{name=\"{}\",status=\"{}\"}} 1\n", label(r.name),
-                       vault::status_name(vault::effective_status(r, now)));
-  out += "# HELP certctl_certificate_last_issue_success 1 when the last issuance or renewal succeeded, 0 when it failed.\n"
-         "# TYPE certctl_certificate_last_issue_success gauge\n";
-  for (const auto& r : records)
+      fmt::format_to(std::back_inserter(not_after_), "certctl_certificate_not_after_seconds{{name=\"{}\"}} {}\n",
+                     label(r.name), r.cert->not_after);
+    fmt::format_to(std::back_inserter(status_), "certctl_certificate_status{{name=\"{}\",status=\"{}\"}} 1\n",
+                   label(r.name), vault::status_name(vault::effective_status(r, now_)));
     if (r.has_cert || !r.last_error.empty())
-      out += fmt::format("certctl_certificate_last_issue_success{{name=\"{}\"}} {}\n", label(r.name),
-                         r.last_error.empty() ? 1 : 0);
-  return out;
-}
+      fmt::format_to(std::back_inserter(success_), "certctl_certificate_last_issue_success{{name=\"{}\"}} {}\n",
+                     label(r.name), r.last_error.empty() ? 1 : 0);
+  }
+  std::string text() const {
+    return "# HELP certctl_certificate_days_remaining Whole days until the certificate expires (negative once expired).\n"
+           "# TYPE certctl_certificate_days_remaining gauge\n" +
+           days_ +
+           "# HELP certctl_certificate_not_after_seconds Expiry time of the certificate (Unix seconds).\n"
+           "# TYPE certctl_certificate_not_after_seconds gauge\n" +
+           not_after_ +
+           "# HELP certctl_certificate_status 1 for the record's current status.\n"
+           "# TYPE certctl_certificate_status gauge\n" +
+           status_ +
+           "# HELP certctl_certificate_last_issue_success 1 when the last issuance or renewal succeeded, 0 when it "
+           "failed.\n"
+           "# TYPE certctl_certificate_last_issue_success gauge\n" +
+           success_;
+  }
+
+ private:
+  UnixTime now_;
+  std::string days_, not_after_, status_, success_;
+};
 
 }  // namespace
 
@@ -74,24 +89,29 @@ void setup_check(CLI::App& app, Globals& g) {
           return Error(Category::Usage, "--warn-days", "must be at least --crit-days (and both at least 0)");
         TRY_ASSIGN(Session s, open_session(g));
         std::vector<vault::UnreadableRecord> unreadable;  // a record nobody can read cannot be watched: CRITICAL
-        TRY_ASSIGN(std::vector<vault::Record> all, s.vault.load_all(&unreadable));
         const UnixTime now = s.clock.now();
         std::vector<std::string> crit, warn, errors;
         std::size_t watched = 0;
-        const vault::Record* soonest = nullptr;
-        for (const auto& r : all) {
-          if (r.status == vault::CertStatus::Revoked) continue;
-          if (r.status == vault::CertStatus::Error) errors.push_back(r.name);
-          auto d = vault::days_remaining(r, now);
-          if (!d) continue;
-          ++watched;
-          if (!soonest || r.cert->not_after < soonest->cert->not_after) soonest = &r;
-          const std::string item = *d < 0 ? fmt::format("{} (expired)", r.name) : fmt::format("{} ({}d)", r.name, *d);
-          if (*d <= o->crit_days) crit.push_back(item);
-          else if (*d <= o->warn_days) warn.push_back(item);
-        }
+        std::optional<std::pair<UnixTime, std::string>> soonest;  // not_after, name
+        PrometheusText prometheus(now);
+        // One record at a time: only names and counts are kept.
+        TRY(s.vault.for_each_record(
+            [&](vault::Record&& r) -> Status {
+              if (!o->prometheus.empty()) prometheus.add(r);
+              if (r.status == vault::CertStatus::Revoked) return ok();
+              if (r.status == vault::CertStatus::Error) errors.push_back(r.name);
+              auto d = vault::days_remaining(r, now);
+              if (!d) return ok();
+              ++watched;
+              if (!soonest || r.cert->not_after < soonest->first) soonest.emplace(r.cert->not_after, r.name);
+              std::string item = *d < 0 ? fmt::format("{} (expired)", r.name) : fmt::format("{} ({}d)", r.name, *d);
+              if (*d <= o->crit_days) crit.push_back(std::move(item));
+              else if (*d <= o->warn_days) warn.push_back(std::move(item));
+              return ok();
+            },
+            &unreadable));
         if (!o->prometheus.empty()) {
-          TRY(fs::write_user_file(o->prometheus, prometheus_text(all, now), 0644));
+          TRY(fs::write_user_file(o->prometheus, prometheus.text(), 0644));
         }
         std::string line;
         if (!crit.empty() || !unreadable.empty()) {
@@ -111,8 +131,8 @@ void setup_check(CLI::App& app, Globals& g) {
           if (!errors.empty())
             line += fmt::format("{}{} in error: {}", warn.empty() ? "" : "; ", errors.size(), fmt::join(errors, ", "));
         } else {
-          line = soonest ? fmt::format("CERTCTL OK - {} certificate(s), soonest {} in {} days", watched, soonest->name,
-                                       *vault::days_remaining(*soonest, now))
+          line = soonest ? fmt::format("CERTCTL OK - {} certificate(s), soonest {} in {} days", watched, soonest->second,
+                                       days_until(now, soonest->first))
                          : "CERTCTL OK - no certificates";
         }
         print_out(line);

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
+
 namespace certctl::cli {
 
 void setup_list(CLI::App& app, Globals& g) {
@@ -39,25 +41,40 @@ void setup_list(CLI::App& app, Globals& g) {
         if (!out.empty()) print_out(out);
         return ok();
       }
-      std::vector<vault::UnreadableRecord> unreadable;
-      TRY_ASSIGN(std::vector<vault::Record> all, s.vault.load_all(&unreadable));
+      // One record at a time: the JSON goes out as it is made, the table keeps only its cells.
       const UnixTime now = s.clock.now();
-      std::vector<vault::Record> shown;
-      shown.reserve(all.size());
-      for (auto& r : all) {
-        if (want && vault::effective_status(r, now) != *want) continue;
-        if (o->expiring_within >= 0) {
-          auto d = vault::days_remaining(r, now);
-          if (!d || *d > o->expiring_within) continue;
-        }
-        shown.push_back(std::move(r));
-      }
+      auto shown = [&](const vault::Record& r) {
+        if (want && vault::effective_status(r, now) != *want) return false;
+        if (o->expiring_within < 0) return true;
+        auto d = vault::days_remaining(r, now);
+        return d && *d <= o->expiring_within;
+      };
+      std::vector<vault::UnreadableRecord> unreadable;
+      std::size_t seen = 0;
       if (o->json) {
         TRY_ASSIGN(output::DeployResults deployed, vault::load_all_deploy_results(s.vault));
-        print_out(output::records_json(shown, now, &deployed));
+        output::RecordsJsonWriter out([](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); },
+                                      now, &deployed);
+        TRY(s.vault.for_each_record(
+            [&](vault::Record&& r) -> Status {
+              if (shown(r)) out.add(r);
+              return ok();
+            },
+            &unreadable));
+        out.finish();
+        std::fputc('\n', stdout);
+      } else {
+        output::RecordsTable table(now, color_stdout(g));
+        TRY(s.vault.for_each_record(
+            [&](vault::Record&& r) -> Status {
+              ++seen;
+              if (shown(r)) table.add(r);
+              return ok();
+            },
+            &unreadable));
+        if (table.empty()) note(g, seen == 0 ? "no certificates yet: certctl create NAME --domain D" : "no certificate matches");
+        else print_out(table.render());
       }
-      else if (shown.empty()) note(g, all.empty() ? "no certificates yet: certctl create NAME --domain D" : "no certificate matches");
-      else print_out(output::records_table(shown, now, color_stdout(g)));
       report_skipped(g, unreadable);
       return ok();
     };

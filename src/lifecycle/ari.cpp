@@ -50,14 +50,15 @@ void apply_ari(vault::AriState& st, const ca::AriWindow& w, UnixTime now) {
   st.next_check = now + std::clamp(wait, kMinRecheck, kMaxRecheck);
 }
 
+bool renewal_info_due(const vault::Record& r, UnixTime now) {
+  return !r.ari.cert_id.empty() && r.ari.next_check <= now && r.has_cert && r.source == vault::Source::Managed &&
+         r.status != vault::CertStatus::Revoked && !r.issued_by.empty();
+}
+
 void refresh_renewal_info(Context ctx, std::vector<vault::Record>& records, UnixTime now) {
   std::vector<std::size_t> stale;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
-    if (!r.ari.cert_id.empty() && r.ari.next_check <= now && r.has_cert && r.source == vault::Source::Managed &&
-        r.status != vault::CertStatus::Revoked && !r.issued_by.empty())
-      stale.push_back(i);
-  }
+  for (std::size_t i = 0; i < records.size(); ++i)
+    if (renewal_info_due(records[i], now)) stale.push_back(i);
   if (stale.empty()) return;
   ca::RenewalInfoClient client(ctx.vault, ctx.clock, ctx.http);
   std::vector<std::pair<std::size_t, ca::AriWindow>> fetched;

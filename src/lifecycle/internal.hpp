@@ -99,6 +99,8 @@ void apply_ari(vault::AriState& state, const ca::AriWindow& window, UnixTime now
 /// Ask the CAs again for the renewal windows whose next_check has passed and save them
 /// (best effort: a failure is kept in the record and retried in an hour).
 void refresh_renewal_info(Context ctx, std::vector<vault::Record>& records, UnixTime now);
+/// Whether refresh_renewal_info would ask the CA again for this record's window now.
+bool renewal_info_due(const vault::Record& r, UnixTime now);
 
 /// What a renew run will do, decided before anything is unlocked.
 struct RenewPlan {

@@ -68,8 +68,8 @@ Status validate(const NotifierSpec& s) {
   for (const auto& e : s.events)
     if (e != "failure" && e != "success" && e != "expiring")
       return Error(Category::Usage, "--on", fmt::format("'{}' is not failure, success or expiring", e));
-  if (s.expiring_days < 1 || s.expiring_days > 365)
-    return Error(Category::Usage, "--expiring-days", "must be 1..365");
+  if (s.expiring_days < 1 || s.expiring_days > kMaxExpiringDays)
+    return Error(Category::Usage, "--expiring-days", fmt::format("must be 1..{}", kMaxExpiringDays));
   return ok();
 }
 

@@ -311,6 +311,38 @@ Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<v
   return true;
 }
 
+/// The records a run may act on, and how many it looked at.
+struct Kept {
+  std::vector<vault::Record> records;  ///< in name order
+  std::size_t checked = 0;
+};
+
+/// Walk the vault one record at a time and keep only what this run may act on: the named
+/// records (all of them), or those due, to deploy again or whose renewal window is to be asked
+/// for again, and the imported certificates an expiry reminder may be due for. A no-op run over
+/// 10,000 records then holds none of them.
+Result<Kept> keep_for_run(Context ctx, const RenewRequest& req, UnixTime now,
+                          std::vector<vault::UnreadableRecord>& unreadable) {
+  const std::set<std::string, std::less<>> wanted(req.names.begin(), req.names.end());
+  Kept kept;
+  auto matters = [&](const vault::Record& r) {
+    if (!wanted.empty()) return true;
+    if (!vault::renew_reason(r, now, req.force).empty() || (r.deploy_failed && r.has_cert)) return true;
+    if (!req.dry_run && detail::renewal_info_due(r, now)) return true;
+    return req.notify && !req.dry_run && r.source == vault::Source::Imported && r.cert &&
+           r.status != vault::CertStatus::Revoked && days_until(now, r.cert->not_after) <= kMaxExpiringDays;
+  };
+  TRY(ctx.vault.for_each_record(
+      [&](vault::Record&& r) -> Status {
+        if (!wanted.empty() && !wanted.count(r.name)) return ok();
+        ++kept.checked;
+        if (matters(r)) kept.records.push_back(std::move(r));
+        return ok();
+      },
+      &unreadable));
+  return kept;
+}
+
 }  // namespace
 
 Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
@@ -323,8 +355,9 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   // Read after taking the lock: a run that waited sees what the previous one renewed.
   // A record that cannot be read is skipped and reported; it never stops the others.
   std::vector<vault::UnreadableRecord> unreadable;
-  TRY_ASSIGN(std::vector<vault::Record> all, ctx.vault.load_all(&unreadable));
   const UnixTime now = ctx.clock.now();
+  TRY_ASSIGN(Kept kept, keep_for_run(ctx, req, now, unreadable));
+  std::vector<vault::Record>& all = kept.records;
   if (!req.names.empty())  // only the named ones matter to this run
     std::erase_if(unreadable, [&](const vault::UnreadableRecord& u) {
       return std::find(req.names.begin(), req.names.end(), u.name) == req.names.end();
@@ -333,6 +366,7 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   // Renewal windows whose Retry-After has passed are asked for again before deciding.
   if (!req.dry_run) detail::refresh_renewal_info(ctx, all, now);
   RenewPlan plan = detail::select_due(all, req, now);
+  plan.report.checked = kept.checked;
   plan.report.unreadable = std::move(unreadable);
   if (!plan.due.empty() || !plan.deploy_again.empty()) {
     TRY_ASSIGN(const bool went_ahead, carry_out(ctx, req, all, plan));

@@ -114,24 +114,29 @@ Json details(const vault::Record& r, UnixTime now) {
 
 }  // namespace
 
-std::string records_json(const std::vector<vault::Record>& records, UnixTime now, const DeployResults* deployed) {
-  // One object at a time, so memory holds one JSON tree, not one per record; the text is the
-  // same as dumping the whole array with an indent of 2.
-  if (records.empty()) return "[]";
-  std::string out = "[\n";
-  out.reserve(records.size() * 900);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    Json j = summary(records[i], now);
-    if (deployed) j["deployments"] = deployments_json(records[i], *deployed);
-    const std::string obj = dump(j, 2);
-    out += "  ";
-    for (char c : obj) {
-      out += c;
-      if (c == '\n') out += "  ";
-    }
-    out += i + 1 < records.size() ? ",\n" : "\n";
+void RecordsJsonWriter::add(const vault::Record& r) {
+  // One object at a time, so memory holds one JSON tree; the text is the same as dumping the
+  // whole array with an indent of 2.
+  Json j = summary(r, now_);
+  if (deployed_) j["deployments"] = deployments_json(r, *deployed_);
+  const std::string obj = dump(j, 2);
+  std::string out = any_ ? ",\n  " : "[\n  ";
+  out.reserve(out.size() + obj.size() + obj.size() / 8);
+  for (char c : obj) {
+    out += c;
+    if (c == '\n') out += "  ";
   }
-  out += "]";
+  any_ = true;
+  sink_(out);
+}
+
+void RecordsJsonWriter::finish() { sink_(any_ ? "\n]" : "[]"); }
+
+std::string records_json(const std::vector<vault::Record>& records, UnixTime now, const DeployResults* deployed) {
+  std::string out;
+  RecordsJsonWriter w([&out](std::string_view s) { out += s; }, now, deployed);
+  for (const auto& r : records) w.add(r);
+  w.finish();
   return out;
 }
 

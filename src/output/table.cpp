@@ -46,26 +46,42 @@ std::string ca_column(const vault::Record& r) {
 
 }  // namespace
 
-std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color) {
+namespace {
+const std::vector<std::string>& table_headers() {
   static const std::vector<std::string> headers = {"NAME", "DOMAIN", "CA", "STATUS", "DAYS", "AUTO-RENEW"};
-  std::vector<std::vector<Cell>> rows;
-  rows.reserve(records.size());
-  for (const auto& r : records) {
-    const vault::CertStatus st = vault::effective_status(r, now);
-    std::string domain = r.domain;
-    if (!r.sans.empty()) domain += fmt::format(" (+{})", r.sans.size());
-    std::string days = "-";
-    std::string_view days_color;
-    const int threshold = vault::auto_renew_days(r);
-    if (auto d = vault::days_remaining(r, now)) {
-      days = std::to_string(*d);
-      days_color = *d < 0 ? kRed : (*d <= threshold ? kYellow : std::string_view{});
-    }
-    std::string renew = r.source == vault::Source::Imported ? "no" : fmt::format("{}d", threshold);
-    rows.push_back({{r.name, {}}, {std::move(domain), {}}, {ca_column(r), {}},
-                    {std::string(vault::status_name(st)), status_color(st)}, {std::move(days), days_color},
-                    {std::move(renew), {}}});
+  return headers;
+}
+}  // namespace
+
+struct RecordsTable::Rows {
+  std::vector<std::vector<Cell>> cells;
+};
+
+RecordsTable::RecordsTable(UnixTime now, bool color) : rows_(std::make_unique<Rows>()), now_(now), color_(color) {}
+RecordsTable::~RecordsTable() = default;
+
+bool RecordsTable::empty() const { return rows_->cells.empty(); }
+
+void RecordsTable::add(const vault::Record& r) {
+  const vault::CertStatus st = vault::effective_status(r, now_);
+  std::string domain = r.domain;
+  if (!r.sans.empty()) domain += fmt::format(" (+{})", r.sans.size());
+  std::string days = "-";
+  std::string_view days_color;
+  const int threshold = vault::auto_renew_days(r);
+  if (auto d = vault::days_remaining(r, now_)) {
+    days = std::to_string(*d);
+    days_color = *d < 0 ? kRed : (*d <= threshold ? kYellow : std::string_view{});
   }
+  std::string renew = r.source == vault::Source::Imported ? "no" : fmt::format("{}d", threshold);
+  rows_->cells.push_back({{r.name, {}}, {std::move(domain), {}}, {ca_column(r), {}},
+                          {std::string(vault::status_name(st)), status_color(st)}, {std::move(days), days_color},
+                          {std::move(renew), {}}});
+}
+
+std::string RecordsTable::render() const {
+  const auto& headers = table_headers();
+  const auto& rows = rows_->cells;
   std::vector<std::size_t> w(headers.size());
   for (std::size_t i = 0; i < headers.size(); ++i) w[i] = headers[i].size();
   for (const auto& row : rows)
@@ -76,20 +92,26 @@ std::string records_table(const std::vector<vault::Record>& records, UnixTime no
   auto emit = [&](const std::string& text, std::string_view col, std::size_t i, bool right) {
     const std::size_t pad = w[i] - width(text);
     if (right) out.append(pad, ' ');
-    if (color && !col.empty()) fmt::format_to(std::back_inserter(out), "{}{}{}", col, text, kReset);
+    if (color_ && !col.empty()) fmt::format_to(std::back_inserter(out), "{}{}{}", col, text, kReset);
     else out += text;
     if (i + 1 < w.size()) {
       if (!right) out.append(pad, ' ');
       out += "  ";
     }
   };
-  for (std::size_t i = 0; i < headers.size(); ++i) emit(headers[i], color ? kBold : std::string_view{}, i, i == 4);
+  for (std::size_t i = 0; i < headers.size(); ++i) emit(headers[i], color_ ? kBold : std::string_view{}, i, i == 4);
   out += '\n';
   for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) emit(row[i].text, row[i].color, i, i == 4);
     out += '\n';
   }
   return out;
+}
+
+std::string records_table(const std::vector<vault::Record>& records, UnixTime now, bool color) {
+  RecordsTable t(now, color);
+  for (const auto& r : records) t.add(r);
+  return t.render();
 }
 
 namespace {

@@ -207,53 +207,78 @@ Status Vault::after_lock() const {
   return ok();
 }
 
-Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {
+Status Vault::for_each_record(const RecordVisitor& visit, std::vector<UnreadableRecord>* unreadable) const {
   // A cache the store will not vouch for (file backend: another owner, open to others) is an
-  // error; a missing or damaged one is empty.
+  // error; a missing or damaged one has no entries.
   TRY_ASSIGN(std::optional<storage::Value> cache_bytes, store_->get(Layout::record_cache(), fs::kMaxCacheSize));
-  auto cache = cache_bytes ? decode_record_cache(cache_bytes->data) : std::unordered_map<std::string, CacheEntry>{};
+  CacheReader cache(cache_bytes ? std::string_view(cache_bytes->data) : std::string_view());
+  bool cache_left = cache.next();
   TRY_ASSIGN(const std::vector<storage::Listed> listed, store_->list(Layout::certs(), "record.toml"));
-  std::vector<CacheEntry> fresh;  // parsed now because the cache lacked them or was stale
-  std::vector<CacheEntry*> order;
-  fresh.reserve(listed.size());
+  // Name order, the cache's (the keys' order differs where a name continues another's with a
+  // character below '/').
+  std::vector<std::pair<std::string_view, const storage::Listed*>> order;
   order.reserve(listed.size());
-  std::size_t reused = 0;
-  for (const auto& l : listed) {
-    const std::string_view n = record_name_of(l.key);
-    if (n.empty()) continue;
-    if (l.revision != 0)
-      if (auto it = cache.find(std::string(n)); it != cache.end() && it->second.revision == l.revision) {
-        order.push_back(&it->second);
-        remember(n, l.revision);
-        ++reused;
+  for (const auto& l : listed)
+    if (const std::string_view n = record_name_of(l.key); !n.empty()) order.emplace_back(n, &l);
+  std::sort(order.begin(), order.end());
+  // The cache is written again only when it changed: until then the entries it keeps are
+  // only noted (views into its bytes), so an unchanged walk copies nothing.
+  std::optional<CacheWriter> rewrite;
+  std::vector<std::string_view> kept;
+  auto changed = [&] {
+    if (rewrite) return;
+    rewrite.emplace();
+    for (auto raw : kept) rewrite->add_raw(raw);
+    kept = {};
+  };
+  for (const auto& [n, l] : order) {
+    while (cache_left && cache.name() < n) {  // entries of records that are gone
+      changed();
+      cache_left = cache.next();
+    }
+    Record r;
+    storage::Revision revision = 0;
+    if (cache_left && cache.name() == n) {
+      if (l->revision != 0 && cache.revision() == l->revision && cache.decode(r)) revision = l->revision;
+      if (revision != 0) rewrite ? rewrite->add_raw(cache.raw()) : kept.push_back(cache.raw());
+      cache_left = cache.next();
+    }
+    if (revision == 0) {  // not in the cache, or stale: parse record.toml
+      changed();
+      Result<Record> parsed = Record{};
+      auto text = store_->get(l->key, fs::kMaxFileSize);
+      if (!text) {
+        parsed = std::move(text).error();
+      } else if (!*text) {
+        continue;  // removed since it was listed
+      } else {
+        revision = (*text)->revision;
+        parsed = parse_record((*text)->data, where(l->key));
+      }
+      if (!parsed) {
+        if (!unreadable) return std::move(parsed).error();
+        unreadable->push_back(UnreadableRecord{std::string(n), std::move(parsed).error()});
         continue;
       }
-    Result<Record> r = Record{};
-    storage::Revision revision = 0;
-    auto text = store_->get(l.key, fs::kMaxFileSize);
-    if (!text) {
-      r = std::move(text).error();
-    } else if (!*text) {
-      continue;  // removed since it was listed
-    } else {
-      revision = (*text)->revision;
-      r = parse_record((*text)->data, where(l.key));
-    }
-    if (!r) {
-      if (!unreadable) return std::move(r).error();
-      unreadable->push_back(UnreadableRecord{std::string(n), std::move(r).error()});
-      continue;
+      r = std::move(*parsed);
+      rewrite->add(revision, r);
     }
     remember(n, revision);
-    fresh.push_back(CacheEntry{revision, std::move(*r)});
+    TRY(visit(std::move(r)));
   }
-  // `fresh` no longer grows, so pointers into it stay valid; merge them in name order.
-  for (auto& e : fresh) order.push_back(&e);
-  std::sort(order.begin(), order.end(), [](const CacheEntry* a, const CacheEntry* b) { return a->record.name < b->record.name; });
-  if (!fresh.empty() || reused != cache.size()) (void)store_->put(Layout::record_cache(), encode_record_cache(order));
+  if (cache_left) changed();
+  if (rewrite) (void)store_->put(Layout::record_cache(), std::move(*rewrite).take());
+  return ok();
+}
+
+Result<std::vector<Record>> Vault::load_all(std::vector<UnreadableRecord>* unreadable) const {
   std::vector<Record> out;
-  out.reserve(order.size());
-  for (CacheEntry* e : order) out.push_back(std::move(e->record));  // moved, not copied: one copy in memory
+  TRY(for_each_record(
+      [&out](Record&& r) -> Status {
+        out.push_back(std::move(r));
+        return ok();
+      },
+      unreadable));
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "lifecycle/internal.hpp"
 #include "lifecycle/shared_solvers.hpp"
+#include "vault_context.hpp"
 
 using namespace certctl;
 using lifecycle::RenewOutcome;
@@ -178,4 +179,38 @@ TEST_CASE("a batch's shared solver that fails to clean up warns every record tha
   CHECK(warnings["a"][0].text() == "a: cleaning up its challenge failed: provider 'p': could not remove the TXT record");
   CHECK(warnings["b"].size() == 1);
   CHECK(warnings.count("c") == 0);
+}
+
+TEST_CASE("renew with nothing due looks at every record and keeps none; a named one says why", "[lifecycle]") {
+  test::VaultContext fx;
+  for (const char* n : {"one", "two", "three"}) REQUIRE(fx.vault.save(issued(n, 80)));
+  vault::Record imported = issued("imported", 5);  // an expiry reminder may be due: kept, not renewed
+  imported.source = vault::Source::Imported;
+  REQUIRE(fx.vault.save(imported));
+  bool unlocked = false;
+  lifecycle::RenewRequest req;
+  req.unlock = [&unlocked]() -> Status {
+    unlocked = true;
+    return ok();
+  };
+
+  auto all = lifecycle::renew(fx.ctx(), req);
+  REQUIRE(all);
+  CHECK(all->checked == 4);
+  CHECK(all->items.empty());
+  CHECK_FALSE(all->any_failed());
+  CHECK_FALSE(unlocked);
+
+  req.names = {"two"};
+  auto named = lifecycle::renew(fx.ctx(), req);
+  REQUIRE(named);
+  CHECK(named->checked == 1);
+  REQUIRE(named->items.size() == 1);
+  CHECK(named->items[0].name == "two");
+  CHECK(named->items[0].outcome == RenewOutcome::NotDue);
+
+  req.names = {"missing"};
+  auto missing = lifecycle::renew(fx.ctx(), req);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().category() == Category::NotFound);
 }

@@ -173,11 +173,18 @@ TEST_CASE("record fields: record.toml round-trips every field", "[vault]") {
 }
 
 TEST_CASE("record fields: the record cache round-trips every field", "[vault]") {
-  vault::CacheEntry e{123456789, filled_record()};
-  const auto read = vault::decode_record_cache(vault::encode_record_cache({&e}));
-  REQUIRE(read.count(e.record.name) == 1);
-  CHECK(read.at(e.record.name).record == e.record);
-  CHECK(read.at(e.record.name).revision == e.revision);
+  const vault::Record r = filled_record();
+  vault::CacheWriter w;
+  w.add(123456789, r);
+  const std::string data = std::move(w).take();
+  vault::CacheReader rd(data);
+  REQUIRE(rd.next());
+  CHECK(rd.name() == r.name);
+  CHECK(rd.revision() == 123456789);
+  vault::Record read;
+  REQUIRE(rd.decode(read));
+  CHECK(read == r);
+  CHECK_FALSE(rd.next());
 }
 
 TEST_CASE("record fields: show --json has every field under its JSON key", "[vault][output]") {
@@ -237,13 +244,54 @@ TEST_CASE("record fields: a field of the wrong type or range in record.toml name
   }
 }
 
-TEST_CASE("record fields: a cache whose count is a lie reads as empty", "[vault]") {
-  vault::CacheEntry e{7, filled_record()};
-  const std::string data = vault::encode_record_cache({&e});
-  REQUIRE(vault::decode_record_cache(data).size() == 1);
-  // The count follows the 4-byte magic and the 8-byte version.
-  std::string bad = data.substr(0, 12);
-  const std::uint64_t count = std::uint64_t{1} << 27;
-  bad.append(reinterpret_cast<const char*>(&count), sizeof count);
-  CHECK(vault::decode_record_cache(bad).empty());
+TEST_CASE("record fields: damage ends a cache walk there; a damaged entry is never returned", "[vault]") {
+  vault::Record a = filled_record(), b = filled_record();
+  a.name = "a";
+  b.name = "b";
+  vault::CacheWriter w;
+  w.add(7, a);
+  w.add(8, b);
+  const std::string data = std::move(w).take();
+  auto walk = [](std::string_view bytes) {
+    std::vector<std::string> names;
+    vault::CacheReader rd(bytes);
+    while (rd.next()) {
+      vault::Record r;
+      if (rd.decode(r)) names.push_back(r.name);
+    }
+    return names;
+  };
+  CHECK(walk(data) == std::vector<std::string>{"a", "b"});
+  SECTION("cut short inside the second entry") {
+    CHECK(walk(data.substr(0, data.size() - 3)) == std::vector<std::string>{"a"});
+  }
+  SECTION("a length that is a lie") {
+    // After the 4-byte magic and the version (one varint byte): the first entry's name length.
+    std::string bad = data.substr(0, 5);
+    bad += std::string(9, '\xff') + '\x01';  // a ten-byte varint: 2^63 and more
+    bad += "a";
+    CHECK(walk(bad).empty());
+  }
+  SECTION("a varint longer than 64 bits") {
+    std::string bad = data.substr(0, 5) + std::string(11, '\x80');
+    CHECK(walk(bad).empty());
+  }
+  SECTION("another format version reads as no entries") {
+    std::string other = data;
+    other[4] = static_cast<char>(other[4] + 1);
+    CHECK(walk(other).empty());
+  }
+  SECTION("an entry filed under another name does not decode") {
+    vault::CacheWriter w2;
+    w2.add(7, a);
+    std::string renamed = std::move(w2).take();
+    const auto at = renamed.find('a', 5);  // the entry's name, before the record's own
+    REQUIRE(at != std::string::npos);
+    renamed[at] = 'z';
+    vault::CacheReader rd(renamed);
+    REQUIRE(rd.next());
+    CHECK(rd.name() == "z");
+    vault::Record r;
+    CHECK_FALSE(rd.decode(r));
+  }
 }

@@ -296,6 +296,62 @@ TEST_CASE("the record cache serves list and never returns stale or deleted recor
   CHECK(fs::read_file(v.where(vault::Layout::record_cache()))->size() > 100);
 }
 
+TEST_CASE("for_each_record walks in name order, one at a time, and writes the cache only when it changed",
+          "[vault]") {
+  test::TempDir d;
+  auto v = test::make_vault(d);
+  // Key order ("certs/a-b/..." < "certs/a/...") is not name order ("a" < "a-b").
+  for (const char* n : {"b", "a-b", "a", "a.c"}) {
+    vault::Record r = full_record();
+    r.name = n;
+    REQUIRE(v.save(r));
+  }
+  auto walk = [&v](std::vector<vault::UnreadableRecord>* unreadable = nullptr, std::string_view stop_at = {}) {
+    std::vector<std::string> names;
+    Status st = v.for_each_record(
+        [&](vault::Record&& r) -> Status {
+          names.push_back(r.name);
+          if (r.name == stop_at) return Error(Category::Usage, r.name, "stop here");
+          return ok();
+        },
+        unreadable);
+    return std::make_pair(std::move(st), names);
+  };
+  const std::vector<std::string> all{"a", "a-b", "a.c", "b"};
+  auto first = walk();
+  REQUIRE(first.first);
+  CHECK(first.second == all);
+
+  const std::string cache = v.where(vault::Layout::record_cache());
+  auto inode = [&cache] {
+    struct stat st {};
+    return ::stat(cache.c_str(), &st) == 0 ? st.st_ino : ino_t{0};
+  };
+  const ino_t written = inode();
+  REQUIRE(written != 0);
+  auto again = walk();
+  CHECK(again.second == all);
+  CHECK(inode() == written);  // unchanged: not written again
+
+  // An error from the visitor stops the walk and comes back.
+  auto stopped = walk(nullptr, "a-b");
+  REQUIRE_FALSE(stopped.first);
+  CHECK(stopped.first.error().message() == "stop here");
+  CHECK(stopped.second == std::vector<std::string>{"a", "a-b"});
+
+  // A damaged record.toml is skipped and reported with a list to put it in, an error without;
+  // the cache is written again without it.
+  REQUIRE(fs::write_file_atomic(v.where(vault::Layout::record_file("a.c")), "not = [toml"));
+  std::vector<vault::UnreadableRecord> unreadable;
+  auto skipped = walk(&unreadable);
+  REQUIRE(skipped.first);
+  CHECK(skipped.second == std::vector<std::string>{"a", "a-b", "b"});
+  REQUIRE(unreadable.size() == 1);
+  CHECK(unreadable[0].name == "a.c");
+  CHECK(inode() != written);
+  CHECK_FALSE(walk().first);
+}
+
 TEST_CASE("renew_reason: threshold, expiry, retries with backoff, never imported or revoked", "[vault]") {
   vault::Record r = full_record();  // 90-day certificate, renew_days 21
   r.ari = {};
