@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
+#include <thread>
 
 namespace certctl::dns::api {
 
@@ -137,8 +139,16 @@ std::string snippet(std::string_view body) {
   return out;
 }
 
-Result<http::Response> send(http::Client& client, http::Request req) {
+void real_sleep(std::chrono::seconds s) { std::this_thread::sleep_for(s); }
+
+Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep) {
   auto r = client.send(req);
+  for (int retry = 0; retry < kRateLimitRetries && r && r->status == 429; ++retry) {
+    const long wait = http::retry_after_seconds(*r, static_cast<long long>(std::time(nullptr))).value_or(kRateLimitDefaultWait);
+    if (wait > kRateLimitMaxWait) break;
+    sleep(std::chrono::seconds(wait));
+    r = client.send(req);
+  }
   for (auto& h : req.headers) OPENSSL_cleanse(h.value.data(), h.value.size());
   return r;
 }

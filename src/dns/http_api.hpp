@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,8 +50,20 @@ std::string str(const Json& j, const char* key);
 /// The start of a body for an error message: one line, at most 200 characters.
 std::string snippet(std::string_view body);
 
-/// Send the request, then wipe every header value (they may hold API keys or tokens).
-Result<http::Response> send(http::Client& client, http::Request req);
+/// How send() waits out an API's rate limit (HTTP 429): at most kRateLimitRetries more tries,
+/// each after the Retry-After the API gave (kRateLimitDefaultWait seconds when it gave none);
+/// a Retry-After longer than kRateLimitMaxWait is not waited for.
+inline constexpr int kRateLimitRetries = 3;
+inline constexpr long kRateLimitDefaultWait = 1;
+inline constexpr long kRateLimitMaxWait = 30;
+/// The wait between tries; tests pass one that records instead of sleeping.
+using Sleep = std::function<void(std::chrono::seconds)>;
+void real_sleep(std::chrono::seconds s);
+
+/// Send the request, then wipe every header value (they may hold API keys or tokens). A 429
+/// answer is tried again as above; the last answer (a 429 too, when the limit outlasts the
+/// retries) is returned for the provider to report.
+Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep = real_sleep);
 
 /// A provider's factory over a given client (make_powerdns, make_cloudflare, make_acme_dns).
 using HttpFactory = Result<std::unique_ptr<Provider>> (*)(const ProviderConfig&, std::unique_ptr<http::Client>);

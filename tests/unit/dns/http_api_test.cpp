@@ -3,6 +3,7 @@
 
 #include "dns/http_api.hpp"
 #include "dns/wire.hpp"
+#include "fake_http.hpp"
 
 using namespace certctl;
 namespace api = certctl::dns::api;
@@ -44,4 +45,57 @@ TEST_CASE("dns http_api: names, URL encoding, base URLs", "[dns]") {
   CHECK_FALSE(api::required_secret(c, "missing").ok());
   c.secrets["k"] = SecretBytes::from("ok");
   CHECK(api::required_secret(c, "k")->view() == "ok");
+}
+
+TEST_CASE("dns http_api: a rate limit (429) is waited out as the API asks, a bounded number of times", "[dns]") {
+  const std::string url = "https://api.test/records";
+  std::vector<long> waits;
+  const api::Sleep record = [&waits](std::chrono::seconds s) { waits.push_back(static_cast<long>(s.count())); };
+  auto request = [&url] {
+    http::Request r;
+    r.method = "POST";
+    r.url = url;
+    r.headers.push_back({"Authorization", "Bearer secret-token"});
+    return r;
+  };
+
+  SECTION("Retry-After in seconds, then no header (a default wait), then success") {
+    test::FakeHttp fake;
+    fake.on("POST", url, 429, "slow down", {{"Retry-After", "2"}});
+    fake.on("POST", url, 429, "slow down");
+    fake.on("POST", url, 201, "{}");
+    auto r = api::send(fake, request(), record);
+    REQUIRE(r);
+    CHECK(r->status == 201);
+    CHECK(waits == std::vector<long>{2, api::kRateLimitDefaultWait});
+    REQUIRE(fake.requests.size() == 3);
+    for (const auto& sent : fake.requests) CHECK(sent.headers.at(0).value == "Bearer secret-token");
+  }
+  SECTION("a limit that outlasts the retries: the last 429 comes back") {
+    test::FakeHttp fake;
+    fake.on("POST", url, 429, "slow down", {{"Retry-After", "1"}});
+    auto r = api::send(fake, request(), record);
+    REQUIRE(r);
+    CHECK(r->status == 429);
+    CHECK(fake.requests.size() == 1 + api::kRateLimitRetries);
+    CHECK(waits.size() == static_cast<std::size_t>(api::kRateLimitRetries));
+  }
+  SECTION("a Retry-After longer than the longest wait is not waited for") {
+    test::FakeHttp fake;
+    fake.on("POST", url, 429, "come back tomorrow", {{"Retry-After", "86400"}});
+    auto r = api::send(fake, request(), record);
+    REQUIRE(r);
+    CHECK(r->status == 429);
+    CHECK(waits.empty());
+    CHECK(fake.requests.size() == 1);
+  }
+  SECTION("other errors are not retried") {
+    test::FakeHttp fake;
+    fake.on("POST", url, 503, "down");
+    auto r = api::send(fake, request(), record);
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(waits.empty());
+    CHECK(fake.requests.size() == 1);
+  }
 }
