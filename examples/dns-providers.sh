@@ -15,6 +15,9 @@ certctl dns add pdns --provider powerdns --api-url http://192.0.2.54:8081 --api-
 # Cloudflare, with an API token allowed Zone:Read and DNS:Edit.
 certctl dns add cf --provider cloudflare --api-token-env CF_API_TOKEN
 
+# DigitalOcean, with a personal access token that may write the domain (TTL at least 30 s).
+certctl dns add do --provider digitalocean --api-token-env DO_DNS_TOKEN --ttl 30
+
 # A delegated tech zone: every _acme-challenge.<name> is a CNAME into acme.example.net, so the
 # key only ever writes there. A missing CNAME leaves the certificate pending with the record to add.
 certctl dns add tech --provider rfc2136 --server 192.0.2.53 --key-name acme-tech \

@@ -20,6 +20,8 @@ ProviderType powerdns_type();
 ProviderType cloudflare_type();
 /// `acme-dns`: joohoi/acme-dns `/update` (src/dns/acme_dns.cpp).
 ProviderType acme_dns_type();
+/// `digitalocean`: DigitalOcean API v2 Domains with a token (src/dns/digitalocean.cpp).
+ProviderType digitalocean_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -29,6 +31,8 @@ Result<std::unique_ptr<Provider>> make_cloudflare(const ProviderConfig& config,
                                                   std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_acme_dns(const ProviderConfig& config,
                                                 std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config,
+                                                    std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

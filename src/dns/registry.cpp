@@ -15,6 +15,7 @@ const std::vector<ProviderType>& registry() {
       powerdns_type(),
       cloudflare_type(),
       acme_dns_type(),
+      digitalocean_type(),
       exec_type(),
   };
   return kTypes;

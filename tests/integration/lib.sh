@@ -433,6 +433,16 @@ start_fake() {
   FAKE_URL=http://127.0.0.1:$(cat "$TEST_TMP/$name.port")
 }
 
+# fake_get URL HOOK: a test hook of a fake started by start_fake (GET URL/_test/HOOK).
+fake_get() { curl -fsS --max-time 5 "$1/_test/$2"; }
+# no_fake_violations URL API: the fake at URL saw no request that breaks API's documentation.
+no_fake_violations() {
+  local v
+  v=$(fake_get "$1" violations)
+  [[ $v == "[]" ]] || fail "requests that break $2's documented API: $v"
+  pass
+}
+
 # require_tool NAME: the tool must be installed.
 require_tool() {
   command -v "$1" >/dev/null || fail "required tool '$1' is not installed"

@@ -15,14 +15,9 @@ export ADNS_PASSWORD=htB9mR9DYgcu9bX_afHF62erXaH2TS7bg9KW3F7Z
   >"$TEST_TMP/account.json")
 start_fake adns fake_acme_dns.py --account-file "$TEST_TMP/account.json"
 URL=$FAKE_URL
-hook() { curl -fsS --max-time 5 "$URL/_test/$1"; }
+hook() { fake_get "$URL" "$1"; }
 values() { hook "txt?subdomain=$SUB" | python3 -c 'import json,sys; print("\n".join(sorted(json.load(sys.stdin))))'; }
-no_violations() {
-  local v
-  v=$(hook violations)
-  [[ $v == "[]" ]] || fail "requests acme-dns would not take: $v"
-  pass
-}
+no_violations() { no_fake_violations "$URL" acme-dns; }
 
 FQDN=$SUB.auth.acme-dns.test.
 AD=(--type acme-dns --opt "api-url=$URL" --opt "username=$USER_ID" --opt "subdomain=$SUB"

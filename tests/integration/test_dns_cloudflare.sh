@@ -18,17 +18,12 @@ start_fake cf fake_cloudflare.py --token-file "$TEST_TMP/token" --zone "example.
 CF=$FAKE_URL
 API=$CF/client/v4
 
-hook() { curl -fsS --max-time 5 "$CF/_test/$1"; }
+hook() { fake_get "$CF" "$1"; }
 # contents_at NAME: the contents of the fake's TXT records at NAME, sorted, one a line.
 contents_at() {
   hook records | python3 -c 'import json,sys; print("\n".join(sorted(r["content"] for r in json.load(sys.stdin) if r["name"]==sys.argv[1])))' "$1"
 }
-no_violations() {
-  local v
-  v=$(hook violations)
-  [[ $v == "[]" ]] || fail "requests that break Cloudflare's documented API: $v"
-  pass
-}
+no_violations() { no_fake_violations "$CF" Cloudflare; }
 
 CFO=(--type cloudflare --opt "api-url=$API" --secret api-token:env:CF_TOKEN --fqdn "$NAME." --zone example.com.)
 V1=GSPvmLS2Kz0V3RgVnuLc8l-a8MHe5Kd2JxHdD6BnzUk

@@ -21,12 +21,11 @@ Test hooks (outside /client/v4): GET /_test/records (every record), GET /_test/v
 GET /_test/requests ("METHOD PATH?QUERY" per request).
 """
 import argparse
-import json
 import re
 import secrets
 import sys
 import threading
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fake_server import JsonHandler, serve
 
@@ -62,12 +61,10 @@ class Handler(JsonHandler):
         return envelope(errors=[{"code": 9999, "message": "fake_cloudflare: " + what}])
 
     def handle_any(self):
-        url = urlsplit(self.path)
-        body = self.read_body()
-        with self.state.lock:
-            self.state.requests.append(f"{self.command} {self.path}")
-        if url.path.startswith("/_test/"):
-            return self.test_hook(url.path)
+        started = self.begin()
+        if started is None:
+            return None
+        url, body = started
         if not url.path.startswith(PREFIX + "/"):
             return self.violation("path outside " + PREFIX)
         path = url.path[len(PREFIX):]
@@ -75,10 +72,10 @@ class Handler(JsonHandler):
 
         if self.headers.get("X-Auth-Key") or self.headers.get("X-Auth-Email"):
             return self.violation("legacy X-Auth-Key/X-Auth-Email headers sent with a token")
-        auth = self.headers.get("Authorization")
-        if auth is None or not auth.startswith("Bearer ") or len(auth) <= len("Bearer "):
-            return self.violation(f"Authorization is not 'Bearer <token>': {auth!r}")
-        if auth[len("Bearer "):] != self.state.token:
+        token = self.bearer_token()
+        if token is None:
+            return None
+        if token != self.state.token:
             return self.send_json(403, envelope(errors=[{"code": 9109, "message": "Invalid access token"}]))
         if self.command in ("GET", "DELETE") and body:
             return self.violation(f"a body on {self.command}")
@@ -98,14 +95,6 @@ class Handler(JsonHandler):
         return self.violation("no such endpoint")
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = handle_any
-
-    def test_hook(self, path):
-        with self.state.lock:
-            doc = {"/_test/records": self.state.records, "/_test/violations": self.violations,
-                   "/_test/requests": self.state.requests}.get(path)
-        if doc is None:
-            return self.send_json(404, {})
-        return self.send_json(200, doc)
 
     def zone_name(self, zone_id):
         for name, zid in self.state.zones.items():
@@ -136,23 +125,9 @@ class Handler(JsonHandler):
         zone = self.zone_name(zone_id)
         if zone is None:
             return self.no_route(zone_id)
-        ctype = self.headers.get("Content-Type", "")
-        if ctype.split(";")[0].strip() != "application/json":
-            return self.violation(f"POST without Content-Type: application/json ({ctype!r})")
-        try:
-            rec = json.loads(body)
-        except ValueError:
-            return self.violation("body is not JSON")
-        if not isinstance(rec, dict):
-            return self.violation("body is not a JSON object")
-        for k, v in rec.items():
-            if k not in RECORD_FIELDS:
-                return self.violation(f"unknown field {k!r}")
-            if not isinstance(v, RECORD_FIELDS[k]) or (RECORD_FIELDS[k] is int and isinstance(v, bool)):
-                return self.violation(f"field {k!r} has the wrong JSON type: {v!r}")
-        for k in ("type", "name", "content"):
-            if k not in rec:
-                return self.violation(f"field {k!r} missing")
+        rec = self.json_object(body, RECORD_FIELDS, ("type", "name", "content"))
+        if rec is None:
+            return None
         if rec["type"] != "TXT":
             return self.violation(f"type {rec['type']!r} (only TXT expected)")
         name = rec["name"]

@@ -5,6 +5,7 @@ import json
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -30,9 +31,64 @@ class JsonHandler(BaseHTTPRequestHandler):
             self.violations.append(f"{self.command} {self.path}: {what}")
         self.send_json(400, self.violation_body(what) if callable(self.violation_body) else self.violation_body)
 
+    def begin(self):
+        """Read the request, note it in state.requests and answer a test hook: (url, body), or
+        None when it was a hook."""
+        url = urlsplit(self.path)
+        body = self.read_body()
+        with self.state.lock:
+            self.state.requests.append(f"{self.command} {self.path}")
+        if url.path.startswith("/_test/"):
+            self.test_hook(url.path)
+            return None
+        return url, body
+
+    def bearer_token(self):
+        """The token of 'Authorization: Bearer <token>'; None, with the violation recorded and
+        answered, when the header is missing or another scheme."""
+        auth = self.headers.get("Authorization")
+        if auth is None or not auth.startswith("Bearer ") or len(auth) <= len("Bearer "):
+            return self.violation(f"Authorization is not 'Bearer <token>': {auth!r}")
+        return auth[len("Bearer "):]
+
+    def test_hook(self, path):
+        """GET /_test/records, /_test/violations or /_test/requests, for a fake whose `state`
+        keeps `records` and `requests` under its `lock`."""
+        with self.state.lock:
+            doc = {"/_test/records": self.state.records, "/_test/violations": self.violations,
+                   "/_test/requests": self.state.requests}.get(path)
+        if doc is None:
+            return self.send_json(404, {})
+        return self.send_json(200, doc)
+
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
+
+    def json_object(self, body, fields, required):
+        """The JSON object a request body carries, after checking it against the API's
+        documentation: Content-Type application/json, only `fields` (name -> type or tuple of
+        types; a JSON true/false is only a bool), every name in `required`. None, with the
+        violation recorded and answered, when it breaks any of that."""
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip() != "application/json":
+            return self.violation(f"{self.command} without Content-Type: application/json ({ctype!r})")
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return self.violation("body is not JSON")
+        if not isinstance(doc, dict):
+            return self.violation("body is not a JSON object")
+        for k, v in doc.items():
+            if k not in fields:
+                return self.violation(f"unknown field {k!r}")
+            types = fields[k] if isinstance(fields[k], tuple) else (fields[k],)
+            if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):
+                return self.violation(f"field {k!r} has the wrong JSON type: {v!r}")
+        for k in required:
+            if k not in doc:
+                return self.violation(f"field {k!r} missing")
+        return doc
 
 
 def serve(handler, port_file):
