@@ -18,6 +18,9 @@ certctl dns add cf --provider cloudflare --api-token-env CF_API_TOKEN
 # DigitalOcean, with a personal access token that may write the domain (TTL at least 30 s).
 certctl dns add do --provider digitalocean --api-token-env DO_DNS_TOKEN --ttl 30
 
+# Linode (Akamai Cloud) DNS Manager, with a personal access token with the domains:read_write scope.
+certctl dns add li --provider linode --api-token-env LINODE_TOKEN
+
 # A delegated tech zone: every _acme-challenge.<name> is a CNAME into acme.example.net, so the
 # key only ever writes there. A missing CNAME leaves the certificate pending with the record to add.
 certctl dns add tech --provider rfc2136 --server 192.0.2.53 --key-name acme-tech \

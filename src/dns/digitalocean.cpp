@@ -8,7 +8,6 @@
 /// quotes it in the zone itself.
 #include "dns/http_api.hpp"
 #include "dns/providers.hpp"
-#include "dns/wire.hpp"
 
 #include <fmt/format.h>
 
@@ -39,7 +38,7 @@ class DigitalOcean final : public Provider {
       TRY_ASSIGN(const std::string zone, zone_of(r));
       const auto key = std::make_pair(api::with_dot(r.fqdn), r.value);
       if (created_.count(key)) continue;  // presented already by this object
-      const Json body = {{"type", "TXT"}, {"name", relative_name(r.fqdn, zone)}, {"data", r.value}, {"ttl", ttl_}};
+      const Json body = {{"type", "TXT"}, {"name", api::relative_name(r.fqdn, zone, "@")}, {"data", r.value}, {"ttl", ttl_}};
       TRY_ASSIGN(Json doc, call("POST", records_url(zone), body.dump(), api::with_dot(r.fqdn)));
       const Json* rec = doc.contains("domain_record") ? &doc["domain_record"] : nullptr;
       if (!rec || !rec->is_object() || !(*rec).contains("id") || !(*rec)["id"].is_number_integer())
@@ -122,30 +121,10 @@ class DigitalOcean final : public Provider {
     req.body = std::move(body);
     TRY_ASSIGN(auto resp, api::send(*client_, std::move(req)));
     if (resp.status == 204) return Json();
+    if (resp.status >= 200 && resp.status <= 299) return api::json_answer("DigitalOcean", method, url, resp);
     auto doc = api::parse(resp.body);
-    if (resp.status >= 200 && resp.status <= 299) {
-      if (!doc || !doc->is_object())
-        return Error(Category::Dns, method + " " + url,
-                     fmt::format("DigitalOcean answered HTTP {} without a JSON object: {}", resp.status,
-                                 api::snippet(resp.body)));
-      return std::move(*doc);
-    }
-    std::string detail = doc && doc->is_object() ? api::str(*doc, "message") : std::string();
-    if (detail.empty()) detail = api::snippet(resp.body);
-    auto msg = [&](std::string what) { return detail.empty() ? what : what + ": " + detail; };
-    if (resp.status == 401 || resp.status == 403)
-      return Error(Category::Dns, api_url_, msg(fmt::format("DigitalOcean rejected the API token (HTTP {})", resp.status)));
-    if (resp.status == 404) return Error(Category::NotFound, method + " " + url, msg("DigitalOcean answered 404"));
-    if (resp.status == 429)
-      return Error(Category::Dns, api_url_, msg("DigitalOcean's rate limit (HTTP 429) outlasted certctl's retries"));
-    return Error(Category::Dns, subject, msg(fmt::format("DigitalOcean API error on {} {} (HTTP {})", method, url, resp.status)));
-  }
-
-  /// "_acme-challenge.a" for "_acme-challenge.a.example.com." in zone "example.com"; "@" at the apex.
-  static std::string relative_name(const std::string& fqdn, const std::string& zone) {
-    const std::string name = api::without_dot(fqdn);
-    if (wire::same_name(name, zone)) return "@";
-    return name.substr(0, name.size() - zone.size() - 1);
+    return api::answer_error({"DigitalOcean", api_url_, method, url, subject}, resp,
+                             doc && doc->is_object() ? api::str(*doc, "message") : std::string());
   }
 
   int ttl_;

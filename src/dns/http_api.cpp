@@ -1,6 +1,9 @@
 #include "dns/http_api.hpp"
+#include "dns/wire.hpp"
 
 #include <openssl/crypto.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -74,6 +77,12 @@ std::string with_dot(std::string_view name) {
   std::string s(name);
   if (s.empty() || s.back() != '.') s.push_back('.');
   return s;
+}
+
+std::string relative_name(std::string_view fqdn, std::string_view zone, std::string_view apex) {
+  const std::string name = without_dot(fqdn), z = without_dot(zone);
+  if (wire::same_name(name, z)) return std::string(apex);
+  return name.substr(0, name.size() - z.size() - 1);
 }
 
 std::string quote_txt(std::string_view value) {
@@ -151,6 +160,30 @@ Result<http::Response> send(http::Client& client, http::Request req, const Sleep
   }
   for (auto& h : req.headers) OPENSSL_cleanse(h.value.data(), h.value.size());
   return r;
+}
+
+Error answer_error(const Failed& f, const http::Response& resp, std::string detail) {
+  if (detail.empty()) detail = snippet(resp.body);
+  auto msg = [&](std::string what) { return detail.empty() ? what : what + ": " + detail; };
+  if (resp.status == 401 || resp.status == 403)
+    return Error(Category::Dns, std::string(f.api_url),
+                 msg(fmt::format("{} rejected the {} (HTTP {})", f.api, f.credential, resp.status)));
+  if (resp.status == 404)
+    return Error(Category::NotFound, fmt::format("{} {}", f.method, f.url), msg(fmt::format("{} answered 404", f.api)));
+  if (resp.status == 429)
+    return Error(Category::Dns, std::string(f.api_url),
+                 msg(fmt::format("{}'s rate limit (HTTP 429) outlasted certctl's retries", f.api)));
+  return Error(Category::Dns, std::string(f.subject),
+               msg(fmt::format("{} API error on {} {} (HTTP {})", f.api, f.method, f.url, resp.status)));
+}
+
+Result<Json> json_answer(std::string_view api, std::string_view method, std::string_view url,
+                         const http::Response& resp) {
+  auto doc = parse(resp.body);
+  if (!doc || !doc->is_object())
+    return Error(Category::Dns, fmt::format("{} {}", method, url),
+                 fmt::format("{} answered HTTP {} without a JSON object: {}", api, resp.status, snippet(resp.body)));
+  return std::move(*doc);
 }
 
 std::unique_ptr<http::Client> client_for(const ProviderConfig& config) {

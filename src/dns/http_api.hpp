@@ -37,6 +37,11 @@ std::string url_encode(std::string_view s);
 std::string without_dot(std::string_view name);
 std::string with_dot(std::string_view name);
 
+/// A name relative to its zone: "_acme-challenge.a" for "_acme-challenge.a.example.com." in
+/// "example.com." (either may end in a dot); `apex` (an API's word for the zone's own name,
+/// "@" or "") when the name is the zone.
+std::string relative_name(std::string_view fqdn, std::string_view zone, std::string_view apex);
+
 /// A TXT value as one quoted character-string: "value" with \ and " escaped.
 std::string quote_txt(std::string_view value);
 /// A TXT content as a zone file writes it back to its text: "a" "b" -> ab, unescaped; a value
@@ -64,6 +69,21 @@ void real_sleep(std::chrono::seconds s);
 /// answer is tried again as above; the last answer (a 429 too, when the limit outlasts the
 /// retries) is returned for the provider to report.
 Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep = real_sleep);
+
+/// What a provider's API answered outside 2xx, worded alike for every provider (`api` names it:
+/// "Linode"): 401/403 "<api> rejected the <credential> (HTTP n)" naming `api_url`; 404 a
+/// NotFound error naming the request (the caller decides what a missing domain or record means);
+/// 429 "<api>'s rate limit (HTTP 429) outlasted certctl's retries"; else "<api> API error on
+/// METHOD URL (HTTP n)" naming `subject` (the zone or the name). `detail` is what the API said,
+/// else the start of the body is quoted.
+struct Failed {
+  std::string_view api, api_url, method, url, subject;
+  std::string_view credential = "API token";
+};
+Error answer_error(const Failed& f, const http::Response& resp, std::string detail);
+/// A 2xx answer's JSON object; a Dns error naming the request when it is not one.
+Result<Json> json_answer(std::string_view api, std::string_view method, std::string_view url,
+                         const http::Response& resp);
 
 /// A provider's factory over a given client (make_powerdns, make_cloudflare, make_acme_dns).
 using HttpFactory = Result<std::unique_ptr<Provider>> (*)(const ProviderConfig&, std::unique_ptr<http::Client>);

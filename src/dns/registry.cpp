@@ -16,6 +16,7 @@ const std::vector<ProviderType>& registry() {
       cloudflare_type(),
       acme_dns_type(),
       digitalocean_type(),
+      linode_type(),
       exec_type(),
   };
   return kTypes;

@@ -26,12 +26,11 @@ Test hooks (outside /v2): GET /_test/records, GET /_test/violations, GET /_test/
 """
 import argparse
 import re
-import subprocess
 import sys
 import threading
 from urllib.parse import parse_qs, urlencode
 
-from fake_server import JsonHandler, serve
+from fake_server import JsonHandler, nsupdate, serve
 
 RECORD_FIELDS = {"type": str, "name": str, "data": str, "ttl": int, "priority": (int, type(None)),
                  "port": (int, type(None)), "weight": (int, type(None)), "flags": (int, type(None)),
@@ -64,16 +63,8 @@ class Handler(JsonHandler):
         return {"id": "bad_request", "message": "fake_digitalocean: " + what}
 
     def mirror(self, action, fqdn, value):
-        """Add or delete one TXT value in the BIND zone (nsupdate, the key on stdin)."""
-        if not self.state.bind:
-            return
-        host, port = self.state.bind.rsplit(":", 1)
-        alg, name, secret = self.state.tsig.split(":", 2)
-        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        script = (f"server {host} {port}\nkey {alg}:{name} {secret}\n"
-                  f"update {action} {fqdn}. 60 TXT {quoted}\nsend\n")
-        subprocess.run(["nsupdate"], input=script.encode(), check=True, timeout=10,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.state.bind:
+            nsupdate(self.state.bind, self.state.tsig, action, fqdn, value)
 
     def handle_any(self):
         started = self.begin()

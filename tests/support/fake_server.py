@@ -3,6 +3,7 @@ request handler that records violations, and serving on a free loopback port who
 written (atomically) to a file."""
 import json
 import os
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -89,6 +90,18 @@ class JsonHandler(BaseHTTPRequestHandler):
             if k not in doc:
                 return self.violation(f"field {k!r} missing")
         return doc
+
+
+def nsupdate(bind, tsig, action, fqdn, value):
+    """Add or delete one TXT value at fqdn in the BIND at bind ("host:port") with nsupdate,
+    signed with tsig ("algorithm:name:secret", given on nsupdate's stdin, never its argv): how a
+    fake makes what it holds visible to a CA that resolves through that BIND."""
+    host, port = bind.rsplit(":", 1)
+    alg, name, secret = tsig.split(":", 2)
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    script = f"server {host} {port}\nkey {alg}:{name} {secret}\nupdate {action} {fqdn}. 60 TXT {quoted}\nsend\n"
+    subprocess.run(["nsupdate"], input=script.encode(), check=True, timeout=10,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def serve(handler, port_file):
