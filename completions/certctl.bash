@@ -192,7 +192,7 @@ _certctl() {
           [[ ${COMPREPLY[*]} == exec: ]] && compopt -o nospace 2>/dev/null
         fi ;;
       --ca) _certctl_compreply "$(_certctl_cas "$prog" "$vault")" "$cur" ;;
-      --provider) _certctl_compreply 'rfc2136 powerdns cloudflare acme-dns digitalocean linode exec' "$cur" ;;  # dns add
+      --provider) _certctl_compreply 'rfc2136 powerdns cloudflare acme-dns digitalocean linode desec exec' "$cur" ;;  # dns add
       --algorithm) _certctl_compreply 'hmac-sha256 hmac-sha512 hmac-sha384 hmac-sha224 hmac-sha1' "$cur" ;;
       --fallback)  # CA[,CA...]: complete the name after the last comma
         local head=''

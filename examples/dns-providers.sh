@@ -21,6 +21,9 @@ certctl dns add do --provider digitalocean --api-token-env DO_DNS_TOKEN --ttl 30
 # Linode (Akamai Cloud) DNS Manager, with a personal access token with the domains:read_write scope.
 certctl dns add li --provider linode --api-token-env LINODE_TOKEN
 
+# deSEC, with a token that may manage the domain (the domain's minimum TTL applies, often 3600 s).
+certctl dns add ds --provider desec --api-token-env DESEC_TOKEN
+
 # A delegated tech zone: every _acme-challenge.<name> is a CNAME into acme.example.net, so the
 # key only ever writes there. A missing CNAME leaves the certificate pending with the record to add.
 certctl dns add tech --provider rfc2136 --server 192.0.2.53 --key-name acme-tech \

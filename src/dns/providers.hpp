@@ -24,6 +24,8 @@ ProviderType acme_dns_type();
 ProviderType digitalocean_type();
 /// `linode`: Linode (Akamai Cloud) API v4 Domains with a token (src/dns/linode.cpp).
 ProviderType linode_type();
+/// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
+ProviderType desec_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -36,6 +38,7 @@ Result<std::unique_ptr<Provider>> make_acme_dns(const ProviderConfig& config,
 Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config,
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -17,6 +17,7 @@ const std::vector<ProviderType>& registry() {
       acme_dns_type(),
       digitalocean_type(),
       linode_type(),
+      desec_type(),
       exec_type(),
   };
   return kTypes;
