@@ -62,8 +62,9 @@ class Desec final : public Provider {
       TRY_ASSIGN(std::optional<std::vector<std::string>> have, read(domain, fqdn));
       if (!have) continue;  // no RRset: nothing of ours
       std::vector<std::string> left = *have;
-      std::erase_if(left, [&](const std::string& rr) {
-        return std::find(values.begin(), values.end(), api::unquote_txt(rr)) != values.end();
+      const std::vector<std::string>& ours = values;  // a lambda may not capture a structured binding (clang 14)
+      std::erase_if(left, [&ours](const std::string& rr) {
+        return std::find(ours.begin(), ours.end(), api::unquote_txt(rr)) != ours.end();
       });
       if (left.size() == have->size()) continue;
       auto done = call("PATCH", rrset_url(domain, fqdn), Json{{"records", left}}.dump(), fqdn);
