@@ -257,11 +257,19 @@ Result<vault::Record> detail::draft_record(Context ctx, const std::string& name,
   return r;
 }
 
+namespace {
+/// A new record's name must be free (checked under the vault lock).
+Status refuse_existing(Context ctx, const std::string& name) {
+  if (ctx.vault.exists(name))
+    return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
+  return ok();
+}
+}  // namespace
+
 Result<vault::Record> create(Context ctx, const std::string& name, const RecordFields& f) {
   TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  if (ctx.vault.exists(name))
-    return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
+  TRY(refuse_existing(ctx, name));
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
   return r;
@@ -384,39 +392,41 @@ Status commit_csr_version(Context ctx, vault::Record& r, vault::Vault::VersionFi
   return ctx.vault.save(r, files, old != 0 && old != version ? std::vector<int>{old} : std::vector<int>{});
 }
 
+/// A fresh key (of the record's type, sealed) and CSR saved as the record's next version; the
+/// vault lock is held. The caller audits it ("csr").
+Status commit_new_key(Context ctx, vault::Record& r) {
+  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
+  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
+  TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
+  TRY_ASSIGN(std::string sealed, ctx.vault.seal(r.name, key.to_pem()));
+  r.has_key = true;
+  r.source = vault::Source::Managed;
+  return commit_csr_version(ctx, r, {r.version + 1, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCsrFile), std::move(csr)}}});
+}
+
+/// The audit line of a new key and CSR.
+Status audit_csr(Context ctx, const vault::Record& r) {
+  return audit(ctx, "csr", r.name, {{"key_type", r.key_type}, {"version", std::to_string(r.version)}});
+}
+
 }  // namespace
 
 Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   TRY(vault::validate_name(name));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY_ASSIGN(vault::Record r, load_for_csr(ctx, name));
-  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
-  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
-  TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
-  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
-  const int version = r.version + 1;
-  r.has_key = true;
-  r.source = vault::Source::Managed;
-  TRY(commit_csr_version(ctx, r, {version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCsrFile), std::move(csr)}}}));
-  TRY(audit(ctx, "csr", name, {{"key_type", r.key_type}, {"version", std::to_string(version)}}));
+  TRY(commit_new_key(ctx, r));
+  TRY(audit_csr(ctx, r));
   return r;
 }
 
 Result<vault::Record> detail::create_with_csr(Context ctx, const std::string& name, const RecordFields& f) {
   TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
-  TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(r.key_type));
-  TRY_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::generate(kt));
-  TRY_ASSIGN(std::string csr, crypto::make_csr(key, csr_request_for(r)));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  if (ctx.vault.exists(name))
-    return Error(Category::State, name, "exists already; change it with `certctl edit` or pick another name");
-  TRY_ASSIGN(std::string sealed, ctx.vault.seal(name, key.to_pem()));
-  const int version = r.version + 1;
-  r.has_key = true;
-  r.source = vault::Source::Managed;
-  TRY(commit_csr_version(ctx, r, {version, {{std::string(kKeyFile), std::move(sealed)}, {std::string(kCsrFile), std::move(csr)}}}));
+  TRY(refuse_existing(ctx, name));
+  TRY(commit_new_key(ctx, r));  // saved once, with its key; audited as the two commands would be
   TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
-  TRY(audit(ctx, "csr", name, {{"key_type", r.key_type}, {"version", std::to_string(version)}}));
+  TRY(audit_csr(ctx, r));
   return r;
 }
 
