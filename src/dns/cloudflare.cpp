@@ -146,12 +146,7 @@ class Cloudflare final : public Provider {
   /// errors[].message; `codes` receives their codes.
   Result<Json> call(const std::string& method, const std::string& url, std::string body,
                     const std::string& subject, std::vector<long>* codes) {
-    http::Request req;
-    req.method = method;
-    req.url = url;
-    req.headers.push_back({"Authorization", "Bearer " + std::string(token_.view())});
-    if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    req.body = std::move(body);
+    http::Request req = api::json_request(method, url, {"Authorization", "Bearer " + std::string(token_.view())}, std::move(body));
     TRY_ASSIGN(auto resp, api::send(*client_, std::move(req)));
 
     auto doc = api::parse(resp.body);

@@ -8,7 +8,6 @@
 /// character-strings, as deSEC wants TXT records; others' values at the name stay.
 #include "dns/http_api.hpp"
 #include "dns/providers.hpp"
-#include "dns/wire.hpp"
 
 #include <fmt/format.h>
 
@@ -37,8 +36,9 @@ class Desec final : public Provider {
   std::string_view type() const override { return "desec"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, values] : by_name(records)) {
-      TRY_ASSIGN(const Domain domain, domain_of(fqdn, records));
+    for (const auto& [fqdn, name] : by_name(records)) {
+      const std::vector<std::string>& values = name.values;
+      TRY_ASSIGN(const Domain domain, domain_of(fqdn, name.zone));
       TRY_ASSIGN(std::optional<std::vector<std::string>> have, read(domain, fqdn));
       std::vector<std::string> want = have.value_or(std::vector<std::string>());
       for (const auto& v : values)
@@ -57,12 +57,12 @@ class Desec final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, values] : by_name(records)) {
-      TRY_ASSIGN(const Domain domain, domain_of(fqdn, records));
+    for (const auto& [fqdn, name] : by_name(records)) {
+      const std::vector<std::string>& ours = name.values;  // not the binding: clang 14 cannot capture one
+      TRY_ASSIGN(const Domain domain, domain_of(fqdn, name.zone));
       TRY_ASSIGN(std::optional<std::vector<std::string>> have, read(domain, fqdn));
       if (!have) continue;  // no RRset: nothing of ours
       std::vector<std::string> left = *have;
-      const std::vector<std::string>& ours = values;  // a lambda may not capture a structured binding (clang 14)
       std::erase_if(left, [&ours](const std::string& rr) {
         return std::find(ours.begin(), ours.end(), api::unquote_txt(rr)) != ours.end();
       });
@@ -74,10 +74,19 @@ class Desec final : public Provider {
   }
 
  private:
-  /// Each name (with a dot) and its values, so each RRset is read and written once.
-  static std::map<std::string, std::vector<std::string>> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& r : records) out[api::with_dot(r.fqdn)].push_back(r.value);
+  /// The values at one name, and the zone found for it by SOA (may be empty).
+  struct Name {
+    std::string zone;
+    std::vector<std::string> values;
+  };
+  /// Each name (with a dot), so each RRset is read and written once.
+  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
+    std::map<std::string, Name> out;
+    for (const auto& r : records) {
+      Name& n = out[api::with_dot(r.fqdn)];
+      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
+      n.values.push_back(r.value);
+    }
     return out;
   }
 
@@ -87,11 +96,9 @@ class Desec final : public Provider {
     return rrsets_url(d) + (subname == "@" ? subname : api::url_encode(subname)) + "/TXT/";
   }
 
-  /// The deSEC domain that owns the name (asked once per zone found by SOA).
-  Result<Domain> domain_of(const std::string& fqdn, const std::vector<TxtRecord>& records) {
-    std::string zone = api::without_dot(fqdn);  // without a zone found by SOA: asked per name
-    for (const auto& r : records)
-      if (wire::same_name(r.fqdn, fqdn) && !r.zone.empty()) zone = api::without_dot(r.zone);
+  /// The deSEC domain that owns the name (asked once per zone found by SOA, else per name).
+  Result<Domain> domain_of(const std::string& fqdn, const std::string& soa_zone) {
+    const std::string zone = soa_zone.empty() ? api::without_dot(fqdn) : soa_zone;
     if (auto it = domains_.find(zone); it != domains_.end()) return it->second;
     const std::string url = api_url_ + "/domains/?owns_qname=" + api::url_encode(api::without_dot(fqdn));
     TRY_ASSIGN(Json doc, call("GET", url, {}, fqdn));
@@ -123,12 +130,7 @@ class Desec final : public Provider {
   /// One API call; the JSON on 2xx (null for 204). deSEC's errors: {"detail": ...} or
   /// {"field": ["message", ...]}.
   Result<Json> call(const std::string& method, const std::string& url, std::string body, const std::string& subject) {
-    http::Request req;
-    req.method = method;
-    req.url = url;
-    req.headers.push_back({"Authorization", "Token " + std::string(token_.view())});
-    if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    req.body = std::move(body);
+    http::Request req = api::json_request(method, url, {"Authorization", "Token " + std::string(token_.view())}, std::move(body));
     TRY_ASSIGN(auto resp, api::send(*client_, std::move(req)));
     if (resp.status == 204) return Json();
     auto doc = api::parse(resp.body);

@@ -113,12 +113,7 @@ class DigitalOcean final : public Provider {
   /// (the caller decides what a missing domain or record means); the others are Dns errors with
   /// DigitalOcean's message.
   Result<Json> call(const std::string& method, const std::string& url, std::string body, const std::string& subject) {
-    http::Request req;
-    req.method = method;
-    req.url = url;
-    req.headers.push_back({"Authorization", "Bearer " + std::string(token_.view())});
-    if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    req.body = std::move(body);
+    http::Request req = api::json_request(method, url, {"Authorization", "Bearer " + std::string(token_.view())}, std::move(body));
     TRY_ASSIGN(auto resp, api::send(*client_, std::move(req)));
     if (resp.status == 204) return Json();
     if (resp.status >= 200 && resp.status <= 299) return api::json_answer("DigitalOcean", method, url, resp);

@@ -148,6 +148,16 @@ std::string snippet(std::string_view body) {
   return out;
 }
 
+http::Request json_request(std::string method, std::string url, http::Header auth, std::string body) {
+  http::Request req;
+  req.method = std::move(method);
+  req.url = std::move(url);
+  req.headers.push_back(std::move(auth));
+  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  req.body = std::move(body);
+  return req;
+}
+
 void real_sleep(std::chrono::seconds s) { std::this_thread::sleep_for(s); }
 
 Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep) {

@@ -65,6 +65,10 @@ inline constexpr long kRateLimitMaxWait = 30;
 using Sleep = std::function<void(std::chrono::seconds)>;
 void real_sleep(std::chrono::seconds s);
 
+/// A request carrying `auth` (the API's credential header) and, with a body, Content-Type:
+/// application/json.
+http::Request json_request(std::string method, std::string url, http::Header auth, std::string body);
+
 /// Send the request, then wipe every header value (they may hold API keys or tokens). A 429
 /// answer is tried again as above; the last answer (a 429 too, when the limit outlasts the
 /// retries) is returned for the provider to report.

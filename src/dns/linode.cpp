@@ -107,13 +107,8 @@ class Linode final : public Provider {
   /// missing record means); the others are Dns errors with Linode's errors[].reason.
   Result<Json> call(const std::string& method, const std::string& url, const std::string& x_filter, std::string body,
                     const std::string& subject) {
-    http::Request req;
-    req.method = method;
-    req.url = url;
-    req.headers.push_back({"Authorization", "Bearer " + std::string(token_.view())});
+    http::Request req = api::json_request(method, url, {"Authorization", "Bearer " + std::string(token_.view())}, std::move(body));
     if (!x_filter.empty()) req.headers.push_back({"X-Filter", x_filter});
-    if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    req.body = std::move(body);
     TRY_ASSIGN(auto resp, api::send(*client_, std::move(req)));
     if (resp.status >= 200 && resp.status <= 299) return api::json_answer("Linode", method, url, resp);
     std::string detail;  // errors[]: "field: reason; ..."
