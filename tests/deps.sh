@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
   libssl-dev libcurl4-openssl-dev libldns-dev libidn2-dev
-  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2 libpq-dev)
+  libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev catch2 libpq-dev libpugixml-dev)
 # Peers the tests talk to: the openssl command and Java's keytool for interop; BIND9 and Knot
 # (with dig and nsupdate) for the RFC 2136 dns-01 tests; PowerDNS (sqlite3 backend) for its API.
 # PostgreSQL 15 for the PostgreSQL storage backend's tests (tests/support/pg.sh).

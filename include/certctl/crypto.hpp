@@ -24,6 +24,8 @@ std::string base64url_encode(std::string_view data);  ///< no padding (RFC 7515)
 Result<std::string> base64url_decode(std::string_view text, std::string_view subject);
 std::string hex_encode(std::string_view data, bool colons = false, bool upper = false);
 std::string sha256(std::string_view data);  ///< raw 32-byte digest
+/// Raw 20-byte SHA-1 digest: only for APIs that define their request signatures with it (OVH).
+std::string sha1(std::string_view data);
 
 // ---- randomness ------------------------------------------------------------------------------
 std::string random_bytes(std::size_t n);
@@ -253,6 +255,8 @@ std::string jws_algorithm(const JwkParams& jwk);
 
 /// HMAC-SHA256 (EAB, RFC 8555 7.3.4).
 Result<std::string> hmac_sha256(std::string_view key, std::string_view data);
+/// HMAC-SHA1: only for APIs whose request signature is defined with it (Alibaba Cloud RPC).
+Result<std::string> hmac_sha1(std::string_view key, std::string_view data);
 
 // ---- AEAD and KDFs ---------------------------------------------------------------------------
 /// AES-256-GCM. Output: 12-byte random nonce || ciphertext || 16-byte tag.

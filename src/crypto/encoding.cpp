@@ -107,15 +107,22 @@ std::string hex_encode(std::string_view data, bool colons, bool upper) {
   return out;
 }
 
-std::string sha256(std::string_view data) {
+namespace {
+
+std::string digest(std::string_view data, const EVP_MD* md_type) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  // EVP_Digest with the built-in SHA-256 cannot fail short of memory exhaustion.
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+  // EVP_Digest with a built-in digest cannot fail short of memory exhaustion.
+  if (EVP_Digest(data.data(), data.size(), md, &len, md_type, nullptr) != 1) {
     clear_openssl_errors();
     return {};
   }
   return std::string(reinterpret_cast<const char*>(md), len);
 }
+
+}  // namespace
+
+std::string sha256(std::string_view data) { return digest(data, EVP_sha256()); }
+std::string sha1(std::string_view data) { return digest(data, EVP_sha1()); }
 
 }  // namespace certctl::crypto

@@ -8,6 +8,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <fmt/format.h>
+
 namespace certctl::crypto {
 namespace {
 
@@ -111,13 +113,22 @@ Result<std::unique_ptr<Signer>> make_key_signer(PrivateKey key) {
   return std::unique_ptr<Signer>(std::make_unique<KeySigner>(std::move(key), std::move(jwk)));
 }
 
-Result<std::string> hmac_sha256(std::string_view key, std::string_view data) {
+namespace {
+
+Result<std::string> hmac(const EVP_MD* md, const char* what, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+  if (!HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
             data.size(), out, &len))
-    return openssl_failure("cannot compute HMAC-SHA256");
+    return openssl_failure(fmt::format("cannot compute {}", what));
   return std::string(reinterpret_cast<const char*>(out), len);
 }
+
+}  // namespace
+
+Result<std::string> hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac(EVP_sha256(), "HMAC-SHA256", key, data);
+}
+Result<std::string> hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), "HMAC-SHA1", key, data); }
 
 }  // namespace certctl::crypto
