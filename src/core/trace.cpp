@@ -21,6 +21,7 @@ namespace {
 constexpr std::string_view kSecretHeaders[] = {
     "authorization", "proxy-authorization", "x-api-key", "x-auth-key", "x-auth-token",
     "x-api-user",    "x-auth-user",         "cookie",    "set-cookie", "x-vault-token",
+    "x-ovh-signature", "x-ovh-consumer",    "x-amz-security-token",
 };
 /// JSON members whose string value is a secret (compared case-insensitively). ACME's
 /// "signature" covers every JWS, an EAB's inner one included (its payload is decoded first);
@@ -30,6 +31,7 @@ constexpr std::string_view kSecretFields[] = {
     "signature",   "password",    "passphrase",  "secret",      "hmac",       "hmac_key",
     "hmackey",     "api_key",     "apikey",      "api-key",     "api_token",  "api-token",
     "tsig-secret", "tsig_secret", "private_key", "privatekey",  "client_secret",
+    "secretapikey", "access_token", "refresh_token", "id_token", "assertion",  "client_assertion",
 };
 /// Members whose value is base64url JSON in a flattened JWS: shown decoded, then redacted.
 constexpr std::string_view kJwsParts[] = {"protected", "payload"};
@@ -140,6 +142,32 @@ std::string redact_json(std::string_view t, int depth) {
   return out;
 }
 
+/// Form fields and URL query parameters of the table ("client_secret=...", "&Signature=...")
+/// lose their values: OAuth token requests are form-encoded, and some APIs sign in the query.
+/// A name counts where it starts the text or follows '?', '&' or white space.
+std::string redact_form(std::string_view t) {
+  constexpr std::string_view kBefore = "?& \t\r\n";
+  std::string out;
+  out.reserve(t.size());
+  std::size_t i = 0;  // copied up to here
+  std::size_t eq = t.find('=');
+  while (eq != std::string_view::npos) {
+    std::size_t start = eq;
+    while (start > 0 && kBefore.find(t[start - 1]) == std::string_view::npos) --start;
+    if (start < i || start == eq || !in_table(kSecretFields, t.substr(start, eq - start))) {
+      eq = t.find('=', eq + 1);
+      continue;
+    }
+    const std::size_t end = std::min(t.size(), t.find_first_of("& \t\r\n\"'<>#", eq + 1));
+    out.append(t.substr(i, eq + 1 - i));
+    out += kRedacted;
+    i = end;
+    eq = t.find('=', end);
+  }
+  out.append(t.substr(std::min(i, t.size())));
+  return out;
+}
+
 /// Private-key PEM blocks keep their BEGIN and END lines; the base64 between goes.
 std::string redact_pem(std::string_view t) {
   constexpr std::string_view kBegin = "-----BEGIN ", kDashes = "-----";
@@ -227,7 +255,7 @@ std::string header_line(std::string_view name, std::string_view value) {
 }
 
 std::string redact(std::string_view text) {
-  std::string out = clean_lines(redact_userinfo(redact_json(redact_pem(text), 0)));
+  std::string out = clean_lines(redact_form(redact_userinfo(redact_json(redact_pem(text), 0))));
   std::lock_guard lock(g_mu);
   for (const SecretBytes& secret : g_secrets) {
     const std::string_view s = secret.view();

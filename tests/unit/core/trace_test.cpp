@@ -66,6 +66,21 @@ TEST_CASE("trace: JSON members of the table lose their values", "[core][trace]")
   CHECK(trace::redact(R"({"password":)") == R"({"password":)");
 }
 
+TEST_CASE("trace: form fields and query parameters of the table lose their values", "[core][trace]") {
+  CHECK(trace::redact("grant_type=client_credentials&client_id=app-1&client_secret=s3cr3t%2Bx&scope=a") ==
+        "grant_type=client_credentials&client_id=app-1&client_secret=<redacted>&scope=a");
+  CHECK(trace::redact("grant_type=urn%3Aietf&assertion=eyJhbGciOi.eyJpc3Mi.c2ln") ==
+        "grant_type=urn%3Aietf&assertion=<redacted>");
+  CHECK(trace::redact("GET https://dns.test/?Action=AddDomainRecord&Signature=abc%2Bdef%3D HTTP/1.1") ==
+        "GET https://dns.test/?Action=AddDomainRecord&Signature=<redacted> HTTP/1.1");
+  CHECK(trace::redact("{\"access_token\":\"ya29.tok\",\"expires_in\":3599}") ==
+        "{\"access_token\":\"<redacted>\",\"expires_in\":3599}");
+  // Other names, and a table name inside another word, stay.
+  CHECK(trace::redact("page=2&per_page=100&nosecret=x") == "page=2&per_page=100&nosecret=x");
+  CHECK(trace::redact("a == b") == "a == b");
+  for (const char* name : {"X-Ovh-Signature", "X-Ovh-Consumer", "X-Amz-Security-Token"}) CHECK(trace::secret_header(name));
+}
+
 TEST_CASE("trace: a JWS body is shown decoded, its signatures (an EAB's included) redacted", "[core][trace]") {
   const std::string eab = R"({"protected":")" + b64url(R"({"alg":"HS256","kid":"kid-1","url":"https://ca/new-acct"})") +
                           R"(","payload":")" + b64url(R"({"kty":"EC","crv":"P-256","x":"xx","y":"yy"})") +

@@ -77,6 +77,20 @@ TEST_CASE("sha256 of the FIPS 180-2 examples", "[crypto]") {
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+TEST_CASE("sha1 of the FIPS 180-2 examples", "[crypto]") {
+  CHECK(hex_encode(sha1("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(hex_encode(sha1("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+TEST_CASE("hmac_sha1 and hmac_sha256 of RFC 2202 / RFC 4231 test case 2", "[crypto]") {
+  auto h1 = hmac_sha1("Jefe", "what do ya want for nothing?");
+  REQUIRE(h1.ok());
+  CHECK(hex_encode(*h1) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  auto h256 = hmac_sha256("Jefe", "what do ya want for nothing?");
+  REQUIRE(h256.ok());
+  CHECK(hex_encode(*h256) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TEST_CASE("hex_encode formats", "[crypto]") {
   std::string data{'\x00', '\x0f', '\xab', '\xff'};
   CHECK(hex_encode(data) == "000fabff");
