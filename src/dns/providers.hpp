@@ -26,6 +26,8 @@ ProviderType digitalocean_type();
 ProviderType linode_type();
 /// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
 ProviderType desec_type();
+/// `gcloud`: Google Cloud DNS API v1 with a service account's JSON key (src/dns/gcloud.cpp).
+ProviderType gcloud_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -39,6 +41,11 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// `now` (seconds since the epoch: the JWT's iat) and `wait` (between polls of a pending
+/// change, and for a 429) default to the system's clock and sleeping.
+Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                              std::function<long long()> now = {},
+                                              std::function<void(std::chrono::milliseconds)> wait = {});
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {
