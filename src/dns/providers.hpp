@@ -28,6 +28,8 @@ ProviderType linode_type();
 ProviderType desec_type();
 /// `godaddy`: GoDaddy Domains API v1 with an API key and secret (src/dns/godaddy.cpp).
 ProviderType godaddy_type();
+/// `porkbun`: Porkbun API v3 with an API key and secret API key (src/dns/porkbun.cpp).
+ProviderType porkbun_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -42,6 +44,7 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_godaddy(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_porkbun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -19,6 +19,7 @@ const std::vector<ProviderType>& registry() {
       linode_type(),
       desec_type(),
       godaddy_type(),
+      porkbun_type(),
       exec_type(),
   };
   return kTypes;
