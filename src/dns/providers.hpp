@@ -28,6 +28,10 @@ ProviderType linode_type();
 ProviderType desec_type();
 /// `gcloud`: Google Cloud DNS API v1 with a service account's JSON key (src/dns/gcloud.cpp).
 ProviderType gcloud_type();
+/// `godaddy`: GoDaddy Domains API v1 with an API key and secret (src/dns/godaddy.cpp).
+ProviderType godaddy_type();
+/// `porkbun`: Porkbun API v3 with an API key and secret API key (src/dns/porkbun.cpp).
+ProviderType porkbun_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -46,6 +50,8 @@ Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::
 Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client,
                                               std::function<long long()> now = {},
                                               std::function<void(std::chrono::milliseconds)> wait = {});
+Result<std::unique_ptr<Provider>> make_godaddy(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_porkbun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -19,6 +19,8 @@ const std::vector<ProviderType>& registry() {
       linode_type(),
       desec_type(),
       gcloud_type(),
+      godaddy_type(),
+      porkbun_type(),
       exec_type(),
   };
   return kTypes;
