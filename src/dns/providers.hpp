@@ -4,6 +4,10 @@
 #include <certctl/dns.hpp>
 #include <certctl/http.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +36,8 @@ ProviderType gcloud_type();
 ProviderType godaddy_type();
 /// `porkbun`: Porkbun API v3 with an API key and secret API key (src/dns/porkbun.cpp).
 ProviderType porkbun_type();
+/// `aliyun`: Alibaba Cloud DNS (Alidns) RPC API 2015-01-09 with an AccessKey (src/dns/aliyun.cpp).
+ProviderType aliyun_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -52,6 +58,24 @@ Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std:
                                               std::function<void(std::chrono::milliseconds)> wait = {});
 Result<std::unique_ptr<Provider>> make_godaddy(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_porkbun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+
+/// What an Alibaba Cloud RPC signature depends on besides the request: the time (Timestamp,
+/// seconds since the epoch) and a SignatureNonce unique per request; and the wait before a
+/// throttled request is tried again. Tests pin them; empty ones are the real clock, random
+/// nonces and sleeping.
+struct AliyunSigning {
+  std::function<std::int64_t()> now;
+  std::function<std::string()> nonce;
+  std::function<void(std::chrono::seconds)> sleep;
+};
+Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                              AliyunSigning signing);
+/// The RPC signature (SignatureVersion 1.0): the string to sign, "GET&%2F&" + the percent-encoded
+/// canonical query of params (sorted by name, RFC 3986 encoding), and its signature,
+/// Base64(HMAC-SHA1(secret + "&", string to sign)).
+std::string aliyun_string_to_sign(const std::map<std::string, std::string>& params);
+Result<std::string> aliyun_signature(std::string_view secret, const std::map<std::string, std::string>& params);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -21,6 +21,7 @@ const std::vector<ProviderType>& registry() {
       gcloud_type(),
       godaddy_type(),
       porkbun_type(),
+      aliyun_type(),
       exec_type(),
   };
   return kTypes;
