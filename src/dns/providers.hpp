@@ -26,6 +26,8 @@ ProviderType digitalocean_type();
 ProviderType linode_type();
 /// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
 ProviderType desec_type();
+/// `azure`: Azure DNS record sets (ARM api-version 2018-05-01), a Microsoft Entra ID application (src/dns/azure.cpp).
+ProviderType azure_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -39,6 +41,7 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_azure(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {
