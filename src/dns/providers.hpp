@@ -38,6 +38,8 @@ ProviderType godaddy_type();
 ProviderType porkbun_type();
 /// `aliyun`: Alibaba Cloud DNS (Alidns) RPC API 2015-01-09 with an AccessKey (src/dns/aliyun.cpp).
 ProviderType aliyun_type();
+/// `azure`: Azure DNS record sets (ARM api-version 2018-05-01), a Microsoft Entra ID application (src/dns/azure.cpp).
+ProviderType azure_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -76,6 +78,7 @@ Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std:
 /// Base64(HMAC-SHA1(secret + "&", string to sign)).
 std::string aliyun_string_to_sign(const std::map<std::string, std::string>& params);
 Result<std::string> aliyun_signature(std::string_view secret, const std::map<std::string, std::string>& params);
+Result<std::unique_ptr<Provider>> make_azure(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -22,6 +22,7 @@ const std::vector<ProviderType>& registry() {
       godaddy_type(),
       porkbun_type(),
       aliyun_type(),
+      azure_type(),
       exec_type(),
   };
   return kTypes;
