@@ -4,7 +4,11 @@
 #include <certctl/dns.hpp>
 #include <certctl/http.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,8 @@ ProviderType digitalocean_type();
 ProviderType linode_type();
 /// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
 ProviderType desec_type();
+/// `route53`: Amazon Route 53 API 2013-04-01 with SigV4 (src/dns/route53.cpp, src/dns/sigv4.cpp).
+ProviderType route53_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -39,6 +45,16 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// What route53 takes from its surroundings, replaced in tests: the Unix time it signs with
+/// (default: the system's; never $CERTCTL_NOW, since AWS refuses a skewed clock), its waits
+/// (retries, GetChange polling) and the environment it reads credentials from.
+struct Route53Seams {
+  std::function<std::int64_t()> now;
+  std::function<void(std::chrono::seconds)> sleep;
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+};
+Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                               Route53Seams seams = {});
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {
