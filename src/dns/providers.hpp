@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ ProviderType porkbun_type();
 ProviderType aliyun_type();
 /// `azure`: Azure DNS record sets (ARM api-version 2018-05-01), a Microsoft Entra ID application (src/dns/azure.cpp).
 ProviderType azure_type();
+/// `route53`: Amazon Route 53 API 2013-04-01 with SigV4 (src/dns/route53.cpp, src/dns/sigv4.cpp).
+ProviderType route53_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -79,6 +82,16 @@ Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std:
 std::string aliyun_string_to_sign(const std::map<std::string, std::string>& params);
 Result<std::string> aliyun_signature(std::string_view secret, const std::map<std::string, std::string>& params);
 Result<std::unique_ptr<Provider>> make_azure(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// What route53 takes from its surroundings, replaced in tests: the Unix time it signs with
+/// (default: the system's; never $CERTCTL_NOW, since AWS refuses a skewed clock), its waits
+/// (retries, GetChange polling) and the environment it reads credentials from.
+struct Route53Seams {
+  std::function<std::int64_t()> now;
+  std::function<void(std::chrono::seconds)> sleep;
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+};
+Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                               Route53Seams seams = {});
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -23,6 +23,7 @@ const std::vector<ProviderType>& registry() {
       porkbun_type(),
       aliyun_type(),
       azure_type(),
+      route53_type(),
       exec_type(),
   };
   return kTypes;
