@@ -26,6 +26,8 @@ ProviderType digitalocean_type();
 ProviderType linode_type();
 /// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
 ProviderType desec_type();
+/// `hetzner`: Hetzner Cloud API zones and RRSets with an API token (src/dns/hetzner.cpp).
+ProviderType hetzner_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -39,6 +41,9 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// `sleep` waits between polls of a running action (and out a 429); tests pass one that records.
+Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                               std::function<void(std::chrono::seconds)> sleep);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {
