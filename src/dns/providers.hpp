@@ -28,6 +28,8 @@ ProviderType linode_type();
 ProviderType desec_type();
 /// `hetzner`: Hetzner Cloud API zones and RRSets with an API token (src/dns/hetzner.cpp).
 ProviderType hetzner_type();
+/// `gandi`: Gandi LiveDNS API v5 with a personal access token (src/dns/gandi.cpp).
+ProviderType gandi_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -44,6 +46,7 @@ Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::
 /// `sleep` waits between polls of a running action (and out a 429); tests pass one that records.
 Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
                                                std::function<void(std::chrono::seconds)> sleep);
+Result<std::unique_ptr<Provider>> make_gandi(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

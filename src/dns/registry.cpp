@@ -19,6 +19,7 @@ const std::vector<ProviderType>& registry() {
       linode_type(),
       desec_type(),
       hetzner_type(),
+      gandi_type(),
       exec_type(),
   };
   return kTypes;
