@@ -43,6 +43,10 @@ ProviderType aliyun_type();
 ProviderType azure_type();
 /// `route53`: Amazon Route 53 API 2013-04-01 with SigV4 (src/dns/route53.cpp, src/dns/sigv4.cpp).
 ProviderType route53_type();
+/// `hetzner`: Hetzner Cloud API zones and RRSets with an API token (src/dns/hetzner.cpp).
+ProviderType hetzner_type();
+/// `gandi`: Gandi LiveDNS API v5 with a personal access token (src/dns/gandi.cpp).
+ProviderType gandi_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -92,6 +96,10 @@ struct Route53Seams {
 };
 Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
                                                Route53Seams seams = {});
+/// `sleep` waits between polls of a running action (and out a 429); tests pass one that records.
+Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                               std::function<void(std::chrono::seconds)> sleep);
+Result<std::unique_ptr<Provider>> make_gandi(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

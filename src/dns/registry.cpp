@@ -24,6 +24,8 @@ const std::vector<ProviderType>& registry() {
       aliyun_type(),
       azure_type(),
       route53_type(),
+      hetzner_type(),
+      gandi_type(),
       exec_type(),
   };
   return kTypes;
