@@ -26,6 +26,8 @@ ProviderType digitalocean_type();
 ProviderType linode_type();
 /// `desec`: deSEC API v1 RRsets with a token (src/dns/desec.cpp).
 ProviderType desec_type();
+/// `ovh`: OVH API v1 /domain/zone with signed requests (src/dns/ovh.cpp).
+ProviderType ovh_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -39,6 +41,9 @@ Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config
                                                     std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// `now` (Unix seconds; default: the system clock) is the local clock the API's time is kept against.
+Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                           std::function<long long()> now = {});
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

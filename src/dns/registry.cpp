@@ -18,6 +18,7 @@ const std::vector<ProviderType>& registry() {
       digitalocean_type(),
       linode_type(),
       desec_type(),
+      ovh_type(),
       exec_type(),
   };
   return kTypes;
