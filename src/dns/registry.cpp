@@ -19,6 +19,7 @@ const std::vector<ProviderType>& registry() {
       linode_type(),
       desec_type(),
       ovh_type(),
+      httpreq_type(),
       exec_type(),
   };
   return kTypes;
