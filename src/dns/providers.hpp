@@ -47,6 +47,10 @@ ProviderType route53_type();
 ProviderType hetzner_type();
 /// `gandi`: Gandi LiveDNS API v5 with a personal access token (src/dns/gandi.cpp).
 ProviderType gandi_type();
+/// `ovh`: OVH API v1 /domain/zone with signed requests (src/dns/ovh.cpp).
+ProviderType ovh_type();
+/// `httpreq`: a JSON POST to the user's own endpoint, like lego's httpreq (src/dns/httpreq.cpp).
+ProviderType httpreq_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
@@ -100,6 +104,10 @@ Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std
 Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
                                                std::function<void(std::chrono::seconds)> sleep);
 Result<std::unique_ptr<Provider>> make_gandi(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// `now` (Unix seconds; default: the system clock) is the local clock the API's time is kept against.
+Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+                                           std::function<long long()> now = {});
+Result<std::unique_ptr<Provider>> make_httpreq(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

@@ -26,6 +26,8 @@ const std::vector<ProviderType>& registry() {
       route53_type(),
       hetzner_type(),
       gandi_type(),
+      ovh_type(),
+      httpreq_type(),
       exec_type(),
   };
   return kTypes;
