@@ -22,7 +22,15 @@ _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file 
   --record --fullchain --mode --key-mode --owner --hook --dns-resolver --responder-user --provider --server
   --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone --api-url --server-id
   --api-key-env --api-key-file --api-token-env --api-token-file --zone-id --username
-  --password-env --password-file --subdomain --command --hook-timeout --ttl --timeout --staging --public-key
+  --password-env --password-file --subdomain --command --hook-timeout
+  --access-key-id --secret-access-key-env --secret-access-key-file --session-token-env
+  --session-token-file --profile --hosted-zone-id --private-zone --service-account-key-env
+  --service-account-key-file --project --tenant-id --client-id --client-secret-env
+  --client-secret-file --subscription-id --resource-group --login-url --application-key
+  --application-secret-env --application-secret-file --consumer-key-env --consumer-key-file
+  --endpoint --access-key-secret-env --access-key-secret-file --min-ttl --api-secret-env
+  --api-secret-file --secret-api-key-env --secret-api-key-file --ttl --timeout --staging
+  --public-key
   --labels'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
@@ -160,7 +168,10 @@ _certctl() {
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
         --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
         --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --http-hook | --tsig-secret-file | \
-        --api-key-file | --api-token-file | --password-file | --log-file)
+        --api-key-file | --api-token-file | --password-file | --log-file | \
+        --secret-access-key-file | --session-token-file | --service-account-key-file | --client-secret-file | \
+        --application-secret-file | --consumer-key-file | --access-key-secret-file | --api-secret-file | \
+        --secret-api-key-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
@@ -192,7 +203,7 @@ _certctl() {
           [[ ${COMPREPLY[*]} == exec: ]] && compopt -o nospace 2>/dev/null
         fi ;;
       --ca) _certctl_compreply "$(_certctl_cas "$prog" "$vault")" "$cur" ;;
-      --provider) _certctl_compreply 'rfc2136 powerdns cloudflare acme-dns digitalocean linode desec exec' "$cur" ;;  # dns add
+      --provider) _certctl_compreply 'rfc2136 powerdns cloudflare route53 gcloud azure digitalocean hetzner ovh gandi linode aliyun godaddy porkbun desec acme-dns httpreq exec' "$cur" ;;  # dns add
       --algorithm) _certctl_compreply 'hmac-sha256 hmac-sha512 hmac-sha384 hmac-sha224 hmac-sha1' "$cur" ;;
       --fallback)  # CA[,CA...]: complete the name after the last comma
         local head=''
@@ -275,6 +286,13 @@ _certctl() {
           opts='--provider --server --key-name --algorithm --tsig-secret-env --tsig-secret-file --zone
             --api-url --server-id --api-key-env --api-key-file --api-token-env --api-token-file
             --zone-id --username --password-env --password-file --subdomain --command --hook-timeout --ca-bundle
+            --access-key-id --secret-access-key-env --secret-access-key-file --session-token-env
+            --session-token-file --profile --hosted-zone-id --private-zone --service-account-key-env
+            --service-account-key-file --project --tenant-id --client-id --client-secret-env
+            --client-secret-file --subscription-id --resource-group --login-url --application-key
+            --application-secret-env --application-secret-file --consumer-key-env
+            --consumer-key-file --endpoint --access-key-secret-env --access-key-secret-file
+            --min-ttl --api-secret-env --api-secret-file --secret-api-key-env --secret-api-key-file
             --tech-zone --ttl --timeout --propagation-wait --no-propagation-check' ;;
         list) opts='--json' ;;
         show | remove | test)

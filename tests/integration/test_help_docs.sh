@@ -100,7 +100,7 @@ complete_words() {
     complete "$src/completions/certctl.bash" "$@" </dev/null
 }
 got=$(complete_words "$CERTCTL_BIN" dns add p --provider '')
-assert_eq "$(sort <<<"$got" | tr '\n' ' ')" "acme-dns cloudflare desec digitalocean exec linode powerdns rfc2136 " "dns add --provider"
+assert_eq "$(sort <<<"$got" | tr '\n' ' ')" "acme-dns aliyun azure cloudflare desec digitalocean exec gandi gcloud godaddy hetzner httpreq linode ovh porkbun powerdns rfc2136 route53 " "dns add --provider"
 got=$(complete_words "$CERTCTL_BIN" dns add p --provider e)
 assert_eq "$got" "exec" "dns add --provider e"
 got=$(complete_words "$CERTCTL_BIN" issue web --dns '')
@@ -121,7 +121,7 @@ if command -v fish >/dev/null; then
       "$src/completions/certctl.fish" "$1" </dev/null | cut -f1 | sort | tr '\n' ' '
   }
   assert_eq "$(fish_complete 'certctl issue web --dns ')" "exec: manual myhook other-hook " "fish: issue --dns"
-  assert_eq "$(fish_complete 'certctl dns add p --provider ')" "acme-dns cloudflare desec digitalocean exec linode powerdns rfc2136 " \
+  assert_eq "$(fish_complete 'certctl dns add p --provider ')" "acme-dns aliyun azure cloudflare desec digitalocean exec gandi gcloud godaddy hetzner httpreq linode ovh porkbun powerdns rfc2136 route53 " \
     "fish: dns add --provider"
   assert_eq "$(fish_complete 'certctl dns remove ')" "myhook other-hook " "fish: dns remove"
 else
