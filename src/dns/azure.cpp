@@ -128,7 +128,7 @@ class Azure final : public Provider {
   std::string_view type() const override { return "azure"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;
       TRY_ASSIGN(const Zone zone, zone_of(fqdn, name.zone));
       for (int attempt = 0;; ++attempt) {
@@ -147,7 +147,7 @@ class Azure final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;  // not the binding: clang 14 cannot capture one
       TRY_ASSIGN(const Zone zone, zone_of(fqdn, name.zone));
       for (int attempt = 0;; ++attempt) {
@@ -165,20 +165,6 @@ class Azure final : public Provider {
   }
 
  private:
-  /// The values at one name, and the zone found for it by SOA (may be empty).
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
 
   std::string query() const { return "?api-version=" + std::string(kApiVersion); }
   std::string subscription_url() const { return s_.api_url + "/subscriptions/" + api::url_encode(s_.subscription); }

@@ -36,7 +36,7 @@ class Desec final : public Provider {
   std::string_view type() const override { return "desec"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;
       TRY_ASSIGN(const Domain domain, domain_of(fqdn, name.zone));
       TRY_ASSIGN(std::optional<std::vector<std::string>> have, read(domain, fqdn));
@@ -57,7 +57,7 @@ class Desec final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;  // not the binding: clang 14 cannot capture one
       TRY_ASSIGN(const Domain domain, domain_of(fqdn, name.zone));
       TRY_ASSIGN(std::optional<std::vector<std::string>> have, read(domain, fqdn));
@@ -74,21 +74,6 @@ class Desec final : public Provider {
   }
 
  private:
-  /// The values at one name, and the zone found for it by SOA (may be empty).
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  /// Each name (with a dot), so each RRset is read and written once.
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
 
   std::string rrsets_url(const Domain& d) const { return api_url_ + "/domains/" + api::url_encode(d.name) + "/rrsets/"; }
   std::string rrset_url(const Domain& d, const std::string& fqdn) const {

@@ -44,7 +44,7 @@ class Gandi final : public Provider {
   std::string_view type() const override { return "gandi"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;
       TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
       TRY_ASSIGN(const RrSet have, read(zone, fqdn));
@@ -62,7 +62,7 @@ class Gandi final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;  // not the binding: clang 14 cannot capture one
       TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
       TRY_ASSIGN(const RrSet have, read(zone, fqdn));
@@ -82,21 +82,6 @@ class Gandi final : public Provider {
   }
 
  private:
-  /// The values at one name, and the zone found for it by SOA.
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  /// Each name (with a dot), so each RRset is read and written once per call.
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
 
   std::string domain_url(const std::string& zone) const { return api_url_ + "/domains/" + api::url_encode(zone); }
   std::string rrset_url(const std::string& zone, const std::string& fqdn) const {

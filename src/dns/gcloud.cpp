@@ -158,9 +158,9 @@ class Gcloud final : public Provider {
   std::string_view type() const override { return "gcloud"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;  // not the binding: clang 14 cannot capture one
-      TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
+      TRY_ASSIGN(const std::string zone, zone_of(fqdn, api::with_dot(name.zone)));
       auto want = [&values](const std::optional<Json>& have) -> std::optional<std::vector<std::string>> {
         std::vector<std::string> out = rrdatas(have);
         const std::size_t before = out.size();
@@ -176,9 +176,9 @@ class Gcloud final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;
-      TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
+      TRY_ASSIGN(const std::string zone, zone_of(fqdn, api::with_dot(name.zone)));
       auto want = [&ours](const std::optional<Json>& have) -> std::optional<std::vector<std::string>> {
         if (!have) return std::nullopt;  // no set: nothing of ours
         std::vector<std::string> left = rrdatas(have);
@@ -195,22 +195,6 @@ class Gcloud final : public Provider {
   }
 
  private:
-  /// The values at one name, and the zone found for it by SOA.
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  /// Each name (with a dot), so each set is read and written once.
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::with_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
-
   static std::vector<std::string> rrdatas(const std::optional<Json>& set) {
     std::vector<std::string> out;
     if (set && set->contains("rrdatas") && (*set)["rrdatas"].is_array())

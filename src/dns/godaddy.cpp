@@ -49,7 +49,7 @@ class GoDaddy final : public Provider {
   std::string_view type() const override { return "godaddy"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;
       TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
       TRY_ASSIGN(std::vector<Txt> have, read(zone, fqdn));
@@ -64,7 +64,7 @@ class GoDaddy final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;  // not the binding: clang 14 cannot capture one
       TRY_ASSIGN(const std::string zone, zone_of(fqdn, name.zone));
       TRY_ASSIGN(std::vector<Txt> have, read(zone, fqdn));
@@ -81,21 +81,6 @@ class GoDaddy final : public Provider {
   }
 
  private:
-  /// The values at one name, and the zone found for it by SOA.
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  /// Each name (with a dot), so its records are read and written once.
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
 
   static std::string body_of(const std::vector<Txt>& records) {
     Json list = Json::array();

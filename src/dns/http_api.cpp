@@ -85,6 +85,16 @@ std::string relative_name(std::string_view fqdn, std::string_view zone, std::str
   return name.substr(0, name.size() - z.size() - 1);
 }
 
+std::map<std::string, NameValues> by_name(const std::vector<TxtRecord>& records) {
+  std::map<std::string, NameValues> out;
+  for (const auto& r : records) {
+    NameValues& n = out[with_dot(r.fqdn)];
+    if (!r.zone.empty()) n.zone = without_dot(r.zone);
+    n.values.push_back(r.value);
+  }
+  return out;
+}
+
 std::string quote_txt(std::string_view value) {
   std::string out = "\"";
   for (char c : value) {

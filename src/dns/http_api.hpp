@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace certctl::dns::api {
 
@@ -41,6 +43,16 @@ std::string with_dot(std::string_view name);
 /// "example.com." (either may end in a dot); `apex` (an API's word for the zone's own name,
 /// "@" or "") when the name is the zone.
 std::string relative_name(std::string_view fqdn, std::string_view zone, std::string_view apex);
+
+/// The values of one name in a present or cleanup call, and the zone found for it by SOA
+/// (without its trailing dot; "" when none was found).
+struct NameValues {
+  std::string zone;
+  std::vector<std::string> values;
+};
+/// The records of a call grouped by name (with its trailing dot), so a provider whose API holds
+/// all values of a name in one record set reads and writes each set once per call.
+std::map<std::string, NameValues> by_name(const std::vector<TxtRecord>& records);
 
 /// A TXT value as one quoted character-string: "value" with \ and " escaped.
 std::string quote_txt(std::string_view value);

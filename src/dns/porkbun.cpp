@@ -56,7 +56,7 @@ class Porkbun final : public Provider {
   std::string_view type() const override { return "porkbun"; }
 
   Status present(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& values = name.values;
       TRY_ASSIGN(const std::vector<Txt> have, read(name.zone, fqdn));
       for (const auto& v : values) {
@@ -74,7 +74,7 @@ class Porkbun final : public Provider {
   }
 
   Status cleanup(const std::vector<TxtRecord>& records) override {
-    for (const auto& [fqdn, name] : by_name(records)) {
+    for (const auto& [fqdn, name] : api::by_name(records)) {
       const std::vector<std::string>& ours = name.values;
       TRY_ASSIGN(const std::vector<Txt> have, read(name.zone, fqdn));
       for (const auto& t : have) {
@@ -92,21 +92,6 @@ class Porkbun final : public Provider {
   }
 
  private:
-  /// The values at one name, and its zone (no trailing dot).
-  struct Name {
-    std::string zone;
-    std::vector<std::string> values;
-  };
-  /// Each name (with a dot), so it is read once per call.
-  static std::map<std::string, Name> by_name(const std::vector<TxtRecord>& records) {
-    std::map<std::string, Name> out;
-    for (const auto& r : records) {
-      Name& n = out[api::with_dot(r.fqdn)];
-      if (!r.zone.empty()) n.zone = api::without_dot(r.zone);
-      n.values.push_back(r.value);
-    }
-    return out;
-  }
 
   /// The TXT records at the name (Porkbun lists them all at once).
   Result<std::vector<Txt>> read(const std::string& zone, const std::string& fqdn) {

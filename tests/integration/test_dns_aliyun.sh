@@ -10,23 +10,13 @@
 # answer), then end to end: `dns add` and `issue --dns` through pebble, whose VA resolves through
 # a BIND9 the fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 KEY_ID="LTAI5t$RANDOM$RANDOM"
 export ALI_SECRET="aliSecret$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s:%s\n' "$KEY_ID" "$ALI_SECRET" >"$TEST_TMP/key")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 # Domains that match the keyword "example.test" and list before it, so finding it takes three
 # pages of one domain each.

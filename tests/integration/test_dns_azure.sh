@@ -10,22 +10,12 @@
 # an unreachable API, a malformed answer), then end to end: `dns add` and `issue --dns` through
 # pebble, whose VA resolves through a BIND9 the fake mirrors its record sets into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 export AZ_SECRET="Az8Q~$RANDOM$RANDOM$RANDOM.secret"
 (umask 077 && printf '%s\n' "$AZ_SECRET" >"$TEST_TMP/secret")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 # Three zones sort before example.test and one page holds one zone: the lookup reads four pages.
 start_fake az fake_azure.py --tenant tenant-1 --client-id app-1 --secret-file "$TEST_TMP/secret" \

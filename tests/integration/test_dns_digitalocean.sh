@@ -7,22 +7,12 @@
 # unknown domain, an API that does not answer), then end to end: `dns add` and `issue --dns`
 # through pebble, whose VA resolves through a BIND9 the fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 export DO_TOKEN="dop_v1_$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s\n' "$DO_TOKEN" >"$TEST_TMP/token")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 start_fake do fake_digitalocean.py --token-file "$TEST_TMP/token" --domain example.test --page-size 1 \
   --record "example.test:_acme-challenge.a:unrelated value" --bind "$BIND_SERVER" --tsig-file "$TEST_TMP/tsig"

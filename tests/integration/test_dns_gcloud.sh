@@ -11,21 +11,12 @@
 # `dns add` with the key sealed and end to end: `issue --dns` through pebble, whose VA resolves
 # through a BIND9 the fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
 "$PYTHON3" -c 'import cryptography' 2>/dev/null || fail "python3-cryptography is not installed"
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
 
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 # A private zone of the same name comes first: paging (one zone a page) finds the public one.
 start_fake gc fake_gcloud.py --key-file "$TEST_TMP/key.json" --bad-key-file "$TEST_TMP/bad-key.json" \

@@ -9,24 +9,14 @@
 # answer), then end to end: `dns add` and `issue --dns` through pebble, whose VA resolves
 # through a BIND9 the fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 export GD_KEY="gdk$RANDOM$RANDOM$RANDOM" GD_SECRET="gds$RANDOM$RANDOM$RANDOM"
 export GD_DENIED_KEY="gdd$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s:%s\n' "$GD_KEY" "$GD_SECRET" >"$TEST_TMP/auth")
 (umask 077 && printf '%s:%s\n' "$GD_DENIED_KEY" "$GD_SECRET" >"$TEST_TMP/denied")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 start_fake gd fake_godaddy.py --auth-file "$TEST_TMP/auth" --denied-file "$TEST_TMP/denied" --domain example.test \
   --malformed broken.test --page-size 1 --record "example.test:_acme-challenge.a:unrelated value" \

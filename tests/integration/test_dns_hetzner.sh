@@ -9,22 +9,12 @@
 # answer, an API that does not answer), then end to end: `dns add` and `issue --dns` through
 # pebble, whose VA resolves through a BIND9 the fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 export HZ_TOKEN="hz$RANDOM$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s\n' "$HZ_TOKEN" >"$TEST_TMP/token")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 start_fake hz fake_hetzner.py --token-file "$TEST_TMP/token" --zone example.test --broken-zone broken.test \
   --action-polls 2 --record 'example.test:_acme-challenge.a:"unrelated value"' \

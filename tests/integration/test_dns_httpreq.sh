@@ -8,19 +8,12 @@
 # (401), an endpoint error quoted, an endpoint that does not answer; then `dns add` and
 # `dns show --json`.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-bind_start
-reserve_closed_port
+dns_api_start
 
 export HR_PASSWORD="pw$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf 'acme:%s\n' "$HR_PASSWORD" >"$TEST_TMP/auth")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 start_fake hr fake_httpreq.py --prefix /acme/dns --auth-file "$TEST_TMP/auth" \
   --record "$NAME.:unrelated value" --fail _acme-challenge.broken.example.test. \

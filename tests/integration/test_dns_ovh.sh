@@ -9,20 +9,13 @@
 # key, a wrong application secret, an unknown zone, a malformed answer, an API that does not
 # answer; then `dns add` and `dns show --json`.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-bind_start
-reserve_closed_port
+dns_api_start
 
 export OVH_AS="as$RANDOM$RANDOM$RANDOM" OVH_CK="ck$RANDOM$RANDOM$RANDOM"
 OVH_AK=ak7Hq2Xw
 (umask 077 && printf '%s:%s:%s\n' "$OVH_AK" "$OVH_AS" "$OVH_CK" >"$TEST_TMP/credentials")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 NAME=_acme-challenge.a.example.test
 start_fake ovh fake_ovh.py --credentials-file "$TEST_TMP/credentials" --zone example.test --clock-offset 3600 \
   --garbage-zone broken.test --record "example.test:_acme-challenge.a:unrelated value" \

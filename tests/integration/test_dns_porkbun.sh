@@ -9,18 +9,9 @@
 # end: `dns add` and `issue --dns` through pebble, whose VA resolves through a BIND9 a second
 # fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 
 export PB_KEY="pk1_$RANDOM$RANDOM$RANDOM" PB_SECRET="sk1_$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s:%s\n' "$PB_KEY" "$PB_SECRET" >"$TEST_TMP/keys")
@@ -94,7 +85,6 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print([r["content"] 
 no_violations
 
 step "end to end: dns add, then issue a wildcard and its apex through pebble"
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 start_fake pbe fake_porkbun.py --keys-file "$TEST_TMP/keys" --domain example.test --bind "$BIND_SERVER" \
   --tsig-file "$TEST_TMP/tsig"
 PBE=$FAKE_URL

@@ -10,18 +10,9 @@
 # malformed answer, an API that does not answer), then end to end: `dns add` and `issue --dns`
 # through pebble, whose VA resolves through a BIND9 the fake mirrors its record sets into.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/dns_servers.sh"
-source "$(dirname "$0")/pebble.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-require_tool nsupdate
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-
-BIND_RECURSION=1 bind_start
-PEBBLE_DNS_SERVER=$BIND_SERVER pebble_start
-reserve_closed_port
-export CERTCTL_DNS_RESOLVER=$BIND_SERVER
+dns_api_start --pebble
 # Nothing from the environment of whoever runs the test.
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
 export HOME=$TEST_TMP/home
@@ -31,7 +22,6 @@ AKID="AKIDCERTCTL$RANDOM"
 export R53_SECRET="wJalrXUtnFEMI/K7MDENG+bPxRfiCY$RANDOM$RANDOM"
 printf '%s\n' "$AKID" >"$TEST_TMP/akid"
 (umask 077 && printf '%s\n' "$R53_SECRET" >"$TEST_TMP/secret")
-(umask 077 && printf '%s:%s:%s\n' "$BIND_KEY_ALG" "$BIND_KEY_NAME" "$BIND_KEY_SECRET" >"$TEST_TMP/tsig")
 (umask 077 && printf '[default]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = wrong\n\n[certctl]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
   "$AKID" "$R53_SECRET" >"$TEST_TMP/credentials")
 NAME=_acme-challenge.a.example.test
