@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,9 @@ struct ProviderConfig {
   int timeout_s = 120;                             ///< propagation timeout
   int propagation_wait_s = 0;                      ///< wait instead of checking (0 = check)
   bool no_propagation_check = false;               ///< neither check nor wait
+  /// Secrets named by a variable that is not set while `dns add` checks the config: their values
+  /// are stand-ins, which a factory must not judge (their shape is checked at each use).
+  std::set<std::string> unset_secrets;
 };
 
 /// One TXT record to publish: value at fqdn, inside zone (both absolute, trailing dot).

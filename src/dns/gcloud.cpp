@@ -478,9 +478,14 @@ Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std:
     return Error(Category::Usage, subject,
                  "secret service-account-key is required (give it as --service-account-key-file FILE or "
                  "--service-account-key-env VAR)");
-  TRY_ASSIGN(ServiceAccount account, parse_key(subject, secret->second));
+  // `dns add` with a variable not set yet: the key is checked when the provider is used.
+  const bool key_later = config.unset_secrets.count("service-account-key") > 0;
+  ServiceAccount account;
+  if (!key_later) {
+    TRY_ASSIGN(account, parse_key(subject, secret->second));
+  }
   std::string project = api::option(config, "project", account.project_id);
-  if (project.empty())
+  if (project.empty() && !key_later)
     return Error(Category::Usage, subject, "option project is required: the service account key has no project_id");
   if (!std::all_of(project.begin(), project.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' || c == '_';

@@ -100,6 +100,7 @@ Status dns_add(Context ctx, DnsProviderInput in) {
     // The variable's value when it is set now, else a stand-in of the usual (base64) shape.
     const char* now = std::getenv(var.c_str());
     check.secrets.emplace(k, SecretBytes::from(now && *now ? now : "cGxhY2Vob2xkZXI="));
+    if (!now || !*now) check.unset_secrets.insert(k);
   }
   TRY(dns::make_provider(check));
 

@@ -103,6 +103,13 @@ assert_not_contains "$OUT" "PRIVATE KEY"
 expect_ok certctl dns add gc-env --provider gcloud --api-url "$GC" --project certctl-test --service-account-key-env GC_KEY
 expect_ok certctl dns show gc-env --json
 json_check 'd["secrets"] == {"service-account-key": "env:GC_KEY"} and d["options"]["project"] == "certctl-test"'
+# The variable may be set only where renewals run: the key is checked at use then, and a set
+# variable that holds no key is still refused at add.
+unset GC_LATER_KEY
+expect_ok certctl dns add gc-later --provider gcloud --api-url "$GC" --service-account-key-env GC_LATER_KEY
+export GC_NOT_A_KEY="not json"
+expect_exit 2 certctl dns add gc-notakey --provider gcloud --api-url "$GC" --service-account-key-env GC_NOT_A_KEY
+assert_contains "$ERR" "service-account-key is not a JSON object"
 assert_not_contains "$OUT" "PRIVATE KEY"
 # Under --debug every HTTP exchange is traced: the assertion, the Bearer header and the key stay out.
 expect_ok certctl --debug --log-file "$TEST_TMP/debug.log" dns test gc --domain www.example.test
