@@ -69,7 +69,7 @@ std::string bind_provider_options(CLI::App& add, AddOpts& a) {
         add.add_option("--" + name + "-env", a.secret_env[name],
                        fmt::format("Read the {} from this environment variable at each use (not stored)", name));
         add.add_option("--" + name + "-file", a.secret_file[name],
-                       fmt::format("Read the {} from this file now and keep it sealed in the vault", name));
+                       fmt::format("Read the {} from this file now (trailing line breaks dropped) and keep it sealed in the vault", name));
       } else {
         add.add_option("--" + name, a.values[name], std::string(o.help));
       }
@@ -104,6 +104,8 @@ Status run_add(Globals& g, AddOpts& a, CLI::App& add) {
   for (const auto& [k, path] : a.secret_file) {
     if (!add.count("--" + k + "-file")) continue;
     TRY_ASSIGN(SecretBytes secret, fs::read_secret_file(path));
+    secret.trim_newline();  // `echo TOKEN > FILE` writes one
+    if (secret.empty()) return Error(Category::Usage, path, fmt::format("--{}-file: the file is empty", k));
     a.in.secrets.emplace(k, std::move(secret));
   }
   const bool sealed = !a.in.secrets.empty();

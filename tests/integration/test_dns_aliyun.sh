@@ -99,3 +99,9 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+(umask 077 && printf '%s\n' "$ALI_SECRET" >"$TEST_TMP/ali-secret")
+expect_ok certctl dns add alis --provider aliyun --api-url "$ALI" --access-key-id "$KEY_ID" \
+  --access-key-secret-file "$TEST_TMP/ali-secret"
+dns_api_no_leaks alis www.example.test "$ALI_SECRET"

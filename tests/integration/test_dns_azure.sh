@@ -117,3 +117,8 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "record sets left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+expect_ok certctl dns add azs --provider azure --api-url "$AZ" --login-url "$AZ" --tenant-id tenant-1 \
+  --client-id app-1 --subscription-id sub-1 --resource-group rg-dns --client-secret-file "$TEST_TMP/secret"
+dns_api_no_leaks azs www.example.test "$AZ_SECRET"

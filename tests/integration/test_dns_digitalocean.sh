@@ -72,3 +72,10 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+expect_ok certctl dns add dos --provider digitalocean --api-url "$DO" --api-token-file "$TEST_TMP/token" --ttl 30
+dns_api_no_leaks dos www.example.test "$DO_TOKEN"
+: >"$TEST_TMP/empty"
+expect_exit 2 certctl dns add doe --provider digitalocean --api-url "$DO" --api-token-file "$TEST_TMP/empty"
+assert_contains "$ERR" "--api-token-file: the file is empty"

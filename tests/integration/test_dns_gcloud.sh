@@ -131,3 +131,7 @@ json_check 'd["status"] == "active" and d["issue"]["dns"] == "gc" and sorted(d["
 assert_eq "$(data_at _acme-challenge.example.test.)" "" "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+GC_KEY_LINE=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["private_key"].splitlines()[1])' "$TEST_TMP/key.json")
+dns_api_no_leaks gc www.example.test "$GC_KEY_LINE"

@@ -106,3 +106,9 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+(umask 077 && printf '%s\n' "$GD_KEY" >"$TEST_TMP/gd-key" && printf '%s\n' "$GD_SECRET" >"$TEST_TMP/gd-secret")
+expect_ok certctl dns add gds --provider godaddy --api-url "$GD" --api-key-file "$TEST_TMP/gd-key" \
+  --api-secret-file "$TEST_TMP/gd-secret"
+dns_api_no_leaks gds www.example.test "$GD_KEY" "$GD_SECRET"

@@ -92,3 +92,7 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+expect_ok certctl dns add hzs --provider hetzner --api-url "$API" --api-token-file "$TEST_TMP/token"
+dns_api_no_leaks hzs www.example.test "$HZ_TOKEN"

@@ -78,3 +78,8 @@ json_check 'd["type"] == "httpreq" and d["secrets"] == {"password": "env:HR_PASS
 json_check 'd["options"]["endpoint"] == "'"$HR"'" and d["options"]["username"] == "acme"'
 assert_not_contains "$OUT" "$HR_PASSWORD"
 expect_exit 2 certctl dns add hook2 --provider httpreq --username acme --password-env HR_PASSWORD
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+(umask 077 && printf '%s\n' "$HR_PASSWORD" >"$TEST_TMP/hr-password")
+expect_ok certctl dns add hooks --provider httpreq --endpoint "$HR" --username acme --password-file "$TEST_TMP/hr-password"
+dns_api_no_leaks hooks www.example.test "$HR_PASSWORD"

@@ -95,3 +95,9 @@ json_check 'd["options"]["application-key"] == "'"$OVH_AK"'" and d["options"]["e
 assert_not_contains "$OUT" "$OVH_AS"
 assert_not_contains "$OUT" "$OVH_CK"
 expect_exit 2 certctl dns add ovh2 --provider ovh --application-key "$OVH_AK" --consumer-key-env OVH_CK
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+(umask 077 && printf '%s\n' "$OVH_AS" >"$TEST_TMP/as" && printf '%s\n' "$OVH_CK" >"$TEST_TMP/ck")
+expect_ok certctl dns add ovhs --provider ovh --endpoint "$OVH" --application-key "$OVH_AK" \
+  --application-secret-file "$TEST_TMP/as" --consumer-key-file "$TEST_TMP/ck"
+dns_api_no_leaks ovhs www.example.test "$OVH_AS" "$OVH_CK"

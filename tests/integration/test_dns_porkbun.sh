@@ -106,3 +106,9 @@ json_check 'd["status"] == "active" and d["issue"]["dns"] == "pb" and sorted(d["
 assert_eq "$(fake_get "$PBE" records)" "[]" "records left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 assert_eq "$(fake_get "$PBE" violations)" "[]" "requests that break Porkbun's documented API"
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+(umask 077 && printf '%s\n' "$PB_KEY" >"$TEST_TMP/pb-key" && printf '%s\n' "$PB_SECRET" >"$TEST_TMP/pb-secret")
+expect_ok certctl dns add pbs --provider porkbun --api-url "$PBE/api/json/v3" --api-key-file "$TEST_TMP/pb-key" \
+  --secret-api-key-file "$TEST_TMP/pb-secret"
+dns_api_no_leaks pbs www.example.test "$PB_KEY" "$PB_SECRET"

@@ -142,3 +142,7 @@ assert_eq "$(hook records | "$PYTHON3" -c 'import json,sys; print(len([r for r i
   "record sets left at the API"
 assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
 no_violations
+
+step "secrets sealed with --*-file, and a --debug run: no secret in the trace, the output or the vault"
+expect_ok certctl dns add r53s --provider route53 --api-url "$R53" --access-key-id "$AKID" --secret-access-key-file "$TEST_TMP/secret"
+dns_api_no_leaks r53s www.example.test "$R53_SECRET"
