@@ -344,14 +344,7 @@ class Azure final : public Provider {
                             {"grant_type", "client_credentials"}});
     // The registry keeps the secret out of traces; its form-encoded spelling may differ.
     if (trace::enabled(trace::Level::Steps)) trace::add_secret(api::url_encode(secret_.view()));
-    auto sent = client_->send(req);
-    for (int retry = 0; retry < api::kRateLimitRetries && sent && sent->status == 429; ++retry) {
-      const long wait = http::retry_after_seconds(*sent, static_cast<long long>(std::time(nullptr))).value_or(api::kRateLimitDefaultWait);
-      if (wait > api::kRateLimitMaxWait) break;
-      api::real_sleep(std::chrono::seconds(wait));
-      sent = client_->send(req);
-    }
-    OPENSSL_cleanse(req.body.data(), req.body.size());
+    auto sent = api::send(*client_, std::move(req));
     if (!sent) return std::move(sent).error();
     const http::Response& resp = *sent;
     auto doc = api::parse(resp.body);

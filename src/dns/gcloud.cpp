@@ -394,14 +394,7 @@ class Gcloud final : public Provider {
     req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
     req.body = form({{"grant_type", kGrantType}, {"assertion", jwt}});
     OPENSSL_cleanse(jwt.data(), jwt.size());
-    auto resp = client_->send(req);
-    for (int retry = 0; retry < api::kRateLimitRetries && resp && resp->status == 429; ++retry) {
-      const long s = http::retry_after_seconds(*resp, now).value_or(api::kRateLimitDefaultWait);
-      if (s > api::kRateLimitMaxWait) break;
-      wait_(std::chrono::seconds(s));
-      resp = client_->send(req);
-    }
-    OPENSSL_cleanse(req.body.data(), req.body.size());
+    auto resp = api::send(*client_, std::move(req), [this](std::chrono::seconds s) { wait_(s); });
     if (!resp) return std::move(resp).error();
     auto doc = api::parse(resp->body);
     struct Wipe {

@@ -179,6 +179,7 @@ Result<http::Response> send(http::Client& client, http::Request req, const Sleep
     r = client.send(req);
   }
   for (auto& h : req.headers) OPENSSL_cleanse(h.value.data(), h.value.size());
+  OPENSSL_cleanse(req.body.data(), req.body.size());
   return r;
 }
 

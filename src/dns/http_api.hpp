@@ -81,7 +81,8 @@ void real_sleep(std::chrono::seconds s);
 /// application/json.
 http::Request json_request(std::string method, std::string url, http::Header auth, std::string body);
 
-/// Send the request, then wipe every header value (they may hold API keys or tokens). A 429
+/// Send the request, then wipe every header value and the body (they may hold API keys, tokens,
+/// an OAuth client secret or a signed assertion). A 429
 /// answer is tried again as above; the last answer (a 429 too, when the limit outlasts the
 /// retries) is returned for the provider to report.
 Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep = real_sleep);

@@ -120,7 +120,7 @@ class Porkbun final : public Provider {
 
   /// One API call: a POST of `fields` plus the keys; the JSON object when Porkbun answers
   /// "SUCCESS". Its "ERROR" answers become Dns errors naming `subject` with its message, or the
-  /// API URL when the keys were refused; a 429 is waited out as api::send does.
+  /// API URL when the keys were refused; api::send waits out a 429 and wipes the body (it holds the keys).
   Result<Json> call(const std::string& url, const Json& fields, const std::string& subject) {
     std::string rest = fields.dump();  // "{...}" without the keys
     http::Request req;
@@ -131,14 +131,7 @@ class Porkbun final : public Provider {
     req.body.reserve(64 + key_.view().size() + secret_.view().size() + rest.size());  // no copies of the keys left behind
     req.body.append("{\"apikey\":\"").append(key_.view()).append("\",\"secretapikey\":\"").append(secret_.view());
     req.body.append("\"").append(rest.size() > 2 ? "," + rest.substr(1) : "}");
-    auto r = client_->send(req);
-    for (int retry = 0; retry < api::kRateLimitRetries && r && r->status == 429; ++retry) {
-      const long wait = http::retry_after_seconds(*r, static_cast<long long>(std::time(nullptr))).value_or(api::kRateLimitDefaultWait);
-      if (wait > api::kRateLimitMaxWait) break;
-      api::real_sleep(std::chrono::seconds(wait));
-      r = client_->send(req);
-    }
-    OPENSSL_cleanse(req.body.data(), req.body.size());
+    auto r = api::send(*client_, std::move(req));
     if (!r) return std::move(r).error();
     const http::Response& resp = *r;
     auto doc = api::parse(resp.body);
