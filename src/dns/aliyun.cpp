@@ -79,10 +79,6 @@ std::string utc_timestamp(std::int64_t t) {
   return buf;
 }
 
-std::string random_nonce() {
-  return crypto::hex_encode(crypto::random_bytes(16));
-}
-
 /// A RecordId as Alidns gives it (a string of digits; a number is taken too), or "".
 std::string record_id(const Json& rec) {
   if (!rec.is_object() || !rec.contains("RecordId")) return {};
@@ -116,13 +112,13 @@ const Json* nested_array(const Json& doc, const char* outer, const char* inner) 
 class Aliyun final : public Provider {
  public:
   Aliyun(std::unique_ptr<http::Client> client, std::string api_url, std::string key_id, SecretBytes secret, int ttl,
-         AliyunSigning signing)
+         Seams seams)
       : client_(std::move(client)),
         api_url_(std::move(api_url)),
         key_id_(std::move(key_id)),
         secret_(std::move(secret)),
         ttl_(ttl),
-        signing_(std::move(signing)) {}
+        seams_(std::move(seams)) {}
 
   std::string_view type() const override { return "aliyun"; }
 
@@ -253,7 +249,7 @@ class Aliyun final : public Provider {
     for (int retry = 0;; ++retry) {
       auto r = call_once(action, params, subject);
       if (r || retry >= api::kRateLimitRetries || last_code_.rfind("Throttling", 0) != 0) return r;
-      signing_.sleep(std::chrono::seconds(api::kRateLimitDefaultWait << retry));
+      seams_.sleep(std::chrono::seconds(api::kRateLimitDefaultWait << retry));
     }
   }
 
@@ -265,9 +261,9 @@ class Aliyun final : public Provider {
     params["Action"] = action;
     params["Format"] = "JSON";
     params["SignatureMethod"] = "HMAC-SHA1";
-    params["SignatureNonce"] = signing_.nonce();
+    params["SignatureNonce"] = seams_.nonce();
     params["SignatureVersion"] = "1.0";
-    params["Timestamp"] = utc_timestamp(signing_.now());
+    params["Timestamp"] = utc_timestamp(seams_.now());
     params["Version"] = std::string(kVersion);
     TRY_ASSIGN(std::string signature, aliyun_signature(secret_.view(), params));
     std::string query;
@@ -332,7 +328,7 @@ class Aliyun final : public Provider {
   std::string key_id_;
   SecretBytes secret_;
   int ttl_;
-  AliyunSigning signing_;
+  Seams seams_;
   std::string last_code_;
   std::map<std::string, std::string> known_zones_;                    ///< zone -> DomainName
   std::map<std::pair<std::string, std::string>, std::string> created_;  ///< (fqdn, value) -> RecordId
@@ -341,7 +337,7 @@ class Aliyun final : public Provider {
 }  // namespace
 
 Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                              AliyunSigning signing) {
+                                              Seams seams) {
   TRY_ASSIGN(auto url, api::base_url(config, "api-url", kDefaultApi));
   TRY_ASSIGN(auto secret, api::required_secret(config, "access-key-secret"));
   const std::string key_id = api::option(config, "access-key-id");
@@ -360,19 +356,8 @@ Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std:
     return Error(Category::Usage, api::provider_subject(config),
                  fmt::format("ttl {} is above the {} seconds Alibaba Cloud DNS accepts", config.ttl, kMaxTtl));
   const int ttl = std::max(config.ttl, min_ttl);
-  if (!signing.now)
-    signing.now = [] {
-      return static_cast<std::int64_t>(
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    };
-  if (!signing.nonce) signing.nonce = random_nonce;
-  if (!signing.sleep) signing.sleep = api::real_sleep;
-  return std::unique_ptr<Provider>(
-      std::make_unique<Aliyun>(std::move(client), std::move(url), key_id, std::move(secret), ttl, std::move(signing)));
-}
-
-Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client) {
-  return make_aliyun(config, std::move(client), AliyunSigning{});
+  return std::unique_ptr<Provider>(std::make_unique<Aliyun>(std::move(client), std::move(url), key_id, std::move(secret),
+                                                            ttl, with_real(std::move(seams))));
 }
 
 ProviderType aliyun_type() {
@@ -381,7 +366,7 @@ ProviderType aliyun_type() {
       {"access-key-secret", true, true, "AccessKey secret (signs every request; never sent)"},
       {"api-url", false, false, "API endpoint (default: https://alidns.aliyuncs.com)"},
       {"min-ttl", false, false, "lowest TTL the domain's edition accepts (default: 600, the free edition's)"},
-  }, static_cast<api::HttpFactory>(&make_aliyun));
+  }, &make_aliyun);
 }
 
 }  // namespace certctl::dns

@@ -28,10 +28,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <initializer_list>
 #include <map>
-#include <thread>
 #include <utility>
 
 namespace certctl::dns {
@@ -59,11 +57,7 @@ constexpr int kMaxConflictRetries = 5;
 constexpr std::chrono::milliseconds kPollInterval{500};
 constexpr int kMaxPolls = 240;  // two minutes
 
-using Clock = std::function<long long()>;
-using Wait = std::function<void(std::chrono::milliseconds)>;
 
-long long system_now() { return static_cast<long long>(std::time(nullptr)); }
-void system_wait(std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); }
 
 /// What certctl needs from a service account's JSON key.
 struct ServiceAccount {
@@ -146,14 +140,13 @@ std::string form(std::initializer_list<std::pair<std::string_view, std::string_v
 class Gcloud final : public Provider {
  public:
   Gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client, std::string api_url, std::string project,
-         ServiceAccount account, Clock now, Wait wait)
+         ServiceAccount account, Seams seams)
       : ttl_(config.ttl),
         client_(std::move(client)),
         api_url_(std::move(api_url)),
         project_(std::move(project)),
         account_(std::move(account)),
-        now_(std::move(now)),
-        wait_(std::move(wait)) {}
+        seams_(std::move(seams)) {}
 
   std::string_view type() const override { return "gcloud"; }
 
@@ -260,7 +253,7 @@ class Gcloud final : public Provider {
         return Error(Category::Dns, fqdn,
                      fmt::format("{} change {} still pending after {} s", kApiName, id,
                                  kMaxPolls * kPollInterval.count() / 1000));
-      wait_(kPollInterval);
+      seams_.sleep(kPollInterval);
       auto next = call("GET", zone_url(zone) + "/changes/" + api::url_encode(id), {}, fqdn);
       if (!next) return dns_error(std::move(next).error());
       change = std::move(next).value();
@@ -343,7 +336,7 @@ class Gcloud final : public Provider {
   Result<http::Response> request(const std::string& method, const std::string& url, std::string body) {
     TRY(ensure_token());
     http::Request req = api::json_request(method, url, {"Authorization", "Bearer " + std::string(token_.view())}, std::move(body));
-    return api::send(*client_, std::move(req), [this](std::chrono::seconds s) { wait_(s); });
+    return api::send(*client_, std::move(req), seams_.sleep);
   }
 
   /// A 2xx answer's JSON object, or the error Cloud DNS answered ({"error": {"code", "message",
@@ -383,7 +376,7 @@ class Gcloud final : public Provider {
   /// An access token for the next request: the one held while it has more than kTokenMargin
   /// seconds left, else a new one from the token endpoint.
   Status ensure_token() {
-    const long long now = now_();
+    const long long now = seams_.now();
     if (!token_.empty() && now < token_expiry_ - kTokenMargin) return ok();
     token_.wipe();
     TRY_ASSIGN(std::string jwt, assertion(now));
@@ -394,7 +387,7 @@ class Gcloud final : public Provider {
     req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
     req.body = form({{"grant_type", kGrantType}, {"assertion", jwt}});
     OPENSSL_cleanse(jwt.data(), jwt.size());
-    auto resp = api::send(*client_, std::move(req), [this](std::chrono::seconds s) { wait_(s); });
+    auto resp = api::send(*client_, std::move(req), seams_.sleep);
     if (!resp) return std::move(resp).error();
     auto doc = api::parse(resp->body);
     struct Wipe {
@@ -448,22 +441,16 @@ class Gcloud final : public Provider {
   std::string api_url_;
   std::string project_;
   ServiceAccount account_;
-  Clock now_;
-  Wait wait_;
+  Seams seams_;
   SecretBytes token_;
   long long token_expiry_ = 0;
   std::map<std::string, std::string> zones_;  ///< zone (with dot) -> managed zone name
 };
 
-Result<std::unique_ptr<Provider>> make_default(const ProviderConfig& config, std::unique_ptr<http::Client> client) {
-  return make_gcloud(config, std::move(client));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                              std::function<long long()> now,
-                                              std::function<void(std::chrono::milliseconds)> wait) {
+                                              Seams seams) {
   const std::string subject = api::provider_subject(config);
   TRY_ASSIGN(auto url, api::base_url(config, "api-url", kDefaultApi));
   auto secret = config.secrets.find("service-account-key");
@@ -485,8 +472,7 @@ Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std:
       }))
     return Error(Category::Usage, subject, fmt::format("project '{}' is not a Google Cloud project id", project));
   return std::unique_ptr<Provider>(std::make_unique<Gcloud>(config, std::move(client), std::move(url), std::move(project),
-                                                            std::move(account), now ? std::move(now) : system_now,
-                                                            wait ? std::move(wait) : system_wait));
+                                                            std::move(account), with_real(std::move(seams))));
 }
 
 ProviderType gcloud_type() {
@@ -494,7 +480,7 @@ ProviderType gcloud_type() {
       {"service-account-key", true, true, "the service account's JSON key (role DNS Administrator on the project)"},
       {"project", false, false, "Google Cloud project id of the zones (default: the key's project_id)"},
       {"api-url", false, false, "API base URL (default: https://dns.googleapis.com)"},
-  }, &make_default);
+  }, &make_gcloud);
 }
 
 }  // namespace certctl::dns

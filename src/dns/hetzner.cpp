@@ -26,6 +26,7 @@ using api::Json;
 constexpr std::string_view kDefaultApi = "https://api.hetzner.cloud/v1";
 /// How often an action still "running" is asked about again, one second apart.
 constexpr int kActionPolls = 60;
+constexpr std::chrono::seconds kActionPollInterval{1};
 
 /// A TXT RRSet as Hetzner holds it: each record's value as stored (quoted), and whether it exists.
 struct RrSet {
@@ -36,12 +37,12 @@ struct RrSet {
 class Hetzner final : public Provider {
  public:
   Hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client, std::string api_url, SecretBytes token,
-          api::Sleep sleep)
+          Seams seams)
       : ttl_(config.ttl),
         client_(std::move(client)),
         api_url_(std::move(api_url)),
         token_(std::move(token)),
-        sleep_(std::move(sleep)) {}
+        seams_(std::move(seams)) {}
 
   std::string_view type() const override { return "hetzner"; }
 
@@ -145,7 +146,7 @@ class Hetzner final : public Provider {
         return Error(Category::Dns, subject,
                      fmt::format("Hetzner action {} ({}) still running after {} seconds", id, api::str(*a, "command"),
                                  kActionPolls));
-      sleep_(std::chrono::seconds(1));
+      seams_.sleep(kActionPollInterval);
       TRY_ASSIGN(doc, call("GET", fmt::format("{}/actions/{}", api_url_, id), {}, subject));
     }
   }
@@ -155,7 +156,7 @@ class Hetzner final : public Provider {
   Result<Json> call(const std::string& method, const std::string& url, std::string body, const std::string& subject) {
     http::Request req =
         api::json_request(method, url, {"Authorization", "Bearer " + std::string(token_.view())}, std::move(body));
-    TRY_ASSIGN(auto resp, api::send(*client_, std::move(req), sleep_));
+    TRY_ASSIGN(auto resp, api::send(*client_, std::move(req), seams_.sleep));
     if (resp.status >= 200 && resp.status <= 299) return api::json_answer("Hetzner", method, url, resp);
     auto doc = api::parse(resp.body);
     std::string detail;
@@ -171,31 +172,25 @@ class Hetzner final : public Provider {
   std::unique_ptr<http::Client> client_;
   std::string api_url_;
   SecretBytes token_;
-  api::Sleep sleep_;
+  Seams seams_;
   std::set<std::string> known_zones_;
 };
-
-Result<std::unique_ptr<Provider>> make_hetzner_real(const ProviderConfig& config,
-                                                    std::unique_ptr<http::Client> client) {
-  return make_hetzner(config, std::move(client), api::real_sleep);
-}
 
 }  // namespace
 
 Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                               std::function<void(std::chrono::seconds)> sleep) {
+                                               Seams seams) {
   TRY_ASSIGN(auto url, api::base_url(config, "api-url", kDefaultApi));
   TRY_ASSIGN(auto token, api::required_secret(config, "api-token"));
-  if (!sleep) sleep = api::real_sleep;
   return std::unique_ptr<Provider>(
-      std::make_unique<Hetzner>(config, std::move(client), std::move(url), std::move(token), std::move(sleep)));
+      std::make_unique<Hetzner>(config, std::move(client), std::move(url), std::move(token), with_real(std::move(seams))));
 }
 
 ProviderType hetzner_type() {
   return api::http_provider("hetzner", "Hetzner DNS, through the Hetzner Cloud API with an API token", {
       {"api-token", true, true, "Hetzner Cloud API token (read & write) of the project that holds the zone"},
       {"api-url", false, false, "API base URL (default: https://api.hetzner.cloud/v1)"},
-  }, &make_hetzner_real);
+  }, &make_hetzner);
 }
 
 }  // namespace certctl::dns

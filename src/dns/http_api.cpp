@@ -1,5 +1,8 @@
 #include "dns/http_api.hpp"
+#include "dns/providers.hpp"
 #include "dns/wire.hpp"
+
+#include <certctl/crypto.hpp>
 
 #include <openssl/crypto.h>
 
@@ -7,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -168,7 +172,7 @@ http::Request json_request(std::string method, std::string url, http::Header aut
   return req;
 }
 
-void real_sleep(std::chrono::seconds s) { std::this_thread::sleep_for(s); }
+void real_sleep(std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); }
 
 Result<http::Response> send(http::Client& client, http::Request req, const Sleep& sleep) {
   auto r = client.send(req);
@@ -219,4 +223,26 @@ ProviderType http_provider(std::string_view name, std::string_view summary, std:
                       [make](const ProviderConfig& config) { return make(config, client_for(config)); }};
 }
 
+ProviderType http_provider(std::string_view name, std::string_view summary, std::vector<OptionSpec> options,
+                           SeamedFactory make) {
+  return ProviderType{name, summary, std::move(options),
+                      [make](const ProviderConfig& config) { return make(config, client_for(config), Seams{}); }};
+}
+
 }  // namespace certctl::dns::api
+
+namespace certctl::dns {
+
+Seams with_real(Seams s) {
+  if (!s.now) s.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  if (!s.sleep) s.sleep = api::real_sleep;
+  if (!s.getenv)
+    s.getenv = [](const std::string& name) -> std::optional<std::string> {
+      const char* v = std::getenv(name.c_str());
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+  if (!s.nonce) s.nonce = [] { return crypto::hex_encode(crypto::random_bytes(16)); };
+  return s;
+}
+
+}  // namespace certctl::dns

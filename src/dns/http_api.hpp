@@ -5,6 +5,8 @@
 #include <certctl/dns.hpp>
 #include <certctl/http.hpp>
 
+#include "dns/providers.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -74,8 +76,8 @@ inline constexpr int kRateLimitRetries = 3;
 inline constexpr long kRateLimitDefaultWait = 1;
 inline constexpr long kRateLimitMaxWait = 30;
 /// The wait between tries; tests pass one that records instead of sleeping.
-using Sleep = std::function<void(std::chrono::seconds)>;
-void real_sleep(std::chrono::seconds s);
+using Sleep = std::function<void(std::chrono::milliseconds)>;
+void real_sleep(std::chrono::milliseconds ms);
 
 /// A request carrying `auth` (the API's credential header) and, with a body, Content-Type:
 /// application/json.
@@ -104,8 +106,13 @@ Result<Json> json_answer(std::string_view api, std::string_view method, std::str
 
 /// A provider's factory over a given client (make_powerdns, make_cloudflare, make_acme_dns).
 using HttpFactory = Result<std::unique_ptr<Provider>> (*)(const ProviderConfig&, std::unique_ptr<http::Client>);
+/// A factory that also takes its Seams (make_route53, make_gcloud, ...): the row passes none, so
+/// the provider uses the real ones.
+using SeamedFactory = Result<std::unique_ptr<Provider>> (*)(const ProviderConfig&, std::unique_ptr<http::Client>, Seams);
 /// The registry row of an HTTP-API provider: its factory gets client_for(config).
 ProviderType http_provider(std::string_view name, std::string_view summary, std::vector<OptionSpec> options,
                            HttpFactory make);
+ProviderType http_provider(std::string_view name, std::string_view summary, std::vector<OptionSpec> options,
+                           SeamedFactory make);
 
 }  // namespace certctl::dns::api

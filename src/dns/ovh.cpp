@@ -17,7 +17,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <ctime>
 #include <map>
 #include <set>
 #include <utility>
@@ -49,8 +48,6 @@ bool credential_refused(const std::string& code, const std::string& message) {
          code == "NOT_CREDENTIAL" || message == "Invalid signature" || message == "Invalid application key";
 }
 
-long long system_now() { return static_cast<long long>(std::time(nullptr)); }
-
 struct Created {
   std::string zone;
   long long id = 0;
@@ -59,14 +56,14 @@ struct Created {
 class Ovh final : public Provider {
  public:
   Ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client, std::string api_url, std::string app_key,
-      SecretBytes app_secret, SecretBytes consumer_key, std::function<long long()> now)
+      SecretBytes app_secret, SecretBytes consumer_key, Seams seams)
       : ttl_(config.ttl),
         client_(std::move(client)),
         api_url_(std::move(api_url)),
         app_key_(std::move(app_key)),
         app_secret_(std::move(app_secret)),
         consumer_key_(std::move(consumer_key)),
-        now_(std::move(now)) {}
+        seams_(std::move(seams)) {}
 
   std::string_view type() const override { return "ovh"; }
 
@@ -205,7 +202,7 @@ class Ovh final : public Provider {
     auto doc = api::parse(resp.body);
     if (!doc || !doc->is_number_integer() || doc->get<long long>() < kMinTime || doc->get<long long>() > kMaxTime)
       return Error(Category::Dns, "GET " + url, "OVH answered without a Unix time: " + api::snippet(resp.body));
-    delta_ = doc->get<long long>() - now_();
+    delta_ = doc->get<long long>() - seams_.now();
     return *delta_;
   }
 
@@ -226,7 +223,7 @@ class Ovh final : public Provider {
   /// with OVH's message.
   Result<Json> call(const std::string& method, const std::string& url, std::string body, const std::string& subject) {
     TRY_ASSIGN(const long long delta, time_delta());
-    const std::string timestamp = std::to_string(now_() + delta);
+    const std::string timestamp = std::to_string(seams_.now() + delta);
     const std::string sig = signature(method, url, body, timestamp);
     http::Request req = api::json_request(method, url, {"X-Ovh-Application", app_key_}, body);
     req.headers.push_back({"X-Ovh-Consumer", std::string(consumer_key_.view())});
@@ -257,7 +254,7 @@ class Ovh final : public Provider {
   std::string app_key_;
   SecretBytes app_secret_;
   SecretBytes consumer_key_;
-  std::function<long long()> now_;
+  Seams seams_;
   std::optional<long long> delta_;
   std::set<std::string> known_zones_;
   std::map<std::pair<std::string, std::string>, Created> created_;  ///< (fqdn, value) -> zone and id
@@ -279,7 +276,7 @@ Result<std::string> endpoint_url(const ProviderConfig& config) {
 }  // namespace
 
 Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                           std::function<long long()> now) {
+                                           Seams seams) {
   TRY_ASSIGN(auto url, endpoint_url(config));
   const std::string app_key = api::option(config, "application-key");
   if (app_key.empty()) return Error(Category::Usage, api::provider_subject(config), "option application-key is required");
@@ -289,13 +286,13 @@ Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::un
                    "application-key holds a blank or a character that cannot go into an HTTP header");
   TRY_ASSIGN(auto secret, api::required_secret(config, "application-secret"));
   TRY_ASSIGN(auto consumer, api::required_secret(config, "consumer-key"));
-  if (!now) now = system_now;
   return std::unique_ptr<Provider>(std::make_unique<Ovh>(config, std::move(client), std::move(url), app_key,
-                                                         std::move(secret), std::move(consumer), std::move(now)));
+                                                         std::move(secret), std::move(consumer),
+                                                         with_real(std::move(seams))));
 }
 
 ProviderType ovh_type() {
-  return ProviderType{
+  return api::http_provider(
       "ovh",
       "OVHcloud DNS, through the OVH API v1 with an application key, its secret and a consumer key",
       {
@@ -306,7 +303,7 @@ ProviderType ovh_type() {
            "API region: ovh-eu (default), ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca, soyoustart-eu, soyoustart-ca, "
            "or an http(s):// base URL"},
       },
-      [](const ProviderConfig& config) { return make_ovh(config, api::client_for(config)); }};
+      &make_ovh);
 }
 
 }  // namespace certctl::dns

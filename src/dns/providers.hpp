@@ -15,6 +15,18 @@
 
 namespace certctl::dns {
 
+/// What a provider takes from its surroundings besides HTTP, so its unit tests can pin them. An
+/// empty member is the real one (with_real fills them in).
+struct Seams {
+  std::function<std::int64_t()> now;                      ///< Unix seconds: signatures, token lifetimes
+  std::function<void(std::chrono::milliseconds)> sleep;   ///< between polls and retries, a 429's wait
+  std::function<std::optional<std::string>(const std::string&)> getenv;  ///< credentials in the environment
+  std::function<std::string()> nonce;                     ///< unique for each signed request
+};
+/// `s` with every empty member set to the real one: the system clock, sleeping, the process's
+/// environment, 16 random bytes in hex.
+Seams with_real(Seams s);
+
 ProviderType rfc2136_type();
 /// `exec`: a user command (src/dns/exec.cpp).
 ProviderType exec_type();
@@ -54,60 +66,34 @@ ProviderType httpreq_type();
 
 /// The providers over a given client. The config must already have passed make_provider's
 /// checks (required options present); values are still validated here.
-Result<std::unique_ptr<Provider>> make_powerdns(const ProviderConfig& config,
-                                                std::unique_ptr<http::Client> client);
-Result<std::unique_ptr<Provider>> make_cloudflare(const ProviderConfig& config,
-                                                  std::unique_ptr<http::Client> client);
-Result<std::unique_ptr<Provider>> make_acme_dns(const ProviderConfig& config,
-                                                std::unique_ptr<http::Client> client);
-Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config,
-                                                    std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_powerdns(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_cloudflare(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_azure(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_digitalocean(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_gandi(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_linode(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-/// `now` (seconds since the epoch: the JWT's iat) and `wait` (between polls of a pending
-/// change, and for a 429) default to the system's clock and sleeping.
-Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                              std::function<long long()> now = {},
-                                              std::function<void(std::chrono::milliseconds)> wait = {});
 Result<std::unique_ptr<Provider>> make_godaddy(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 Result<std::unique_ptr<Provider>> make_porkbun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-
-/// What an Alibaba Cloud RPC signature depends on besides the request: the time (Timestamp,
-/// seconds since the epoch) and a SignatureNonce unique per request; and the wait before a
-/// throttled request is tried again. Tests pin them; empty ones are the real clock, random
-/// nonces and sleeping.
-struct AliyunSigning {
-  std::function<std::int64_t()> now;
-  std::function<std::string()> nonce;
-  std::function<void(std::chrono::seconds)> sleep;
-};
+Result<std::unique_ptr<Provider>> make_desec(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_acme_dns(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+Result<std::unique_ptr<Provider>> make_httpreq(const ProviderConfig& config, std::unique_ptr<http::Client> client);
+/// Those that sign, poll or read the environment also take their Seams (tests pin them).
+Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+    Seams seams = {});
+Result<std::unique_ptr<Provider>> make_gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+    Seams seams = {});
+Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+    Seams seams = {});
+Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client,
+    Seams seams = {});
 Result<std::unique_ptr<Provider>> make_aliyun(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                              AliyunSigning signing);
-/// The RPC signature (SignatureVersion 1.0): the string to sign, "GET&%2F&" + the percent-encoded
-/// canonical query of params (sorted by name, RFC 3986 encoding), and its signature,
-/// Base64(HMAC-SHA1(secret + "&", string to sign)).
+    Seams seams = {});
+
+/// The Alibaba Cloud RPC signature (SignatureVersion 1.0): the string to sign, "GET&%2F&" + the
+/// percent-encoded canonical query of params (sorted by name, RFC 3986 encoding), and its
+/// signature, Base64(HMAC-SHA1(secret + "&", string to sign)).
 std::string aliyun_string_to_sign(const std::map<std::string, std::string>& params);
 Result<std::string> aliyun_signature(std::string_view secret, const std::map<std::string, std::string>& params);
-Result<std::unique_ptr<Provider>> make_azure(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-/// What route53 takes from its surroundings, replaced in tests: the Unix time it signs with
-/// (default: the system's; never $CERTCTL_NOW, since AWS refuses a skewed clock), its waits
-/// (retries, GetChange polling) and the environment it reads credentials from.
-struct Route53Seams {
-  std::function<std::int64_t()> now;
-  std::function<void(std::chrono::seconds)> sleep;
-  std::function<std::optional<std::string>(const std::string&)> getenv;
-};
-Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                               Route53Seams seams = {});
-/// `sleep` waits between polls of a running action (and out a 429); tests pass one that records.
-Result<std::unique_ptr<Provider>> make_hetzner(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                               std::function<void(std::chrono::seconds)> sleep);
-Result<std::unique_ptr<Provider>> make_gandi(const ProviderConfig& config, std::unique_ptr<http::Client> client);
-/// `now` (Unix seconds; default: the system clock) is the local clock the API's time is kept against.
-Result<std::unique_ptr<Provider>> make_ovh(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                           std::function<long long()> now = {});
-Result<std::unique_ptr<Provider>> make_httpreq(const ProviderConfig& config, std::unique_ptr<http::Client> client);
 
 /// An acme-dns account as `POST {api-url}/register` returns it.
 struct AcmeDnsAccount {

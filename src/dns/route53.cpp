@@ -30,7 +30,6 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -105,16 +104,8 @@ class Route53 final : public Provider {
     std::optional<Credential> given;  ///< from the options
   };
 
-  Route53(const ProviderConfig& config, std::unique_ptr<http::Client> client, Settings s, Route53Seams seams)
-      : ttl_(config.ttl), client_(std::move(client)), s_(std::move(s)), seams_(std::move(seams)) {
-    if (!seams_.now) seams_.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-    if (!seams_.sleep) seams_.sleep = api::real_sleep;
-    if (!seams_.getenv)
-      seams_.getenv = [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        if (!v) return std::nullopt;
-        return std::string(v);
-      };
+  Route53(const ProviderConfig& config, std::unique_ptr<http::Client> client, Settings s, Seams seams)
+      : ttl_(config.ttl), client_(std::move(client)), s_(std::move(s)), seams_(with_real(std::move(seams))) {
     if (s_.given) cred_ = std::move(s_.given);
   }
 
@@ -494,19 +485,15 @@ class Route53 final : public Provider {
   int ttl_;
   std::unique_ptr<http::Client> client_;
   Settings s_;
-  Route53Seams seams_;
+  Seams seams_;
   std::optional<Credential> cred_;
   std::map<std::string, std::string> zones_;  ///< zone (absolute) -> hosted zone id
 };
 
-Result<std::unique_ptr<Provider>> make_route53_curl(const ProviderConfig& config, std::unique_ptr<http::Client> client) {
-  return make_route53(config, std::move(client));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Provider>> make_route53(const ProviderConfig& config, std::unique_ptr<http::Client> client,
-                                               Route53Seams seams) {
+                                               Seams seams) {
   const std::string subject = api::provider_subject(config);
   Route53::Settings s;
   TRY_ASSIGN(s.api_url, api::base_url(config, "api-url", kDefaultApi));
@@ -556,7 +543,7 @@ ProviderType route53_type() {
       {"hosted-zone-id", false, false, "hosted zone id to use instead of finding the zone by name"},
       {"private-zone", false, false, "true: use the private hosted zone of the name, not the public one"},
       {"api-url", false, false, "API base URL (default: https://route53.amazonaws.com)"},
-  }, &make_route53_curl);
+  }, &make_route53);
 }
 
 }  // namespace certctl::dns

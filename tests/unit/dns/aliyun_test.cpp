@@ -84,9 +84,13 @@ struct Fixture {
     http = fake.get();
     auto n = nonces;
     auto slept = sleeps;
-    auto p = dns::make_aliyun(c, std::move(fake),
-                              dns::AliyunSigning{[] { return kNow; }, [n] { return "nonce-" + std::to_string(++*n); },
-                                                 [slept](std::chrono::seconds s) { slept->push_back(s.count()); }});
+    dns::Seams seams;
+    seams.now = [] { return kNow; };
+    seams.nonce = [n] { return "nonce-" + std::to_string(++*n); };
+    seams.sleep = [slept](std::chrono::milliseconds ms) {
+      slept->push_back(std::chrono::duration_cast<std::chrono::seconds>(ms).count());
+    };
+    auto p = dns::make_aliyun(c, std::move(fake), std::move(seams));
     REQUIRE(p.ok());
     provider = std::move(p).value();
   }

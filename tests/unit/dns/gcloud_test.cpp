@@ -112,8 +112,8 @@ struct Fixture {
                    const std::vector<std::pair<long, std::string>>& tokens = {{200, token_answer()}}) {
     auto fake = std::make_unique<test::FakeHttp>();
     http = fake.get();
-    auto p = dns::make_gcloud(c, std::move(fake), [this] { return now; },
-                              [this](std::chrono::milliseconds ms) { waits.push_back(ms); });
+    auto p = dns::make_gcloud(c, std::move(fake), dns::Seams{[this] { return now; },
+                                                           [this](std::chrono::milliseconds ms) { waits.push_back(ms); }});
     REQUIRE(p.ok());
     provider = std::move(p).value();
     for (const auto& [status, body] : tokens) http->on("POST", kTokenUri, status, body);

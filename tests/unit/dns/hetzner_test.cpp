@@ -53,7 +53,9 @@ struct Fixture {
   explicit Fixture(const dns::ProviderConfig& c = config(), bool zone = true) {
     auto fake = std::make_unique<test::FakeHttp>();
     http = fake.get();
-    auto p = dns::make_hetzner(c, std::move(fake), [this](std::chrono::seconds s) { slept.push_back(s); });
+    auto p = dns::make_hetzner(c, std::move(fake), dns::Seams{{}, [this](std::chrono::milliseconds ms) {
+      slept.push_back(std::chrono::duration_cast<std::chrono::seconds>(ms));
+    }});
     REQUIRE(p.ok());
     provider = std::move(p).value();
     if (zone)

@@ -50,7 +50,9 @@ TEST_CASE("dns http_api: names, URL encoding, base URLs", "[dns]") {
 TEST_CASE("dns http_api: a rate limit (429) is waited out as the API asks, a bounded number of times", "[dns]") {
   const std::string url = "https://api.test/records";
   std::vector<long> waits;
-  const api::Sleep record = [&waits](std::chrono::seconds s) { waits.push_back(static_cast<long>(s.count())); };
+  const api::Sleep record = [&waits](std::chrono::milliseconds ms) {
+    waits.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(ms).count()));
+  };
   auto request = [&url] {
     http::Request r;
     r.method = "POST";

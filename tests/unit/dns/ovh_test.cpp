@@ -41,7 +41,7 @@ struct Fixture {
   explicit Fixture(const dns::ProviderConfig& c = config(), bool zone = true, std::string time = "1700000100") {
     auto fake = std::make_unique<test::FakeHttp>();
     http = fake.get();
-    auto p = dns::make_ovh(c, std::move(fake), [this] { return clock; });
+    auto p = dns::make_ovh(c, std::move(fake), dns::Seams{[this] { return clock; }});
     REQUIRE(p.ok());
     provider = std::move(p).value();
     http->on("GET", kTime, 200, time);
@@ -289,7 +289,7 @@ TEST_CASE("dns ovh: a named region uses its documented base URL", "[dns]") {
   long long clock = 1700000000;
   auto fake = std::make_unique<test::FakeHttp>();
   auto* http = fake.get();
-  auto p = dns::make_ovh(c, std::move(fake), [&clock] { return clock; });
+  auto p = dns::make_ovh(c, std::move(fake), dns::Seams{[&clock] { return clock; }});
   REQUIRE(p.ok());
   http->on("GET", "https://ca.api.ovh.com/1.0/auth/time", 200, "1700000000");
   http->on("GET", "https://ca.api.ovh.com/1.0/domain/zone/example.com", 200, "{}");

@@ -232,9 +232,11 @@ struct Fixture {
   explicit Fixture(const dns::ProviderConfig& c = config(), bool zones = true) {
     auto fake = std::make_unique<test::FakeHttp>();
     http = fake.get();
-    dns::Route53Seams seams;
+    dns::Seams seams;
     seams.now = [] { return kSuiteTime; };
-    seams.sleep = [this](std::chrono::seconds s) { sleeps.push_back(static_cast<long>(s.count())); };
+    seams.sleep = [this](std::chrono::milliseconds ms) {
+      sleeps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(ms).count()));
+    };
     seams.getenv = [this](const std::string& n) -> std::optional<std::string> {
       auto it = env.find(n);
       if (it == env.end()) return std::nullopt;
