@@ -137,7 +137,7 @@ TEST_CASE("dns gcloud: the JWT grant is the signed test vector; its access token
   REQUIRE(f.provider->present({test::txt(kName, "example.com.", "v1")}).ok());
 
   REQUIRE(f.http->requests.size() == 4);
-  const http::Request& grant = f.http->requests[0];
+  const http::Request grant = f.http->requests[0];  // a copy: more requests follow
   CHECK(grant.method == "POST");
   CHECK(grant.url == kTokenUri);
   CHECK(test::header(grant, "Content-Type") == std::optional<std::string>("application/x-www-form-urlencoded"));
