@@ -7,13 +7,12 @@
 # certctl_dns_driver: two values in two runs merged into an RRset another value shares, cleanup
 # in another process that leaves the other value, an RRset deleted when only ours were in it, a
 # bad token, a token without the right to a domain, an unknown domain, a malformed answer, an API
-# that does not answer; then `dns add` and `dns show --json`.
+# that does not answer; then `dns add` and `dns show --json`, and end to end: `issue --dns`
+# through pebble, whose VA resolves through a BIND9 a second fake mirrors its records into.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dns_api.sh"
 
-: "${CERTCTL_DNS_DRIVER:?set CERTCTL_DNS_DRIVER to the certctl_dns_driver binary}"
-require_tool curl
-driver() { "$CERTCTL_DNS_DRIVER" "$@"; }
-reserve_closed_port
+dns_api_start --pebble
 
 export GD_TOKEN="pat_$RANDOM$RANDOM$RANDOM$RANDOM"
 (umask 077 && printf '%s\n' "$GD_TOKEN" >"$TEST_TMP/token")
@@ -90,3 +89,18 @@ expect_ok certctl dns add gd --provider gandi --api-url "$API" --api-token-env G
 expect_ok certctl dns show gd --json
 json_check 'd["type"] == "gandi" and d["secrets"] == {"api-token": "env:GD_TOKEN"} and d["options"]["api-url"] == "'"$API"'"'
 assert_not_contains "$OUT" "$GD_TOKEN"
+
+step "end to end: issue a wildcard and its apex through pebble; sealed, under --debug, no secret anywhere"
+start_fake gde fake_gandi.py --token-file "$TEST_TMP/token" --domain example.test --bind "$BIND_SERVER" \
+  --tsig-file "$TEST_TMP/tsig"
+GDE=$FAKE_URL
+expect_ok certctl ca add pebble --directory "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --allow-wildcard
+expect_ok certctl account register --ca pebble --email dns@example.com --agree-tos
+expect_ok certctl dns add gde --provider gandi --api-url "$GDE/v5/livedns" --api-token-file "$TEST_TMP/token"
+expect_ok certctl issue gdwild --domain example.test --san '*.example.test' --ca pebble --dns gde
+expect_ok certctl show gdwild --json
+json_check 'd["status"] == "active" and d["issue"]["dns"] == "gde" and sorted(d["sans"]) == ["*.example.test"]'
+assert_eq "$(fake_get "$GDE" records | "$PYTHON3" -c 'import json,sys; print(len(json.load(sys.stdin)))')" 0 "RRsets left at the API"
+assert_eq "$(dns_txt "$BIND_SERVER" _acme-challenge.example.test.)" "" "TXT left in the zone"
+dns_api_no_leaks gde www.example.test "$GD_TOKEN"
+no_fake_violations "$GDE" Gandi
