@@ -50,17 +50,6 @@ constexpr long kTokenMargin = 60;
 constexpr long kMaxLifetime = 86400;
 
 /// application/x-www-form-urlencoded, every byte but the unreserved ones percent-encoded.
-std::string form_encode(const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out.push_back('&');
-    out += api::url_encode(k);
-    out.push_back('=');
-    out += api::url_encode(v);
-  }
-  return out;
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -165,7 +154,6 @@ class Azure final : public Provider {
   }
 
  private:
-
   std::string query() const { return "?api-version=" + std::string(kApiVersion); }
   std::string subscription_url() const { return s_.api_url + "/subscriptions/" + api::url_encode(s_.subscription); }
   std::string zone_url(const std::string& rg, const std::string& zone) const {
@@ -340,7 +328,7 @@ class Azure final : public Provider {
     req.method = "POST";
     req.url = url;
     req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    req.body = form_encode({{"client_id", s_.client_id}, {"client_secret", secret_.view()}, {"scope", scope},
+    req.body = api::form_encode({{"client_id", s_.client_id}, {"client_secret", secret_.view()}, {"scope", scope},
                             {"grant_type", "client_credentials"}});
     // The registry keeps the secret out of traces; its form-encoded spelling may differ.
     if (trace::enabled(trace::Level::Steps)) trace::add_secret(api::url_encode(secret_.view()));

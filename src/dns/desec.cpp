@@ -74,7 +74,6 @@ class Desec final : public Provider {
   }
 
  private:
-
   std::string rrsets_url(const Domain& d) const { return api_url_ + "/domains/" + api::url_encode(d.name) + "/rrsets/"; }
   std::string rrset_url(const Domain& d, const std::string& fqdn) const {
     const std::string subname = api::relative_name(fqdn, d.name, "@");  // '@' may stand in a path as it is

@@ -82,7 +82,6 @@ class Gandi final : public Provider {
   }
 
  private:
-
   std::string domain_url(const std::string& zone) const { return api_url_ + "/domains/" + api::url_encode(zone); }
   std::string rrset_url(const std::string& zone, const std::string& fqdn) const {
     const std::string name = api::relative_name(fqdn, zone, "@");

@@ -18,6 +18,7 @@
 /// quoted character-strings, as Cloud DNS holds them.
 #include "dns/http_api.hpp"
 #include "dns/providers.hpp"
+#include "dns/wire.hpp"
 
 #include <certctl/crypto.hpp>
 #include <certctl/trace.hpp>
@@ -131,12 +132,6 @@ Result<ServiceAccount> parse_key(const std::string& subject, const SecretBytes& 
 }
 
 /// `application/x-www-form-urlencoded` of name=value pairs.
-std::string form(std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + api::url_encode(k) + "=" + api::url_encode(v);
-  return out;
-}
-
 class Gcloud final : public Provider {
  public:
   Gcloud(const ProviderConfig& config, std::unique_ptr<http::Client> client, std::string api_url, std::string project,
@@ -280,7 +275,7 @@ class Gcloud final : public Provider {
         return Error(Category::Dns, "GET " + url, fmt::format("{} answered a managedZones that is not a list", kApiName));
       if (doc->contains("managedZones"))
         for (const auto& z : (*doc)["managedZones"]) {
-          if (!wire_same(api::str(z, "dnsName"), zone) || api::str(z, "name").empty()) continue;
+          if (!wire::same_name(api::str(z, "dnsName"), zone) || api::str(z, "name").empty()) continue;
           const std::string vis = api::str(z, "visibility");
           if (vis.empty() || vis == "public") {
             if (found.empty()) found = api::str(z, "name");
@@ -301,13 +296,6 @@ class Gcloud final : public Provider {
     return zones_[zone] = found;
   }
 
-  static bool wire_same(std::string_view a, std::string_view b) {
-    std::string x = api::with_dot(a), y = api::with_dot(b);
-    for (auto* s : {&x, &y})
-      for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return x == y;
-  }
-
   /// The TXT set at fqdn as Cloud DNS holds it, or nullopt when there is none.
   Result<std::optional<Json>> read(const std::string& zone, const std::string& fqdn) {
     std::string page;
@@ -321,7 +309,7 @@ class Gcloud final : public Provider {
         return Error(Category::Dns, "GET " + url, fmt::format("{} answered an rrsets that is not a list", kApiName));
       if (doc.contains("rrsets"))
         for (auto& set : doc["rrsets"])
-          if (set.is_object() && wire_same(api::str(set, "name"), fqdn) && api::str(set, "type") == "TXT") {
+          if (set.is_object() && wire::same_name(api::str(set, "name"), fqdn) && api::str(set, "type") == "TXT") {
             if (!set.contains("rrdatas") || !set["rrdatas"].is_array())
               return Error(Category::Dns, "GET " + url, fmt::format("{} answered a TXT set without rrdatas", kApiName));
             return std::optional<Json>(std::move(set));
@@ -385,7 +373,7 @@ class Gcloud final : public Provider {
     req.method = "POST";
     req.url = account_.token_uri;
     req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    req.body = form({{"grant_type", kGrantType}, {"assertion", jwt}});
+    req.body = api::form_encode({{"grant_type", kGrantType}, {"assertion", jwt}});
     OPENSSL_cleanse(jwt.data(), jwt.size());
     auto resp = api::send(*client_, std::move(req), seams_.sleep);
     if (!resp) return std::move(resp).error();

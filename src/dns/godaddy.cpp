@@ -81,7 +81,6 @@ class GoDaddy final : public Provider {
   }
 
  private:
-
   static std::string body_of(const std::vector<Txt>& records) {
     Json list = Json::array();
     for (const auto& t : records) list.push_back({{"data", t.data}, {"ttl", t.ttl}});

@@ -82,7 +82,6 @@ class Hetzner final : public Provider {
   }
 
  private:
-
   std::string zone_url(const std::string& zone) const { return api_url_ + "/zones/" + api::url_encode(zone); }
   std::string rrset_url(const std::string& zone, const std::string& fqdn) const {
     const std::string name = api::relative_name(fqdn, zone, "@");

@@ -89,6 +89,12 @@ std::string relative_name(std::string_view fqdn, std::string_view zone, std::str
   return name.substr(0, name.size() - z.size() - 1);
 }
 
+std::string form_encode(const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(v);
+  return out;
+}
+
 std::map<std::string, NameValues> by_name(const std::vector<TxtRecord>& records) {
   std::map<std::string, NameValues> out;
   for (const auto& r : records) {

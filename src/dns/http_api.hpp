@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace certctl::dns::api {
@@ -37,6 +38,9 @@ Result<SecretBytes> required_secret(const ProviderConfig& config, std::string_vi
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string url_encode(std::string_view s);
+/// An application/x-www-form-urlencoded body (OAuth token requests): name=value pairs, each
+/// side percent-encoded, joined by '&'.
+std::string form_encode(const std::vector<std::pair<std::string_view, std::string_view>>& fields);
 /// "a.example." -> "a.example"; "a.example" -> "a.example." (compare names with wire::same_name).
 std::string without_dot(std::string_view name);
 std::string with_dot(std::string_view name);

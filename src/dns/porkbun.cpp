@@ -92,7 +92,6 @@ class Porkbun final : public Provider {
   }
 
  private:
-
   /// The TXT records at the name (Porkbun lists them all at once).
   Result<std::vector<Txt>> read(const std::string& zone, const std::string& fqdn) {
     if (zone.empty()) return Error(Category::Internal, fqdn, "no zone for this record");
