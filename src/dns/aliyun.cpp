@@ -9,6 +9,7 @@
 /// (`DeleteDomainRecord`), or, in a process that did not create them, the TXT records at the
 /// name whose value is the value (`DescribeSubDomainRecords`, page by page). A record already
 /// gone is not an error. The TTL sent is at least `min-ttl` (600 s, the free edition's floor).
+#include <certctl/clock.hpp>
 #include <certctl/crypto.hpp>
 
 #include "dns/http_api.hpp"
@@ -21,7 +22,6 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <map>
 #include <set>
 #include <utility>
@@ -68,15 +68,6 @@ constexpr int kMaxTtl = 86400;
 bool credential_code(const std::string& code) {
   return code.rfind("InvalidAccessKeyId", 0) == 0 || code.rfind("Forbidden", 0) == 0 ||
          code == "SignatureDoesNotMatch" || code == "IncompleteSignature" || code == "InvalidSecurityToken";
-}
-
-std::string utc_timestamp(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  if (!gmtime_r(&tt, &tm)) return "1970-01-01T00:00:00Z";
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 /// A RecordId as Alidns gives it (a string of digits; a number is taken too), or "".
@@ -263,7 +254,7 @@ class Aliyun final : public Provider {
     params["SignatureMethod"] = "HMAC-SHA1";
     params["SignatureNonce"] = seams_.nonce();
     params["SignatureVersion"] = "1.0";
-    params["Timestamp"] = utc_timestamp(seams_.now());
+    params["Timestamp"] = format_rfc3339(seams_.now());
     params["Version"] = std::string(kVersion);
     TRY_ASSIGN(std::string signature, aliyun_signature(secret_.view(), params));
     std::string query;
