@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders audit notify deploy dns host agent migrate help'
+  renew check revoke delete rm orders report audit notify deploy dns host agent migrate help'
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
   --quiet -v --verbose --debug --log-file --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -279,6 +279,7 @@ _certctl() {
     revoke) opts='--reason --yes -y' ;;
     delete | rm) opts='--yes -y' ;;
     orders) opts='--json' ;;
+    report) opts='--html --days' ;;
     dns)
       case ${pos[1]-} in
         '') words='add list show remove test check' ;;

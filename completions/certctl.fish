@@ -198,6 +198,7 @@ complete -c certctl -n $nocmd -a revoke -d 'Revoke a certificate at its CA'
 complete -c certctl -n $nocmd -a delete -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a rm -d 'Remove a record and its history'
 complete -c certctl -n $nocmd -a orders -d 'List issuance attempts'
+complete -c certctl -n $nocmd -a report -d 'Write an HTML report of the whole inventory'
 complete -c certctl -n $nocmd -a audit -d 'Verify the audit log'
 complete -c certctl -n $nocmd -a notify -d 'Webhook and mail notifiers'
 complete -c certctl -n $nocmd -a deploy -d 'Deploy targets for many records'
@@ -209,7 +210,7 @@ complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders audit notify deploy dns host agent migrate help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders report audit notify deploy dns host agent migrate help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
 complete -c certctl -n '__certctl_path help host' -a 'add list remove sync'
 complete -c certctl -n '__certctl_path help agent' -a 'enroll'
@@ -401,6 +402,10 @@ complete -c certctl -n '__certctl_cmd delete rm' -s y -l yes -d 'Do not ask for 
 
 # orders
 complete -c certctl -n '__certctl_cmd orders' -l json -d 'Print a JSON array'
+
+# report
+complete -c certctl -n '__certctl_cmd report' -l html -r -F -d 'Write the page to FILE (- for stdout)'
+complete -c certctl -n '__certctl_cmd report' -l days -x -d 'Days the expiry timeline spans (7-366)'
 
 # notify add | list | remove | test
 complete -c certctl -n '__certctl_path notify' -a add -d 'Add or replace a notifier'

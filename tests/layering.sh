@@ -12,7 +12,7 @@ declare -A OWNER=(
   [number]=core [process]=core [trace]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
   [crypto]=crypto [device_seal]=crypto [jwk_key]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
   [record]=vault [record_fields]=vault [vault]=vault [vault_copy]=vault [migrate]=lifecycle [deploy_results]=vault [storage]=storage [pg_store]=storage
-  [ca]=ca [lifecycle]=lifecycle [output]=output
+  [ca]=ca [lifecycle]=lifecycle [output]=output [report]=output
 )
 # The modules whose headers each module may include (besides its own).
 declare -A MAY=(

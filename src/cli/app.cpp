@@ -74,6 +74,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_revoke(app, g);
   setup_delete(app, g);
   setup_orders(app, g);
+  setup_report(app, g);
   setup_audit(app, g);
   setup_host(app, g);
   setup_agent(app, g);

@@ -106,6 +106,7 @@ void setup_delete(CLI::App& app, Globals& g);
 void setup_account(CLI::App& app, Globals& g);
 void setup_revoke(CLI::App& app, Globals& g);
 void setup_orders(CLI::App& app, Globals& g);
+void setup_report(CLI::App& app, Globals& g);
 void setup_renew(CLI::App& app, Globals& g);
 void setup_check(CLI::App& app, Globals& g);
 void setup_notify(CLI::App& app, Globals& g);
