@@ -189,6 +189,25 @@ printf '# targets\n127.0.0.1:notaport\n' >"$M/targets.txt"
 expect_exit 2 certctl discover tls --file "$M/targets.txt"
 assert_eq "$(vault_digest)" "$DIGEST"
 
+step "a server that accepts and never answers times out (--timeout 1), exit 6"
+"$PYTHON3" -S -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)
+' "$M/silent.port" </dev/null >/dev/null 2>&1 &
+BACKGROUND_PIDS+=("$!")
+for ((i = 0; i < 200; i++)); do [[ -s $M/silent.port ]] && break; sleep 0.02; done
+SILENT=$(cat "$M/silent.port")
+START=$(date +%s)
+expect_exit 6 certctl -q discover tls "127.0.0.1:$SILENT" --timeout 1
+assert_contains "$ERR" "timed out after 1000 ms"
+(($(date +%s) - START <= 5)) || fail "the timeout of 1 s took $(($(date +%s) - START)) s"
+
 step "timing: 3 servers and a /28 of closed ports on 127.0.0.x"
 printf '127.0.0.1:%s\n127.0.0.1:%s  # b\n127.0.0.1:%s\n' "$PA" "$PB" "$PC" >"$M/targets.txt"
 START=$(date +%s%N)
