@@ -4,6 +4,8 @@
 #include <certctl/tls_probe.hpp>
 #include <certctl/unique_fd.hpp>
 
+#include "core/free_fn.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -21,18 +23,9 @@
 namespace certctl::http {
 namespace {
 
-struct SslCtxFree {
-  void operator()(SSL_CTX* p) const noexcept { SSL_CTX_free(p); }
-};
-struct SslFree {
-  void operator()(SSL* p) const noexcept { SSL_free(p); }
-};
-struct AddrinfoFree {
-  void operator()(addrinfo* p) const noexcept { freeaddrinfo(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
-using SslPtr = std::unique_ptr<SSL, SslFree>;
-using AddrinfoPtr = std::unique_ptr<addrinfo, AddrinfoFree>;
+using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeFn<SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, FreeFn<SSL_free>>;
+using AddrinfoPtr = std::unique_ptr<addrinfo, FreeFn<freeaddrinfo>>;
 using Clock = std::chrono::steady_clock;
 
 /// One context for every probe of the process (SSL_CTX is safe to share between threads once
