@@ -248,6 +248,12 @@ TEST_CASE("discovered records are never renewed, and issue, csr, edit, export an
   lifecycle::RecordFields f;
   f.renew_days = 5;
   CHECK(lifecycle::edit(fx.ctx(), name, f, {}).error().category() == Category::State);
+  // No deploy target covers it, not even one for every record (an agent would fail on it).
+  lifecycle::DeployTarget every;
+  every.name = "all";
+  every.hosts = {"web1"};
+  CHECK_FALSE(every.applies_to(*r));
+  CHECK_FALSE(lifecycle::has_deploy(*r, {every}));
   REQUIRE(lifecycle::remove(fx.ctx(), name));
   CHECK_FALSE(fx.vault.exists(name));
 }
