@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders report audit notify deploy dns host agent migrate help'
+  renew check revoke delete rm orders report audit notify deploy dns host agent migrate discover help'
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
   --quiet -v --verbose --debug --log-file --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -31,7 +31,7 @@ _certctl_value_opts='--vault --vault-schema --host --passphrase-file --key-file 
   --endpoint --access-key-secret-env --access-key-secret-file --min-ttl --api-secret-env
   --api-secret-file --secret-api-key-env --secret-api-key-file --ttl --timeout --staging
   --public-key
-  --labels'
+  --labels --source --file --sni'
 # The built-in CA profiles, for when the vault cannot be asked.
 _certctl_builtin_cas='local letsencrypt letsencrypt-staging zerossl google google-staging buypass
   buypass-staging'
@@ -166,7 +166,7 @@ _certctl() {
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --passphrase-file | --key-file | --generate-key-file | --new-passphrase-file | \
-        --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | \
+        --new-key-file | --out | --csr-file | --cert | --key | --chain | --password-file | --file | \
         --ca-bundle | --eab-hmac-file | --prometheus | --public-key | --command | --http-hook | --tsig-secret-file | \
         --api-key-file | --api-token-file | --password-file | --log-file | \
         --secret-access-key-file | --session-token-file | --service-account-key-file | --client-secret-file | \
@@ -176,6 +176,7 @@ _certctl() {
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       --key-type) _certctl_compreply 'rsa2048 rsa3072 rsa4096 ec256 ec384' "$cur" ;;
       --status) _certctl_compreply 'draft pending active expired error revoked' "$cur" ;;
+      --source) _certctl_compreply 'managed imported external-csr discovered' "$cur" ;;
       --pem) _certctl_compreply 'cert chain fullchain csr key' "$cur" ;;
       --challenge) _certctl_compreply 'http-01 dns-01 tls-alpn-01' "$cur" ;;
       --jitter) _certctl_compreply '0 90s 15m 30m 1h 2h' "$cur" ;;
@@ -265,7 +266,7 @@ _certctl() {
       opts="--ca --parallel --days --json --dry-run --domain -d --san --key-type $_certctl_challenge_opts
         --deploy-dir --deploy-owner --deploy-hook --email --agree-tos" ;;
     import) opts='--cert --key --chain --dir --renew-days --replace' ;;
-    list | ls) opts='--status --expiring-within --json' ;;
+    list | ls) opts='--status --source --expiring-within --json' ;;
     show) opts='--json --pem --version' ;;
     export) opts='--dir --version' ;;
     export-pfx) opts='--out --password-file --legacy --friendly-name --version' ;;
@@ -338,6 +339,14 @@ _certctl() {
           [[ ${pos[1]} == lego ]] && opts="$opts --path --server"
           ((${#pos[@]} == 2)) && [[ $cur != -* ]] && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
       esac ;;
+    discover)
+      case ${pos[1]-} in
+        '') words='tls files' ;;
+        tls) opts='--file --sni --parallel --timeout --json' ;;
+        files)
+          opts='--json'
+          [[ $cur != -* ]] && { compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return; } ;;
+      esac ;;
     agent)
       case ${pos[1]-} in
         '') words='enroll'; opts='--once --key-file --interval' ;;
@@ -356,6 +365,7 @@ _certctl() {
         host/) ((${#pos[@]} == 2)) && words='add list remove sync' ;;
         agent/) ((${#pos[@]} == 2)) && words='enroll' ;;
         migrate/) ((${#pos[@]} == 2)) && words='certbot lego acme.sh' ;;
+        discover/) ((${#pos[@]} == 2)) && words='tls files' ;;
       esac ;;
   esac
   [[ -n ${pos[0]-} && ${pos[0]-} != help ]] && opts="$opts $_certctl_global_opts"

@@ -18,7 +18,7 @@ function __certctl_args
         --key-mode --owner --hook --dns-resolver --responder-user --provider --server --key-name --algorithm \
         --tsig-secret-env --tsig-secret-file --zone --api-url --server-id --api-key-env \
         --api-key-file --api-token-env --api-token-file --zone-id --username --password-env \
-        --subdomain --ttl --timeout --staging --public-key --labels
+        --subdomain --ttl --timeout --staging --public-key --labels --source --file --sni
     set -l args
     set -l skip 0
     for t in $tokens
@@ -206,11 +206,12 @@ complete -c certctl -n $nocmd -a dns -d 'DNS providers for dns-01'
 complete -c certctl -n $nocmd -a host -d 'Hosts that agents run on, each with its own key'
 complete -c certctl -n $nocmd -a agent -d 'The agent on a host: its own key'
 complete -c certctl -n $nocmd -a migrate -d "Bring another ACME client's certificates into the vault"
+complete -c certctl -n $nocmd -a discover -d 'Find certificates at TLS servers and in files'
 complete -c certctl -n $nocmd -a help -d 'Show help for a command'
 
 # help COMMAND [SUBCOMMAND...]
 complete -c certctl -n '__certctl_path help' \
-    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders report audit notify deploy dns host agent migrate help'
+    -a 'init vault ca account create edit csr issue import list ls show export export-pfx renew check revoke delete rm orders report audit notify deploy dns host agent migrate discover help'
 complete -c certctl -n '__certctl_path help dns' -a 'add list show remove test check'
 complete -c certctl -n '__certctl_path help host' -a 'add list remove sync'
 complete -c certctl -n '__certctl_path help agent' -a 'enroll'
@@ -352,6 +353,7 @@ complete -c certctl -n '__certctl_cmd import' -l replace -d 'Import a new versio
 
 # list, ls
 complete -c certctl -n '__certctl_cmd list ls' -l status -x -a 'draft pending active expired error revoked' -d 'Only records in this status'
+complete -c certctl -n '__certctl_cmd list ls' -l source -x -a 'managed imported external-csr discovered' -d 'Only records of this source'
 complete -c certctl -n '__certctl_cmd list ls' -l expiring-within -x -d 'Only records expiring within DAYS days'
 complete -c certctl -n '__certctl_cmd list ls' -l json -d 'Print JSON'
 
@@ -558,3 +560,16 @@ complete -c certctl -n $mlego -l server -x -d 'The directory URL lego was run wi
 complete -c certctl -n '__certctl_path migrate certbot' -a '(__fish_complete_directories)'
 complete -c certctl -n '__certctl_path migrate lego' -a '(__fish_complete_directories)'
 complete -c certctl -n '__certctl_path migrate acme.sh' -a '(__fish_complete_directories)'
+
+# discover tls | files
+complete -c certctl -n '__certctl_path discover' -a tls -d 'Record the certificates TLS servers present'
+complete -c certctl -n '__certctl_path discover' -a files -d 'Record the certificates in PEM, DER and PKCS#12 files'
+complete -c certctl -n '__certctl_path help discover' -a 'tls files'
+set -l dtls '__certctl_under discover tls'
+complete -c certctl -n $dtls -l file -r -F -d 'More targets, one per line'
+complete -c certctl -n $dtls -l sni -x -a '(__fish_print_hostnames)' -d 'Server name to send'
+complete -c certctl -n $dtls -l parallel -x -d 'Connections at once (1 to 64)'
+complete -c certctl -n $dtls -l timeout -x -d 'Seconds per connection (1 to 60)'
+complete -c certctl -n $dtls -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_under discover files' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_under discover files' -a '(__fish_complete_directories)'

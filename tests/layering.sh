@@ -10,7 +10,7 @@ cd "${CERTCTL_SOURCE_DIR:-$(dirname "$0")/..}"
 declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [number]=core [process]=core [trace]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
-  [crypto]=crypto [device_seal]=crypto [jwk_key]=crypto [http]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
+  [crypto]=crypto [device_seal]=crypto [jwk_key]=crypto [cert_file]=crypto [http]=http [tls_probe]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
   [record]=vault [record_fields]=vault [vault]=vault [vault_copy]=vault [migrate]=lifecycle [deploy_results]=vault [storage]=storage [pg_store]=storage
   [ca]=ca [lifecycle]=lifecycle [output]=output [report]=output
 )

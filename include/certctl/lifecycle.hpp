@@ -11,6 +11,7 @@
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
+#include <certctl/tls_probe.hpp>
 #include <certctl/vault.hpp>
 
 #include <chrono>
@@ -474,6 +475,100 @@ struct LocalCaRequest {
   int days = 3650;
 };
 Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req);
+
+// ---- discovery: certificates found at TLS endpoints and in files ------------------------------
+/// One TLS endpoint to look at: a host (name or address), a port, and the server name sent
+/// ("" = none; by default the host when it is a name, none for an address).
+struct TlsTarget {
+  std::string host;
+  int port = 443;
+  std::string sni;
+  /// "tls://HOST:PORT" ("[V6]" for an IPv6 address), with "?sni=NAME" when a name other than
+  /// the host is sent: a discovered record's seen_at.
+  std::string place() const;
+};
+/// The most targets one `discover tls` run takes (after ranges are expanded), and its bounds.
+inline constexpr std::size_t kMaxDiscoverTargets = 4096;
+inline constexpr int kMaxDiscoverParallel = 64;
+inline constexpr int kMaxDiscoverTimeout = 60;  ///< seconds
+/// Targets from the command line or a --file: HOST:PORT, [IPV6]:PORT, or A.B.C.D/N:PORT (every
+/// address of the range, N at least 20). `sni` ("" = the default) applies to each; `source`
+/// names where a bad one came from. A bad target, a range over the cap or more than
+/// kMaxDiscoverTargets in all is a Usage error naming it; duplicates are dropped.
+Result<std::vector<TlsTarget>> parse_tls_targets(const std::vector<std::string>& specs, const std::string& sni,
+                                                 std::string_view source = "target");
+/// The lines of a --file of targets: one per line; blank lines and '#' comments skipped.
+Result<std::vector<std::string>> read_target_file(const std::string& path);
+
+/// Reads what one TLS server presents (the real one is http::probe_tls; tests pass a fake).
+/// Called from several threads at once; must not throw.
+using TlsProbe = std::function<Result<http::TlsPeer>(const TlsTarget&, std::chrono::milliseconds timeout)>;
+
+/// What discovery did with one place.
+enum class DiscoverOutcome {
+  New,        ///< "new": a record made for a place seen for the first time
+  SeenAgain,  ///< "seen again": the same certificate there; only last_seen changed
+  Changed,    ///< "changed": another certificate there; a new version, the old one to history
+  Skipped,    ///< "skipped": nothing to record (a PKCS#12 with a password, a bundle of CA certificates)
+  Failed,     ///< "failed": the place could not be read, or its record not written
+};
+std::string_view to_string(DiscoverOutcome o);
+
+struct DiscoverItem {
+  std::string place;  ///< seen_at of the record, or what was looked at (a target, a file)
+  std::string name;   ///< the record ("" when none)
+  DiscoverOutcome outcome = DiscoverOutcome::Failed;
+  std::optional<Error> error;  ///< failed: why; skipped: what was found instead
+  int version = 0;             ///< the record's version after the run
+  std::string domain, fingerprint_sha256, verify;
+  UnixTime not_after = 0;
+  std::string linked_to;  ///< the managed or imported record whose certificate it is
+  int linked_version = 0;
+  bool linked_current = false;  ///< linked_version is that record's current version
+};
+struct DiscoverReport {
+  std::vector<DiscoverItem> items;  ///< in the order of the targets or files
+  std::size_t files_read = 0;       ///< discover files: files looked into
+  std::size_t count(DiscoverOutcome o) const;
+  /// 0, or the exit code of the first failed item (6 for a server that cannot be reached).
+  int exit_code() const;
+};
+
+struct DiscoverTlsRequest {
+  std::vector<TlsTarget> targets;
+  int parallel = 16;                  ///< 1..kMaxDiscoverParallel probes at once
+  std::chrono::seconds timeout{5};    ///< per connection, 1..kMaxDiscoverTimeout
+  TlsProbe probe;                     ///< empty: http::probe_tls
+};
+/// Probe every target (`parallel` at a time, without the vault lock), then record each chain
+/// under one lock: a new place makes a discovered record (its certificate and chain as
+/// version 1, no key), the same certificate again updates last_seen, another certificate
+/// makes a new version. Each is linked to the managed or imported record holding the same
+/// certificate (SHA-256 fingerprint, current or history). One target's failure is its item's.
+Result<DiscoverReport> discover_tls(Context ctx, const DiscoverTlsRequest& req);
+
+/// Bounds of `discover files`.
+inline constexpr std::size_t kMaxDiscoverEntries = 200000;   ///< directory entries walked
+inline constexpr std::size_t kMaxDiscoverFileSize = 1u << 20;  ///< larger files are not read
+inline constexpr int kMaxDiscoverDepth = 32;
+/// Walk the directories (symbolic links are not followed, neither to files nor to directories;
+/// unreadable directories are skipped) and record every certificate found in a PEM, DER or
+/// PKCS#12 file without a password as `discover_tls` records a chain: one place per
+/// certificate that is not a CA (with the CA certificates after it as its chain), or the one
+/// certificate of a file that holds a single one. A password-protected PKCS#12 or a file of
+/// CA certificates only is skipped; a damaged certificate file fails alone.
+Result<DiscoverReport> discover_files(Context ctx, const std::vector<std::string>& dirs);
+
+/// A place where a record's certificate was seen (for `show` of a managed or imported record).
+struct ServedPlace {
+  std::string record;  ///< the discovered record
+  std::string place;
+  int version = 0;      ///< which version of the record it serves
+  bool current = false; ///< that is the record's current version
+  UnixTime last_seen = 0;
+};
+/// Every discovered record linked to `name`, sorted by place.
+Result<std::vector<ServedPlace>> served_places(Context ctx, const vault::Record& r);
 
 // ---- hosts: agents hold only their own keys ---------------------------------------------------
 /// A host an agent runs on, registered with the X25519 public key its `agent enroll` made;

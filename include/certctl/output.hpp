@@ -38,8 +38,10 @@ class RecordsTable {
 /// What each host's agent deployed: host -> record -> result (vault::load_all_deploy_results).
 using DeployResults = std::map<std::string, std::map<std::string, vault::DeployResult>>;
 
-/// The `show` view: every field, one per line, then each host's deployment, then the history.
-std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed = nullptr);
+/// The `show` view: every field, one per line, then each host's deployment, then the places
+/// discovery saw its certificates (`served`), then the history.
+std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed = nullptr,
+                           const std::vector<lifecycle::ServedPlace>* served = nullptr);
 
 /// JSON array for `list --json`; one object per record (fields in man/certctl.1), with
 /// "deployments" when `deployed` is given.
@@ -62,8 +64,13 @@ class RecordsJsonWriter {
   const DeployResults* deployed_;
   bool any_ = false;
 };
-/// JSON object for `show --json`.
-std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed = nullptr);
+/// JSON object for `show --json` (with "served_at" when `served` is given).
+std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed = nullptr,
+                        const std::vector<lifecycle::ServedPlace>* served = nullptr);
+/// `discover tls|files`: PLACE RESULT RECORD DOMAIN DAYS LINKED, one row per place.
+std::string discover_table(const lifecycle::DiscoverReport& report, UnixTime now);
+/// `discover --json`: {"new", "seen_again", "changed", "skipped", "failed", "items": [...]}.
+std::string discover_json(const lifecycle::DiscoverReport& report, UnixTime now);
 /// {"error": {"category", "subject", "message", "exit_code"}}
 std::string error_json(const Error& e);
 /// `vault info --json`

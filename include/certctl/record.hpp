@@ -11,7 +11,12 @@
 namespace certctl::vault {
 
 enum class CertStatus { Draft, Pending, Active, Expired, Error, Revoked };
-enum class Source { Managed, Imported, ExternalCsr };
+/// Where a record comes from: made and renewed here (managed), imported with its key, a CSR
+/// made elsewhere (external-csr), or found by `certctl discover` at a TLS endpoint or in a file
+/// (discovered: no key, never renewed here, one record per place).
+enum class Source { Managed, Imported, ExternalCsr, Discovered };
+/// Whether `renew` renews records of this source here (managed and external-csr).
+inline bool renews_here(Source s) { return s == Source::Managed || s == Source::ExternalCsr; }
 
 std::string_view status_name(CertStatus s);
 Result<CertStatus> parse_status(std::string_view s);
@@ -138,6 +143,17 @@ struct Record {
   UnixTime next_attempt = 0;  ///< renew backs off until then after a failure
   bool deploy_failed = false; ///< issued, but its deploy failed: renew deploys it again
   AriState ari;
+  /// Discovered records (source discovered): the place, one per record: "tls://HOST:PORT"
+  /// (with "?sni=NAME" when another name was sent) or "file:/PATH" (with "#N" for the Nth
+  /// certificate of a file); when the current certificate was first and last seen there; the
+  /// managed or imported record whose certificate it is (by SHA-256 fingerprint) and which
+  /// version of it; and, for TLS, whether the served chain verifies against the system's
+  /// roots for the name ("ok" or OpenSSL's reason).
+  std::string seen_at;
+  UnixTime first_seen = 0, last_seen = 0;
+  std::string linked_to;
+  int linked_version = 0;
+  std::string verify_result;
   std::optional<CertMeta> cert;
   std::vector<HistoryEntry> history;
 

@@ -79,6 +79,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_host(app, g);
   setup_agent(app, g);
   setup_migrate(app, g);
+  setup_discover(app, g);
   setup_help(app, g);
 }
 

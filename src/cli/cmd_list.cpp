@@ -1,4 +1,4 @@
-// certctl list [--status S] [--expiring-within DAYS] [--json]
+// certctl list [--status S] [--source S] [--expiring-within DAYS] [--json]
 #include "cli/common.hpp"
 
 #include <certctl/output.hpp>
@@ -12,7 +12,7 @@ namespace certctl::cli {
 
 void setup_list(CLI::App& app, Globals& g) {
   struct Opts {
-    std::string status;
+    std::string status, source;
     int expiring_within = -1;
     bool json = false;
     bool names = false;
@@ -21,6 +21,7 @@ void setup_list(CLI::App& app, Globals& g) {
   CLI::App* sub = app.add_subcommand("list", "List certificates: name, domain, CA, status, days left, auto-renew");
   sub->alias("ls");
   sub->add_option("--status", o->status, "Only records in this status: draft, pending, active, expired, error, revoked");
+  sub->add_option("--source", o->source, "Only records of this source: managed, imported, external-csr, discovered");
   sub->add_option("--expiring-within", o->expiring_within, "Only certificates that expire within DAYS days (or have expired)")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", o->json, "Print a JSON array");
@@ -34,6 +35,12 @@ void setup_list(CLI::App& app, Globals& g) {
         if (!parsed) return parsed.error().with_category(Category::Usage);  // a bad option value
         want = *parsed;
       }
+      std::optional<vault::Source> want_source;
+      if (!o->source.empty()) {
+        auto parsed = vault::parse_source(o->source);
+        if (!parsed) return parsed.error().with_category(Category::Usage);
+        want_source = *parsed;
+      }
       TRY_ASSIGN(Session s, open_session(g));
       if (o->names) {
         std::string out;
@@ -45,6 +52,7 @@ void setup_list(CLI::App& app, Globals& g) {
       const UnixTime now = s.clock.now();
       auto shown = [&](const vault::Record& r) {
         if (want && vault::effective_status(r, now) != *want) return false;
+        if (want_source && r.source != *want_source) return false;
         if (o->expiring_within < 0) return true;
         auto d = vault::days_remaining(r, now);
         return d && *d <= o->expiring_within;

@@ -32,7 +32,8 @@ void setup_report(CLI::App& app, Globals& g) {
         "The page needs no server and loads nothing: counts by status, source and CA, a timeline of expiries,\n"
         "the inventory (click a heading to sort; filter by text, status, source or expiry; the filter is kept in\n"
         "the URL after #), records in status error with their last error, pending records, and the newest failed\n"
-        "attempts of orders.log. The vault is not unlocked.");
+        "attempts of orders.log, and the discovered certificates with where they were seen (marked old where a\n"
+        "place still serves an older version of a record). The vault is not unlocked.");
   };
   CLI::App* sub = command<Opts>(
       app, g, "report", "Write an HTML report of the whole inventory", bind, [&g](Opts& o) -> Status {

@@ -30,8 +30,10 @@ void setup_show(CLI::App& app, Globals& g) {
         TRY_ASSIGN(vault::Record r, s.vault.load(o->name));
         if (o->version) TRY(lifecycle::resolve_version(r, o->version));
         TRY_ASSIGN(output::DeployResults deployed, vault::load_all_deploy_results(s.vault));
-        print_out(o->json ? output::record_json(r, s.clock.now(), &deployed)
-                          : output::record_details(r, s.clock.now(), color_stdout(g), &deployed));
+        // Where discovery saw this record's certificates (none for a discovered record itself).
+        TRY_ASSIGN(std::vector<lifecycle::ServedPlace> served, lifecycle::served_places(s.ctx(), r));
+        print_out(o->json ? output::record_json(r, s.clock.now(), &deployed, &served)
+                          : output::record_details(r, s.clock.now(), color_stdout(g), &deployed, &served));
         return ok();
       }
       TRY_ASSIGN(lifecycle::PemKind kind, lifecycle::parse_pem_kind(o->pem));

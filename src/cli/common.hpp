@@ -116,6 +116,7 @@ void setup_audit(CLI::App& app, Globals& g);
 void setup_host(CLI::App& app, Globals& g);
 void setup_agent(CLI::App& app, Globals& g);
 void setup_migrate(CLI::App& app, Globals& g);
+void setup_discover(CLI::App& app, Globals& g);
 
 /// Build the whole command tree (used by main and by the CLI unit tests).
 void build_app(CLI::App& app, Globals& g);

@@ -44,6 +44,14 @@ void retire_current(vault::Record& r, std::string_view reason, UnixTime now) {
 
 Result<vault::Record> load_existing(Context ctx, const std::string& name) { return ctx.vault.load(name); }
 
+Status refuse_discovered(const vault::Record& r, std::string_view command) {
+  if (r.source != vault::Source::Discovered) return ok();
+  return Error(Category::State, r.name,
+               fmt::format("was discovered at {}; certctl only keeps track of it and cannot {} it (it holds no key; "
+                           "`certctl show {}` tells more, `certctl delete {}` forgets it)",
+                           r.seen_at, command, r.name, r.name));
+}
+
 std::optional<std::string> stored_dns_provider(const ca::ChallengeSettings& settings) {
   if (settings.type != vault::ChallengeType::Dns01 || !settings.dns) return std::nullopt;
   if (auto* ref = std::get_if<challenge::ProviderRef>(&*settings.dns)) return ref->name;
@@ -318,6 +326,7 @@ Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields
   EditResult out;
   const int old_version = r.version;
   const bool identity = changes_identity(f);
+  TRY(refuse_discovered(r, "edit"));
   if (r.status == vault::CertStatus::Revoked && (identity || settings.any() || f.ca))
     return Error(Category::State, name, "is revoked; create a new record (`certctl create`) for a new certificate");
   if (r.source == vault::Source::Imported) {
@@ -366,6 +375,7 @@ namespace {
 /// A record ready for a new key/CSR: exists, not yet issued.
 Result<vault::Record> load_for_csr(Context ctx, const std::string& name) {
   TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  TRY(refuse_discovered(r, "make a CSR for"));
   if (r.source == vault::Source::Imported)
     return Error(Category::State, name,
                  fmt::format("was imported; put it under management (`certctl edit {} --ca CA --challenge ...`) and its "

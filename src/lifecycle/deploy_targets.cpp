@@ -50,6 +50,7 @@ Result<DeployTarget> target_of(const vault::NamedConfig& c) {
 }  // namespace
 
 bool DeployTarget::applies_to(const vault::Record& r) const {
+  if (r.source == vault::Source::Discovered) return false;  // found elsewhere: nothing of it is deployed
   if (!records.empty() && std::find(records.begin(), records.end(), r.name) == records.end()) return false;
   if (!cas.empty()) {
     const std::string& ca = r.issued_by.empty() ? r.ca : r.issued_by;

@@ -94,6 +94,7 @@ Result<SecretBytes> read_pem(Context ctx, const vault::Record& r, int version, P
 
 Result<ExportResult> export_files(Context ctx, const std::string& name, int version, const std::string& dir) {
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
+  TRY(refuse_discovered(r, "export"));
   TRY_ASSIGN(int v, resolve_version(r, version));
   TRY_ASSIGN(std::string cert, cert_pem(ctx, r, v));
   TRY_ASSIGN(std::string chain, chain_pem(ctx, r, v));
@@ -142,6 +143,7 @@ Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequ
     out.generated_password = password.clone();
   }
   TRY_ASSIGN(vault::Record r, ctx.vault.load(name));
+  TRY(refuse_discovered(r, "export"));
   TRY_ASSIGN(int v, resolve_version(r, req.version));
   TRY_ASSIGN(const bool has_key, ctx.vault.has_file(name, v, kKeyFile));
   if (r.source == vault::Source::ExternalCsr && !has_key)

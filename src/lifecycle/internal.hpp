@@ -16,6 +16,10 @@ vault::CertMeta meta_from(const crypto::CertInfo& info);
 /// Move the current version into history (it stays on disk under v<N>/).
 void retire_current(vault::Record& r, std::string_view reason, UnixTime now);
 
+/// A State error for a discovered record (`command` is what was asked: "issue", "export", ...):
+/// certctl keeps it as an inventory entry only; ok() for any other record.
+Status refuse_discovered(const vault::Record& r, std::string_view command);
+
 /// Load a record that must exist (NotFound otherwise), under a lock the caller holds.
 Result<vault::Record> load_existing(Context ctx, const std::string& name);
 

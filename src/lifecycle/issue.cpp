@@ -105,6 +105,7 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
   TRY(vault::validate_name(job.name));
   TRY_ASSIGN(job.record, load_existing(ctx, job.name));
   vault::Record& r = job.record;
+  TRY(refuse_discovered(r, "issue"));
   if (r.status == vault::CertStatus::Revoked)
     return Error(Category::State, job.name, "is revoked; create a new record for a new certificate");
   if (r.source == vault::Source::Imported)

@@ -229,7 +229,7 @@ class Reminders {
   Expiring due(const NotifierSpec& n, const std::vector<vault::Record>& all, UnixTime now) const {
     Expiring out;
     for (const auto& r : all) {
-      if (r.source != vault::Source::Imported || !r.cert || r.status == vault::CertStatus::Revoked) continue;
+      if (vault::renews_here(r.source) || !r.cert || r.status == vault::CertStatus::Revoked) continue;
       const long days = days_until(now, r.cert->not_after);
       const int stage = reminder_stage(days, n.expiring_days);
       if (stage == 0) continue;
@@ -239,7 +239,10 @@ class Reminders {
                                         seen->value("stage", 0) >= stage)
         continue;
       Item i = item_of(r, now);
-      i.reason = days < 0 ? "expired; imported, so certctl does not renew it" : "imported, so certctl does not renew it";
+      const std::string why = r.source == vault::Source::Discovered
+                                  ? fmt::format("discovered at {}, so certctl does not renew it", r.seen_at)
+                                  : std::string("imported, so certctl does not renew it");
+      i.reason = days < 0 ? "expired; " + why : why;
       out.items.push_back(std::move(i));
       out.marks.push_back({key, stage, r.cert->not_after});
     }

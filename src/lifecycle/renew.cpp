@@ -61,7 +61,9 @@ RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& 
     } else if (why.empty()) {
       if (wanted.empty()) continue;  // only records named on the command line say why not
       plan.report.items.push_back(as_is);
-      plan.report.items.back().reason = r.source == vault::Source::Imported
+      plan.report.items.back().reason = r.source == vault::Source::Discovered
+                                            ? fmt::format("discovered at {} (certctl does not renew what it finds)", r.seen_at)
+                                        : r.source == vault::Source::Imported
                                             ? fmt::format("imported (renew it where it was issued, or here after `certctl "
                                                           "edit {} --ca CA --challenge ...`)",
                                                           r.name)
@@ -329,7 +331,7 @@ Result<Kept> keep_for_run(Context ctx, const RenewRequest& req, UnixTime now,
     if (!wanted.empty()) return true;
     if (!vault::renew_reason(r, now, req.force).empty() || (r.deploy_failed && r.has_cert)) return true;
     if (!req.dry_run && detail::renewal_info_due(r, now)) return true;
-    return req.notify && !req.dry_run && r.source == vault::Source::Imported && r.cert &&
+    return req.notify && !req.dry_run && !vault::renews_here(r.source) && r.cert &&
            r.status != vault::CertStatus::Revoked && days_until(now, r.cert->not_after) <= kMaxExpiringDays;
   };
   TRY(ctx.vault.for_each_record(

@@ -32,6 +32,7 @@ Result<vault::Record> revoke(Context ctx, const std::string& name, int reason) {
   TRY(vault::validate_name(name));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
+  TRY(refuse_discovered(r, "revoke"));
   if (r.status == vault::CertStatus::Revoked) return Error(Category::State, name, "is revoked already");
   if (!r.has_cert) return Error(Category::State, name, "has no certificate to revoke");
   if (r.source == vault::Source::Imported || r.issued_by.empty())

@@ -81,6 +81,15 @@ struct Pending {
   std::string name, domain, status, created;
 };
 
+/// A discovered record: where it was seen, the certificate there, and what it links to.
+struct Sighting {
+  std::string place, name, subject, issuer, expires, verify, linked;
+  long days = 0;
+  bool has_days = false;
+  int linked_version = 0;
+  UnixTime first_seen = 0, last_seen = 0;
+};
+
 struct ByCa {
   long total = 0, active = 0, soon = 0, expired = 0;
 };
@@ -103,6 +112,10 @@ struct HtmlReport::State {
   std::vector<std::vector<std::string>> day_names;  ///< a few names per day, for the bar's title
   std::vector<Attention> failed;
   std::vector<Pending> pending;
+  std::vector<Sighting> discovered;
+  /// Each managed or imported record's current version, to tell which discovered places
+  /// still serve an older one.
+  std::map<std::string, int> versions;
   std::deque<vault::Vault::LoggedOrder> failed_orders;
   std::vector<std::pair<std::string, std::string>> unreadable;
 };
@@ -161,6 +174,18 @@ void HtmlReport::add(const vault::Record& r) {
                         status, source, html_escape(r.name), names, html_escape(subject_of(r)), html_escape(ca), status,
                         expires, days_cell, source);
 
+  if (r.source == vault::Source::Discovered) {
+    Sighting d{r.seen_at, r.name, r.cert ? r.cert->subject_dn : std::string(), r.cert ? r.cert->issuer_cn : std::string(),
+               r.cert ? date_of(r.cert->not_after) : std::string(), r.verify_result, r.linked_to};
+    d.has_days = days.has_value();
+    d.days = days.value_or(0);
+    d.linked_version = r.linked_version;
+    d.first_seen = r.first_seen;
+    d.last_seen = r.last_seen;
+    s.discovered.push_back(std::move(d));
+    return;  // never pending or failed: nothing is issued for it
+  }
+  s.versions[r.name] = r.version;
   if (st == vault::CertStatus::Error)
     s.failed.push_back({r.name, ca, std::string(status), r.last_error, r.last_problem,
                         r.next_attempt ? format_rfc3339(r.next_attempt) : std::string(), r.attempts});
@@ -339,6 +364,37 @@ std::string HtmlReport::render() const {
       out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"err\">{}</td></tr>",
                          html_escape(it->time), html_escape(it->entry.name), html_escape(it->entry.ca),
                          html_escape(it->entry.type), html_escape(it->host), html_escape(it->entry.error));
+    out += "</tbody></table>";
+  }
+  out += "</section>\n";
+  out += fmt::format("<section id=\"discovered\"><h2>Discovered (<span class=\"n\">{}</span>)</h2>",
+                     s.discovered.size());
+  if (s.discovered.empty()) {
+    out += "<p>No certificate was discovered yet: <code>certctl discover tls HOST:PORT</code> or "
+           "<code>certctl discover files DIR</code>.</p>";
+  } else {
+    out += "<table><thead><tr><th>Seen at</th><th>Record</th><th>Subject</th><th>Issuer</th><th>Expires</th>"
+           "<th>Days left</th><th>Chain</th><th>First seen</th><th>Last seen</th><th>Managed as</th></tr></thead><tbody>";
+    for (const auto& d : s.discovered) {
+      std::string linked;
+      if (!d.linked.empty()) {
+        const auto it = s.versions.find(d.linked);
+        const bool old = it != s.versions.end() && d.linked_version != 0 && d.linked_version < it->second;
+        linked = old ? fmt::format("{} v{} <b class=\"err old\">old: current is v{}</b>", html_escape(d.linked),
+                                   d.linked_version, it->second)
+                     : fmt::format("{} v{}", html_escape(d.linked), d.linked_version);
+      }
+      const std::string days =
+          !d.has_days ? "<td></td>"
+          : d.days <= kUrgentDays ? fmt::format("<td class=\"crit\">{}</td>", d.days)
+          : d.days <= kSoonDays   ? fmt::format("<td class=\"warn\">{}</td>", d.days)
+                                  : fmt::format("<td>{}</td>", d.days);
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>"
+                         "<td>{}</td><td>{}</td></tr>",
+                         html_escape(d.place), html_escape(d.name), html_escape(d.subject), html_escape(d.issuer),
+                         d.expires, days, html_escape(d.verify), d.first_seen ? format_rfc3339(d.first_seen) : "",
+                         d.last_seen ? format_rfc3339(d.last_seen) : "", linked);
+    }
     out += "</tbody></table>";
   }
   out += "</section>\n";

@@ -31,7 +31,7 @@ Json summary(const vault::Record& r, UnixTime now) {
   auto days = vault::days_remaining(r, now);
   j["days_remaining"] = days ? Json(*days) : Json(nullptr);
   j["auto_renew_days"] = vault::auto_renew_days(r);
-  j["auto_renew"] = r.source != vault::Source::Imported;
+  j["auto_renew"] = vault::renews_here(r.source);
   j["serial_hex"] = c ? str_or_null(c->serial_hex) : Json(nullptr);
   j["fingerprint_sha256"] = c ? str_or_null(c->fingerprint_sha256) : Json(nullptr);
   j["issuer"] = c ? str_or_null(c->issuer) : Json(nullptr);
@@ -140,9 +140,53 @@ std::string records_json(const std::vector<vault::Record>& records, UnixTime now
   return out;
 }
 
-std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed) {
+std::string record_json(const vault::Record& r, UnixTime now, const DeployResults* deployed,
+                        const std::vector<lifecycle::ServedPlace>* served) {
   Json j = details(r, now);
   if (deployed) j["deployments"] = deployments_json(r, *deployed);
+  if (served) {
+    Json a = Json::array();
+    for (const auto& p : *served)
+      a.push_back({{"place", p.place}, {"record", p.record}, {"version", p.version}, {"current", p.current},
+                   {"last_seen", time_or_null(p.last_seen)}});
+    j["served_at"] = std::move(a);
+  }
+  return dump(j, 2);
+}
+
+std::string discover_json(const lifecycle::DiscoverReport& report, UnixTime now) {
+  Json j;
+  j["new"] = report.count(lifecycle::DiscoverOutcome::New);
+  j["seen_again"] = report.count(lifecycle::DiscoverOutcome::SeenAgain);
+  j["changed"] = report.count(lifecycle::DiscoverOutcome::Changed);
+  j["skipped"] = report.count(lifecycle::DiscoverOutcome::Skipped);
+  j["failed"] = report.count(lifecycle::DiscoverOutcome::Failed);
+  Json items = Json::array();
+  for (const auto& i : report.items) {
+    Json o;
+    o["place"] = i.place;
+    o["record"] = str_or_null(i.name);
+    o["result"] = lifecycle::to_string(i.outcome);
+    const bool recorded = i.outcome != lifecycle::DiscoverOutcome::Failed && i.outcome != lifecycle::DiscoverOutcome::Skipped;
+    o["version"] = recorded ? Json(i.version) : Json(nullptr);
+    o["domain"] = recorded ? str_or_null(i.domain) : Json(nullptr);
+    o["fingerprint_sha256"] = recorded ? str_or_null(i.fingerprint_sha256) : Json(nullptr);
+    o["not_after"] = time_or_null(recorded ? i.not_after : 0);
+    o["days_remaining"] = recorded && i.not_after ? Json(days_until(now, i.not_after)) : Json(nullptr);
+    o["tls_verify"] = str_or_null(i.verify);
+    o["linked_to"] = str_or_null(i.linked_to);
+    o["linked_version"] = i.linked_version ? Json(i.linked_version) : Json(nullptr);
+    o["linked_current"] = i.linked_to.empty() ? Json(nullptr) : Json(i.linked_current);
+    if (i.error) {
+      o["error"]["category"] = category_name(i.error->category());
+      o["error"]["message"] = i.error->text();
+      o["error"]["exit_code"] = i.error->exit_code();
+    } else {
+      o["error"] = nullptr;
+    }
+    items.push_back(std::move(o));
+  }
+  j["items"] = std::move(items);
   return dump(j, 2);
 }
 

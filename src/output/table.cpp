@@ -73,7 +73,7 @@ void RecordsTable::add(const vault::Record& r) {
     days = std::to_string(*d);
     days_color = *d < 0 ? kRed : (*d <= threshold ? kYellow : std::string_view{});
   }
-  std::string renew = r.source == vault::Source::Imported ? "no" : fmt::format("{}d", threshold);
+  std::string renew = !vault::renews_here(r.source) ? "no" : fmt::format("{}d", threshold);
   rows_->cells.push_back({{r.name, {}}, {std::move(domain), {}}, {ca_column(r), {}},
                           {std::string(vault::status_name(st)), status_color(st)}, {std::move(days), days_color},
                           {std::move(renew), {}}});
@@ -105,6 +105,35 @@ std::string RecordsTable::render() const {
     for (std::size_t i = 0; i < row.size(); ++i) emit(row[i].text, row[i].color, i, i == 4);
     out += '\n';
   }
+  return out;
+}
+
+std::string discover_table(const lifecycle::DiscoverReport& report, UnixTime now) {
+  const std::vector<std::string> headers = {"PLACE", "RESULT", "RECORD", "DOMAIN", "DAYS", "LINKED"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& i : report.items) {
+    const bool recorded = i.outcome != lifecycle::DiscoverOutcome::Failed && i.outcome != lifecycle::DiscoverOutcome::Skipped;
+    std::string linked = "-";
+    if (!i.linked_to.empty())
+      linked = fmt::format("{} v{}{}", i.linked_to, i.linked_version, i.linked_current ? "" : " (old)");
+    rows.push_back({printable(i.place), std::string(lifecycle::to_string(i.outcome)), recorded ? i.name : "-",
+                    recorded && !i.domain.empty() ? printable(i.domain) : "-",
+                    recorded && i.not_after ? std::to_string(days_until(now, i.not_after)) : "-", std::move(linked)});
+  }
+  std::vector<std::size_t> w(headers.size());
+  for (std::size_t c = 0; c < headers.size(); ++c) w[c] = width(headers[c]);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], width(row[c]));
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& row) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      out += row[c];
+      if (c + 1 < row.size()) out.append(w[c] - width(row[c]) + 2, ' ');
+    }
+    out += '\n';
+  };
+  emit(headers);
+  for (const auto& row : rows) emit(row);
   return out;
 }
 
@@ -167,8 +196,8 @@ void head_lines(DetailWriter& w, const vault::Record& r, UnixTime now) {
   w.line("source:", std::string(vault::source_name(r.source)));
   w.line("ca:", r.ca.empty() ? "-" : r.ca);
   w.line("key type:", r.key_type);
-  w.line("auto-renew:", r.source == vault::Source::Imported
-                            ? fmt::format("no (imported; reminder at {} days)", vault::auto_renew_days(r))
+  w.line("auto-renew:", !vault::renews_here(r.source)
+                            ? fmt::format("no ({}; reminder at {} days)", vault::source_name(r.source), vault::auto_renew_days(r))
                             : fmt::format("{} days before expiry{}", vault::auto_renew_days(r),
                                           r.renew_days == 0 ? " (automatic)" : ""));
   if (auto d = vault::days_remaining(r, now)) w.line("days remaining:", std::to_string(*d));
@@ -191,11 +220,12 @@ std::string challenge_line(const vault::IssueSettings& is) {
 
 }  // namespace
 
-std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed) {
+std::string record_details(const vault::Record& r, UnixTime now, bool color, const DeployResults* deployed,
+                           const std::vector<lifecycle::ServedPlace>* served) {
   DetailWriter w(color);
   head_lines(w, r, now);
-  w.fields(vault::record_fields(), r, {"subject", "", "times"});
-  if (r.source != vault::Source::Imported) {
+  w.fields(vault::record_fields(), r, {"subject", "", "times", "discovered"});
+  if (vault::renews_here(r.source)) {
     if (r.ca != "local") w.line("challenge:", challenge_line(r.settings));
     w.fields(vault::record_fields(), r, {"issue"});  // profile, chain, fallback, deploy: those set
   }
@@ -214,6 +244,18 @@ std::string record_details(const vault::Record& r, UnixTime now, bool color, con
                        d.error.empty() ? "" : "  " + d.error);
       }
     if (!lines.empty()) out += "deployments:\n" + lines;
+  }
+  if (served && !served->empty()) {
+    // Where discovery saw this record's certificates: a place still serving an old version
+    // after a renewal is flagged.
+    out += "served at:\n";
+    for (const auto& p : *served) {
+      const std::string which = p.current ? fmt::format("v{}", p.version)
+                                          : fmt::format("v{} (old; current is v{})", p.version, r.version);
+      const std::string_view col = !p.current && color ? kYellow : std::string_view{};
+      fmt::format_to(std::back_inserter(out), "  {:<32} {}{}{}  last seen {}  ({})\n", printable(p.place), col, which,
+                     col.empty() ? std::string_view{} : kReset, format_rfc3339(p.last_seen), p.record);
+    }
   }
   if (!r.history.empty()) {
     out += "history:\n";

@@ -8,7 +8,7 @@ namespace certctl::vault {
 
 namespace {
 constexpr std::string_view kStatusNames[] = {"draft", "pending", "active", "expired", "error", "revoked"};
-constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr"};
+constexpr std::string_view kSourceNames[] = {"managed", "imported", "external-csr", "discovered"};
 constexpr std::string_view kChallengeNames[] = {"http-01", "dns-01", "tls-alpn-01"};
 constexpr std::string_view kKeyPolicyNames[] = {"master", "hybrid", "device"};
 
@@ -76,7 +76,7 @@ UnixTime backoff_after(int attempts) {
 }
 
 std::string renew_reason(const Record& r, UnixTime now, bool force) {
-  if (r.source == Source::Imported || r.status == CertStatus::Revoked || r.status == CertStatus::Draft || (!r.has_csr && !r.has_cert))
+  if (!renews_here(r.source) || r.status == CertStatus::Revoked || r.status == CertStatus::Draft || (!r.has_csr && !r.has_cert))
     return {};
   if (force) return "forced";
   if (r.next_attempt > now) return {};  // backing off after a failure

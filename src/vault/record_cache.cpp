@@ -8,7 +8,7 @@ namespace certctl::vault {
 namespace {
 
 constexpr std::string_view kMagic = "CCRC";
-constexpr std::uint64_t kVersion = 9;  // bump when the encoding changes; fields come from record_fields()
+constexpr std::uint64_t kVersion = 10;  // bump when the encoding changes; fields come from record_fields()
 
 /// Appends LEB128 varints (signed numbers zigzag-encoded) and length-prefixed strings.
 class Writer {

@@ -43,6 +43,12 @@ const Field<Record> kRecordFields[] = {
     {"", "key_policy", "key policy:", R(key_policy)},
     {"", "sealed_to", "key sealed to:", R(sealed_to)},
     {"", "issued_by", "", R(issued_by)},
+    {"discovered", "seen_at", "seen at:", R(seen_at)},
+    {"discovered", "first_seen", "first seen:", R(first_seen)},
+    {"discovered", "last_seen", "last seen:", R(last_seen)},
+    {"discovered", "linked_to", "linked to:", R(linked_to)},
+    {"discovered", "linked_version", "linked version:", R(linked_version), kNullWhenZero},
+    {"discovered", "verify", "tls verify:", R(verify_result), 0, "tls_verify"},
     {"files", "key", "", R(has_key), kAlways, "has_key"},
     {"files", "csr", "", R(has_csr), kAlways, "has_csr"},
     {"files", "cert", "", R(has_cert), kAlways, "has_cert"},
@@ -114,7 +120,7 @@ struct Section {
 
 constexpr Section kSections[] = {
     {"", ""},          {"times", ""},  {"files", ""},           {"subject", "subject"},
-    {"issue", "issue"}, {"ari", "ari"}, {"cert", "certificate"}, {"history", "history"},
+    {"issue", "issue"}, {"ari", "ari"}, {"discovered", ""}, {"cert", "certificate"}, {"history", "history"},
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Certificate and key import (src/crypto/x509.cpp, keys.cpp): PEM bundles, DER, PKCS#8 and
-// traditional keys, as `import --cert/--chain/--key` and the ACME download read them. Every
+// traditional keys, as `import --cert/--chain/--key` and the ACME download read them, and any
+// file as `discover files` reads it (PEM, DER or PKCS#12, src/crypto/cert_file.cpp). Every
 // certificate parsed is inspected as `show` and `import` do; the first byte picks the parser.
 #include "fuzz.hpp"
 
+#include <certctl/cert_file.hpp>
 #include <certctl/crypto.hpp>
 #include <certctl/secret.hpp>
 
@@ -11,6 +13,22 @@ using namespace certctl;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view text = fuzz::as_text(data + 1, size - 1);
+  if (data[0] & 2) {
+    auto found = crypto::read_cert_file(text, "file");
+    if (!found) {
+      fuzz::touch(found.error());
+      return 0;
+    }
+    if (!*found) return 0;
+    const crypto::CertFile& f = **found;
+    if (f.password_protected != f.certs.empty()) fuzz::fail("a certificate file is password-protected or has certificates");
+    for (const auto& c : f.certs) {
+      (void)c.info();
+      auto der = crypto::parse_certificates(c.to_der(), "der");
+      if (!der || der->size() != 1) fuzz::fail("a certificate of a file does not read back from its DER");
+    }
+    return 0;
+  }
   if (data[0] & 1) {
     auto key = crypto::PrivateKey::parse(SecretBytes::from(text), "key.pem");
     if (!key) {

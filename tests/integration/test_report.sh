@@ -170,6 +170,29 @@ printf '<!DOCTYPE html><img src="http://canary.invalid/pixel.png"><p>control</p>
 dom "file://$W/control.html"
 assert_contains "$(page_requests)" "GET http://canary.invalid/pixel.png"
 
+step "discovered certificates: where they were seen, and a place still serving an old version"
+mkdir -p "$W/served"
+expect_ok certctl show web --pem fullchain
+printf '%s\n' "$OUT" >"$W/served/web.pem"
+expect_ok certctl issue web --days 80   # version 2: the file still holds version 1
+expect_ok certctl discover files "$W/served"
+expect_ok certctl list --source discovered --json
+SEEN=$(json_get 'd[0]["name"]')
+expect_ok certctl report --html "$W/report.html"
+dom "file://$W/report.html"
+python3 - "$DOM" "$SEEN" "$W/served/web.pem" <<'EOF2' || fail "the discovered section"
+import sys
+dom, seen, path = sys.argv[1:]
+d = dom.split('<section id="discovered">', 1)[1].split("</section>", 1)[0]
+assert '<span class="n">1</span>' in d, d[:600]
+assert f"<td>file:{path}</td><td>{seen}</td>" in d, d[:1200]
+assert 'web v1 <b class="err old">old: current is v2</b>' in d, d[:1200]
+EOF2
+pass
+dom "file://$W/report.html#source=discovered"
+assert_eq "$(visible_names)" "$SEEN " "rows with source=discovered"
+assert_contains "$DOM" 'id="count-total"><b>7</b>'
+
 step "a screenshot, kept as a test artefact"
 rm -f "$ARTIFACTS/report.png"
 browse "file://$W/report.html" --screenshot="$ARTIFACTS/report.png" --window-size=1400,1000 >/dev/null ||

@@ -183,3 +183,39 @@ TEST_CASE("report: failed and pending records and the newest failed orders", "[o
   CHECK(o.find(">err10<") != std::string::npos);  // the oldest failure still kept
   CHECK(o.find(">err0<") == std::string::npos);  // pushed out by newer failures
 }
+
+TEST_CASE("report: discovered certificates, where they were seen and which still serve an old version",
+          "[output][report]") {
+  auto page = make();
+  vault::Record web = issued("web", 60);
+  web.version = 3;
+  page.add(web);
+  vault::Record seen = issued("tls-10.0.0.5-443", 20);
+  seen.source = vault::Source::Discovered;
+  seen.ca.clear();
+  seen.seen_at = "tls://10.0.0.5:443";
+  seen.first_seen = kNow - 86400;
+  seen.last_seen = kNow;
+  seen.linked_to = "web";
+  seen.linked_version = 2;
+  seen.verify_result = "<unable to get local issuer certificate>";
+  page.add(seen);
+  vault::Record current = issued("file-0123456789ab", 60);
+  current.source = vault::Source::Discovered;
+  current.seen_at = "file:/etc/nginx/tls/web.pem";
+  current.linked_to = "web";
+  current.linked_version = 3;
+  page.add(current);
+  const std::string html = page.render();
+  const std::string d = section(html, "discovered");
+  CHECK(d.find("<span class=\"n\">2</span>") != std::string::npos);
+  CHECK(d.find("<td>tls://10.0.0.5:443</td>") != std::string::npos);
+  CHECK(d.find("web v2 <b class=\"err old\">old: current is v3</b>") != std::string::npos);
+  CHECK(d.find("<td>web v3</td>") != std::string::npos);
+  CHECK(count(d, "old: current") == 1);
+  CHECK(d.find("&lt;unable to get local issuer certificate&gt;") != std::string::npos);
+  // In the inventory too, with their source; never among the pending or failed.
+  CHECK(section(html, "inventory").find("data-src=\"discovered\"><td>tls-10.0.0.5-443</td>") != std::string::npos);
+  CHECK(section(html, "summary").find("<tr><td>discovered</td><td>2</td></tr>") != std::string::npos);
+  CHECK(section(html, "pending").find("No record waits") != std::string::npos);
+}

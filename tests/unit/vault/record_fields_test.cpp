@@ -35,7 +35,7 @@ void fill(std::span<const vault::Field<T>> fields, T& obj, int seed) {
         [&](UnixTime& v) { v = 1'900'000'000 + i * 3601; },
         [&](std::vector<std::string>& v) { v = {text + "a", text + "b"}; },
         [&](vault::CertStatus& v) { v = vault::CertStatus::Revoked; },
-        [&](vault::Source& v) { v = vault::Source::ExternalCsr; },
+        [&](vault::Source& v) { v = vault::Source::Discovered; },
         [&](vault::ChallengeType& v) { v = vault::ChallengeType::TlsAlpn01; },
         [&](vault::KeyPolicy& v) { v = vault::KeyPolicy::Device; },
     });
@@ -60,8 +60,8 @@ void check_every_member_set(const vault::Record& r) {
   {
     const auto& [name, domain, sans, subject, key_type, ca, renew_days, status, source, version, has_key, has_csr,
                  has_cert, has_chain, key_policy, sealed_to, issued_by, last_error, created, updated, csr_created, issued, renewed, revoked,
-                 revoke_reason, settings, last_problem, retry_after, attempts, next_attempt, deploy_failed, ari, cert,
-                 history] = r;
+                 revoke_reason, settings, last_problem, retry_after, attempts, next_attempt, deploy_failed, ari, seen_at,
+                 first_seen, last_seen, linked_to, linked_version, verify_result, cert, history] = r;
     (void)cert, (void)history;  // checked member by member below
     const auto& x = r;
     const auto& d = def;
@@ -71,11 +71,14 @@ void check_every_member_set(const vault::Record& r) {
     CHECK_SET(created); CHECK_SET(updated); CHECK_SET(csr_created); CHECK_SET(issued); CHECK_SET(renewed);
     CHECK_SET(revoked); CHECK_SET(revoke_reason); CHECK_SET(last_problem); CHECK_SET(retry_after);
     CHECK_SET(attempts); CHECK_SET(next_attempt); CHECK_SET(deploy_failed);
+    CHECK_SET(seen_at); CHECK_SET(first_seen); CHECK_SET(last_seen); CHECK_SET(linked_to); CHECK_SET(linked_version);
+    CHECK_SET(verify_result);
     (void)name, (void)domain, (void)sans, (void)subject, (void)key_type, (void)ca, (void)renew_days, (void)status,
         (void)source, (void)version, (void)has_key, (void)has_csr, (void)has_cert, (void)has_chain, (void)key_policy, (void)sealed_to, (void)issued_by,
         (void)last_error, (void)created, (void)updated, (void)csr_created, (void)issued, (void)renewed,
         (void)revoked, (void)revoke_reason, (void)settings, (void)last_problem, (void)retry_after, (void)attempts,
-        (void)next_attempt, (void)deploy_failed, (void)ari;
+        (void)next_attempt, (void)deploy_failed, (void)ari, (void)seen_at, (void)first_seen, (void)last_seen,
+        (void)linked_to, (void)linked_version, (void)verify_result;
   }
   {
     const auto& [o, ou, c, st, l, email] = r.subject;
