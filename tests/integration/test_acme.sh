@@ -451,7 +451,9 @@ json_check 'd["issue"]["fallback"] == [] and d["status"] == "error" and d["issue
 orders_check fb '[(e["ca"], e["status"]) for e in o][-1] == ("pebble", "failed")'
 expect_ok certctl show fb --pem cert
 pem_to "$TEST_TMP/fb.pem"
-expect_ok openssl verify -CAfile <(certctl ca local export-root) "$TEST_TMP/fb.pem"
+expect_ok certctl show fb --pem chain
+pem_to "$TEST_TMP/fb-chain.pem"
+expect_ok openssl verify -CAfile <(certctl ca local export-root) -untrusted "$TEST_TMP/fb-chain.pem" "$TEST_TMP/fb.pem"
 
 step "one-shot CI form in a fresh vault: register and issue in one command"
 use_vault "$TEST_TMP/vault-ci"
