@@ -103,8 +103,8 @@ Status run_local_rotate(Globals& g, const RotateOptions& o) {
     return ok();
   }
   print_out(local_certs_text(made));
-  note(g, fmt::format("the replaced {} stay listed for {} days; `certctl renew` moves the certificates to the new chain{}",
-                      o.root ? "root and intermediate" : "intermediate", req.overlap_days,
+  note(g, fmt::format("the replaced {} listed for {} days; `certctl renew` moves the certificates to the new chain{}",
+                      o.root ? "root and intermediate stay" : "intermediate stays", req.overlap_days,
                       o.root ? "; publish `certctl ca local export-root --all` to clients first" : ""));
   return ok();
 }

@@ -50,7 +50,7 @@ std::string due_reason(const vault::Record& r, UnixTime now, bool force, std::st
   // Whatever else would stop renew_reason (imported, revoked, backing off) stops this too:
   // it said "" for them; a record it would renew past the threshold is due anyway.
   if (r.source != vault::Source::Managed || r.status != vault::CertStatus::Active || r.next_attempt > now) return {};
-  return fmt::format("the local CA rotated: issued by {}, which signs no more (now {})", r.cert->issuer, local_issuer);
+  return fmt::format("the local CA rotated: issued by {}, signing now: {}", r.cert->issuer, local_issuer);
 }
 
 RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now,
