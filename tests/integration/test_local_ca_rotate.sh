@@ -166,3 +166,37 @@ expect_ok env CERTCTL_NOW="$LATER" "$CERTCTL_BIN" ca local show --json
 json_check '[c["state"] for c in d["certificates"]] == ["retired", "retired", "retired", "current", "current"]'
 expect_ok env CERTCTL_NOW="$LATER" "$CERTCTL_BIN" ca local export-root --all
 assert_eq "$OUT" "$(cat "$W/root2.pem")" "export-root --all after the overlap"
+assert_vault_private
+
+step "a vault made before intermediates (root.pem + key.enc only) keeps issuing; rotate --intermediate migrates it"
+if file_backend; then
+  use_vault "$TEST_TMP/old"
+  expect_ok certctl init --scrypt-n 1024
+  expect_ok certctl ca local init --cn "old CA"
+  L=$CERTCTL_VAULT/ca/local   # rearranged into the layout of a vault made before intermediates
+  mv "$L/roots/1.pem" "$L/root.pem"
+  mv "$L/roots/1.key.enc" "$L/key.enc"
+  rm -r "$L/roots" "$L/intermediates" "$L/state.txt"
+  capture "$W/old-root.pem" certctl ca local export-root
+  issue_record old old.example
+  chain_of old
+  assert_eq "$(issuer_cn "$W/old-chain.pem")" "old CA" "the chain of a root-only vault is the root"
+  verifies "$W/old-root.pem" old
+  expect_ok certctl ca local show --json
+  json_check '[(c["kind"], c["id"], c["state"]) for c in d["certificates"]] == [("root", 1, "current")]'
+  expect_ok certctl renew --json
+  json_check 'd["items"] == []'
+  capture "$W/old-crl.pem" certctl ca local crl
+  verifies "$W/old-root.pem" old -crl_check -CRLfile "$W/old-crl.pem"
+  expect_ok certctl ca local rotate --intermediate
+  assert_contains "$OUT" "old CA Intermediate 1"
+  assert_eq "$(sed -n 3p "$L/state.txt")" "root 1 0 legacy" "the state file names the old root"
+  assert_eq "$(certctl ca local export-root)" "$(cat "$W/old-root.pem")" "the root after the migration"
+  verifies "$W/old-root.pem" old   # issued before: still verifies
+  expect_ok certctl renew --json
+  json_check '[(i["name"], i["outcome"]) for i in d["items"]] == [("old", "renewed")]'
+  chain_of old
+  assert_eq "$(issuer_cn "$W/old-chain.pem")" "old CA Intermediate 1" "old's chain after renew"
+  verifies "$W/old-root.pem" old -x509_strict
+  assert_vault_private
+fi
