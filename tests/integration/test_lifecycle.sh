@@ -58,7 +58,7 @@ step "issue: active, verifies against the local root, carries every SAN"
 expect_ok certctl issue web
 expect_ok certctl show web --json
 json_check 'd["status"] == "active" and d["version"] == 1 and d["days_remaining"] in (89, 90)'
-json_check 'd["issuer"] == "CN=Test Root" and d["source"] == "managed"'
+json_check 'd["issuer"] == "CN=Test Root Intermediate 1" and d["source"] == "managed"'
 SERIAL1=$(json_get 'd["serial_hex"]')
 expect_ok certctl show web --pem cert
 printf '%s\n' "$OUT" >"$TEST_TMP/web1.pem"
@@ -183,7 +183,7 @@ json_check '[r for r in d if r["name"] == "web"][0]["serial_hex"] == "'"$SERIAL2
 json_check '[r for r in d if r["name"] == "web"][0]["sans"] == ["xn--bcher-kva.example", "192.0.2.1", "www.example.test"]'
 json_check '[r for r in d if r["name"] == "web"][0]["key_type"] == "ec256"'
 json_check '[r for r in d if r["name"] == "web"][0]["source"] == "managed"'
-json_check '[r for r in d if r["name"] == "web"][0]["issuer"] == "CN=Test Root"'
+json_check '[r for r in d if r["name"] == "web"][0]["issuer"] == "CN=Test Root Intermediate 1"'
 json_check '[r for r in d if r["name"] == "web"][0]["fingerprint_sha256"].count(":") == 31'
 json_check '[r for r in d if r["name"] == "drafty"][0]["not_after"] is None'
 json_check '[r for r in d if r["name"] == "drafty"][0]["serial_hex"] is None'
