@@ -246,9 +246,11 @@ _certctl() {
         remove/*)
           opts='--yes -y'
           ((${#pos[@]} == 2)) && words=$(_certctl_added_cas "$prog" "$vault") ;;
-        local/) words='init export-root crl' ;;
-        local/init) opts='--cn --key-type --days --json' ;;
-        local/export-root | local/crl) opts='--out' ;;
+        local/) words='init rotate show export-root crl' ;;
+        local/init) opts='--cn --key-type --days --intermediate-days --permit --exclude --json' ;;
+        local/rotate) opts='--intermediate --root --overlap --days --intermediate-days --json' ;;
+        local/show) opts='--json' ;;
+        local/export-root | local/crl) opts='--all --out' ;;
       esac ;;
     account)
       case ${pos[1]-} in
@@ -357,7 +359,7 @@ _certctl() {
         /) words=$_certctl_commands ;;
         vault/) ((${#pos[@]} == 2)) && words='rekey info copy' ;;
         ca/) ((${#pos[@]} == 2)) && words='add list show remove local' ;;
-        ca/local) ((${#pos[@]} == 3)) && words='init export-root crl' ;;
+        ca/local) ((${#pos[@]} == 3)) && words='init rotate show export-root crl' ;;
         account/) ((${#pos[@]} == 2)) && words='register show update key-rollover deactivate' ;;
         notify/) ((${#pos[@]} == 2)) && words='add list remove test' ;;
         deploy/) ((${#pos[@]} == 2)) && words='add list remove run' ;;

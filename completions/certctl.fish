@@ -220,7 +220,7 @@ complete -c certctl -n '__certctl_path help notify' -a 'add list remove test'
 complete -c certctl -n '__certctl_path help vault' -a 'rekey info copy'
 complete -c certctl -n '__certctl_path help audit' -a 'verify'
 complete -c certctl -n '__certctl_path help ca' -a 'add list show remove local'
-complete -c certctl -n '__certctl_path help ca local' -a 'init export-root crl'
+complete -c certctl -n '__certctl_path help ca local' -a 'init rotate show export-root crl'
 complete -c certctl -n '__certctl_path help account' -a 'register show update key-rollover deactivate'
 
 # Record names.
@@ -266,15 +266,29 @@ complete -c certctl -n '__certctl_under ca show' -l json -d 'Print JSON'
 complete -c certctl -n '__certctl_path ca remove' -a '(__certctl_added_cas)' -d 'Added CA profile'
 complete -c certctl -n '__certctl_under ca remove' -s y -l yes -d 'Do not ask for confirmation'
 
-# ca local init | export-root | crl
-complete -c certctl -n '__certctl_path ca local' -a init -d 'Create the local root CA'
+# ca local init | rotate | show | export-root | crl
+complete -c certctl -n '__certctl_path ca local' -a init -d 'Create the local root CA and its intermediate'
+complete -c certctl -n '__certctl_path ca local' -a rotate -d 'Make a new intermediate or root'
+complete -c certctl -n '__certctl_path ca local' -a show -d 'List roots and intermediates'
 complete -c certctl -n '__certctl_path ca local' -a export-root -d 'Print the root certificate'
 complete -c certctl -n '__certctl_path ca local' -a crl -d "Print the local CA's CRL"
 complete -c certctl -n '__certctl_path ca local init' -l cn -x -d 'Common name of the root certificate'
 complete -c certctl -n '__certctl_path ca local init' -l key-type -x -a 'rsa2048 rsa3072 rsa4096 ec256 ec384' -d 'Key type'
 complete -c certctl -n '__certctl_path ca local init' -l days -x -d 'Validity in days'
+complete -c certctl -n '__certctl_path ca local init' -l intermediate-days -x -d 'Validity of the intermediate in days'
+complete -c certctl -n '__certctl_path ca local init' -l permit -x -d 'Sign only for this DNS name (and below) or IP range'
+complete -c certctl -n '__certctl_path ca local init' -l exclude -x -d 'Never sign for this DNS name (and below) or IP range'
 complete -c certctl -n '__certctl_path ca local init' -l json -d 'Print the new root as JSON'
+complete -c certctl -n '__certctl_path ca local rotate' -l intermediate -d 'A new intermediate under the current root'
+complete -c certctl -n '__certctl_path ca local rotate' -l root -d 'A new root and intermediate'
+complete -c certctl -n '__certctl_path ca local rotate' -l overlap -x -d 'Days the replaced ones stay listed'
+complete -c certctl -n '__certctl_path ca local rotate' -l days -x -d 'Validity of the new root or intermediate'
+complete -c certctl -n '__certctl_path ca local rotate' -l intermediate-days -x -d 'With --root: validity of the new intermediate'
+complete -c certctl -n '__certctl_path ca local rotate' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_path ca local show' -l json -d 'Print JSON'
+complete -c certctl -n '__certctl_path ca local export-root' -l all -d 'Every root still valid, current first'
 complete -c certctl -n '__certctl_path ca local export-root' -l out -r -F -d 'Write to a file'
+complete -c certctl -n '__certctl_path ca local crl' -l all -d 'One CRL per root and intermediate not retired'
 complete -c certctl -n '__certctl_path ca local crl' -l out -r -F -d 'Write to a file'
 
 # account register | show | update | key-rollover | deactivate

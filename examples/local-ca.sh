@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole offline flow with certctl's local CA, in a throwaway vault:
 #   init -> ca local init -> create -> csr -> issue -> list/show -> export -> export-pfx
-#   -> reissue (history) -> delete
+#   -> reissue (history) -> rotate the intermediate, renew onto it -> delete
 # Nothing outside a temporary directory is touched. Run with CERTCTL=/path/to/certctl to use
 # a binary that is not on PATH.
 set -euo pipefail
@@ -23,7 +23,8 @@ chmod 600 "$CERTCTL_PASSPHRASE_FILE"
 
 step "Create the vault and the local root CA"
 run init
-run ca local init --cn "Example Dev CA"
+run ca local init --cn "Example Dev CA" --permit example.test --permit 127.0.0.0/8
+run ca local show
 run ca local export-root --out "$work/root.pem"
 openssl x509 -in "$work/root.pem" -noout -subject -enddate
 run vault info
@@ -60,6 +61,13 @@ run show web --pem cert | openssl x509 -noout -serial
 
 step "What will be due in 20 days? (CERTCTL_NOW moves the clock)"
 CERTCTL_NOW=$(($(date +%s) + 20 * 86400)) run list --expiring-within 15
+
+step "Rotate the intermediate: the old one stays valid; renew moves the record to the new one"
+run ca local rotate --intermediate --overlap 30
+run renew
+run show web --pem chain | openssl x509 -noout -subject
+run export web --dir "$work/out"
+openssl verify -CAfile "$work/root.pem" -untrusted "$work/out/chain.pem" "$work/out/cert.pem"
 
 step "Delete the record (--yes because a script has no terminal to ask on)"
 run delete web --yes

@@ -1,7 +1,7 @@
 #pragma once
 /// Certificate authorities certctl can issue from. An Issuer turns a CSR into a certificate and
-/// its chain. Issue 2 ships the embedded default, `local`: a root CA kept inside the vault
-/// (<vault>/ca/local/root.pem + key.enc). ACME issuers plug in beside it (see ARCHITECTURE.md).
+/// its chain. Issue 2 ships the embedded default, `local`: a root CA and its intermediates kept
+/// inside the vault (<vault>/ca/local/). ACME issuers plug in beside it (see ARCHITECTURE.md).
 #include <certctl/acme_status.hpp>
 #include <certctl/challenge.hpp>
 #include <certctl/crypto.hpp>
@@ -191,13 +191,71 @@ struct LocalCaInfo {
   UnixTime not_before = 0, not_after = 0;
 };
 
+/// The profile name of the vault's own CA.
+inline constexpr std::string_view kLocalCaName = "local";
+
+/// A root (self-signed, pathlen 1) or an intermediate (signed by a root, pathlen 0, the same
+/// name constraints). A vault made before intermediates has one root (pathlen none) that signs
+/// leaves itself until `rotate --intermediate`.
+enum class LocalCaKind { Root, Intermediate };
+/// current: signs now (or, a root, signs the current intermediate); retiring: replaced, still
+/// listed (and its root exported by `export-root --all`) until its overlap ends; retired: after.
+enum class LocalCaState { Current, Retiring, Retired };
+std::string_view to_string(LocalCaKind k);
+std::string_view to_string(LocalCaState s);
+
+struct LocalCaCert {
+  LocalCaKind kind = LocalCaKind::Root;
+  int id = 0;
+  int parent = 0;  ///< intermediates: the root's id
+  LocalCaState state = LocalCaState::Current;
+  UnixTime retire_at = 0;  ///< 0 = current
+  LocalCaInfo info;
+  crypto::CaConstraints constraints;
+};
+
+/// `ca local init`: a root and an intermediate under it.
+struct LocalCaInit {
+  std::string cn = "certctl local CA";
+  crypto::KeyType key_type = crypto::KeyType::Ec384;
+  int days = 3650;              ///< the root
+  int intermediate_days = 0;    ///< 0 = min(1095, days)
+  std::vector<std::string> permit, exclude;  ///< name constraints: DNS names, CIDR ranges
+};
+/// `ca local rotate`.
+struct LocalCaRotate {
+  bool root = false;           ///< a new root (and an intermediate under it); else an intermediate
+  int days = 0;                ///< the new root (0 = 3650) or intermediate (0 = min(1095, root left))
+  int intermediate_days = 0;   ///< with `root`: the new intermediate (0 = min(1095, days))
+  int overlap_days = 30;       ///< how long the replaced ones stay listed
+};
+
+/// At most this many --permit and --exclude values each.
+inline constexpr std::size_t kMaxNameConstraints = 32;
+
 bool local_ca_exists(const vault::Vault& vault);
-/// Make the local root CA; the vault must be unlocked and locked for writing by the caller.
-Result<LocalCaInfo> local_ca_init(const vault::Vault& vault, const std::string& cn,
-                                  crypto::KeyType key_type, int days, UnixTime now);
+/// Make the local root CA and its first intermediate, every file in one change whose commit
+/// point is the state file; the vault must be unlocked and locked for writing by the caller.
+/// Returns the root.
+Result<LocalCaInfo> local_ca_init(const vault::Vault& vault, const LocalCaInit& req, UnixTime now);
+/// Make a new intermediate (or root and intermediate); the replaced ones retire after the
+/// overlap. A vault with only a root gets its first intermediate. Returns what was made.
+/// Caller holds the lock; the vault is unlocked.
+Result<std::vector<LocalCaCert>> local_ca_rotate(const vault::Vault& vault, const LocalCaRotate& req, UnixTime now);
+/// Every root and intermediate, oldest first.
+Result<std::vector<LocalCaCert>> local_ca_list(const vault::Vault& vault, UnixTime now);
+/// The current root (PEM).
 Result<std::string> local_ca_root_pem(const vault::Vault& vault);
+/// The current root and every retiring one that has not expired (PEM bundle, current first).
+Result<std::string> local_ca_roots_pem(const vault::Vault& vault, UnixTime now);
+/// The current root.
 Result<LocalCaInfo> local_ca_info(const vault::Vault& vault);
-/// The local CA's CRL (PEM) listing every certificate revoked with `certctl revoke`.
-Result<std::string> local_ca_crl(const vault::Vault& vault, UnixTime now, int valid_days = 7);
+/// The subject DN of the certificate that signs leaves now (the current intermediate, or the
+/// root of a vault without one); "" when there is no local CA. Renew compares a record's issuer
+/// with it to move certificates to a rotated CA.
+Result<std::string> local_ca_current_issuer(const vault::Vault& vault);
+/// The CRL (PEM) of the current issuer, listing every certificate revoked with `certctl revoke`;
+/// `all`: one CRL per root and intermediate not yet retired (for openssl -crl_check_all).
+Result<std::string> local_ca_crl(const vault::Vault& vault, UnixTime now, int valid_days = 7, bool all = false);
 
 }  // namespace certctl::ca

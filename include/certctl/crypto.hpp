@@ -191,11 +191,36 @@ struct IssueParams {
   UnixTime not_after = 0;
   bool is_ca = false;       ///< basicConstraints CA:TRUE (pathlen 0) + keyCertSign/cRLSign
   std::string crl_url;      ///< optional CRL distribution point
+  /// CA certificates (make_self_signed_ca, sign_ca): the pathLenConstraint, -1 = none.
+  int path_len = -1;
+  /// CA certificates: name constraints (RFC 5280 4.2.1.10, critical), each a DNS name
+  /// ("example.internal": it and every name below it) or an IP range in CIDR form
+  /// ("10.0.0.0/8", "fd00::/8"). None = no extension.
+  std::vector<std::string> permitted, excluded;
 };
+
+/// What a CA certificate allows: its basic constraints and name constraints.
+struct CaConstraints {
+  bool is_ca = false;
+  int path_len = -1;  ///< -1 = none
+  std::vector<std::string> permitted, excluded;  ///< as IssueParams spells them
+  bool name_constraints_critical = false;
+  bool operator==(const CaConstraints&) const = default;
+};
+CaConstraints ca_constraints(const Certificate& cert);
+/// Does `name` (a DNS name, possibly "*.", or an IP address) fall in the subtree `constraint`
+/// (a DNS name or CIDR range as IssueParams spells them)? A DNS constraint never matches an IP
+/// address, nor a range a DNS name.
+bool constraint_matches(std::string_view constraint, std::string_view name);
 
 /// A self-signed CA certificate for `key` with `subject`.
 Result<Certificate> make_self_signed_ca(const PrivateKey& key, const Subject& subject,
                                         const IssueParams& params);
+/// A CA certificate for `subject_key` under `subject`, signed by `issuer` (an intermediate, or
+/// a cross-certificate of another root): CA:TRUE with params.path_len, keyCertSign + cRLSign,
+/// the name constraints of params, SKI/AKI.
+Result<Certificate> sign_ca(const PrivateKey& subject_key, const Subject& subject, const Certificate& issuer,
+                            const PrivateKey& issuer_key, const IssueParams& params);
 /// Sign the CSR's public key and names: subject copied from the CSR (CN may be empty), SANs
 /// from the CSR, keyUsage per key type, EKU serverAuth+clientAuth, SKI/AKI, SHA-256.
 Result<Certificate> sign_csr(const CsrInfo& csr, const Certificate& issuer,

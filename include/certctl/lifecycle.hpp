@@ -468,13 +468,18 @@ struct PfxResult {
 Result<SecretBytes> read_pfx_password(const std::string& file);
 Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequest& req);
 
-/// Local CA set-up (vault unlocked).
+/// Local CA set-up (vault unlocked): a root and an intermediate under it.
 struct LocalCaRequest {
   std::string cn = "certctl local CA";
   std::string key_type = "ec384";
   int days = 3650;
+  int intermediate_days = 0;  ///< 0 = min(1095, days)
+  std::vector<std::string> permit, exclude;  ///< name constraints (DNS names, CIDR ranges)
 };
 Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req);
+/// `ca local rotate`: a new intermediate, or a new root and intermediate (vault unlocked).
+/// Returns what was made; records issued by the replaced ones become due (see renew).
+Result<std::vector<ca::LocalCaCert>> rotate_local_ca(Context ctx, const ca::LocalCaRotate& req);
 
 // ---- discovery: certificates found at TLS endpoints and in files ------------------------------
 /// One TLS endpoint to look at: a host (name or address), a port, and the server name sent

@@ -77,6 +77,8 @@ std::string error_json(const Error& e);
 std::string vault_info_json(const std::string& path, const vault::VaultInfo& info,
                             const std::vector<std::pair<std::string, int>>& counts);
 std::string local_ca_json(const ca::LocalCaInfo& info);
+/// `ca local show --json` and `rotate --json`: {"certificates": [...]}, oldest first.
+std::string local_ca_certs_json(const std::vector<ca::LocalCaCert>& certs);
 std::string ca_profiles_json(const std::vector<ca::CaProfile>& profiles);
 /// `ca show --json`: one profile, the same object as an element of ca_profiles_json.
 std::string ca_profile_json(const ca::CaProfile& p);

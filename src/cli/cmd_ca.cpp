@@ -1,4 +1,4 @@
-// certctl ca local init | export-root
+// certctl ca add | list | show | remove, ca local init | rotate | show | export-root | crl
 #include "cli/common.hpp"
 #include "cli/named.hpp"
 
@@ -39,16 +39,74 @@ Status print_or_write(Globals& g, const std::string& pem, const std::string& out
   return ok();
 }
 
-Status run_export_root(Globals& g, const std::string& out) {
+/// --out FILE and --all, the options of export-root and crl.
+struct PemOptions {
+  std::string out;
+  bool all = false;
+};
+
+Status run_export_root(Globals& g, const PemOptions& o) {
   TRY_ASSIGN(Session s, open_session(g));
-  TRY_ASSIGN(std::string pem, ca::local_ca_root_pem(s.vault));
-  return print_or_write(g, pem, out);
+  TRY_ASSIGN(std::string pem, o.all ? ca::local_ca_roots_pem(s.vault, s.clock.now()) : ca::local_ca_root_pem(s.vault));
+  return print_or_write(g, pem, o.out);
 }
 
-Status run_crl(Globals& g, const std::string& out) {
+Status run_crl(Globals& g, const PemOptions& o) {
   TRY_ASSIGN(Session s, open_unlocked(g));
-  TRY_ASSIGN(std::string pem, ca::local_ca_crl(s.vault, s.clock.now()));
-  return print_or_write(g, pem, out);
+  TRY_ASSIGN(std::string pem, ca::local_ca_crl(s.vault, s.clock.now(), 7, o.all));
+  return print_or_write(g, pem, o.out);
+}
+
+/// One line per root or intermediate: kind, id, state, expiry, subject, constraints.
+std::string local_certs_text(const std::vector<ca::LocalCaCert>& certs) {
+  std::string out = fmt::format("{:<14} {:<3} {:<9} {:<21} {:<21} {}\n", "KIND", "ID", "STATE", "NOT AFTER", "RETIRES", "SUBJECT");
+  for (const auto& c : certs) {
+    out += fmt::format("{:<14} {:<3} {:<9} {:<21} {:<21} {}\n", ca::to_string(c.kind), c.id, ca::to_string(c.state),
+                       format_rfc3339(c.info.not_after), c.retire_at ? format_rfc3339(c.retire_at) : "-", c.info.subject_dn);
+    std::string limits;
+    if (c.constraints.path_len >= 0) limits += fmt::format("pathlen {}", c.constraints.path_len);
+    if (!c.constraints.permitted.empty()) limits += fmt::format("; permitted {}", fmt::join(c.constraints.permitted, ", "));
+    if (!c.constraints.excluded.empty()) limits += fmt::format("; excluded {}", fmt::join(c.constraints.excluded, ", "));
+    if (!limits.empty()) out += fmt::format("{:<14} {}\n", "", limits.rfind("; ", 0) == 0 ? limits.substr(2) : limits);
+  }
+  return out;
+}
+
+struct ShowOptions {
+  bool json = false;
+};
+
+Status run_local_show(Globals& g, const ShowOptions& o) {
+  g.json_errors = o.json;
+  TRY_ASSIGN(Session s, open_session(g));
+  TRY_ASSIGN(auto certs, ca::local_ca_list(s.vault, s.clock.now()));
+  print_out(o.json ? output::local_ca_certs_json(certs) : local_certs_text(certs));
+  return ok();
+}
+
+struct RotateOptions {
+  bool root = false, intermediate = false, json = false;
+  ca::LocalCaRotate req;
+};
+
+Status run_local_rotate(Globals& g, const RotateOptions& o) {
+  g.json_errors = o.json;
+  if (o.root == o.intermediate) return Error(Category::Usage, "ca local rotate", "name one of --root or --intermediate");
+  if (!o.root && o.req.intermediate_days)
+    return Error(Category::Usage, "--intermediate-days", "goes with --root (use --days for the new intermediate)");
+  TRY_ASSIGN(Session s, open_unlocked(g));
+  ca::LocalCaRotate req = o.req;
+  req.root = o.root;
+  TRY_ASSIGN(auto made, lifecycle::rotate_local_ca(s.ctx(), req));
+  if (o.json) {
+    print_out(output::local_ca_certs_json(made));
+    return ok();
+  }
+  print_out(local_certs_text(made));
+  note(g, fmt::format("the replaced {} listed for {} days; `certctl renew` moves the certificates to the new chain{}",
+                      o.root ? "root and intermediate stay" : "intermediate stays", req.overlap_days,
+                      o.root ? "; publish `certctl ca local export-root --all` to clients first" : ""));
+  return ok();
 }
 
 struct AddOptions {
@@ -131,16 +189,57 @@ void setup_ca(CLI::App& app, Globals& g) {
         init.add_option("--cn", o.req.cn, "Common name of the root")->capture_default_str();
         init.add_option("--key-type", o.req.key_type, "rsa2048, rsa3072, rsa4096, ec256 or ec384")->capture_default_str();
         init.add_option("--days", o.req.days, "Validity of the root in days")->capture_default_str()->check(CLI::Range(1, 36500));
+        init.add_option("--intermediate-days", o.req.intermediate_days,
+                        "Validity of the intermediate that signs leaves (default: 1095, at most the root's)")
+            ->check(CLI::Range(1, 36500));
+        init.add_option("--permit", o.req.permit,
+                        "Name constraint: sign only for this DNS name and the names below it, or this IP range "
+                        "(10.0.0.0/8); repeat for more")
+            ->allow_extra_args(false);
+        init.add_option("--exclude", o.req.exclude, "Name constraint: never sign for this DNS name (and below) or IP range; repeat for more")
+            ->allow_extra_args(false);
         init.add_flag("--json", o.json, "Print JSON");
       },
       [&g](InitOpts& o) { return run_local_init(g, o.req, o.json); });
+  command<RotateOptions>(
+      *local, g, "rotate", "Make a new intermediate (or root and intermediate); the old ones stay valid for --overlap days",
+      [](CLI::App& rot, RotateOptions& o) {
+        rot.add_flag("--intermediate", o.intermediate, "A new intermediate under the current root");
+        rot.add_flag("--root", o.root, "A new root and a new intermediate under it (same key type and name constraints)");
+        rot.add_option("--overlap", o.req.overlap_days, "Days the replaced ones stay listed (and exported by export-root --all)")
+            ->capture_default_str()
+            ->check(CLI::Range(0, 3650));
+        rot.add_option("--days", o.req.days,
+                       "Validity of the new root (default 3650) or, with --intermediate, the new intermediate (default 1095)")
+            ->check(CLI::Range(1, 36500));
+        rot.add_option("--intermediate-days", o.req.intermediate_days, "With --root: validity of the new intermediate (default 1095)")
+            ->check(CLI::Range(1, 36500));
+        rot.add_flag("--json", o.json, "Print JSON");
+      },
+      [&g](RotateOptions& o) { return run_local_rotate(g, o); });
+  command<ShowOptions>(
+      *local, g, "show", "List the local CA's roots and intermediates: current, retiring or retired, expiry, constraints",
+      [](CLI::App& show, ShowOptions& o) { show.add_flag("--json", o.json, "Print JSON"); },
+      [&g](ShowOptions& o) { return run_local_show(g, o); });
   auto out_option = [](CLI::App& sub, std::string& out) {
     sub.add_option("--out", out, "Write it to this file (0644) instead of stdout");
   };
-  command<std::string>(*local, g, "export-root", "Print the local root certificate (PEM)", out_option,
-                       [&g](std::string& out) { return run_export_root(g, out); });
-  command<std::string>(*local, g, "crl", "Print the local CA's CRL (certificates revoked with `certctl revoke`)",
-                       out_option, [&g](std::string& out) { return run_crl(g, out); });
+  command<PemOptions>(
+      *local, g, "export-root", "Print the local root certificate (PEM)",
+      [&out_option](CLI::App& sub, PemOptions& o) {
+        out_option(sub, o.out);
+        sub.add_flag("--all", o.all, "Every root still valid: the current one and those retiring after a rotation (a PEM bundle)");
+      },
+      [&g](PemOptions& o) { return run_export_root(g, o); });
+  command<PemOptions>(
+      *local, g, "crl", "Print the local CA's CRL (certificates revoked with `certctl revoke`)",
+      [&out_option](CLI::App& sub, PemOptions& o) {
+        out_option(sub, o.out);
+        sub.add_flag("--all", o.all,
+                     "One CRL per root and intermediate not yet retired (for openssl -crl_check_all), instead of the "
+                     "current intermediate's");
+      },
+      [&g](PemOptions& o) { return run_crl(g, o); });
 }
 
 }  // namespace certctl::cli

@@ -51,6 +51,8 @@ using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, FreeFn<EVP_KDF_CTX_free>>;
 using DecoderCtxPtr = std::unique_ptr<OSSL_DECODER_CTX, FreeFn<OSSL_DECODER_CTX_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, FreeFn<GENERAL_NAMES_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, FreeFn<GENERAL_NAME_free>>;
+using GeneralSubtreePtr = std::unique_ptr<GENERAL_SUBTREE, FreeFn<GENERAL_SUBTREE_free>>;
+using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, FreeFn<NAME_CONSTRAINTS_free>>;
 
 /// STACK_OF(X509) that owns its certificates (sk_X509_pop_free).
 struct X509StackFree {

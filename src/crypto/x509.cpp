@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -132,6 +135,168 @@ Result<Certificate> sign_cert(X509Ptr x, EVP_PKEY* key) {
   return Certificate::adopt(x.release());
 }
 
+// ---- name constraints ------------------------------------------------------------------------
+
+/// "10.0.0.0/8" or "fd00::/8" as the address followed by its mask (8 or 32 bytes), the form
+/// an iPAddress in a name constraint takes (RFC 5280 4.2.1.10). nullopt when it is not one.
+std::optional<std::string> cidr_bytes(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos || slash + 1 >= text.size() || text.size() - slash > 4) return std::nullopt;
+  const std::string addr(text.substr(0, slash));
+  int prefix = 0;
+  for (char c : text.substr(slash + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    prefix = prefix * 10 + (c - '0');
+  }
+  unsigned char buf[16] = {0};
+  std::size_t len = 0;
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) len = 4;
+  else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) len = 16;
+  else return std::nullopt;
+  if (prefix > static_cast<int>(len * 8)) return std::nullopt;
+  std::string out(reinterpret_cast<const char*>(buf), len);
+  std::string mask(len, '\0');
+  for (std::size_t i = 0; i < len; ++i) {
+    const int bits = std::clamp(prefix - static_cast<int>(i * 8), 0, 8);
+    mask[i] = static_cast<char>(0xff00 >> bits);
+    out[i] = static_cast<char>(out[i] & mask[i]);  // host bits are not part of a range
+  }
+  return out + mask;
+}
+
+/// The CIDR text of an address+mask octet string, or "" when the mask is not a prefix.
+std::string cidr_text(const ASN1_OCTET_STRING* o) {
+  const int n = ASN1_STRING_length(o);
+  if (n != 8 && n != 32) return {};
+  const unsigned char* d = ASN1_STRING_get0_data(o);
+  const int len = n / 2;
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (!inet_ntop(len == 4 ? AF_INET : AF_INET6, d, buf, sizeof buf)) return {};
+  int prefix = 0;
+  for (int i = 0; i < len; ++i)
+    for (int b = 7; b >= 0; --b) prefix += (d[len + i] >> b) & 1;
+  return fmt::format("{}/{}", buf, prefix);
+}
+
+Result<GeneralNamePtr> subtree_name(const std::string& value) {
+  GeneralNamePtr gn(GENERAL_NAME_new());
+  if (!gn) return openssl_failure("cannot allocate a name constraint");
+  if (value.find('/') != std::string::npos) {
+    const auto bytes = cidr_bytes(value);
+    if (!bytes) return Error(Category::Input, "name constraint", "'" + value + "' is not an IP range like 10.0.0.0/8 or fd00::/8");
+    Asn1OctetStringPtr ip(ASN1_OCTET_STRING_new());
+    if (!ip || ASN1_OCTET_STRING_set(ip.get(), reinterpret_cast<const unsigned char*>(bytes->data()), static_cast<int>(bytes->size())) != 1)
+      return openssl_failure("cannot encode a name constraint");
+    GENERAL_NAME_set0_value(gn.get(), GEN_IPADD, ip.release());
+    return gn;
+  }
+  if (value.empty() || value.size() > 253 || value.find_first_of(" \t\r\n,*") != std::string::npos)
+    return Error(Category::Input, "name constraint", "'" + value + "' is not a DNS name");
+  ASN1_IA5STRING* dns = ASN1_IA5STRING_new();
+  if (!dns || ASN1_STRING_set(dns, value.data(), static_cast<int>(value.size())) != 1) {
+    ASN1_IA5STRING_free(dns);
+    return openssl_failure("cannot encode a name constraint");
+  }
+  GENERAL_NAME_set0_value(gn.get(), GEN_DNS, dns);
+  return gn;
+}
+
+Result<STACK_OF(GENERAL_SUBTREE)*> subtrees(const std::vector<std::string>& values) {
+  if (values.empty()) return static_cast<STACK_OF(GENERAL_SUBTREE)*>(nullptr);
+  STACK_OF(GENERAL_SUBTREE)* st = sk_GENERAL_SUBTREE_new_null();
+  if (!st) return openssl_failure("cannot allocate name constraints");
+  for (const auto& v : values) {
+    auto gn = subtree_name(v);
+    GeneralSubtreePtr sub(GENERAL_SUBTREE_new());
+    if (!gn || !sub || !sk_GENERAL_SUBTREE_push(st, sub.get())) {
+      sk_GENERAL_SUBTREE_pop_free(st, GENERAL_SUBTREE_free);
+      if (!gn) return std::move(gn).error();
+      return openssl_failure("cannot allocate name constraints");
+    }
+    GENERAL_NAME_free(sub->base);
+    sub->base = gn->release();
+    sub.release();  // owned by the stack
+  }
+  return st;
+}
+
+/// basicConstraints (with pathlen), keyUsage for a CA, and the name constraints of `params`.
+Status add_ca_extensions(X509* x, X509V3_CTX* ctx, const IssueParams& params) {
+  const std::string bc = params.path_len >= 0 ? fmt::format("critical,CA:TRUE,pathlen:{}", params.path_len)
+                                              : std::string("critical,CA:TRUE");
+  TRY(add_conf_ext(x, ctx, NID_basic_constraints, bc));
+  TRY(add_conf_ext(x, ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  if (params.permitted.empty() && params.excluded.empty()) return {};
+  NameConstraintsPtr nc(NAME_CONSTRAINTS_new());
+  if (!nc) return openssl_failure("cannot allocate name constraints");
+  TRY_ASSIGN(nc->permittedSubtrees, subtrees(params.permitted));
+  TRY_ASSIGN(nc->excludedSubtrees, subtrees(params.excluded));
+  // RFC 5280 4.2.1.10: conforming CAs MUST mark this extension critical.
+  if (X509_add1_ext_i2d(x, NID_name_constraints, nc.get(), 1, X509V3_ADD_REPLACE) != 1)
+    return openssl_failure("cannot add the name constraints");
+  return {};
+}
+
+std::vector<std::string> subtree_texts(const STACK_OF(GENERAL_SUBTREE)* st) {
+  std::vector<std::string> out;
+  for (int i = 0; i < sk_GENERAL_SUBTREE_num(st); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_SUBTREE_value(st, i)->base;
+    if (gn->type == GEN_DNS)
+      out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
+                       static_cast<std::size_t>(ASN1_STRING_length(gn->d.dNSName)));
+    else if (gn->type == GEN_IPADD)
+      out.push_back(cidr_text(gn->d.iPAddress));
+    else
+      out.push_back("(other name form)");
+  }
+  return out;
+}
+
+}  // namespace
+
+bool constraint_matches(std::string_view constraint, std::string_view name) {
+  if (constraint.find('/') != std::string_view::npos) {
+    const auto range = cidr_bytes(constraint);
+    unsigned char buf[16] = {0};
+    const std::string ip(name);
+    std::size_t len = 0;
+    if (inet_pton(AF_INET, ip.c_str(), buf) == 1) len = 4;
+    else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) len = 16;
+    if (!range || len == 0 || range->size() != 2 * len) return false;
+    for (std::size_t i = 0; i < len; ++i)
+      if ((buf[i] & static_cast<unsigned char>((*range)[len + i])) != static_cast<unsigned char>((*range)[i])) return false;
+    return true;
+  }
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  std::string n = lower(name), c = lower(constraint);
+  if (n.rfind("*.", 0) == 0) n.erase(0, 1);  // a wildcard stands for the names below its parent
+  if (!c.empty() && c.front() == '.') return n.size() > c.size() && n.compare(n.size() - c.size(), c.size(), c) == 0;
+  if (n.front() == '.') n.erase(0, 1);  // "*.c" itself is below c only when c is its parent or above
+  return n == c || (n.size() > c.size() && n.compare(n.size() - c.size() - 1, c.size() + 1, "." + c) == 0);
+}
+
+CaConstraints ca_constraints(const Certificate& cert) {
+  CaConstraints c;
+  if (cert.empty()) return c;
+  c.is_ca = (X509_get_extension_flags(cert.get()) & EXFLAG_CA) != 0;
+  const long pl = X509_get_pathlen(cert.get());
+  c.path_len = pl < 0 ? -1 : static_cast<int>(pl);
+  int crit = 0;
+  NameConstraintsPtr nc(static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(cert.get(), NID_name_constraints, &crit, nullptr)));
+  if (nc) {
+    c.permitted = subtree_texts(nc->permittedSubtrees);
+    c.excluded = subtree_texts(nc->excludedSubtrees);
+    c.name_constraints_critical = crit == 1;
+  }
+  clear_openssl_errors();
+  return c;
+}
+
+namespace {
 }  // namespace
 
 // ---- Certificate -----------------------------------------------------------------------------
@@ -352,12 +517,32 @@ Result<Certificate> make_self_signed_ca(const PrivateKey& key, const Subject& su
 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, x.get(), x.get(), nullptr, nullptr, 0);
-  // A root that signs leaves directly: no pathlen constraint.
-  TRY(add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE"));
-  TRY(add_conf_ext(x.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  // path_len -1 (a root that signs leaves directly, as local CAs made before intermediates):
+  // no pathlen constraint.
+  TRY(add_ca_extensions(x.get(), &ctx, params));
   TRY(add_conf_ext(x.get(), &ctx, NID_subject_key_identifier, "hash"));
   TRY(add_crl_dp(x.get(), &ctx, params));
   return sign_cert(std::move(x), key.get());
+}
+
+Result<Certificate> sign_ca(const PrivateKey& subject_key, const Subject& subject, const Certificate& issuer,
+                            const PrivateKey& issuer_key, const IssueParams& params) {
+  if (subject_key.empty() || issuer.empty() || issuer_key.empty())
+    return Error(Category::Internal, "ca", "sign_ca called without a key or issuer");
+  if (subject_empty(subject)) return Error(Category::Input, "ca", "a CA certificate needs a subject");
+  if (X509_check_private_key(issuer.get(), issuer_key.get()) != 1)
+    return input_error("ca", "the CA key does not match the CA certificate", false);
+  clear_openssl_errors();
+  TRY_ASSIGN(X509NamePtr name, make_name(subject));
+  TRY_ASSIGN(X509Ptr x, new_cert(params, name.get(), X509_get_subject_name(issuer.get()), subject_key.get()));
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer.get(), x.get(), nullptr, nullptr, 0);
+  X509V3_set_issuer_pkey(&ctx, issuer_key.get());
+  TRY(add_ca_extensions(x.get(), &ctx, params));
+  TRY(add_conf_ext(x.get(), &ctx, NID_subject_key_identifier, "hash"));
+  TRY(add_conf_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid,issuer"));
+  TRY(add_crl_dp(x.get(), &ctx, params));
+  return sign_cert(std::move(x), issuer_key.get());
 }
 
 Result<Certificate> sign_csr(const CsrInfo& csr, const Certificate& issuer,

@@ -479,9 +479,22 @@ Result<ca::LocalCaInfo> init_local_ca(Context ctx, const LocalCaRequest& req) {
   TRY_ASSIGN(crypto::KeyType kt, crypto::parse_key_type(req.key_type));
   if (req.cn.empty() || req.cn.size() > 64) return Error(Category::Usage, "--cn", "must be 1 to 64 characters");
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
-  TRY_ASSIGN(ca::LocalCaInfo info, ca::local_ca_init(ctx.vault, req.cn, kt, req.days, ctx.clock.now()));
+  TRY_ASSIGN(ca::LocalCaInfo info,
+             ca::local_ca_init(ctx.vault, {req.cn, kt, req.days, req.intermediate_days, req.permit, req.exclude},
+                               ctx.clock.now()));
   TRY(audit(ctx, "ca-local-init", "", {{"subject", info.subject_dn}, {"serial_hex", info.serial_hex}}));
   return info;
+}
+
+Result<std::vector<ca::LocalCaCert>> rotate_local_ca(Context ctx, const ca::LocalCaRotate& req) {
+  TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
+  TRY_ASSIGN(std::vector<ca::LocalCaCert> made, ca::local_ca_rotate(ctx.vault, req, ctx.clock.now()));
+  std::vector<std::string> subjects;
+  for (const auto& m : made) subjects.push_back(m.info.subject_dn + " " + m.info.serial_hex);
+  TRY(audit(ctx, "ca-local-rotate", "",
+            {{"kind", req.root ? "root" : "intermediate"}, {"made", fmt::format("{}", fmt::join(subjects, "; "))},
+             {"overlap_days", std::to_string(req.overlap_days)}}));
+  return made;
 }
 
 }  // namespace certctl::lifecycle

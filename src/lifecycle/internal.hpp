@@ -116,7 +116,13 @@ struct RenewPlan {
 };
 /// Sort the records `req` covers (its names, or every record) into due, deploy again, and
 /// (when named) not due, with the reason for each.
-RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now);
+/// `local_issuer`: the DN of what signs local-CA leaves now (ca::local_ca_current_issuer).
+RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now,
+                     std::string_view local_issuer = {});
+/// Why renew would renew the record now: vault::renew_reason, or, for a record of the local CA
+/// whose certificate a root or intermediate signed that signs no more ("the local CA rotated"),
+/// that. "" = not due.
+std::string due_reason(const vault::Record& r, UnixTime now, bool force, std::string_view local_issuer);
 /// The report's item for a record, or null.
 RenewItem* item_named(RenewReport& report, std::string_view name);
 /// Put each issue result on the item of the same name: renewed (validated in a dry run) with

@@ -42,14 +42,26 @@ bool RenewReport::any_failed() const {
 
 namespace detail {
 
-RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now) {
+std::string due_reason(const vault::Record& r, UnixTime now, bool force, std::string_view local_issuer) {
+  std::string why = vault::renew_reason(r, now, force);
+  if (!why.empty() || local_issuer.empty()) return why;
+  const bool local = r.ca == ca::kLocalCaName && r.issued_by == ca::kLocalCaName;
+  if (!local || !r.cert || r.cert->issuer.empty() || r.cert->issuer == local_issuer) return {};
+  // Whatever else would stop renew_reason (imported, revoked, backing off) stops this too:
+  // it said "" for them; a record it would renew past the threshold is due anyway.
+  if (r.source != vault::Source::Managed || r.status != vault::CertStatus::Active || r.next_attempt > now) return {};
+  return fmt::format("the local CA rotated: issued by {}, signing now: {}", r.cert->issuer, local_issuer);
+}
+
+RenewPlan select_due(const std::vector<vault::Record>& all, const RenewRequest& req, UnixTime now,
+                     std::string_view local_issuer) {
   const std::set<std::string> wanted(req.names.begin(), req.names.end());
   RenewPlan plan;
   plan.report.dry_run = req.dry_run;
   for (const auto& r : all) {
     if (!wanted.empty() && !wanted.count(r.name)) continue;
     ++plan.report.checked;
-    const std::string why = vault::renew_reason(r, now, req.force);
+    const std::string why = due_reason(r, now, req.force, local_issuer);
     const RenewItem as_is{r.name, "", RenewOutcome::NotDue, "", 0, r.issued_by, r.cert ? r.cert->serial_hex : "",
                           r.cert ? r.cert->not_after : 0, {}};
     if (why.empty() && r.deploy_failed && r.has_cert && !req.dry_run) {
@@ -213,7 +225,8 @@ class LeaseKeeper {
 /// was made: its version moved on), and issue the chunk with every commit fenced by its lease.
 /// A record another host holds is left to it.
 std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, const IssueRequest& ir,
-                                       const std::vector<vault::Record>& all, RenewPlan& plan) {
+                                       const std::vector<vault::Record>& all, RenewPlan& plan,
+                                       std::string_view local_issuer) {
   std::map<std::string, int, std::less<>> planned;
   for (const auto& r : all) planned[r.name] = r.version;
   const std::size_t chunk = static_cast<std::size_t>(std::max(1, req.parallel));
@@ -243,7 +256,7 @@ std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, con
         continue;
       }
       const bool moved_on = fresh->version != planned[name];
-      if (moved_on || vault::renew_reason(*fresh, ctx.clock.now(), req.force).empty()) {
+      if (moved_on || detail::due_reason(*fresh, ctx.clock.now(), req.force, local_issuer).empty()) {
         if (item) {
           item->outcome = RenewOutcome::NotDue;
           // Another host renewed it, or tried and failed (it backs off now: its error says why).
@@ -273,7 +286,7 @@ std::vector<IssueResult> issue_claimed(Context ctx, const RenewRequest& req, con
 /// Between the hooks: start the responder child (before any key is decrypted), unlock, deploy
 /// again what failed to deploy, issue what is due, deploy the renewed.
 Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployTarget>& targets,
-                 const std::vector<vault::Record>& all, RenewPlan& plan) {
+                 const std::vector<vault::Record>& all, RenewPlan& plan, std::string_view local_issuer) {
   RenewReport& report = plan.report;
   IssueRequest ir = issue_request(req);
   TRY_ASSIGN(ir.responders, start_responders(ctx, req, plan.due));
@@ -283,7 +296,7 @@ Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployT
       deploy_into(ctx, *item, req.deploy_hook, targets, RenewOutcome::Deployed);
   std::vector<IssueResult> results;
   if (!plan.due.empty())
-    results = ctx.vault.store().shared() ? issue_claimed(ctx, req, ir, all, plan) : issue_many(ctx, plan.due, ir, req.parallel);
+    results = ctx.vault.store().shared() ? issue_claimed(ctx, req, ir, all, plan, local_issuer) : issue_many(ctx, plan.due, ir, req.parallel);
   ir.responders.reset();  // the child exits now, not after the deploys and hooks
   for (const auto& r : detail::take_results(report, std::move(results)))
     if (!req.dry_run && (has_deploy(r, targets) || !req.deploy_hook.empty()))
@@ -295,7 +308,8 @@ Status renew_due(Context ctx, const RenewRequest& req, const std::vector<DeployT
 /// by stopping a web server), then renew_due, then the post hooks, which run even when
 /// renew_due stopped early (so what the pre hook stopped starts again). False when the pre hook
 /// failed, so nothing was tried.
-Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<vault::Record>& all, RenewPlan& plan) {
+Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<vault::Record>& all, RenewPlan& plan,
+                       std::string_view local_issuer) {
   RenewReport& report = plan.report;
   TRY_ASSIGN(std::vector<DeployTarget> targets, deploy_targets(ctx));
   const std::vector<const DeployTarget*> hooked = run_targets(targets, all, plan);
@@ -305,7 +319,7 @@ Result<bool> carry_out(Context ctx, const RenewRequest& req, const std::vector<v
       return false;
     }
   }
-  const Status renewed = renew_due(ctx, req, targets, all, plan);
+  const Status renewed = renew_due(ctx, req, targets, all, plan, local_issuer);
   if (!req.dry_run)
     if (Status post = run_hooks("post", req.post_hook, hooked, &DeployTarget::post_hook); !post)
       report.hook_error = post.error();
@@ -323,13 +337,13 @@ struct Kept {
 /// records (all of them), or those due, to deploy again or whose renewal window is to be asked
 /// for again, and the imported certificates an expiry reminder may be due for. A no-op run over
 /// 10,000 records then holds none of them.
-Result<Kept> keep_for_run(Context ctx, const RenewRequest& req, UnixTime now,
+Result<Kept> keep_for_run(Context ctx, const RenewRequest& req, UnixTime now, std::string_view local_issuer,
                           std::vector<vault::UnreadableRecord>& unreadable) {
   const std::set<std::string, std::less<>> wanted(req.names.begin(), req.names.end());
   Kept kept;
   auto matters = [&](const vault::Record& r) {
     if (!wanted.empty()) return true;
-    if (!vault::renew_reason(r, now, req.force).empty() || (r.deploy_failed && r.has_cert)) return true;
+    if (!detail::due_reason(r, now, req.force, local_issuer).empty() || (r.deploy_failed && r.has_cert)) return true;
     if (!req.dry_run && detail::renewal_info_due(r, now)) return true;
     return req.notify && !req.dry_run && !vault::renews_here(r.source) && r.cert &&
            r.status != vault::CertStatus::Revoked && days_until(now, r.cert->not_after) <= kMaxExpiringDays;
@@ -358,7 +372,11 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   // A record that cannot be read is skipped and reported; it never stops the others.
   std::vector<vault::UnreadableRecord> unreadable;
   const UnixTime now = ctx.clock.now();
-  TRY_ASSIGN(Kept kept, keep_for_run(ctx, req, now, unreadable));
+  // What signs local-CA leaves now: a record another root or intermediate signed is due.
+  // A local CA that cannot be read moves nothing here (its records fail when they are issued).
+  const auto current = ca::local_ca_current_issuer(ctx.vault);
+  const std::string local_issuer = current ? *current : std::string();
+  TRY_ASSIGN(Kept kept, keep_for_run(ctx, req, now, local_issuer, unreadable));
   std::vector<vault::Record>& all = kept.records;
   if (!req.names.empty())  // only the named ones matter to this run
     std::erase_if(unreadable, [&](const vault::UnreadableRecord& u) {
@@ -367,11 +385,11 @@ Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   TRY(check_named(all, unreadable, req.names));
   // Renewal windows whose Retry-After has passed are asked for again before deciding.
   if (!req.dry_run) detail::refresh_renewal_info(ctx, all, now);
-  RenewPlan plan = detail::select_due(all, req, now);
+  RenewPlan plan = detail::select_due(all, req, now, local_issuer);
   plan.report.checked = kept.checked;
   plan.report.unreadable = std::move(unreadable);
   if (!plan.due.empty() || !plan.deploy_again.empty()) {
-    TRY_ASSIGN(const bool went_ahead, carry_out(ctx, req, all, plan));
+    TRY_ASSIGN(const bool went_ahead, carry_out(ctx, req, all, plan, local_issuer));
     if (!went_ahead) return std::move(plan.report);  // the pre hook failed: no notifications
   }
   if (req.notify && !req.dry_run) plan.report.notify_errors = notify_after_renew(ctx, plan.report, all);

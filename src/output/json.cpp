@@ -219,7 +219,8 @@ std::string vault_info_json(const std::string& path, const vault::VaultInfo& inf
   return dump(j, 2);
 }
 
-std::string local_ca_json(const ca::LocalCaInfo& info) {
+namespace {
+Json local_ca_object(const ca::LocalCaInfo& info) {
   Json j;
   j["subject"] = info.subject_dn;
   j["key"] = info.key_description;
@@ -227,7 +228,29 @@ std::string local_ca_json(const ca::LocalCaInfo& info) {
   j["fingerprint_sha256"] = info.fingerprint_sha256;
   j["not_before"] = time_or_null(info.not_before);
   j["not_after"] = time_or_null(info.not_after);
-  return dump(j, 2);
+  return j;
+}
+}  // namespace
+
+std::string local_ca_json(const ca::LocalCaInfo& info) { return dump(local_ca_object(info), 2); }
+
+std::string local_ca_certs_json(const std::vector<ca::LocalCaCert>& certs) {
+  Json list = Json::array();
+  for (const auto& c : certs) {
+    Json j = local_ca_object(c.info);
+    j["kind"] = std::string(ca::to_string(c.kind));
+    j["id"] = c.id;
+    j["parent_root"] = c.kind == ca::LocalCaKind::Intermediate ? Json(c.parent) : Json();
+    j["state"] = std::string(ca::to_string(c.state));
+    j["retire_at"] = time_or_null(c.retire_at);
+    j["path_len"] = c.constraints.path_len >= 0 ? Json(c.constraints.path_len) : Json();
+    j["permitted"] = c.constraints.permitted;
+    j["excluded"] = c.constraints.excluded;
+    list.push_back(std::move(j));
+  }
+  Json out;
+  out["certificates"] = std::move(list);
+  return dump(out, 2);
 }
 
 namespace {

@@ -440,7 +440,7 @@ expect_ok certctl issue fb --domain fb.example.test --ca pebble "${DEAD_HTTP[@]}
 expect_ok certctl list --json
 json_check '[(r["status"], r["issued_by"], r["ca"]) for r in d if r["name"] == "fb"] == [("active", "local", "pebble")]'
 expect_ok certctl show fb --json
-json_check 'd["issuer"] == "CN=certctl Test Local Root" and d["last_error"] is None'
+json_check 'd["issuer"] == "CN=certctl Test Local Root Intermediate 1" and d["last_error"] is None'
 orders_check fb '[(e["ca"], e["status"]) for e in o] == [("pebble", "failed"), ("local", "valid")]'
 expect_ok certctl show fb --json
 json_check 'd["issue"]["fallback"] == ["local"] and d["issue"]["http_address"] == "127.0.0.1"'
@@ -451,7 +451,9 @@ json_check 'd["issue"]["fallback"] == [] and d["status"] == "error" and d["issue
 orders_check fb '[(e["ca"], e["status"]) for e in o][-1] == ("pebble", "failed")'
 expect_ok certctl show fb --pem cert
 pem_to "$TEST_TMP/fb.pem"
-expect_ok openssl verify -CAfile <(certctl ca local export-root) "$TEST_TMP/fb.pem"
+expect_ok certctl show fb --pem chain
+pem_to "$TEST_TMP/fb-chain.pem"
+expect_ok openssl verify -CAfile <(certctl ca local export-root) -untrusted "$TEST_TMP/fb-chain.pem" "$TEST_TMP/fb.pem"
 
 step "one-shot CI form in a fresh vault: register and issue in one command"
 use_vault "$TEST_TMP/vault-ci"

@@ -58,7 +58,7 @@ step "issue: active, verifies against the local root, carries every SAN"
 expect_ok certctl issue web
 expect_ok certctl show web --json
 json_check 'd["status"] == "active" and d["version"] == 1 and d["days_remaining"] in (89, 90)'
-json_check 'd["issuer"] == "CN=Test Root" and d["source"] == "managed"'
+json_check 'd["issuer"] == "CN=Test Root Intermediate 1" and d["source"] == "managed"'
 SERIAL1=$(json_get 'd["serial_hex"]')
 expect_ok certctl show web --pem cert
 printf '%s\n' "$OUT" >"$TEST_TMP/web1.pem"
@@ -183,7 +183,7 @@ json_check '[r for r in d if r["name"] == "web"][0]["serial_hex"] == "'"$SERIAL2
 json_check '[r for r in d if r["name"] == "web"][0]["sans"] == ["xn--bcher-kva.example", "192.0.2.1", "www.example.test"]'
 json_check '[r for r in d if r["name"] == "web"][0]["key_type"] == "ec256"'
 json_check '[r for r in d if r["name"] == "web"][0]["source"] == "managed"'
-json_check '[r for r in d if r["name"] == "web"][0]["issuer"] == "CN=Test Root"'
+json_check '[r for r in d if r["name"] == "web"][0]["issuer"] == "CN=Test Root Intermediate 1"'
 json_check '[r for r in d if r["name"] == "web"][0]["fingerprint_sha256"].count(":") == 31'
 json_check '[r for r in d if r["name"] == "drafty"][0]["not_after"] is None'
 json_check '[r for r in d if r["name"] == "drafty"][0]["serial_hex"] is None'
@@ -251,7 +251,8 @@ for kt in rsa2048 rsa3072 rsa4096 ec256 ec384; do
   expect_ok certctl show "kt-$kt" --json
   json_check 'd["key_type"] == "'"$kt"'" and d["key_size"] == '"${BITS[$kt]}"' and d["status"] == "active"'
   capture "$TEST_TMP/kt.pem" certctl show "kt-$kt" --pem cert
-  expect_ok openssl verify -CAfile "$TEST_TMP/root.pem" "$TEST_TMP/kt.pem"
+  capture "$TEST_TMP/kt-chain.pem" certctl show "kt-$kt" --pem chain
+  expect_ok openssl verify -CAfile "$TEST_TMP/root.pem" -untrusted "$TEST_TMP/kt-chain.pem" "$TEST_TMP/kt.pem"
   expect_ok openssl x509 -in "$TEST_TMP/kt.pem" -noout -text
   assert_contains "$OUT" "Public-Key: (${BITS[$kt]} bit)" "key size of kt-$kt"
   if [[ $kt == rsa* ]]; then assert_contains "$OUT" "rsaEncryption"; else assert_contains "$OUT" "id-ecPublicKey"; fi
@@ -343,8 +344,11 @@ expect_exit 9 certctl issue gone
 expect_ok certctl ca local crl
 printf '%s\n' "$OUT" >"$TEST_TMP/local.crl"
 expect_ok certctl ca local export-root --out "$TEST_TMP/local-root.pem"
-expect_ok openssl crl -in "$TEST_TMP/local.crl" -noout -text -CAfile "$TEST_TMP/local-root.pem"
-assert_contains "$OUT$ERR" "verify OK" "the CRL's signature by the local root"
+# The CRL is the intermediate's (it signed the leaves): its signature checks with the chain.
+expect_ok certctl show gone --pem chain
+printf '%s\n' "$OUT" >"$TEST_TMP/local-chain.pem"
+expect_ok openssl crl -in "$TEST_TMP/local.crl" -noout -text -CAfile <(cat "$TEST_TMP/local-root.pem" "$TEST_TMP/local-chain.pem")
+assert_contains "$OUT$ERR" "verify OK" "the CRL's signature by the local intermediate"
 crl_serials() { sed -n 's/^ *Serial Number: *//p' <<<"$OUT" | while read -r s; do norm_serial "$s"; done; }
 assert_eq "$(crl_serials)" "$GONE_SERIAL" "the serials in the CRL"
 assert_contains "$OUT" "Key Compromise" "the reason in the CRL"
@@ -357,9 +361,11 @@ for n in gone kept; do
   expect_ok certctl show "$n" --pem cert
   printf '%s\n' "$OUT" >"$TEST_TMP/$n.pem"
 done
-expect_exit 2 openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/gone.pem"
+expect_exit 2 openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -untrusted "$TEST_TMP/local-chain.pem" \
+  -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/gone.pem"
 assert_contains "$OUT$ERR" "revoked"
-expect_ok openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/kept.pem"
+expect_ok openssl verify -crl_check -CAfile "$TEST_TMP/local-root.pem" -untrusted "$TEST_TMP/local-chain.pem" \
+  -CRLfile "$TEST_TMP/local.crl" "$TEST_TMP/kept.pem"
 
 step "edit on an issued record: new names and settings stored without issuing; the next issue uses them with a new key"
 issue_record renamed renamed.example

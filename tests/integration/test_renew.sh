@@ -111,7 +111,7 @@ expect_ok certctl ca local init --days 30
 expect_ok certctl create down --domain down.example
 expect_ok certctl csr down
 expect_exit 7 certctl renew down
-assert_contains "$ERR" "root expires"
+assert_contains "$ERR" "intermediate expires before the requested 90 days"   # the intermediate lives as long as its 30-day root
 expect_ok certctl show down --json
 json_check 'd["status"] == "error" and d["attempts"] == 1 and d["next_attempt"] is not None and d["last_error"]'
 expect_ok certctl renew      # backing off: not retried, so nothing failed

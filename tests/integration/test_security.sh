@@ -103,7 +103,7 @@ assert_contains "$ERR" "web/v1/key.enc" "the error for a swapped key file"
 assert_eq "$OUT" "" "stdout of show --pem key with a swapped key file"
 expect_exit 5 certctl show api --pem key
 expect_exit 5 certctl export-pfx web --out "$W/swapped.pfx" --password-file "$W/wrong.pass"
-cp "$CERTCTL_VAULT/ca/local/key.enc" "$CERTCTL_VAULT/certs/web/v1/key.enc"
+cp "$CERTCTL_VAULT/ca/local/roots/1.key.enc" "$CERTCTL_VAULT/certs/web/v1/key.enc"
 expect_exit 5 certctl show web --pem key
 # A flipped byte or a truncated file fails the same way.
 python3 - "$W/web.enc" "$CERTCTL_VAULT/certs/web/v1/key.enc" <<'EOF'

@@ -34,7 +34,7 @@ class FakeAcme {
     root_key_ = std::move(crypto::PrivateKey::generate(crypto::KeyType::Ec256)).value();
     crypto::Subject s;
     s.cn = "Fake ACME Root";
-    root_ = std::move(crypto::make_self_signed_ca(root_key_, s, {"01", kNow - 86400, kNow + 3650 * 86400, true, ""}))
+    root_ = std::move(crypto::make_self_signed_ca(root_key_, s, {"01", kNow - 86400, kNow + 3650 * 86400, true, "", -1, {}, {}}))
                 .value();
   }
 
@@ -49,7 +49,7 @@ class FakeAcme {
 
   /// The certificate download for a CSR: leaf (serial `serial_hex`) then the root, PEM.
   std::string chain_for(const crypto::CsrInfo& csr, const std::string& serial_hex) const {
-    auto leaf = crypto::sign_csr(csr, root_, root_key_, {serial_hex, kNow - 60, kNow + 90 * 86400, false, ""});
+    auto leaf = crypto::sign_csr(csr, root_, root_key_, {serial_hex, kNow - 60, kNow + 90 * 86400, false, "", -1, {}, {}});
     return leaf.value().to_pem() + root_.to_pem();
   }
 

@@ -25,7 +25,7 @@ struct Fixture : test::VaultContext {
   crypto::HostKeyPair web1 = new_host_key(), web2 = new_host_key();
 
   Fixture() {
-    REQUIRE(lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650}));
+    REQUIRE(lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650, 0, {}, {}}));
     REQUIRE(lifecycle::host_add(ctx(), "web1", web1.public_key.text(), {"edge"}));
     REQUIRE(lifecycle::host_add(ctx(), "web2", web2.public_key.text(), {}));
     lifecycle::DeployTarget t;

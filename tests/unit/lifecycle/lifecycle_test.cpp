@@ -16,7 +16,7 @@ namespace {
 
 struct Fixture : test::VaultContext {
   Fixture() {
-    auto ca = lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650});
+    auto ca = lifecycle::init_local_ca(ctx(), lifecycle::LocalCaRequest{"test CA", "ec256", 3650, 0, {}, {}});
     if (!ca) FAIL(ca.error().text());
   }
 
@@ -65,7 +65,7 @@ TEST_CASE("draft -> pending -> active with metadata filled from the certificate"
   CHECK(active->status == vault::CertStatus::Active);
   REQUIRE(active->cert);
   CHECK(active->cert->not_after == fx.clock.now() + 90 * 86400);
-  CHECK(active->cert->issuer == "CN=test CA");
+  CHECK(active->cert->issuer == "CN=test CA Intermediate 1");  // the intermediate signs leaves
   CHECK(active->issued_by == "local");
   CHECK_FALSE(active->cert->serial_hex.empty());
 
@@ -76,7 +76,12 @@ TEST_CASE("draft -> pending -> active with metadata filled from the certificate"
   REQUIRE(root);
   auto leaf = crypto::parse_certificates(cert->view(), "cert");
   auto roots = crypto::parse_certificates(*root, "root");
-  REQUIRE(crypto::verify_against_roots(leaf->front(), {}, *roots, fx.clock.now(), "chain"));
+  auto chain = lifecycle::read_pem(fx.ctx(), *active, 1, lifecycle::PemKind::Chain);
+  REQUIRE(chain);
+  auto inter = crypto::parse_certificates(chain->view(), "chain");
+  REQUIRE(inter);
+  CHECK_FALSE(crypto::verify_against_roots(leaf->front(), {}, *roots, fx.clock.now(), "chain"));
+  REQUIRE(crypto::verify_against_roots(leaf->front(), *inter, *roots, fx.clock.now(), "chain"));
 }
 
 TEST_CASE("new names for an issued record take effect with its next certificate, with a new key", "[lifecycle]") {

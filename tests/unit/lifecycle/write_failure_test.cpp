@@ -81,7 +81,7 @@ lifecycle::RecordFields fields(const std::string& domain) {
   return f;
 }
 
-void local_ca(World& w) { require(lifecycle::init_local_ca(w.ctx(), {"test CA", "ec256", 3650})); }
+void local_ca(World& w) { require(lifecycle::init_local_ca(w.ctx(), {"test CA", "ec256", 3650, 0, {}, {}})); }
 void draft(World& w) { require(lifecycle::create(w.ctx(), "web", fields("web.example.test"))); }
 void pending(World& w) {
   draft(w);
@@ -91,6 +91,23 @@ void issued(World& w) {
   local_ca(w);
   pending(w);
   require(lifecycle::issue(w.ctx(), "web", {}));
+}
+
+/// A local CA made before intermediates: ca/local/root.pem and key.enc, no state file.
+void legacy_ca(World& w) {
+  auto key = require(crypto::PrivateKey::generate(crypto::KeyType::Ec256));
+  crypto::Subject rs;
+  rs.cn = "old CA";
+  auto root = require(crypto::make_self_signed_ca(key, rs, {"0c", kNow - kDay, kNow + 3650 * kDay, true, "", -1, {}, {}}));
+  require(w.vault->store().put(vault::Layout::ca_file("local", "key.enc"), require(w.vault->seal("ca/local", key.to_pem()))));
+  require(w.vault->store().put(vault::Layout::ca_file("local", "root.pem"), root.to_pem()));
+}
+Status rotate(World& w, bool root) {
+  ca::LocalCaRotate req;
+  req.root = root;
+  auto made = lifecycle::rotate_local_ca(w.ctx(), req);
+  if (!made) return made.error();
+  return ok();
 }
 
 /// What import reads: a key, a certificate for it from a throwaway root, and that root as
@@ -106,13 +123,13 @@ void import_files(World& w) {
   auto root_key = require(crypto::PrivateKey::generate(crypto::KeyType::Ec256));
   crypto::Subject rs;
   rs.cn = "Import Root";
-  auto root = require(crypto::make_self_signed_ca(root_key, rs, {"0a", kNow - kDay, kNow + 3650 * kDay, true, ""}));
+  auto root = require(crypto::make_self_signed_ca(root_key, rs, {"0a", kNow - kDay, kNow + 3650 * kDay, true, "", -1, {}, {}}));
   auto key = require(crypto::PrivateKey::generate(crypto::KeyType::Ec256));
   crypto::CsrRequest cr;
   cr.subject.cn = "imported.example.test";
   cr.dns_names = {"imported.example.test"};
   auto csr = require(crypto::parse_csr(require(crypto::make_csr(key, cr)), "csr"));
-  auto leaf = require(crypto::sign_csr(csr, root, root_key, {"0b", kNow - kDay, kNow + 90 * kDay, false, ""}));
+  auto leaf = require(crypto::sign_csr(csr, root, root_key, {"0b", kNow - kDay, kNow + 90 * kDay, false, "", -1, {}, {}}));
   const lifecycle::ImportRequest req = import_request(w);
   require(fs::write_file_atomic(req.cert_file, leaf.to_pem()));
   require(fs::write_file_atomic(req.key_file, key.to_pem().view()));
@@ -342,10 +359,16 @@ State read_back(World& w, bool masked) {
     }
   }
   if (ca::local_ca_exists(*w.vault)) {
-    const ca::LocalCaInfo i = require(ca::local_ca_info(*w.vault));
-    s.facts["local CA"] = fmt::format("{} {} {}..{} serial {} fingerprint {}", i.subject_dn, i.key_description,
-                                      i.not_before, i.not_after, masked ? "*" : i.serial_hex,
-                                      masked ? "*" : i.fingerprint_sha256);
+    // Every root and intermediate, and whether its key opens and is the certificate's.
+    for (const auto& c : require(ca::local_ca_list(*w.vault, kNow))) {
+      const ca::LocalCaInfo& i = c.info;
+      s.facts[fmt::format("local CA {} {}", ca::to_string(c.kind), c.id)] =
+          fmt::format("{} {} {}..{} {} retire {} parent {} serial {} fingerprint {}", i.subject_dn, i.key_description,
+                      i.not_before, i.not_after, ca::to_string(c.state), c.retire_at, c.parent, masked ? "*" : i.serial_hex,
+                      masked ? "*" : i.fingerprint_sha256);
+    }
+    // It signs: a CRL of the current issuer (opens its key).
+    s.facts["local CA signs"] = ca::local_ca_crl(*w.vault, kNow) ? "yes" : "no";
   }
   // The local CA's revocation list: what its CRL lists.
   if (auto revoked = require(w.vault->store().get(vault::Layout::ca_file("local", "revoked.txt"), fs::kMaxLogSize)))
@@ -549,7 +572,7 @@ const std::vector<Operation>& operations() {
       {"remove", issued, [](World& w) { return lifecycle::remove(w.ctx(), "web"); }},
       {"import_certificate", import_files,
        [](World& w) { return status_of(lifecycle::import_certificate(w.ctx(), "imported", import_request(w))); }},
-      {"init_local_ca", nullptr, [](World& w) { return status_of(lifecycle::init_local_ca(w.ctx(), {"test CA", "ec256", 3650})); }},
+      {"init_local_ca", nullptr, [](World& w) { return status_of(lifecycle::init_local_ca(w.ctx(), {"test CA", "ec256", 3650, 0, {}, {}})); }},
       {"issue with the local CA", [](World& w) { local_ca(w); pending(w); },
        [](World& w) { return status_of(lifecycle::issue(w.ctx(), "web", {})); }},
       {"re-issue with the local CA (version 2, version 1 retired)", issued,
@@ -562,6 +585,12 @@ const std::vector<Operation>& operations() {
       {"renew of a due record with the local CA", issued_and_due, renew_web},
       {"revoke with the local CA", issued, [](World& w) { return status_of(lifecycle::revoke(w.ctx(), "web", 4)); },
        "local CA revoked"},
+      {"ca local rotate --intermediate", issued, [](World& w) { return rotate(w, false); }},
+      {"ca local rotate --root", issued, [](World& w) { return rotate(w, true); }},
+      {"ca local rotate --intermediate of a vault made before intermediates (migration)", legacy_ca,
+       [](World& w) { return rotate(w, false); }},
+      {"issue with a local CA made before intermediates", [](World& w) { legacy_ca(w); pending(w); },
+       [](World& w) { return status_of(lifecycle::issue(w.ctx(), "web", {})); }},
       {"ca profile save", nullptr, [](World& w) { return lifecycle::add_ca(w.ctx(), corp_profile(), eab_file(w)); }},
       {"ca profile remove", [](World& w) { corp_ca(w); require(save_corp_account(w)); },
        [](World& w) { return lifecycle::remove_ca(w.ctx(), "corp"); }},
