@@ -10,11 +10,12 @@ BUILD_PKGS=(g++ cmake ninja-build pkg-config openssl
 # (with dig and nsupdate) for the RFC 2136 dns-01 tests; PowerDNS (sqlite3 backend) for its API.
 # PostgreSQL 15 for the PostgreSQL storage backend's tests (tests/support/pg.sh).
 # certbot and lego make the real stores that `certctl migrate` is tested on.
-# Headless Chromium loads the HTML report in tests/integration/test_report.sh.
+# Headless Chromium loads the HTML report in tests/integration/test_report.sh; nginx-light is a
+# TLS server (1.2 only, 1.3 only, names by SNI) that test_discover.sh discovers.
 # clang 14 with libFuzzer (libclang-rt-14-dev) builds the fuzz targets (tests/fuzz); llvm-14's
 # llvm-symbolizer gives the sanitizers' reports file and line.
 TEST_PKGS=(python3 python3-cryptography default-jdk-headless pebble curl bind9 bind9-dnsutils knot pdns-server pdns-backend-sqlite3
-  postgresql certbot lego clang-14 libclang-rt-14-dev llvm-14 chromium)
+  postgresql certbot lego clang-14 libclang-rt-14-dev llvm-14 chromium nginx-light)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

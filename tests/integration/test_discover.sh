@@ -5,6 +5,7 @@
 # PKCS#12 without and with a password, a CA bundle, junk and a damaged file. list --source,
 # show (seen at, linked, old versions still served), check, renew (never touches them), and
 # the commands that refuse them. Prints how long 3 servers and a /28 of closed ports take.
+# Last, nginx: a TLS 1.2-only and a TLS 1.3-only server, two names by SNI on one port.
 source "$(dirname "$0")/lib.sh"
 
 M=$TEST_TMP/material
@@ -219,3 +220,53 @@ echo "    discover tls of 19 targets (3 servers, 16 closed): $(((END - START) / 
 stop "$PID_A"
 stop "$PID_B"
 stop "$PID_C"
+
+step "nginx: TLS 1.2 only and TLS 1.3 only servers, names by SNI on one port"
+NGINX=$(command -v nginx || true)
+[[ -n $NGINX ]] || fail "nginx is not installed (tests/deps.sh --test installs nginx-light)"
+mapfile -t NPORTS < <(free_ports 2)
+N12=${NPORTS[0]} N13=${NPORTS[1]}
+leaf n1 one.nginx.test 60
+leaf n2 two.nginx.test 90
+mkdir -p "$M/nginx/logs"
+cat >"$M/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $M/nginx/nginx.pid;
+error_log $M/nginx/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $M/nginx/tmp; proxy_temp_path $M/nginx/tmp; fastcgi_temp_path $M/nginx/tmp;
+  uwsgi_temp_path $M/nginx/tmp; scgi_temp_path $M/nginx/tmp;
+  server { listen 127.0.0.1:$N12 ssl; server_name one.nginx.test; ssl_protocols TLSv1.2;
+           ssl_certificate $M/n1.pem; ssl_certificate_key $M/n1.key; return 204; }
+  server { listen 127.0.0.1:$N13 ssl default_server; server_name one.nginx.test; ssl_protocols TLSv1.3;
+           ssl_certificate $M/n1.pem; ssl_certificate_key $M/n1.key; return 204; }
+  server { listen 127.0.0.1:$N13 ssl; server_name two.nginx.test; ssl_protocols TLSv1.3;
+           ssl_certificate $M/n2.pem; ssl_certificate_key $M/n2.key; return 204; }
+}
+CONF
+mkdir -p "$M/nginx/tmp"
+"$NGINX" -p "$M/nginx" -c "$M/nginx/nginx.conf" </dev/null >"$M/nginx/logs/stdout.log" 2>&1 &
+NGINX_PID=$!
+BACKGROUND_PIDS+=("$NGINX_PID")
+for ((i = 0; i < 250; i++)); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$N13") 2>/dev/null && break
+  kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx ended: $(cat "$M/nginx/logs/"*.log)"
+  sleep 0.02
+done
+# openssl agrees on what each port speaks.
+expect_ok openssl s_client -connect "127.0.0.1:$N12" -servername one.nginx.test -tls1_2 </dev/null
+expect_exit 1 openssl s_client -connect "127.0.0.1:$N12" -servername one.nginx.test -tls1_3 </dev/null
+expect_ok certctl discover tls "127.0.0.1:$N12" "127.0.0.1:$N13" --sni one.nginx.test --json
+json_check 'd["new"] == 2 and d["failed"] == 0'
+json_check 'sorted(i["domain"] for i in d["items"]) == ["one.nginx.test", "one.nginx.test"]'
+expect_ok certctl discover tls "127.0.0.1:$N13" --sni two.nginx.test --json
+json_check 'd["new"] == 1 and d["items"][0]["domain"] == "two.nginx.test"'
+expect_ok certctl show "tls-127.0.0.1-$N13-sni-two.nginx.test" --json
+json_check 'd["source"] == "discovered" and d["seen_at"] == "tls://127.0.0.1:'"$N13"'?sni=two.nginx.test"'
+assert_eq "$(certctl show "tls-127.0.0.1-$N13-sni-two.nginx.test" --pem cert)" "$(cat n2.pem)" "the certificate nginx serves for two.nginx.test"
+pass
+stop "$NGINX_PID"
