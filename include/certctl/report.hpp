@@ -42,7 +42,10 @@ class HtmlReport {
 };
 
 /// `text` with & < > " ' replaced by their character references: safe as element content and
-/// as a quoted attribute value. The one escaping function of the page.
+/// as a quoted attribute value. The escaping of every text the page shows as markup.
 std::string html_escape(std::string_view text);
+/// `text` as a JSON string literal whose characters include no < > & (they become \u escapes),
+/// so it is safe inside the page's <script type="application/json"> data block.
+std::string script_json_string(std::string_view text);
 
 }  // namespace certctl::output

@@ -1,7 +1,8 @@
 #pragma once
 // The report page's styles and script (src/output/html_report.cpp), inline so the page is one
-// file that fetches nothing. The script reads the rows html_report.cpp wrote; it never turns
-// data into markup (no innerHTML), so escaping lives in one place: html_escape.
+// file that fetches nothing. The script reads the inventory's JSON data block and makes the
+// rows it shows with createElement and textContent only (never innerHTML), so data never
+// becomes markup.
 #include <string_view>
 
 namespace certctl::output::html_assets {
@@ -33,60 +34,83 @@ i{color:var(--dim)}
 inline constexpr std::string_view kScript = R"js(
 (function () {
   "use strict";
+  // The rows: [name, names, more names, subject, CA, status, expires, days, days class, source]
+  // (html_report.cpp's add). Only the page of rows shown is made into elements.
+  var NAME = 0, NAMES = 1, MORE = 2, SUBJECT = 3, CA = 4, STATUS = 5, EXPIRES = 6, DAYS = 7, CLS = 8, SOURCE = 9;
+  var PAGE = 500;
+  var data = JSON.parse(document.getElementById("inventory-data").textContent);
   var table = document.getElementById("certs");
   var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var q = document.getElementById("q"), status = document.getElementById("status");
   var source = document.getElementById("source"), within = document.getElementById("within");
-  var shown = document.getElementById("shown");
-  var sortCol = -1, sortDir = 1;
-  rows.forEach(function (r) { r.searchText = r.textContent.toLowerCase(); });
+  var shown = document.getElementById("shown"), more = document.getElementById("more");
+  // Sort keys by column, in the order of the headings.
+  var keys = [NAME, NAMES, SUBJECT, CA, STATUS, EXPIRES, DAYS, SOURCE];
+  var order = data.map(function (r, i) { return i; });
+  var text = data.map(function (r) { return [r[NAME], r[NAMES], r[SUBJECT], r[CA]].join(" ").toLowerCase(); });
+  var matching = [], limit = PAGE, sortCol = -1, sortDir = 1;
 
-  function num(cell) {
-    if (!cell) return Infinity;
-    var v = cell.getAttribute("data-v");
-    var t = v !== null ? v : cell.textContent;
-    return t === "" ? Infinity : Number(t);
+  function days(r) { return r[DAYS] === null ? Infinity : r[DAYS]; }
+  function cell(tr, value, cls) {
+    var td = document.createElement("td");
+    td.textContent = value;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+    return td;
+  }
+  function render() {
+    var frag = document.createDocumentFragment(), n = Math.min(limit, matching.length);
+    for (var i = 0; i < n; i++) {
+      var r = data[matching[i]], tr = document.createElement("tr");
+      tr.setAttribute("data-s", r[STATUS]);
+      tr.setAttribute("data-src", r[SOURCE]);
+      cell(tr, r[NAME]);
+      var names = cell(tr, r[NAMES]);
+      if (r[MORE] > 0) {
+        var m = document.createElement("i");
+        m.textContent = " +" + r[MORE] + " more";
+        names.appendChild(m);
+      }
+      cell(tr, r[SUBJECT]);
+      cell(tr, r[CA]);
+      cell(tr, r[STATUS], "s");
+      cell(tr, r[EXPIRES]);
+      cell(tr, r[DAYS] === null ? "" : String(r[DAYS]), r[CLS]);
+      cell(tr, r[SOURCE]);
+      frag.appendChild(tr);
+    }
+    body.textContent = "";
+    body.appendChild(frag);
+    shown.textContent = String(matching.length);
+    more.hidden = matching.length <= n;
   }
   function apply() {
-    var text = q.value.trim().toLowerCase(), st = status.value, src = source.value;
-    var days = within.value === "" ? null : Number(within.value), n = 0;
-    for (var i = 0; i < rows.length; i++) {
-      var r = rows[i], ok = true;
-      if (text && r.searchText.indexOf(text) < 0) ok = false;
-      if (ok && st && r.getAttribute("data-s") !== st) ok = false;
-      if (ok && src && r.getAttribute("data-src") !== src) ok = false;
-      if (ok && days !== null) {
-        var d = num(r.cells[6]);
-        ok = days === 0 ? d < 0 : d <= days;
-      }
-      r.hidden = !ok;
-      if (ok) n++;
-    }
-    shown.textContent = String(n);
+    var t = q.value.trim().toLowerCase(), st = status.value, src = source.value;
+    var w = within.value === "" ? null : Number(within.value);
+    matching = order.filter(function (i) {
+      var r = data[i];
+      if (t && text[i].indexOf(t) < 0) return false;
+      if (st && r[STATUS] !== st) return false;
+      if (src && r[SOURCE] !== src) return false;
+      if (w !== null) return w === 0 ? days(r) < 0 : days(r) <= w;
+      return true;
+    });
+    limit = PAGE;
+    render();
     save();
   }
   function sortBy(col, dir) {
-    var numeric = heads[col].getAttribute("data-t") === "num";
-    var keyed = rows.map(function (r, i) {
-      var c = r.cells[col];
-      return { r: r, i: i, k: numeric ? num(c) : (c ? c.textContent.toLowerCase() : "") };
-    });
-    keyed.sort(function (a, b) {
-      if (a.k < b.k) return -dir;
-      if (a.k > b.k) return dir;
-      return a.i - b.i;
-    });
-    rows = keyed.map(function (e) { return e.r; });
-    var frag = document.createDocumentFragment();
-    rows.forEach(function (r) { frag.appendChild(r); });
-    body.appendChild(frag);
+    var k = keys[col], numeric = heads[col].getAttribute("data-t") === "num";
+    var key = numeric ? function (i) { return k === DAYS ? days(data[i]) : (data[i][k] || "\uffff"); }
+                      : function (i) { return String(data[i][k]).toLowerCase(); };
+    var keyed = order.map(function (i) { return { i: i, k: key(i) }; });
+    keyed.sort(function (a, b) { return a.k < b.k ? -dir : a.k > b.k ? dir : a.i - b.i; });
+    order = keyed.map(function (e) { return e.i; });
     heads.forEach(function (h, i) {
       h.setAttribute("aria-sort", i === col ? (dir > 0 ? "ascending" : "descending") : "none");
     });
     sortCol = col; sortDir = dir;
-    save();
   }
   function save() {
     var p = [];
@@ -98,8 +122,8 @@ inline constexpr std::string_view kScript = R"js(
     try { history.replaceState(null, "", p.length ? "#" + p.join("&") : location.pathname + location.search); } catch (e) {}
   }
   function load() {
-    var h = location.hash.replace(/^#/, ""), p = {};
-    h.split("&").forEach(function (kv) {
+    var p = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
       var i = kv.indexOf("=");
       if (i > 0) { try { p[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (e) {} }
     });
@@ -110,18 +134,19 @@ inline constexpr std::string_view kScript = R"js(
     if (p.status) choose(status, p.status);
     if (p.source) choose(source, p.source);
     if (p.within) choose(within, p.within);
-    if (p.sort) {
-      for (var i = 0; i < heads.length; i++)
-        if (heads[i].getAttribute("data-k") === p.sort) sortBy(i, p.dir === "desc" ? -1 : 1);
-    }
+    for (var i = 0; p.sort && i < heads.length; i++)
+      if (heads[i].getAttribute("data-k") === p.sort) sortBy(i, p.dir === "desc" ? -1 : 1);
+    if (/^[1-9][0-9]{0,5}$/.test(p.page || "")) PAGE = Number(p.page);
     apply();
   }
   heads.forEach(function (h, i) {
-    function go() { sortBy(i, sortCol === i ? -sortDir : 1); }
+    function go() { sortBy(i, sortCol === i ? -sortDir : 1); apply(); }
     h.addEventListener("click", go);
     h.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } });
   });
   [q, status, source, within].forEach(function (el) { el.addEventListener("input", apply); });
+  document.getElementById("show-more").addEventListener("click", function () { limit += PAGE; render(); });
+  document.getElementById("show-all").addEventListener("click", function () { limit = Infinity; render(); });
   load();
   document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 })();

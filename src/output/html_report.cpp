@@ -1,7 +1,7 @@
-// certctl report --html: the page's data and sections. Every text from the vault goes through
-// html_escape; the script never builds markup from data (it only moves rows, hides them and
-// sets counts), so a `<script>` in a subject or name stays text. The styles and the script are
-// in html_assets.hpp.
+// certctl report --html: the page's data and sections. Every text from the vault is either
+// markup, through html_escape, or the inventory's data block, through script_json_string; the
+// script builds its rows with textContent only, so a `<script>` in a subject or name stays
+// text. The styles and the script are in html_assets.hpp.
 #include <certctl/report.hpp>
 
 #include "output/html_assets.hpp"
@@ -28,6 +28,25 @@ std::string html_escape(std::string_view text) {
       default: out += c;
     }
   }
+  return out;
+}
+
+std::string script_json_string(std::string_view text) {
+  std::string out = "\"";
+  out.reserve(text.size() + 2);
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      // Markup characters as escapes: the block can never hold "</script" or "<!--".
+      case '<': case '>': case '&': out += fmt::format("\\u{:04x}", static_cast<unsigned>(c)); break;
+      default:
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else out += static_cast<char>(c);
+    }
+  }
+  out += '"';
   return out;
 }
 
@@ -102,7 +121,7 @@ void th(std::string& out, std::string_view key, std::string_view label, std::str
 
 struct HtmlReport::State {
   Options o;
-  std::string rows;  ///< the inventory table's <tr>s, as they were added (vault order)
+  std::string rows;  ///< the inventory's data: one JSON array per record, in vault order (see add)
   long total = 0;
   std::array<long, kStatusCount> by_status{};
   std::map<std::string, long> by_source;
@@ -158,21 +177,21 @@ void HtmlReport::add(const vault::Record& r) {
     }
   }
 
-  // The inventory row. Sort keys the text does not give are in data-v.
-  std::string names = html_escape(r.domain);
-  for (std::size_t i = 0; i < r.sans.size() && i < kNamesShown; ++i) names += ", " + html_escape(r.sans[i]);
-  if (r.sans.size() > kNamesShown) names += fmt::format(" <i>+{} more</i>", r.sans.size() - kNamesShown);
-  std::string expires = "<td></td>";
-  std::string days_cell = "<td></td>";
-  if (r.cert) {
-    expires = fmt::format("<td data-v=\"{}\">{}</td>", r.cert->not_after, date_of(r.cert->not_after));
-    const std::string_view cls = days ? days_class(*days, vault::auto_renew_days(r)) : "";
-    days_cell = cls.empty() ? fmt::format("<td>{}</td>", *days) : fmt::format("<td class=\"{}\">{}</td>", cls, *days);
+  // The inventory row, as data (html_assets.hpp's script makes the table rows of what is shown):
+  // [name, names, more names, subject, CA, status, expiry date, days left, days class, source].
+  std::string names = r.domain;
+  for (std::size_t i = 0; i < r.sans.size() && i < kNamesShown; ++i) names += ", " + r.sans[i];
+  const std::size_t more = r.sans.size() > kNamesShown ? r.sans.size() - kNamesShown : 0;
+  std::string expires = "\"\"", days_left = "null", cls;
+  if (r.cert && days) {
+    expires = fmt::format("\"{}\"", date_of(r.cert->not_after));
+    days_left = std::to_string(*days);
+    cls = days_class(*days, vault::auto_renew_days(r));
   }
-  s.rows += fmt::format("<tr data-s=\"{}\" data-src=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                        "<td class=\"s\">{}</td>{}{}<td>{}</td></tr>\n",
-                        status, source, html_escape(r.name), names, html_escape(subject_of(r)), html_escape(ca), status,
-                        expires, days_cell, source);
+  s.rows += fmt::format("{}[{},{},{},{},{},\"{}\",{},{},\"{}\",\"{}\"]", s.rows.empty() ? "" : ",\n",
+                        script_json_string(r.name), script_json_string(names), more,
+                        script_json_string(subject_of(r)), script_json_string(ca), status, expires, days_left, cls,
+                        source);
 
   if (r.source == vault::Source::Discovered) {
     Sighting d{r.seen_at, r.name, r.cert ? r.cert->subject_dn : std::string(), r.cert ? r.cert->issuer_cn : std::string(),
@@ -324,9 +343,14 @@ std::string HtmlReport::render() const {
   th(out, "expires", "Expires", "num");
   th(out, "days", "Days left", "num");
   th(out, "source", "Source", "text");
-  out += "</tr></thead><tbody>\n";
+  out += "</tr></thead><tbody></tbody></table>"
+         "<p id=\"more\" hidden><button type=\"button\" id=\"show-more\">Show more</button> "
+         "<button type=\"button\" id=\"show-all\">Show all</button></p>"
+         "<noscript><p>The inventory table needs JavaScript.</p></noscript>\n";
+  // The data: JSON, parsed by the script, never run. script_json_string escapes <, > and &.
+  out += "<script type=\"application/json\" id=\"inventory-data\">[\n";
   out += s.rows;
-  out += "</tbody></table></section>\n";
+  out += "\n]</script></section>\n";
 
   out += fmt::format("<section id=\"failed\"><h2>Failed (<span class=\"n\">{}</span>)</h2>", s.failed.size());
   if (s.failed.empty()) {

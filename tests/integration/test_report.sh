@@ -101,9 +101,12 @@ expect_exit 2 certctl report --html "$W/x.html" --days 5
 pass
 expect_exit 4 certctl report --html "$W/missing/dir/x.html"
 assert_contains "$ERR" "$W/missing/dir/x.html"
-expect_ok certctl report --html -
+T=$(date +%s)
+expect_ok env CERTCTL_NOW="$T" "$CERTCTL_BIN" report --html -
 assert_contains "$OUT" "<!DOCTYPE html>"
-assert_eq "$(cmp -s <(printf '%s\n' "$OUT") "$W/report.html" && echo same)" "same" "report --html - vs the file"
+printf "%s\n" "$OUT" >"$W/stdout.html"
+expect_ok env CERTCTL_NOW="$T" "$CERTCTL_BIN" report --html "$W/same-time.html"
+assert_eq "$(cmp "$W/stdout.html" "$W/same-time.html" 2>&1 && echo same)" "same" "report --html - vs the file"
 
 step "the DOM in Chromium: rows, counts, statuses, days, failed and pending sections"
 dom "file://$W/report.html"
@@ -143,7 +146,8 @@ step "markup in a subject renders as text"
 assert_contains "$DOM" 'O=&lt;script&gt;document.title="owned"&lt;/script&gt;'
 assert_contains "$DOM" 'OU=&lt;img src=x onerror=alert(1)&gt;'
 assert_contains "$DOM" '<title>certctl report: 6 certificates</title>'
-assert_eq "$(grep -o '<script' <<<"$DOM" | wc -l)" 1 "script elements in the DOM"
+assert_eq "$(grep -o '<script[^>]*>' <<<"$DOM" | tr '\n' ' ')" '<script type="application/json" id="inventory-data"> <script> ' \
+  "script elements in the DOM: the page's data and its code, none from a subject"
 assert_eq "$(grep -c '<img' <<<"$DOM" || true)" 0 "img elements in the DOM"
 
 step "filtering and sorting in the page (state in the URL after #)"
@@ -159,6 +163,12 @@ assert_eq "$(visible_names)" "old " "expired rows"
 dom "file://$W/report.html#sort=days&dir=asc"
 assert_eq "$(visible_names)" "old soon web broken evil waiting " "rows by days left, ascending (no certificate last)"
 assert_contains "$DOM" 'data-k="days" data-t="num" tabindex="0" aria-sort="ascending"'
+dom "file://$W/report.html#sort=name&page=2"
+assert_eq "$(visible_names)" "broken evil " "the first page of 2 rows"
+assert_contains "$DOM" '<span id="shown">6</span>'
+assert_contains "$DOM" '<p id="more"><button'
+dom "file://$W/report.html#sort=name&page=20"
+assert_contains "$DOM" '<p id="more" hidden=""><button'
 dom "file://$W/report.html#sort=name&dir=desc&source=managed"
 assert_eq "$(visible_names)" "web waiting soon old evil broken " "rows by name, descending"
 

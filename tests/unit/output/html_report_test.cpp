@@ -2,6 +2,8 @@
 
 #include <certctl/report.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <regex>
 
 using namespace certctl;
@@ -39,8 +41,30 @@ std::string section(const std::string& page, const std::string& id) {
   return page.substr(start, end - start);
 }
 
+/// The inventory's data block, parsed: one array per record.
+nlohmann::json inventory(const std::string& page) {
+  const std::string open = "<script type=\"application/json\" id=\"inventory-data\">";
+  const auto start = page.find(open);
+  REQUIRE(start != std::string::npos);
+  const auto end = page.find("</script>", start);
+  REQUIRE(end != std::string::npos);
+  auto j = nlohmann::json::parse(page.substr(start + open.size(), end - start - open.size()), nullptr, false);
+  REQUIRE(j.is_array());
+  return j;
+}
+
 output::HtmlReport make() { return output::HtmlReport({kNow, "/srv/vault", 90, "1.2.3"}); }
 }  // namespace
+
+TEST_CASE("report: script_json_string keeps the data block closed and parses back to the text", "[output][report]") {
+  const std::string evil = "</script><!-- \"q\" \\ & \n\t\x01 ünï";
+  const std::string lit = output::script_json_string(evil);
+  CHECK(lit.find('<') == std::string::npos);
+  CHECK(lit.find('>') == std::string::npos);
+  CHECK(lit.find('&') == std::string::npos);
+  CHECK(lit.find('\n') == std::string::npos);
+  CHECK(nlohmann::json::parse(lit) == evil);
+}
 
 TEST_CASE("report: html_escape replaces every character that could open markup or end an attribute", "[output][report]") {
   CHECK(output::html_escape("<script>alert('x')</script> & \"q\"") ==
@@ -62,13 +86,19 @@ TEST_CASE("report: one inventory row per record, with status, days and source", 
   page.add(old);
   const std::string html = page.render();
   const std::string inv = section(html, "inventory");
-  CHECK(count(inv, "<tr data-s=") == 4);
-  CHECK(inv.find("<tr data-s=\"active\" data-src=\"managed\"><td>web</td>") != std::string::npos);
-  CHECK(inv.find("<tr data-s=\"expired\" data-src=\"managed\"><td>old</td>") != std::string::npos);
-  CHECK(inv.find("<tr data-s=\"draft\"") != std::string::npos);
-  CHECK(inv.find("<td class=\"crit\">5</td>") != std::string::npos);   // a week or less
-  CHECK(inv.find("<td class=\"crit\">-2</td>") != std::string::npos);  // expired
-  CHECK(inv.find("<td>45</td>") != std::string::npos);                 // beyond the renewal threshold
+  // [name, names, more names, subject, CA, status, expires, days, days class, source]
+  const auto rows = inventory(html);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0] == nlohmann::json::parse(R"(["web", "web.example", 0, "CN=web.example", "local", "active",
+                                                "2027-03-01", 45, "", "managed"])"));
+  CHECK(rows[1][0] == "soon");
+  CHECK(rows[1][7] == 5);
+  CHECK(rows[1][8] == "crit");  // a week or less
+  CHECK(rows[2] == nlohmann::json::parse(R"(["draft1", "draft.example", 0, "CN=draft.example", "local", "draft",
+                                                "", null, "", "managed"])"));
+  CHECK(rows[3][5] == "expired");
+  CHECK(rows[3][7] == -2);
+  CHECK(rows[3][8] == "crit");
   CHECK(inv.find("id=\"shown\">4</span> of <span id=\"total\">4</span>") != std::string::npos);
   // Summary counts.
   const std::string sum = section(html, "summary");
@@ -87,7 +117,7 @@ TEST_CASE("report: a subject or name with markup renders as text", "[output][rep
   vault::Record r = issued("evil", 40);
   r.cert->subject_dn = "CN=x, O=<script>alert(1)</script>";
   r.subject.o = "<img src=x onerror=alert(2)>";
-  r.sans = {"a\"b.example"};
+  r.sans = {"a\"b.example", "x</script><script>alert(4)</script>"};
   r.last_error = "<b>boom</b>";
   r.status = vault::CertStatus::Error;
   page.add(r);
@@ -97,13 +127,18 @@ TEST_CASE("report: a subject or name with markup renders as text", "[output][rep
   page.add_orders(orders);
   page.add_unreadable("bad", "<svg onload=alert(3)>");
   const std::string html = page.render();
-  CHECK(html.find("O=&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find(R"(O=\u003cscript\u003ealert(1)\u003c/script\u003e)") != std::string::npos);
   CHECK(html.find("&lt;b&gt;boom&lt;/b&gt;") != std::string::npos);
   CHECK(html.find("&lt;iframe src=//x&gt;") != std::string::npos);
   CHECK(html.find("&lt;svg onload=alert(3)&gt;") != std::string::npos);
-  CHECK(html.find("a&quot;b.example") != std::string::npos);
-  // The only script element is the page's own; no data made markup anywhere.
-  CHECK(count(html, "<script") == 1);
+  // In the data block: as \u escapes, and the same text again when parsed.
+  CHECK(html.find(R"(a\"b.example, x\u003c/script\u003e\u003cscript\u003ealert(4)\u003c/script\u003e)") !=
+        std::string::npos);
+  CHECK(inventory(html)[0][3] == "CN=x, O=<script>alert(1)</script>");
+  // The only script elements are the page's own: its code and its data block; no data made
+  // markup anywhere.
+  CHECK(count(html, "<script") == 2);
+  CHECK(count(html, "</script>") == 2);
   CHECK(html.find("<iframe") == std::string::npos);
   CHECK(html.find("<b>boom") == std::string::npos);
   CHECK(html.find("onerror=alert(2)>") == std::string::npos);
@@ -215,7 +250,10 @@ TEST_CASE("report: discovered certificates, where they were seen and which still
   CHECK(count(d, "old: current") == 1);
   CHECK(d.find("&lt;unable to get local issuer certificate&gt;") != std::string::npos);
   // In the inventory too, with their source; never among the pending or failed.
-  CHECK(section(html, "inventory").find("data-src=\"discovered\"><td>tls-10.0.0.5-443</td>") != std::string::npos);
+  const auto rows = inventory(html);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1][0] == "tls-10.0.0.5-443");
+  CHECK(rows[1][9] == "discovered");
   CHECK(section(html, "summary").find("<tr><td>discovered</td><td>2</td></tr>") != std::string::npos);
   CHECK(section(html, "pending").find("No record waits") != std::string::npos);
 }
