@@ -88,8 +88,9 @@ void ensure_policy_run(Context& ctx);
 /// Check what a command is about to do to record `record` against the policy, before it writes
 /// anything: each soft violation is audited (certificate.policy_soft_fail) and handed to
 /// ctx.warn once per run; each hard one is audited (certificate.policy_hard_fail, even though
-/// nothing else is written) and the first is returned as a Policy error (exit 12).
-Status check_policy(Context ctx, const std::string& record, const vault::PolicySubject& subject);
+/// nothing else is written) and the first is returned as a Policy error (exit 12). A dry run
+/// (`audited` false) writes no audit line either.
+Status check_policy(Context ctx, const std::string& record, const vault::PolicySubject& subject, bool audited = true);
 
 /// Append to the audit log; a failure to log is reported (the change itself already landed).
 Status audit(Context ctx, std::string_view action, const std::string& name,

@@ -147,7 +147,7 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
     TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, csr_path));
   }
   TRY(choose_cas(ctx, job, req));
-  return check_policy(ctx, job.name, policy_subject(r, job.cas, req.days));
+  return check_policy(ctx, job.name, policy_subject(r, job.cas, req.days), /*audited=*/!req.dry_run);
 }
 
 /// The record's CA first (or --ca), then each fallback once; `local` may be among them.
@@ -493,7 +493,7 @@ Result<vault::Record> dry_run_draft(Context ctx, const std::string& name, const 
   TRY_ASSIGN(job.csr_pem, crypto::make_csr(key, csr_request_for(r)));
   TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, name));
   TRY(choose_cas(ctx, job, req));
-  TRY(check_policy(ctx, name, policy_subject(r, job.cas, req.days)));
+  TRY(check_policy(ctx, name, policy_subject(r, job.cas, req.days), /*audited=*/false));  // a dry run writes nothing
   obtain_all(ctx, jobs, req, 1);
   return finish(ctx, job, /*dry_run=*/true);
 }

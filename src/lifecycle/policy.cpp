@@ -47,7 +47,7 @@ void ensure_policy_run(Context& ctx) {
   if (!ctx.policy_run) ctx.policy_run = new_policy_run();
 }
 
-Status check_policy(Context ctx, const std::string& record, const vault::PolicySubject& subject) {
+Status check_policy(Context ctx, const std::string& record, const vault::PolicySubject& subject, bool audited) {
   const std::shared_ptr<PolicyRun> run = ctx.policy_run ? ctx.policy_run : new_policy_run();
   std::vector<vault::Violation> found;
   {
@@ -70,8 +70,9 @@ Status check_policy(Context ctx, const std::string& record, const vault::PolicyS
   for (const auto& v : found) {
     const bool hard = v.severity == vault::Severity::Hard;
     const Error e = policy_error(v);
-    Status logged = audit(ctx, hard ? vault::actions::kPolicyHardFail : vault::actions::kPolicySoftFail, record,
-                          {{"rule", std::string(vault::spec_of(v.rule).name)}, {"value", v.value}, {"detail", v.message}});
+    Status logged = audited ? audit(ctx, hard ? vault::actions::kPolicyHardFail : vault::actions::kPolicySoftFail, record,
+                                    {{"rule", std::string(vault::spec_of(v.rule).name)}, {"value", v.value}, {"detail", v.message}})
+                            : ok();
     if (hard) {
       // Refused either way; an audit log that cannot take the line does not change the answer.
       if (!refused) refused = e;

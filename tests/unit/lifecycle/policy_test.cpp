@@ -205,7 +205,7 @@ TEST_CASE("policy: edit and csr are checked before they write", "[lifecycle][pol
   REQUIRE(lifecycle::make_csr(w.ctx(), "web"));
 }
 
-TEST_CASE("policy: issue is checked with its CA and days; the one-step form creates nothing", "[lifecycle][policy]") {
+TEST_CASE("policy: issue is checked with its CA and days, and the one-step form creates nothing", "[lifecycle][policy]") {
   World w;
   REQUIRE(lifecycle::create(w.ctx(), "web", fields("web.test")));
   REQUIRE(lifecycle::make_csr(w.ctx(), "web"));
@@ -218,6 +218,14 @@ TEST_CASE("policy: issue is checked with its CA and days; the one-step form crea
   REQUIRE_FALSE(r);
   check_refused(r.error(), "local-max-days");
   CHECK(w.state() == before);
+  // A dry run is refused too, and writes nothing at all (not even the audit line).
+  const auto whole = w.store->dump();
+  lifecycle::IssueRequest dry;
+  dry.dry_run = true;
+  auto checked = lifecycle::issue(w.ctx(), "web", dry);
+  REQUIRE_FALSE(checked);
+  check_refused(checked.error(), "local-max-days");
+  CHECK(w.store->dump() == whole);
   req.days = 30;
   REQUIRE(lifecycle::issue(w.ctx(), "web", req));
 
@@ -261,7 +269,7 @@ TEST_CASE("policy: a renewal that now violates a hard rule fails that record onl
   CHECK(require(w.vault.load("a")).version == 2);
 }
 
-TEST_CASE("policy: import and migrate are checked; a refused one writes nothing", "[lifecycle][policy]") {
+TEST_CASE("policy: import and migrate are checked, and a refused one writes nothing", "[lifecycle][policy]") {
   World w;
   w.policy(deny({".evil.test"}));
   const auto before = w.state();

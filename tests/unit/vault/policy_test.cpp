@@ -204,7 +204,7 @@ TEST_CASE("policy: several rules, one violation each, in rule order, hard and so
   CHECK(v[2].severity == Severity::Soft);
 }
 
-TEST_CASE("policy.toml: every rule round-trips; damaged files are Config errors naming the file", "[vault][policy]") {
+TEST_CASE("policy.toml: every rule round-trips, and damaged files are Config errors naming the file", "[vault][policy]") {
   vault::Policy p = with(PolicyRule::NameAllow, {".example.com", "10.0.0.0/8"});
   REQUIRE(vault::set_rule(p, PolicyRule::NameDeny, {".evil.test"}, "x"));
   REQUIRE(vault::set_rule(p, PolicyRule::CaAllow, {"local", "letsencrypt"}, "x"));
