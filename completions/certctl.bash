@@ -3,7 +3,7 @@
 # Needs nothing from the bash-completion package.
 
 _certctl_commands='init vault ca account create edit csr issue import list ls show export export-pfx
-  renew check revoke delete rm orders report audit notify deploy dns host agent migrate discover help'
+  renew check revoke delete rm orders report audit policy notify deploy dns host agent migrate discover help'
 _certctl_global_opts='--vault --vault-schema --host --passphrase-file --key-file --no-color -q
   --quiet -v --verbose --debug --log-file --dns-resolver --responder-user -h --help'
 _certctl_record_opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state
@@ -224,8 +224,16 @@ _certctl() {
     init) opts='--generate-key-file --scrypt-n' ;;
     audit)
       case ${pos[1]-} in
-        '') words='verify' ;;
+        '') words='verify'; opts='--json --since --action --record' ;;
         verify) opts='--json' ;;
+      esac ;;
+    policy)
+      case ${pos[1]-} in
+        '') words='set show check' ;;
+        set) opts='--allow-name --deny-name --allow-ca --key-types --min-rsa-bits --min-ec-bits --max-local-days
+          --require-subject --wildcard --soft --hard --clear --reset' ;;
+        show) opts='--json' ;;
+        check) opts='--domain -d --san --key-type --ca --renew-days --org --ou --country --state --locality --email --key-policy --days --json' ;;
       esac ;;
     vault)
       case ${pos[1]-} in

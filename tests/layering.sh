@@ -11,7 +11,7 @@ declare -A OWNER=(
   [error]=core [result]=core [clock]=core [domain]=core [fs]=core [interrupt]=core
   [number]=core [process]=core [trace]=core [secret]=core [terminal]=core [unique_fd]=core [overloaded]=core
   [crypto]=crypto [device_seal]=crypto [jwk_key]=crypto [cert_file]=crypto [http]=http [tls_probe]=http [dns]=dns [challenge]=challenge [acme]=acme [acme_status]=acme
-  [record]=vault [record_fields]=vault [vault]=vault [vault_copy]=vault [migrate]=lifecycle [deploy_results]=vault [storage]=storage [pg_store]=storage
+  [record]=vault [record_fields]=vault [policy]=vault [vault]=vault [vault_copy]=vault [migrate]=lifecycle [deploy_results]=vault [storage]=storage [pg_store]=storage
   [ca]=ca [lifecycle]=lifecycle [output]=output [report]=output
 )
 # The modules whose headers each module may include (besides its own).
@@ -32,7 +32,7 @@ declare -A MAY=(
 # Third-party headers and the only places that may include them.
 declare -A HEAVY=(
   ['nlohmann/']='^src/(acme/(jose\.cpp|json\.hpp)|dns/http_api\.hpp|lifecycle/(notify|network_wire|migrate_certbot|migrate_lego)\.cpp|output/json\.cpp|vault/(journal|named_config|deploy_results)\.cpp|ca/profiles\.cpp)$'
-  ['toml++/']='^src/(vault/((record_toml|vault_config|named_config)\.cpp|toml_parse\.hpp)|ca/profiles\.cpp)$'
+  ['toml++/']='^src/(vault/((record_toml|vault_config|named_config|policy_toml)\.cpp|toml_parse\.hpp)|ca/profiles\.cpp)$'
   ['CLI/']='^src/(cli/.*|main\.cpp)$'
   ['ldns/']='^src/dns/'
   ['httplib.h']='^src/dns/'

@@ -22,6 +22,7 @@ enum class Category {
   State,     ///< 9: the record is in the wrong lifecycle state for this command, or exists already
   NotFound,  ///< 10: no such record, CA or file
   Deploy,    ///< 11: the certificate is in the vault, but a deploy target or hook failed
+  Policy,    ///< 12: a hard rule of the issuance policy refused it (nothing written)
   Internal,  ///< 70: a bug
 };
 
@@ -33,7 +34,8 @@ std::string printable(std::string_view s);
 /// Every category, in the order of its exit code.
 inline constexpr Category kAllCategories[] = {
     Category::Aborted, Category::Usage, Category::Config, Category::Input,    Category::Vault,    Category::Network,
-    Category::Ca,      Category::Dns,   Category::State,  Category::NotFound, Category::Deploy,   Category::Internal,
+    Category::Ca,      Category::Dns,   Category::State,  Category::NotFound, Category::Deploy,   Category::Policy,
+    Category::Internal,
 };
 
 /// The process exit code of a category.

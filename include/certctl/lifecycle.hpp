@@ -8,6 +8,7 @@
 #include <certctl/http.hpp>
 #include <certctl/clock.hpp>
 #include <certctl/device_seal.hpp>
+#include <certctl/policy.hpp>
 #include <certctl/record.hpp>
 #include <certctl/result.hpp>
 #include <certctl/secret.hpp>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +26,11 @@
 #include <vector>
 
 namespace certctl::lifecycle {
+
+/// What one command knows of the issuance policy: the policy, read from the store once, and
+/// the soft violations it already reported (src/lifecycle/policy.cpp; opaque here).
+struct PolicyRun;
+std::shared_ptr<PolicyRun> new_policy_run();
 
 struct Context {
   vault::Vault& vault;
@@ -34,6 +41,12 @@ struct Context {
   /// Run the orders of issue and renew in the network process (certctl --network-process),
   /// which holds no key: the CLI's choice. Unit tests run them here, through `http`.
   bool network_process = false;
+  /// Where a soft policy violation goes (the CLI: one "certctl: warning:" line on stderr); may
+  /// be empty. Lifecycle never prints.
+  std::function<void(const Error&)> warn;
+  /// The command's policy run (null: each use case reads the policy itself and shares it with
+  /// the steps it calls).
+  std::shared_ptr<PolicyRun> policy_run;
 };
 
 /// The network process's main: `certctl --network-process`, started by issue and renew with
@@ -651,6 +664,33 @@ Result<std::string> default_agent_key_file();
 /// directory of mode 0700 (missing directories made so; an existing one open to others is
 /// refused), never replacing a key unless `force` (then atomically). Returns the public key.
 Result<crypto::HostPublicKey> agent_enroll(const std::string& key_file, bool force);
+
+// ---- issuance policy (include/certctl/policy.hpp) ---------------------------------------------
+/// The vault's policy (an empty one when none is set).
+Result<vault::Policy> policy_show(Context ctx);
+/// `policy set`: applied in this order: reset, clear, the rules' values, then severities.
+struct PolicyChange {
+  bool reset = false;
+  std::vector<vault::PolicyRule> clear;
+  std::vector<std::pair<vault::PolicyRule, std::vector<std::string>>> lists;  ///< list and allow/deny rules
+  std::vector<std::pair<vault::PolicyRule, long>> numbers;
+  std::vector<std::pair<vault::PolicyRule, vault::Severity>> severities;
+  bool any() const { return reset || !clear.empty() || !lists.empty() || !numbers.empty() || !severities.empty(); }
+};
+/// Change the policy under the vault lock and audit it ("policy.updated"); returns the new one.
+/// A severity for a rule that is not set is a Usage error; nothing is written then.
+Result<vault::Policy> policy_set(Context ctx, const PolicyChange& change);
+/// `policy check`: what the policy says of a record (`record`), of proposed values (`fields`),
+/// or of a record with `fields` laid over it; `ca` and `days` as issue would use them. Writes
+/// nothing, audits nothing.
+struct PolicyCheckRequest {
+  std::string record;
+  RecordFields fields;
+  std::optional<int> days;  ///< the local CA's validity (issue's --days; default 90)
+};
+Result<std::vector<vault::Violation>> policy_check(Context ctx, const PolicyCheckRequest& req);
+/// The Error of a hard violation: "policy rule name-deny: www.evil.test matches denied pattern .evil.test".
+Error policy_error(const vault::Violation& v);
 
 // ---- named configs: one option table per kind ------------------------------------------------
 /// One option of a named config (notify, deploy, dns). The table drives the stored file

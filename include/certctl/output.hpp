@@ -5,6 +5,7 @@
 #include <certctl/deploy_results.hpp>
 #include <certctl/error.hpp>
 #include <certctl/lifecycle.hpp>
+#include <certctl/policy.hpp>
 #include <certctl/record.hpp>
 #include <certctl/vault.hpp>
 
@@ -99,5 +100,13 @@ std::string dns_check_json(const std::vector<lifecycle::DnsCheckItem>& items);
 std::string orders_json(const std::vector<vault::Vault::LoggedOrder>& orders);
 /// `audit verify --json`: the counts of vault::AuditReport and its problems.
 std::string audit_report_json(const vault::AuditReport& report);
+/// `certctl audit --json`: one line of audit.log as one compact JSON object (JSON lines):
+/// seq, time, user, host, action, record, details.
+std::string audit_entry_json(const vault::AuditEntry& e);
+/// `policy show --json`: an object with one member per rule (rule_specs() order): null when
+/// unset, else {"severity", "values" | "value"}.
+std::string policy_json(const vault::Policy& p);
+/// `policy check --json`: {"allowed": no hard violation, "violations": [{rule, severity, value, message}]}.
+std::string violations_json(const std::vector<vault::Violation>& v);
 
 }  // namespace certctl::output

@@ -40,6 +40,8 @@ struct Layout {
   /// The seq and MAC of the last line written with the audit key (src/vault/audit_chain.hpp).
   static std::string audit_head() { return "audit.head"; }
   static std::string orders_log() { return "orders.log"; }
+  /// The issuance policy (include/certctl/policy.hpp, src/vault/policy_toml.cpp).
+  static std::string policy() { return "policy.toml"; }
   /// Derived, disposable: see src/vault/record_cache.hpp.
   static std::string record_cache() { return "cache/records.bin"; }
 };
@@ -90,6 +92,35 @@ struct AuditReport {
   std::size_t unverifiable_from = 0;  ///< the first of those (line number)
   std::vector<AuditProblem> problems;
   bool intact() const { return problems.empty(); }
+};
+
+/// Audit actions named for the inventory (audit.log's "action" member).
+namespace actions {
+inline constexpr std::string_view kKeyViewed = "certificate.key_viewed";      ///< `show --pem key`
+inline constexpr std::string_view kPemExported = "certificate.pem_exported";  ///< `export`
+inline constexpr std::string_view kPfxExported = "certificate.pfx_exported";  ///< `export-pfx`
+inline constexpr std::string_view kPolicyHardFail = "certificate.policy_hard_fail";
+inline constexpr std::string_view kPolicySoftFail = "certificate.policy_soft_fail";
+inline constexpr std::string_view kPolicyUpdated = "policy.updated";
+}  // namespace actions
+/// The name an action has now: lines written before the rename say "show-key", "export" and
+/// "export-pfx" (and keep saying it: the chain covers them); every other name is its own.
+std::string_view canonical_action(std::string_view stored);
+
+/// One line of audit.log, as `certctl audit` lists it.
+struct AuditEntry {
+  std::uint64_t seq = 0;  ///< 0: a line from before the chain
+  std::string time, user, host, action, certificate;
+  std::vector<std::pair<std::string, std::string>> details;  ///< in the line's order; non-strings as JSON text
+};
+/// Which lines `certctl audit` lists: all conditions must hold.
+struct AuditFilter {
+  std::optional<UnixTime> since;     ///< at or after this time (lines without a readable time: no)
+  /// Each an exact action name, or a prefix ending in '.' or '*' ("certificate.", "certificate.*",
+  /// "cert*"); any one matching is enough; the stored name and its canonical_action both count.
+  std::vector<std::string> actions;
+  std::string record;                ///< "": any
+  bool matches(const AuditEntry& e) const;
 };
 
 /// A record whose record.toml exists but cannot be read or parsed.
@@ -200,6 +231,10 @@ class Vault {
   /// Walk audit.log and audit.head and report every line edited, removed, inserted or moved
   /// (the vault must be unlocked).
   Result<AuditReport> verify_audit() const;
+  /// Hand every line of audit.log that `filter` matches to `visit`, oldest first, one at a time
+  /// (the log is read whole, up to fs::kMaxLogSize; lines that are not JSON objects are
+  /// skipped). An error from `visit` stops the walk and is returned. Needs no unlock.
+  Status read_audit(const AuditFilter& filter, const std::function<Status(const AuditEntry&)>& visit) const;
   /// Append to orders.log (issuance attempts).
   struct OrderEntry {
     std::string name, ca, type, status, error;

@@ -16,7 +16,8 @@ Error malformed(std::string what) { return Error(Category::Input, kSubject, std:
 
 constexpr Category kCategories[] = {Category::Aborted, Category::Usage,    Category::Config, Category::Input,
                                     Category::Vault,   Category::Network,  Category::Ca,     Category::Dns,
-                                    Category::State,   Category::NotFound, Category::Deploy, Category::Internal};
+                                    Category::State,   Category::NotFound, Category::Deploy, Category::Policy,
+                                    Category::Internal};
 
 }  // namespace
 

@@ -76,6 +76,7 @@ void build_app(CLI::App& app, Globals& g) {
   setup_orders(app, g);
   setup_report(app, g);
   setup_audit(app, g);
+  setup_policy(app, g);
   setup_host(app, g);
   setup_agent(app, g);
   setup_migrate(app, g);

@@ -1,7 +1,9 @@
-// certctl audit verify [--json]: check the audit log's chain (src/vault/audit_chain.hpp).
-// `audit` is a group so that listing the log (`certctl audit [--json] [--since] [--action]`)
-// can be added as the group's own action beside `verify`.
+// certctl audit [--json] [--since T] [--action A]... [--record NAME]: list the audit log's
+// lines (the group's own action); certctl audit verify [--json]: check its chain
+// (src/vault/audit_chain.hpp).
 #include "cli/common.hpp"
+
+#include <certctl/number.hpp>
 
 #include <certctl/output.hpp>
 
@@ -57,11 +59,72 @@ Status run_verify(Globals& g, bool json) {
   return ok();
 }
 
+/// --since: an RFC 3339 time, or a duration before now: N followed by s, m, h, d or w (at most
+/// 100 years).
+Result<UnixTime> parse_since(const std::string& text, UnixTime now) {
+  if (!text.empty() && std::string_view("smhdw").find(text.back()) != std::string_view::npos &&
+      text.find_first_not_of("0123456789") == text.size() - 1) {
+    const long unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : text.back() == 'h' ? 3600 : text.back() == 'd' ? 86400 : 604800;
+    TRY_ASSIGN(long n, parse_number(std::string_view(text).substr(0, text.size() - 1), 0, 100L * 366 * 86400 / unit,
+                                    NumberField{Category::Usage, "", "--since"}));
+    return now - n * unit;
+  }
+  auto t = parse_rfc3339(text, "--since");
+  if (!t) return Error(Category::Usage, "--since", fmt::format("'{}' is neither an RFC 3339 time nor a duration like 24h or 7d", text));
+  return *t;
+}
+
+struct ListOptions {
+  bool json = false;
+  std::string since, record;
+  std::vector<std::string> actions;
+};
+
+std::string entry_line(const vault::AuditEntry& e) {
+  std::string details;
+  for (const auto& [k, v] : e.details) details += fmt::format("{}{}={}", details.empty() ? "" : " ", k, v);
+  return fmt::format("{:<20}  {:<30}  {:<16}  {}\n", e.time, e.action, e.certificate.empty() ? "-" : e.certificate,
+                     printable(details));
+}
+
+Status run_list(Globals& g, const ListOptions& o) {
+  g.json_errors = o.json;
+  TRY_ASSIGN(SystemClock clock, make_clock());
+  vault::AuditFilter filter;
+  if (!o.since.empty()) {
+    TRY_ASSIGN(filter.since, parse_since(o.since, clock.now()));
+  }
+  for (const auto& a : o.actions) {
+    if (a.empty() || a.size() > 200) return Error(Category::Usage, "--action", "must name an action or a prefix ending in . or *");
+    filter.actions.push_back(a);
+  }
+  filter.record = o.record;
+  TRY_ASSIGN(Session s, open_session(g));
+  // One line at a time: nothing of the log is held beyond what the store read.
+  return s.vault.read_audit(filter, [&](const vault::AuditEntry& e) -> Status {
+    print_out(o.json ? output::audit_entry_json(e) + "\n" : entry_line(e));
+    return ok();
+  });
+}
+
 }  // namespace
 
 void setup_audit(CLI::App& app, Globals& g) {
-  CLI::App* audit = app.add_subcommand("audit", "The audit log: verify its chain");
-  audit->require_subcommand(1);
+  CLI::App* audit = app.add_subcommand(
+      "audit", "The audit log: list its lines (time, action, record, details), or verify its chain");
+  audit->require_subcommand(0, 1);
+  auto list = std::make_shared<ListOptions>();
+  audit->add_flag("--json", list->json, "Print JSON lines: one object per audit line (seq, time, user, host, action, record, details)");
+  audit->add_option("--since", list->since, "Only lines at or after this time: RFC 3339, or a duration before now (30m, 24h, 7d, 2w)");
+  audit->add_option("--action", list->actions,
+                    "Only these actions (repeat): an exact name, or a prefix ending in . or * (certificate.*)")
+      ->allow_extra_args(false);
+  audit->add_option("--record", list->record, "Only lines about this record");
+  audit->footer("Without a subcommand: list the lines, oldest first. Old names (show-key, export, export-pfx) match\n"
+                "their new ones (certificate.key_viewed, certificate.pem_exported, certificate.pfx_exported).");
+  audit->callback([&g, audit, list] {
+    if (audit->get_subcommands().empty()) g.action = [&g, list]() -> Status { return run_list(g, *list); };
+  });
 
   auto json = std::make_shared<bool>(false);
   CLI::App* verify = audit->add_subcommand(

@@ -178,6 +178,12 @@ void print_out(std::string_view text) {
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
 }
 
+void Session::warn_policy(const Error& e) {
+  clear_progress();
+  const std::string line = "certctl: warning: " + e.text() + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 void note(const Globals& g, std::string_view text) {
   if (g.quiet) return;
   clear_progress();

@@ -43,7 +43,13 @@ struct Session {
   vault::Vault vault;
   SystemClock clock;
   http::ClientFactory http = http::make_curl_client;
-  lifecycle::Context ctx() { return lifecycle::Context{vault, clock, http, /*network_process=*/true}; }
+  /// The command's policy run: the policy read once, each soft violation reported once.
+  std::shared_ptr<lifecycle::PolicyRun> policy_run = lifecycle::new_policy_run();
+  lifecycle::Context ctx() {
+    return lifecycle::Context{vault, clock, http, /*network_process=*/true, warn_policy, policy_run};
+  }
+  /// A soft policy violation: "certctl: warning: policy rule R: ..." on stderr.
+  static void warn_policy(const Error& e);
 };
 
 lifecycle::UnlockOptions unlock_options(const Globals& g);
@@ -113,6 +119,7 @@ void setup_notify(CLI::App& app, Globals& g);
 void setup_deploy(CLI::App& app, Globals& g);
 void setup_dns(CLI::App& app, Globals& g);
 void setup_audit(CLI::App& app, Globals& g);
+void setup_policy(CLI::App& app, Globals& g);
 void setup_host(CLI::App& app, Globals& g);
 void setup_agent(CLI::App& app, Globals& g);
 void setup_migrate(CLI::App& app, Globals& g);

@@ -17,6 +17,7 @@ int exit_code(Category c) noexcept {
     case Category::State: return 9;
     case Category::NotFound: return 10;
     case Category::Deploy: return 11;
+    case Category::Policy: return 12;
     case Category::Internal: return 70;
   }
   return 70;
@@ -35,6 +36,7 @@ std::string_view category_name(Category c) noexcept {
     case Category::State: return "state";
     case Category::NotFound: return "not_found";
     case Category::Deploy: return "deploy";
+    case Category::Policy: return "policy";
     case Category::Internal: return "internal";
   }
   return "internal";
@@ -53,6 +55,7 @@ std::string_view category_summary(Category c) noexcept {
     case Category::State: return "wrong state or exists";
     case Category::NotFound: return "not found";
     case Category::Deploy: return "deploy failed";
+    case Category::Policy: return "policy refused";
     case Category::Internal: return "internal";
   }
   return "internal";

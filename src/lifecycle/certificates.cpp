@@ -252,6 +252,10 @@ Status detail::check_same_domain(const vault::Record& existing, const RecordFiel
   return ok();
 }
 
+Result<vault::Record> detail::new_record(Context ctx, const std::string& name, const RecordFields& f) {
+  return build_record(ctx, name, f);
+}
+
 Result<vault::Record> detail::draft_record(Context ctx, const std::string& name, const RecordFields& f) {
   if (!ctx.vault.exists(name)) return build_record(ctx, name, f);
   TRY_ASSIGN(vault::Record r, load_existing(ctx, name));
@@ -278,6 +282,7 @@ Result<vault::Record> create(Context ctx, const std::string& name, const RecordF
   TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY(refuse_existing(ctx, name));
+  TRY(check_policy(ctx, name, policy_subject(r, record_cas(r))));
   TRY(ctx.vault.save(r));
   TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
   return r;
@@ -360,6 +365,9 @@ Result<EditResult> edit(Context ctx, const std::string& name, const RecordFields
   TRY(apply_settings(r, f, ctx.vault));
   settings.apply_to(r.settings);
   if (out.taken_over) take_over(ctx, r);
+  // What the next certificate would be: checked when the names, subject, key type or CAs change.
+  if (identity || f.ca || settings.fallback)
+    TRY(check_policy(ctx, name, policy_subject(r, r.source == vault::Source::Imported ? std::vector<std::string>{} : record_cas(r))));
   r.updated = ctx.clock.now();
   TRY(ctx.vault.save(r, std::nullopt, out.csr_discarded ? std::vector<int>{old_version} : std::vector<int>{}));
   std::vector<std::pair<std::string, std::string>> details{{"csr_discarded", out.csr_discarded ? "true" : "false"}};
@@ -425,6 +433,7 @@ Result<vault::Record> make_csr(Context ctx, const std::string& name) {
   TRY(vault::validate_name(name));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY_ASSIGN(vault::Record r, load_for_csr(ctx, name));
+  TRY(check_policy(ctx, name, policy_subject(r, record_cas(r))));
   TRY(commit_new_key(ctx, r));
   TRY(audit_csr(ctx, r));
   return r;
@@ -434,6 +443,7 @@ Result<vault::Record> detail::create_with_csr(Context ctx, const std::string& na
   TRY_ASSIGN(vault::Record r, build_record(ctx, name, f));
   TRY_ASSIGN(vault::VaultLock lock, ctx.vault.lock());
   TRY(refuse_existing(ctx, name));
+  TRY(check_policy(ctx, name, policy_subject(r, record_cas(r))));
   TRY(commit_new_key(ctx, r));  // saved once, with its key; audited as the two commands would be
   TRY(audit(ctx, "create", name, {{"domain", r.domain}}));
   TRY(audit_csr(ctx, r));
@@ -462,6 +472,7 @@ Result<vault::Record> adopt_csr(Context ctx, const std::string& name, const std:
   r.has_key = false;
   r.source = vault::Source::ExternalCsr;
   if (csr.key_type) r.key_type = std::string(crypto::key_type_name(*csr.key_type));
+  TRY(check_policy(ctx, name, policy_subject(r, record_cas(r))));
   TRY(commit_csr_version(ctx, r, {version, {{std::string(kCsrFile), csr.pem}}}));
   TRY(audit(ctx, "csr-adopt", name, {{"file", csr_file}}));
   return r;

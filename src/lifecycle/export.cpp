@@ -85,7 +85,7 @@ Result<SecretBytes> read_pem(Context ctx, const vault::Record& r, int version, P
     }
     case PemKind::Key: {
       TRY_ASSIGN(crypto::PrivateKey key, load_key(ctx, r, version));
-      TRY(audit(ctx, "show-key", r.name, {{"version", std::to_string(version)}}));
+      TRY(audit(ctx, vault::actions::kKeyViewed, r.name, {{"version", std::to_string(version)}}));
       return key.to_pem();
     }
   }
@@ -120,7 +120,7 @@ Result<ExportResult> export_files(Context ctx, const std::string& name, int vers
   }
   if (!key && r.key_policy == vault::KeyPolicy::Device && v == r.version)
     out.no_key = "its key is sealed only to the hosts it deploys to (key-policy device)";
-  TRY(audit(ctx, "export", name, {{"dir", dir}, {"version", std::to_string(v)}, {"key", key ? "yes" : "no"}}));
+  TRY(audit(ctx, vault::actions::kPemExported, name, {{"dir", dir}, {"version", std::to_string(v)}, {"key", key ? "yes" : "no"}}));
   return out;
 }
 
@@ -162,7 +162,7 @@ Result<PfxResult> export_pfx(Context ctx, const std::string& name, const PfxRequ
   TRY_ASSIGN(std::string der, crypto::make_pkcs12(key, leaf_list.front(), chain, friendly, password, req.legacy));
   TRY(fs::write_user_file(req.out, der, 0600));
   out.path = req.out;
-  TRY(audit(ctx, "export-pfx", name,
+  TRY(audit(ctx, vault::actions::kPfxExported, name,
             {{"file", req.out}, {"version", std::to_string(v)}, {"legacy", req.legacy ? "yes" : "no"}}));
   return out;
 }

@@ -188,6 +188,9 @@ Result<vault::Record> import_certificate(Context ctx, const std::string& name, c
     r.csr_created = now;
     if (auto id = crypto::ari_cert_id(in.leaf, req.cert_file)) r.ari.cert_id = *id;
   }
+  // An imported certificate was issued elsewhere: its names, key and subject are checked, and
+  // its CA only when it renews here (migrate).
+  TRY(check_policy(ctx, name, policy_subject(r, req.manage_ca ? std::vector<std::string>{*req.manage_ca} : std::vector<std::string>{})));
   TRY(ctx.vault.save(r, files));
   TRY(audit(ctx, "import", name, {{"serial_hex", r.cert->serial_hex}, {"version", std::to_string(version)}}));
   return r;
@@ -254,6 +257,7 @@ Result<std::vector<ImportedFile>> import_directory(Context ctx, const std::strin
   if (by_stem.size() > kMaxDirCertificates)
     return Error(Category::Input, dir, fmt::format("holds over {} certificates; import it in parts", kMaxDirCertificates));
   std::vector<ImportedFile> out;
+  ensure_policy_run(ctx);
   for (const auto& [name, paths] : by_stem) {
     if (paths.size() > 1) {
       out.push_back(ImportedFile{name, paths.front(),

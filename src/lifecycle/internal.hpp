@@ -35,6 +35,8 @@ Status check_same_domain(const vault::Record& existing, const RecordFields& f);
 /// The record an issue with `f` would issue for, in memory only: a new record from `f`, or the
 /// existing one with `f`'s names, subject and key type laid over it (for a dry run).
 Result<vault::Record> draft_record(Context ctx, const std::string& name, const RecordFields& f);
+/// A new record from `f`, checked, in memory only (what create would save).
+Result<vault::Record> new_record(Context ctx, const std::string& name, const RecordFields& f);
 /// create and make_csr in one change: a new record from `f`, saved once with its key and CSR
 /// (status pending), audited as both ("create", then "csr").
 Result<vault::Record> create_with_csr(Context ctx, const std::string& name, const RecordFields& f);
@@ -77,6 +79,22 @@ using PemSource = std::function<Result<SecretBytes>(PemKind)>;
 /// `env` plus CERTCTL_*_PATH and CERTCTL_DEPLOY_TARGET.
 Status deploy_to_target(const vault::Record& r, const DeployTarget& t, std::vector<std::pair<std::string, std::string>> env,
                         const PemSource& pem_of);
+
+/// The policy's view of a record issued by `cas` (none: an import), the local CA asked for
+/// `local_days` when `cas` names it.
+vault::PolicySubject policy_subject(const vault::Record& r, std::vector<std::string> cas = {},
+                                    std::optional<int> local_days = std::nullopt);
+/// The CAs an issue of `r` would try: `ca` (else the record's), then its fallbacks.
+std::vector<std::string> record_cas(const vault::Record& r, const std::optional<std::string>& ca = std::nullopt);
+/// Give `ctx` a policy run of its own when it has none, for a use case whose steps check the
+/// policy more than once (the policy is read once, a soft violation reported once).
+void ensure_policy_run(Context& ctx);
+/// Check what a command is about to do to record `record` against the policy, before it writes
+/// anything: each soft violation is audited (certificate.policy_soft_fail) and handed to
+/// ctx.warn once per run; each hard one is audited (certificate.policy_hard_fail, even though
+/// nothing else is written) and the first is returned as a Policy error (exit 12). A dry run
+/// (`audited` false) writes no audit line either.
+Status check_policy(Context ctx, const std::string& record, const vault::PolicySubject& subject, bool audited = true);
 
 /// Append to the audit log; a failure to log is reported (the change itself already landed).
 Status audit(Context ctx, std::string_view action, const std::string& name,

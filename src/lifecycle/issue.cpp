@@ -147,7 +147,8 @@ Status prepare(Context ctx, Job& job, const IssueRequest& req) {
     TRY_ASSIGN(job.new_key_sealed, ctx.vault.seal(job.name, key.to_pem()));
     TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, csr_path));
   }
-  return choose_cas(ctx, job, req);
+  TRY(choose_cas(ctx, job, req));
+  return check_policy(ctx, job.name, policy_subject(r, job.cas, req.days), /*audited=*/!req.dry_run);
 }
 
 /// The record's CA first (or --ca), then each fallback once; `local` may be among them.
@@ -255,6 +256,19 @@ Result<vault::Record> commit_failed(Context ctx, const std::string& name, vault:
                f.failures.size() == 1 ? f.failures.front() : fmt::format("every CA failed: {}", fmt::join(f.failures, " | ")));
 }
 
+/// A renewal a hard policy rule refused: status error with the rule as its last error, tried
+/// again after the backoff (the refusal is audited already).
+Result<vault::Record> commit_refused(Context ctx, const Job& job, const Error& e) {
+  TRY_ASSIGN(vault::Record r, load_existing(ctx, job.name));
+  r.status = vault::CertStatus::Error;
+  r.last_error = e.text();
+  r.attempts += 1;
+  r.next_attempt = ctx.clock.now() + vault::backoff_after(r.attempts);
+  r.updated = ctx.clock.now();
+  TRY(ctx.vault.save(r));
+  return e;
+}
+
 Result<vault::Record> commit_issued(Context ctx, const Job& job, vault::Record r, const Issued& issued) {
   // Re-issue: a new version with the same key and CSR; the old one moves to history.
   int version = r.version;
@@ -327,7 +341,11 @@ Error never_ordered(const Job& job) { return Error(Category::Internal, job.name,
 /// The job's result: written to the vault, or (dry run) reported with nothing written.
 Result<vault::Record> finish(Context ctx, const Job& job, bool dry_run) {
   using R = Result<vault::Record>;
-  if (const auto* stopped = std::get_if<Stopped>(&job.outcome)) return stopped->error;
+  if (const auto* stopped = std::get_if<Stopped>(&job.outcome)) {
+    // A renewal the policy now refuses fails that record, which says why (status error).
+    if (job.renew && !dry_run && stopped->error.category() == Category::Policy) return commit_refused(ctx, job, stopped->error);
+    return stopped->error;
+  }
   if (dry_run)
     return std::visit(Overloaded{
                           [&](const Ready&) -> R { return never_ordered(job); },
@@ -420,6 +438,7 @@ void SettingsOverride::apply_to(vault::IssueSettings& s) const {
 
 std::vector<IssueResult> issue_many(Context ctx, const std::vector<std::string>& names, const IssueRequest& req,
                                     int parallel) {
+  ensure_policy_run(ctx);
   std::vector<IssueResult> results;
   auto fail_all = [&](const Error& e) {
     for (const auto& n : names) results.emplace_back(n, e);
@@ -475,6 +494,7 @@ Result<vault::Record> dry_run_draft(Context ctx, const std::string& name, const 
   TRY_ASSIGN(job.csr_pem, crypto::make_csr(key, csr_request_for(r)));
   TRY_ASSIGN(job.csr, crypto::parse_csr(job.csr_pem, name));
   TRY(choose_cas(ctx, job, req));
+  TRY(check_policy(ctx, name, policy_subject(r, job.cas, req.days), /*audited=*/false));  // a dry run writes nothing
   obtain_all(ctx, jobs, req, 1);
   return finish(ctx, job, /*dry_run=*/true);
 }
@@ -509,6 +529,10 @@ Status prepare_new(Context ctx, const std::string& name, const RecordFields& fie
   }
   RecordFields f = fields;
   if (req.ca && !f.ca) f.ca = req.ca;
+  // The new record as issue would order it (its CAs and the local CA's days), checked before
+  // it is created, so a refused one-step issue writes nothing.
+  TRY_ASSIGN(vault::Record draft, new_record(ctx, name, f));
+  TRY(check_policy(ctx, name, policy_subject(draft, record_cas(draft, req.ca), req.days)));
   TRY(create_with_csr(ctx, name, f));
   return ok();
 }
@@ -524,6 +548,7 @@ void discard_unissued(Context ctx, const std::string& name) {
 Result<vault::Record> issue_new(Context ctx, const std::string& name, const RecordFields& fields,
                                 const IssueRequest& req) {
   TRY(vault::validate_name(name));
+  ensure_policy_run(ctx);
   const bool existed = ctx.vault.exists(name);
   if (req.dry_run) {
     if (!existed) return dry_run_draft(ctx, name, fields, req);
@@ -542,6 +567,7 @@ Result<vault::Record> issue_new(Context ctx, const std::string& name, const Reco
 
 std::vector<IssueResult> issue_many_new(Context ctx, const std::vector<NewRecord>& records, const IssueRequest& req,
                                         int parallel) {
+  ensure_policy_run(ctx);
   std::vector<IssueResult> results;
   if (req.dry_run) {  // nothing is written, so each record's draft runs on its own
     for (const auto& nr : records) results.emplace_back(nr.name, issue_new(ctx, nr.name, nr.fields, req));

@@ -202,6 +202,7 @@ Status add_dns_provider(Context ctx, const FoundDnsProvider& d) {
 }  // namespace
 
 Result<MigrateReport> migrate_apply(Context ctx, const MigratePlan& plan) {
+  detail::ensure_policy_run(ctx);
   MigrateReport out;
   for (const auto& [name, url] : plan.new_profiles) {
     ca::CaProfile p;

@@ -363,6 +363,7 @@ Result<Kept> keep_for_run(Context ctx, const RenewRequest& req, UnixTime now, st
 
 Result<RenewReport> renew(Context ctx, const RenewRequest& req) {
   for (const auto& n : req.names) TRY(vault::validate_name(n));
+  detail::ensure_policy_run(ctx);
   // One run at a time per vault directory; a shared vault splits the work by leases instead.
   std::optional<vault::VaultLock> renew_lock;
   if (!ctx.vault.store().shared()) {

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace certctl::output {
@@ -358,6 +359,49 @@ std::string audit_report_json(const vault::AuditReport& r) {
     problems.push_back(std::move(e));
   }
   j["problems"] = std::move(problems);
+  return dump(j, 2);
+}
+
+std::string audit_entry_json(const vault::AuditEntry& e) {
+  Json j;
+  j["seq"] = e.seq ? Json(e.seq) : Json(nullptr);
+  j["time"] = e.time;
+  j["user"] = e.user;
+  j["host"] = str_or_null(e.host);
+  j["action"] = e.action;
+  j["record"] = str_or_null(e.certificate);
+  Json d = Json::object();
+  for (const auto& [k, v] : e.details) d[k] = v;
+  j["details"] = std::move(d);
+  return dump(j, -1);
+}
+
+std::string policy_json(const vault::Policy& p) {
+  Json j = Json::object();
+  for (const auto& spec : vault::rule_specs()) {
+    const vault::RuleSetting& r = p[spec.rule];
+    if (!r.set) {
+      j[std::string(spec.name)] = nullptr;
+      continue;
+    }
+    Json rule;
+    rule["severity"] = vault::severity_name(r.severity);
+    if (spec.kind == vault::RuleKind::Number) rule["value"] = r.number;
+    else if (spec.kind == vault::RuleKind::AllowDeny) rule["value"] = r.values.empty() ? "allow" : r.values.front();
+    else rule["values"] = r.values;
+    j[std::string(spec.name)] = std::move(rule);
+  }
+  return dump(j, 2);
+}
+
+std::string violations_json(const std::vector<vault::Violation>& v) {
+  Json j;
+  j["allowed"] = std::none_of(v.begin(), v.end(), [](const auto& x) { return x.severity == vault::Severity::Hard; });
+  Json list = Json::array();
+  for (const auto& x : v)
+    list.push_back(Json{{"rule", vault::spec_of(x.rule).name}, {"severity", vault::severity_name(x.severity)},
+                        {"value", x.value}, {"message", x.message}});
+  j["violations"] = std::move(list);
   return dump(j, 2);
 }
 

@@ -45,6 +45,35 @@ Status Vault::audit(std::string_view action, std::string_view certificate,
   });
 }
 
+Status Vault::read_audit(const AuditFilter& filter, const std::function<Status(const AuditEntry&)>& visit) const {
+  TRY_ASSIGN(std::optional<storage::Value> log, store_->get(Layout::audit_log(), fs::kMaxLogSize));
+  if (!log) return ok();
+  const std::string_view text = log->data;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto j = nlohmann::ordered_json::parse(text.substr(pos, end - pos), nullptr, false);
+    pos = end + 1;
+    if (j.is_discarded() || !j.is_object()) continue;
+    auto s = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+    AuditEntry e;
+    if (auto it = j.find("seq"); it != j.end() && it->is_number_unsigned()) e.seq = it->get<std::uint64_t>();
+    e.time = s("time");
+    e.user = s("user");
+    e.host = s("host");
+    e.action = s("action");
+    e.certificate = s("certificate");
+    if (auto d = j.find("details"); d != j.end() && d->is_object())
+      for (const auto& [k, v] : d->items())
+        e.details.emplace_back(k, v.is_string() ? v.get<std::string>()
+                                                : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!filter.matches(e)) continue;
+    TRY(visit(e));
+  }
+  return ok();
+}
+
 namespace audit {
 
 LineFields line_fields(std::string_view content) {

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# certctl audit [--json] [--since] [--action] [--record]: the listing, with old action names
+# (show-key, export, export-pfx) matching their new ones.
 # certctl audit verify: the audit log's HMAC chain through the CLI. An intact log exits 0; lines
 # written without the vault key are reported as unverifiable until a keyed line seals them;
 # an edited, removed, moved or cut line exits 5 naming it; logs from before the chain verify.
@@ -10,8 +12,13 @@ LOG=$CERTCTL_VAULT/audit.log
 step "help and usage"
 expect_ok certctl audit verify --help
 assert_contains "$OUT" "edited, removed, inserted or moved"
-expect_exit 2 certctl audit
+expect_ok certctl audit
+assert_contains "$OUT" "ca-local-init"
 expect_ok certctl help audit
+expect_exit 2 certctl audit --since yesterday
+assert_contains "$ERR" "--since"
+expect_exit 2 certctl audit --since 99999999999d
+expect_exit 2 certctl audit --action ''
 
 step "an intact log: every line keyed"
 expect_ok certctl audit verify
@@ -89,6 +96,70 @@ assert_contains "$OUT" "intact"
 sed -i '1s/"x"/"y"/' "$TEST_TMP/old/audit.log"
 expect_exit 5 certctl audit verify
 assert_contains "$ERR" "line 2"
+
+step "listing: time, action, record, details; --json lines; --action, --since, --record; old names"
+use_vault "$TEST_TMP/list"
+expect_ok env CERTCTL_NOW=2027-01-01T00:00:00Z "$CERTCTL_BIN" init --scrypt-n 1024
+expect_ok env CERTCTL_NOW=2027-01-01T00:00:00Z "$CERTCTL_BIN" ca local init
+for n in a b; do
+  expect_ok env CERTCTL_NOW=2027-01-02T00:00:00Z "$CERTCTL_BIN" create "$n" --domain "$n.example"
+  expect_ok env CERTCTL_NOW=2027-01-02T00:00:00Z "$CERTCTL_BIN" csr "$n"
+  expect_ok env CERTCTL_NOW=2027-01-02T00:00:00Z "$CERTCTL_BIN" issue "$n"
+done
+expect_ok env CERTCTL_NOW=2027-01-03T00:00:00Z "$CERTCTL_BIN" show a --pem key
+expect_ok env CERTCTL_NOW=2027-01-03T00:00:00Z "$CERTCTL_BIN" export a --dir "$TEST_TMP/exp"
+new_passphrase_file "$TEST_TMP/pfx.pass" "pfx password"
+expect_ok env CERTCTL_NOW=2027-01-03T00:00:00Z "$CERTCTL_BIN" export-pfx b --out "$TEST_TMP/b.p12" --password-file "$TEST_TMP/pfx.pass"
+LOG=$TEST_TMP/list/audit.log
+expect_ok certctl audit
+assert_eq "$(wc -l <<<"$OUT")" "$(wc -l <"$LOG")" "listed lines"
+assert_contains "$OUT" "2027-01-03T00:00:00Z  certificate.key_viewed"
+assert_contains "$OUT" "certificate.pfx_exported        b"
+expect_ok certctl audit --json
+python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+es = [json.loads(l) for l in lines]
+assert [e["seq"] for e in es] == list(range(1, len(es) + 1)), es
+assert {"seq", "time", "user", "host", "action", "record", "details"} <= set(es[0]), es[0]
+assert [e["action"] for e in es if e["record"] == "a"] == ["create", "csr", "issue", "certificate.key_viewed", "certificate.pem_exported"], es
+' <<<"$OUT" || fail "audit --json: $OUT"
+pass
+expect_ok certctl audit --action 'certificate.*' --json
+assert_eq "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["action"] for l in sys.stdin))' <<<"$OUT")" \
+  "certificate.key_viewed certificate.pem_exported certificate.pfx_exported" "--action certificate.*"
+expect_ok certctl audit --action certificate.pem_exported --action create
+assert_eq "$(wc -l <<<"$OUT")" 3 "lines of two exact actions"
+expect_ok certctl audit --since 2027-01-02T12:00:00Z
+assert_eq "$(wc -l <<<"$OUT")" 3 "lines since 2027-01-02T12:00"
+expect_ok env CERTCTL_NOW=2027-01-03T06:00:00Z "$CERTCTL_BIN" audit --since 1d
+assert_eq "$(wc -l <<<"$OUT")" 3 "lines of the last day"
+expect_ok env CERTCTL_NOW=2027-01-03T06:00:00Z "$CERTCTL_BIN" audit --since 48h --record b
+assert_eq "$(wc -l <<<"$OUT")" 4 "lines of record b in the last 48 hours"
+expect_ok certctl audit --action nothing.such
+assert_eq "$OUT" "" "no line matches"
+
+step "old names (before the rename) still verify, list and match the new ones"
+# As an earlier certctl wrote them (old action names); lines cannot be added inside the chain,
+# so they go before it begins, as a log from before the rename would hold them under its chain.
+use_vault "$TEST_TMP/oldnames"
+expect_ok certctl init --scrypt-n 1024
+{
+  printf '%s\n' '{"time":"2026-06-01T00:00:00Z","user":"a","action":"show-key","certificate":"w","details":{"version":"1"}}'
+  printf '%s\n' '{"time":"2026-06-01T00:00:01Z","user":"a","action":"export","certificate":"w","details":{"dir":"/x"}}'
+  printf '%s\n' '{"time":"2026-06-01T00:00:02Z","user":"a","action":"export-pfx","certificate":"w","details":{"file":"/x.p12"}}'
+} >"$TEST_TMP/oldnames/audit.log"
+rm "$TEST_TMP/oldnames/audit.head"
+expect_ok certctl ca local init
+expect_ok certctl audit verify
+assert_contains "$OUT" "intact"
+expect_ok certctl audit --action 'certificate.*'
+assert_eq "$(wc -l <<<"$OUT")" 3 "old lines matched by certificate.*"
+assert_contains "$OUT" "show-key"
+expect_ok certctl audit --action certificate.pfx_exported --json
+json_check 'd["action"] == "export-pfx" and d["seq"] is None and d["details"] == {"file": "/x.p12"}'
+expect_ok certctl audit --action export
+assert_eq "$(wc -l <<<"$OUT")" 1 "the old name, exactly"
 
 step "verify needs the vault key"
 new_passphrase_file "$TEST_TMP/wrong.pass" "not the passphrase"

@@ -160,17 +160,17 @@ assert_eq "$(vault_digest)" "$DIGEST" "vault digest after refused key reads"
 expect_ok env -u CERTCTL_PASSPHRASE_FILE "$CERTCTL_BIN" show web --pem cert
 expect_ok env -u CERTCTL_PASSPHRASE_FILE "$CERTCTL_BIN" list
 AUDIT=$(vault_file audit.log)
-before=$(grep -c '"action":"show-key"' "$AUDIT" || true)
+before=$(grep -c '"action":"certificate.key_viewed"' "$AUDIT" || true)
 expect_ok certctl show web --pem key
 assert_contains "$OUT" "BEGIN PRIVATE KEY"
 expect_ok certctl --passphrase-file "$CERTCTL_PASSPHRASE_FILE" show web --pem key --version 1
 AUDIT=$(vault_file audit.log)
-after=$(grep -c '"action":"show-key"' "$AUDIT")
-assert_eq "$after" "$((before + 2))" "show-key entries in audit.log"
+after=$(grep -c '"action":"certificate.key_viewed"' "$AUDIT")
+assert_eq "$after" "$((before + 2))" "certificate.key_viewed entries in audit.log"
 tail -1 "$AUDIT" | python3 -c '
 import json, sys
 e = json.loads(sys.stdin.read())
-assert e["action"] == "show-key" and e["certificate"] == "web", e' || fail "last audit entry is not show-key for web"
+assert e["action"] == "certificate.key_viewed" and e["certificate"] == "web", e' || fail "last audit entry is not certificate.key_viewed for web"
 if grep -q 'PRIVATE KEY' "$AUDIT"; then fail "audit.log contains a private key"; fi
 pass
 

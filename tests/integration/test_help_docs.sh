@@ -23,7 +23,7 @@ assert_contains "$OUT" "Usage: certctl [OPTIONS] SUBCOMMAND"
 # `help` alone is the root's help, listing every command (not help's own).
 expect_ok certctl help
 assert_contains "$OUT" "Usage: certctl [OPTIONS] SUBCOMMAND"
-for c in init vault ca account create edit csr issue import list show export export-pfx renew check notify \
+for c in init vault ca account create edit csr issue import list show export export-pfx renew check notify policy \
   deploy dns revoke delete orders audit host agent migrate help; do
   grep -qE "^  $c( |,)" <<<"$OUT" || fail "certctl help does not list $c"
   pass
@@ -42,6 +42,8 @@ for code in $codes; do
 done
 assert_contains "$footer" "11 deploy failed"
 assert_contains "$(grep -F '| 11 |' "$src/README.md")" "deploy"
+assert_contains "$footer" "12 policy refused"
+assert_contains "$(grep -F '| 12 |' "$src/README.md")" "policy"
 
 step "an unknown command or option suggests the closest (one line, exit 2)"
 expect_exit 2 certctl lst

@@ -106,10 +106,11 @@ def listed_options(lines):
 
 
 # Sections that take another command's options by reference instead of listing them: edit
-# ("Takes the options of create and the issue settings of issue"), and the migrate sources
+# ("Takes the options of create and the issue settings of issue"), policy check (create's), and the migrate sources
 # after certbot ("the same for ...", "challenge options").
 INHERITS = {
     ("edit",): [("create",), ("issue",)],
+    ("policy", "check"): [("create",)],
     ("migrate", "lego"): [("migrate", "certbot")],
     ("migrate", "acme.sh"): [("migrate", "certbot")],
 }

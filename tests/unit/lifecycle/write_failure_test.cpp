@@ -370,6 +370,8 @@ State read_back(World& w, bool masked) {
     // It signs: a CRL of the current issuer (opens its key).
     s.facts["local CA signs"] = ca::local_ca_crl(*w.vault, kNow) ? "yes" : "no";
   }
+  // The issuance policy, as policy.toml holds it.
+  if (auto policy = require(vault::load_policy(*w.vault)); !policy.empty()) s.facts["policy"] = vault::render_policy_toml(policy);
   // The local CA's revocation list: what its CRL lists.
   if (auto revoked = require(w.vault->store().get(vault::Layout::ca_file("local", "revoked.txt"), fs::kMaxLogSize)))
     s.facts["local CA revoked"] = revoked->data;
@@ -572,6 +574,23 @@ const std::vector<Operation>& operations() {
       {"remove", issued, [](World& w) { return lifecycle::remove(w.ctx(), "web"); }},
       {"import_certificate", import_files,
        [](World& w) { return status_of(lifecycle::import_certificate(w.ctx(), "imported", import_request(w))); }},
+      {"policy_set", nullptr,
+       [](World& w) {
+         lifecycle::PolicyChange c;
+         c.lists.emplace_back(vault::PolicyRule::NameDeny, std::vector<std::string>{".evil.test"});
+         c.severities.emplace_back(vault::PolicyRule::NameDeny, vault::Severity::Soft);
+         return status_of(lifecycle::policy_set(w.ctx(), c));
+       }},
+      {"issue with a soft policy violation (audited before the change)",
+       [](World& w) {
+         local_ca(w);
+         pending(w);
+         lifecycle::PolicyChange c;
+         c.lists.emplace_back(vault::PolicyRule::NameAllow, std::vector<std::string>{"other.test"});
+         c.severities.emplace_back(vault::PolicyRule::NameAllow, vault::Severity::Soft);
+         require(lifecycle::policy_set(w.ctx(), c));
+       },
+       [](World& w) { return status_of(lifecycle::issue(w.ctx(), "web", {})); }},
       {"init_local_ca", nullptr, [](World& w) { return status_of(lifecycle::init_local_ca(w.ctx(), {"test CA", "ec256", 3650, 0, {}, {}})); }},
       {"issue with the local CA", [](World& w) { local_ca(w); pending(w); },
        [](World& w) { return status_of(lifecycle::issue(w.ctx(), "web", {})); }},
