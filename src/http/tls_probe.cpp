@@ -5,6 +5,7 @@
 #include <certctl/unique_fd.hpp>
 
 #include "core/free_fn.hpp"
+#include "core/sigpipe.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -122,6 +123,7 @@ Result<TlsPeer> probe_tls(const std::string& host, int port, const std::string& 
                                                                  : fmt::format("{}:{}", host, port);
   if (port < 1 || port > 65535) return Error(Category::Usage, where, "the port must be 1 to 65535");
   const Clock::time_point deadline = Clock::now() + timeout;
+  const SigpipeBlocked no_sigpipe;  // a server that resets the connection fails this target only
   SSL_CTX* ctx = shared_context();
   if (!ctx) return Error(Category::Internal, where, "cannot set up TLS", openssl_reason());
   TRY_ASSIGN(UniqueFd fd, connect_any(host, port, where, deadline, timeout));
