@@ -1,6 +1,8 @@
 // The vault's other TOML files: config.toml (src/vault/vault_config.cpp), named configs
 // (<vault>/<kind>/<name>.toml, src/vault/named_config.cpp), CA profiles and accounts
-// (<vault>/ca/<name>/{profile,account}.toml, src/ca/profiles.cpp). The first byte picks the
+// (<vault>/ca/<name>/{profile,account}.toml, src/ca/profiles.cpp) and the issuance policy
+// (policy.toml, src/vault/policy_toml.cpp: what parses renders and parses back to the same
+// policy). The first byte picks the
 // file, the rest is its content; every file is read through the function certctl reads it
 // with, in a vault made once per process.
 #include "fuzz.hpp"
@@ -8,6 +10,7 @@
 #include "vault/vault_config.hpp"
 
 #include <certctl/ca.hpp>
+#include <certctl/policy.hpp>
 #include <certctl/fs.hpp>
 #include <certctl/vault.hpp>
 
@@ -36,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static Fixture fx;
   if (size == 0) return 0;
   const std::string_view text = fuzz::as_text(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       auto c = vault::parse_config(text, "config.toml");
       if (!c) fuzz::touch(c.error());
@@ -45,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1:
     case 2: {
-      const char* kind = data[0] % 5 == 1 ? "notify" : "dns";
+      const char* kind = data[0] % 6 == 1 ? "notify" : "dns";
       put(fx.root + "/" + kind + "/fz.toml", text);
       auto c = vault::load_config(fx.vault, kind, "fz");
       if (!c) fuzz::touch(c.error());
@@ -61,6 +64,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       put(fx.root + "/ca/fz/account.toml", text);
       auto a = ca::load_account(fx.vault, "fz");
       if (!a) fuzz::touch(a.error());
+      break;
+    }
+    case 5: {
+      auto p = vault::parse_policy_toml(text, "policy.toml");
+      if (!p) {
+        fuzz::touch(p.error());
+        break;
+      }
+      auto again = vault::parse_policy_toml(vault::render_policy_toml(*p), "policy.toml");
+      if (!again || !(*again == *p)) std::abort();  // a policy that does not survive its own file
       break;
     }
   }
