@@ -10,10 +10,6 @@
 
 #include <cstdio>
 
-#ifndef CERTCTL_VERSION
-#define CERTCTL_VERSION "0.0.0"
-#endif
-
 namespace certctl::cli {
 
 void setup_report(CLI::App& app, Globals& g) {
@@ -35,7 +31,7 @@ void setup_report(CLI::App& app, Globals& g) {
         "attempts of orders.log, and the discovered certificates with where they were seen (marked old where a\n"
         "place still serves an older version of a record). The vault is not unlocked.");
   };
-  CLI::App* sub = command<Opts>(
+  command<Opts>(
       app, g, "report", "Write an HTML report of the whole inventory", bind, [&g](Opts& o) -> Status {
         TRY_ASSIGN(Session s, open_session(g));
         output::HtmlReport page({s.clock.now(), s.vault.describe(), o.days, CERTCTL_VERSION});
@@ -59,7 +55,6 @@ void setup_report(CLI::App& app, Globals& g) {
         report_skipped(g, unreadable);
         return ok();
       });
-  (void)sub;
 }
 
 }  // namespace certctl::cli

@@ -408,11 +408,11 @@ std::string HtmlReport::render() const {
                                    d.linked_version, it->second)
                      : fmt::format("{} v{}", html_escape(d.linked), d.linked_version);
       }
-      const std::string days =
-          !d.has_days ? "<td></td>"
-          : d.days <= kUrgentDays ? fmt::format("<td class=\"crit\">{}</td>", d.days)
-          : d.days <= kSoonDays   ? fmt::format("<td class=\"warn\">{}</td>", d.days)
-                                  : fmt::format("<td>{}</td>", d.days);
+      // No renewal threshold of its own: coloured like a record with the default 30 days.
+      const std::string_view cls = d.has_days ? days_class(d.days, 0) : "";
+      const std::string days = !d.has_days    ? "<td></td>"
+                               : cls.empty() ? fmt::format("<td>{}</td>", d.days)
+                                             : fmt::format("<td class=\"{}\">{}</td>", cls, d.days);
       out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>"
                          "<td>{}</td><td>{}</td></tr>",
                          html_escape(d.place), html_escape(d.name), html_escape(d.subject), html_escape(d.issuer),
