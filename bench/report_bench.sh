@@ -8,7 +8,9 @@
 # usage: bash bench/report_bench.sh [SIZES...]     (default: 1000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/deps.sh --test
+source bench/lib.sh
+bash tests/deps.sh
+bench_need chromium
 bash tests/build.sh --target certctl --target certctl_bench_vault >/dev/null
 
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(1000 10000); fi
